@@ -1,0 +1,18 @@
+# Every third-party dependency, all from Debian bookworm packages (see scripts/install-deps.sh).
+find_package(CLI11 2.1 CONFIG REQUIRED)
+find_package(yaml-cpp 0.7 CONFIG REQUIRED)
+find_package(nlohmann_json 3.11 CONFIG REQUIRED)
+find_package(CURL 7.88 REQUIRED)
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(spdlog 1.10 CONFIG REQUIRED)
+find_package(tl-expected 1.0 CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+
+# yaml-cpp 0.7 exports a target without namespace.
+if(NOT TARGET yaml-cpp::yaml-cpp)
+  add_library(yaml-cpp::yaml-cpp ALIAS yaml-cpp)
+endif()
+
+if(SCONECTL_BUILD_TESTS)
+  find_package(GTest 1.12 REQUIRED)
+endif()

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "sconectl/manifest/variables.hpp"
+#include "sconectl/util/process.hpp"
+
+#include <ostream>
+
+namespace sconectl::cli {
+
+// Everything a command needs from the outside world, built once in main() (real implementations)
+// or in tests (fakes). There are no singletons.
+struct Services {
+  ProcessRunner& processes;
+  std::ostream& out;  // results only
+  std::ostream& err;  // diagnostics and logs
+  manifest::VariableLookup variables = manifest::process_environment();
+};
+
+// Parses the command line, runs the command, and returns the process exit code (see README).
+[[nodiscard]] int run(int argc, const char* const* argv, Services& services);
+
+}  // namespace sconectl::cli

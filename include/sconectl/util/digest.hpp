@@ -1,0 +1,24 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sconectl {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+[[nodiscard]] Sha256 sha256(std::span<const std::uint8_t> data);
+[[nodiscard]] Sha256 sha256(std::string_view data);
+[[nodiscard]] std::string to_hex(std::span<const std::uint8_t> data);
+
+// Base58 with a 4-byte double-SHA-256 checksum, as used for CAS key hashes.
+[[nodiscard]] std::string base58check_encode(std::span<const std::uint8_t> payload);
+// The payload (checksum removed), or std::nullopt when the text is not valid Base58Check.
+[[nodiscard]] std::optional<std::vector<std::uint8_t>> base58check_decode(std::string_view text);
+
+}  // namespace sconectl

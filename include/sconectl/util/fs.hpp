@@ -1,0 +1,35 @@
+#pragma once
+
+#include "sconectl/util/error.hpp"
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace sconectl::fs {
+
+namespace stdfs = std::filesystem;
+
+// Inputs larger than this are refused instead of read: manifests are small, and a runaway file
+// (or /dev/zero) must not exhaust memory.
+inline constexpr std::size_t k_max_input_bytes = 16 * 1024 * 1024;
+
+// Reads a whole regular file. Errors name the path and the cause.
+[[nodiscard]] Result<std::string> read_text_file(const stdfs::path& path,
+                                                 std::size_t max_bytes = k_max_input_bytes);
+
+enum class FileMode { regular, private_to_owner };
+
+// Writes `content` to a temporary file beside `path`, flushes it, then renames it over `path`,
+// so readers see either the old or the new file and never a half-written one. Parent directories
+// are created. `private_to_owner` creates the file with mode 0600.
+[[nodiscard]] Result<void> write_file_atomically(const stdfs::path& path,
+                                                 std::string_view content,
+                                                 FileMode mode = FileMode::regular);
+
+// True when the relative path `candidate` names something inside the directory `base`: it is not
+// absolute, does not climb out with "..", and does not leave through a symbolic link.
+[[nodiscard]] bool stays_inside(const stdfs::path& base, const stdfs::path& candidate);
+
+}  // namespace sconectl::fs

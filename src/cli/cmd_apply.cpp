@@ -1,0 +1,110 @@
+#include "command.hpp"
+#include "print_defaults.hpp"
+#include "report.hpp"
+#include "sconectl/manifest/load.hpp"
+
+#include <memory>
+
+namespace sconectl::cli {
+
+namespace {
+
+enum class Mode { production, debug };
+enum class MeshOutput { helm_chart, yaml };
+
+// The flags of the original sconectl's apply, so pipelines carry over.
+struct ApplyOptions {
+  std::string file;
+  bool print_defaults = false;
+  bool no_registry = false;  // --no-push for a service, --no-pull for a mesh
+  Mode mode = Mode::production;
+  std::string release;
+  std::string target_directory = "target";
+  bool dry_run = false;
+  MeshOutput output = MeshOutput::helm_chart;
+  std::string set_version;
+  bool strict = false;
+};
+
+Result<int> print_defaults(const ApplyOptions& options,
+                           const GlobalOptions& global,
+                           Services& services)
+{
+  const manifest::LoadOptions load_options{
+      .strictness = options.strict ? manifest::Strictness::strict : manifest::Strictness::lenient,
+      .undefined_variables = manifest::UndefinedVariables::allow,
+      .variables = services.variables};
+  auto report = manifest::read_manifest(options.file, load_options);
+  if (!report.ok()) {
+    return manifest::to_result(std::move(report)).map([](auto&&) { return 0; });
+  }
+  print_diagnostics(services.err, report.diagnostics);
+  const auto description = describe_variables(report);
+  if (global.format == OutputFormat::json) {
+    services.out << description.dump(2) << '\n';
+  } else {
+    print_variables(services.out, description);
+  }
+  return exit_code::ok;
+}
+
+Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, Services& services)
+{
+  if (options.print_defaults) {
+    return print_defaults(options, global, services);
+  }
+  const manifest::LoadOptions load_options{
+      .strictness = options.strict ? manifest::Strictness::strict : manifest::Strictness::lenient,
+      .variables = services.variables};
+  auto report = manifest::read_manifest(options.file, load_options);
+  print_diagnostics(services.err, report.ok() ? report.diagnostics : std::vector<Diagnostic>{});
+  auto document = manifest::to_result(std::move(report));
+  if (!document) {
+    return tl::unexpected(std::move(document.error()));
+  }
+  return fail(ErrorKind::usage,
+              "applying a " + std::string(manifest::kind_name(*document))
+                  + " manifest is not available in sconectl " + "0.1.0"
+                  + " yet; 'sconectl validate -f " + options.file + "' checks it");
+}
+
+}  // namespace
+
+Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& services)
+{
+  auto options = std::make_shared<ApplyOptions>();
+  auto* command = app.add_subcommand(
+      "apply",
+      "Build a service's confidential image (kind: genservice), or generate a mesh's "
+      "CAS policies and Helm chart (kind: mesh)");
+  command->add_option("-f,--filename", options->file, "Service or mesh manifest")->required();
+  command->add_flag("-p,--print-defaults",
+                    options->print_defaults,
+                    "List the variables the manifest uses and their defaults, then stop");
+  command->add_flag("-n,--no-push,--no-pull",
+                    options->no_registry,
+                    "Service: build without pushing. Mesh: use local images without pulling");
+  command->add_option("--mode", options->mode, "Enclave mode recorded in the policy")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Mode>{{"production", Mode::production}, {"debug", Mode::debug}}))
+      ->default_str("production");
+  command->add_option("--release", options->release, "Helm release name (mesh)");
+  command
+      ->add_option("-t,--target-directory", options->target_directory, "Where generated files go")
+      ->default_str("target");
+  command->add_flag("-d,--dry-run", options->dry_run, "Generate everything, upload nothing");
+  command
+      ->add_option("-o,--output",
+                   options->output,
+                   "Mesh: helm_chart (always written), yaml (also plain manifests)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, MeshOutput>{
+          {"helm_chart", MeshOutput::helm_chart}, {"yaml", MeshOutput::yaml}}))
+      ->default_str("helm_chart");
+  command->add_option("--set-version", options->set_version, "Tag of the default base images");
+  command->add_flag("--strict", options->strict, "Treat warnings (e.g. unknown fields) as errors");
+  return [options, &global, &services]() -> Result<int> {
+    return run_apply(*options, global, services);
+  };
+}
+
+}  // namespace sconectl::cli

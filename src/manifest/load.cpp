@@ -1,0 +1,144 @@
+#include "sconectl/manifest/load.hpp"
+
+#include "parse_document.hpp"
+#include "parse_fields.hpp"
+#include "sconectl/util/fs.hpp"
+
+namespace sconectl::manifest {
+
+namespace {
+
+using detail::MapReader;
+using detail::Need;
+using detail::ParseContext;
+
+// yaml-cpp throws on syntax errors; the mark says where.
+std::optional<YAML::Node> parse_yaml(std::string_view text, ParseContext& context)
+{
+  try {
+    auto documents = YAML::LoadAll(std::string(text));
+    if (documents.empty() || (documents.size() == 1 && documents.front().IsNull())) {
+      context.error({}, "", "the file is empty; expected a genservice or mesh manifest");
+      return std::nullopt;
+    }
+    if (documents.size() > 1) {
+      context.error(detail::position_of(documents[1]),
+                    "",
+                    "expected one YAML document, found " + std::to_string(documents.size())
+                        + " (separated by ---)");
+      return std::nullopt;
+    }
+    return documents.front();
+  } catch (const YAML::Exception& e) {
+    const SourcePosition at =
+        e.mark.is_null() ? SourcePosition{} : SourcePosition{e.mark.line + 1, e.mark.column + 1};
+    context.error(at, "", "invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    context.error({}, "", std::string("invalid YAML: ") + e.what());
+  }
+  return std::nullopt;
+}
+
+std::optional<Document> parse_document(MapReader& top,
+                                       const std::string& source_name,
+                                       const std::filesystem::path& base_dir,
+                                       std::vector<Diagnostic>& other_files)
+{
+  auto& context = top.context();
+  const auto kind = top.string("kind", Need::required);
+  if (!kind) {
+    return std::nullopt;
+  }
+  if (*kind == "genservice") {
+    auto service = detail::parse_service(top);
+    if (!service) {
+      return std::nullopt;
+    }
+    service->source = source_name;
+    service->base_dir = base_dir;
+    detail::validate_service(*service, context);
+    return Document(std::move(*service));
+  }
+  if (*kind == "mesh") {
+    auto mesh = detail::parse_mesh(top, base_dir, other_files);
+    if (!mesh) {
+      return std::nullopt;
+    }
+    mesh->source = source_name;
+    detail::validate_mesh(*mesh, context);
+    return Document(std::move(*mesh));
+  }
+  std::string message = "unknown manifest kind '" + *kind + "'; expected genservice or mesh";
+  if (*kind == "genAppImage" || *kind == "genImage") {
+    message += " (" + *kind + " was renamed to genservice)";
+  }
+  context.error(top.position_of_field("kind"), "kind", std::move(message));
+  return std::nullopt;
+}
+
+}  // namespace
+
+LoadReport parse_manifest(std::string_view text,
+                          const std::string& source_name,
+                          const std::filesystem::path& base_dir,
+                          const LoadOptions& options)
+{
+  LoadReport report;
+  ParseContext context(source_name, options, ParseContext::Expand::variables);
+  std::vector<Diagnostic> other_files;
+  if (const auto root = parse_yaml(text, context)) {
+    if (!root->IsMap()) {
+      context.error(detail::position_of(*root),
+                    "",
+                    "expected a mapping at the top level, got " + detail::describe_node(*root));
+    } else {
+      MapReader top(*root, "", context);
+      report.document = parse_document(top, source_name, base_dir, other_files);
+    }
+  }
+  context.finish(report);
+  for (auto& diagnostic : other_files) {
+    report.diagnostics.push_back(std::move(diagnostic));
+  }
+  return report;
+}
+
+LoadReport read_manifest(const std::filesystem::path& path, const LoadOptions& options)
+{
+  const auto text = fs::read_text_file(path);
+  if (!text) {
+    LoadReport report;
+    report.diagnostics.push_back(Diagnostic{
+        .severity = Severity::error, .file = path.string(), .message = text.error().message});
+    return report;
+  }
+  auto base_dir = path.parent_path();
+  if (base_dir.empty()) {
+    base_dir = ".";
+  }
+  return parse_manifest(*text, path.string(), base_dir, options);
+}
+
+Result<Document> to_result(LoadReport report)
+{
+  if (report.ok()) {
+    return std::move(*report.document);
+  }
+  std::size_t errors = 0;
+  for (const auto& diagnostic : report.diagnostics) {
+    errors += diagnostic.severity == Severity::error ? 1 : 0;
+  }
+  const auto file = report.diagnostics.empty() ? std::string() : report.diagnostics.front().file;
+  Error error{.kind = ErrorKind::manifest,
+              .message = file + " is invalid (" + std::to_string(errors)
+                         + (errors == 1 ? " error)" : " errors)"),
+              .diagnostics = std::move(report.diagnostics)};
+  return fail(std::move(error));
+}
+
+std::string_view kind_name(const Document& document)
+{
+  return std::holds_alternative<ServiceManifest>(document) ? "genservice" : "mesh";
+}
+
+}  // namespace sconectl::manifest

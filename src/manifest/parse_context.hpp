@@ -1,0 +1,131 @@
+#pragma once
+
+// Private to the manifest module: the only place (with load.cpp) that sees yaml-cpp types.
+
+#include "sconectl/manifest/load.hpp"
+#include "sconectl/manifest/position.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sconectl::manifest::detail {
+
+[[nodiscard]] SourcePosition position_of(const YAML::Node& node);
+[[nodiscard]] std::string join_path(const std::string& parent, std::string_view key);
+[[nodiscard]] std::string index_path(const std::string& parent, std::size_t index);
+
+// Collects the diagnostics of one file and performs `$NAME` expansion on its scalars.
+class ParseContext {
+ public:
+  enum class Expand { variables, nothing };
+
+  ParseContext(std::string file, const LoadOptions& options, Expand expand);
+
+  void error(SourcePosition at, std::string path, std::string message);
+  void warning(SourcePosition at, std::string path, std::string message);
+
+  // Expands `$NAME` in a scalar read at `at`/`path`, remembering uses and undefined names.
+  [[nodiscard]] std::string expand(const std::string& raw,
+                                   SourcePosition at,
+                                   const std::string& path);
+
+  // True when the field at `path` used an undefined variable; later checks stay quiet about it
+  // because the undefined-variable error already explains the problem.
+  [[nodiscard]] bool used_undefined_variable(const std::string& path) const;
+
+  // Emits the single "undefined environment variables" error, then hands everything over.
+  void finish(LoadReport& report);
+
+  [[nodiscard]] const std::string& file() const { return m_file; }
+  [[nodiscard]] const LoadOptions& options() const { return m_options; }
+
+ private:
+  std::string m_file;
+  const LoadOptions& m_options;
+  Expand m_expand;
+  std::vector<Diagnostic> m_diagnostics;
+  std::vector<VariableOccurrence> m_variables;
+  std::vector<std::string> m_undefined;  // in order of first use
+  std::optional<std::pair<SourcePosition, std::string>> m_first_undefined_at;
+  std::set<std::string> m_paths_with_undefined;
+};
+
+enum class Need { optional, required };
+
+// Reads the fields of one YAML mapping with typed accessors. Every accessor reports problems
+// (missing, wrong type, empty) itself and returns std::nullopt / an empty list after an error.
+// `report_unknown_fields()` warns about every key that no accessor asked for.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, ParseContext& context);
+
+  [[nodiscard]] bool has(const std::string& key) const;
+  [[nodiscard]] std::optional<std::string> string(const std::string& key,
+                                                  Need need = Need::optional);
+  [[nodiscard]] std::optional<std::uint64_t> unsigned_integer(const std::string& key,
+                                                              std::uint64_t min,
+                                                              std::uint64_t max,
+                                                              Need need = Need::optional);
+  [[nodiscard]] std::optional<bool> boolean(const std::string& key, Need need = Need::optional);
+  [[nodiscard]] std::vector<std::string> string_list(const std::string& key,
+                                                     Need need = Need::optional);
+  // The value node of a mapping field, checked to be a mapping.
+  [[nodiscard]] std::optional<MapReader> map(const std::string& key, Need need = Need::optional);
+  // The item nodes of a list field, checked to be a list, with their paths.
+  [[nodiscard]] std::vector<std::pair<YAML::Node, std::string>> list(const std::string& key,
+                                                                     Need need = Need::optional);
+  // The raw value node (for fields that accept several shapes), marked as known.
+  [[nodiscard]] std::optional<YAML::Node> raw(const std::string& key);
+
+  void report_unknown_fields();
+
+  [[nodiscard]] const std::string& path() const { return m_path; }
+  [[nodiscard]] std::string path_of(const std::string& key) const { return join_path(m_path, key); }
+  [[nodiscard]] SourcePosition position() const { return m_position; }
+  [[nodiscard]] SourcePosition position_of_field(const std::string& key) const;
+  [[nodiscard]] FieldPositions positions() const;
+  [[nodiscard]] ParseContext& context() const { return *m_context; }
+
+ private:
+  struct Entry {
+    YAML::Node key;
+    YAML::Node value;
+  };
+  [[nodiscard]] const Entry* find(const std::string& key, Need need);
+  [[nodiscard]] std::optional<std::string> scalar_text(const std::string& key,
+                                                       const Entry& entry,
+                                                       std::string_view expected);
+
+  std::string m_path;
+  SourcePosition m_position;
+  ParseContext* m_context;
+  std::vector<std::pair<std::string, Entry>> m_entries;  // first occurrence of each key, in order
+  std::set<std::string> m_asked;
+};
+
+// Checks that `node` is a mapping and wraps it; reports an error and returns nullopt otherwise.
+[[nodiscard]] std::optional<MapReader> as_map(const YAML::Node& node,
+                                              const std::string& path,
+                                              ParseContext& context);
+
+// Reads a scalar list item as an (expanded) string; reports non-scalars.
+[[nodiscard]] std::optional<std::string> as_string(const YAML::Node& node,
+                                                   const std::string& path,
+                                                   ParseContext& context);
+
+// "a list", "a mapping", "a string", "nothing" — for "expected X, got Y" messages.
+[[nodiscard]] std::string describe_node(const YAML::Node& node);
+
+// Converts an arbitrary YAML subtree (helm_extra_values) to JSON, expanding variables in scalars.
+// Scalars stay strings except plain true/false/null and numbers, as a YAML 1.2 reader sees them.
+[[nodiscard]] std::optional<nlohmann::json> to_json(const YAML::Node& node,
+                                                    const std::string& path,
+                                                    ParseContext& context);
+
+}  // namespace sconectl::manifest::detail
