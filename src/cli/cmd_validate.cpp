@@ -26,9 +26,7 @@ int run_validate(const ValidateOptions& options, const GlobalOptions& global, Se
     all_valid = all_valid && valid;
     if (global.format == OutputFormat::json) {
       results.push_back({{"file", file},
-                         {"kind",
-                          report.document ? nlohmann::json(manifest::kind_name(*report.document))
-                                          : nlohmann::json(nullptr)},
+                         {"kind", report.kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.kind)},
                          {"valid", valid},
                          {"diagnostics", to_json(report.diagnostics)}});
       continue;

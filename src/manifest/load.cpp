@@ -12,6 +12,46 @@ using detail::MapReader;
 using detail::Need;
 using detail::ParseContext;
 
+// The position of the first byte that is not part of valid UTF-8, if any. YAML, JSON and CAS
+// all require UTF-8, so such input is refused before parsing instead of failing later.
+std::optional<SourcePosition> find_invalid_utf8(std::string_view text)
+{
+  int line = 1;
+  int column = 1;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    if (byte < 0x80) {
+      length = 1;
+    } else if ((byte & 0xe0) == 0xc0 && byte >= 0xc2) {
+      length = 2;
+    } else if ((byte & 0xf0) == 0xe0) {
+      length = 3;
+    } else if ((byte & 0xf8) == 0xf0 && byte <= 0xf4) {
+      length = 4;
+    } else {
+      return SourcePosition{line, column};
+    }
+    if (i + length > text.size()) {
+      return SourcePosition{line, column};
+    }
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) {
+        return SourcePosition{line, column};
+      }
+    }
+    if (byte == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
 // yaml-cpp throws on syntax errors; the mark says where.
 std::optional<YAML::Node> parse_yaml(std::string_view text, ParseContext& context)
 {
@@ -42,12 +82,16 @@ std::optional<YAML::Node> parse_yaml(std::string_view text, ParseContext& contex
 std::optional<Document> parse_document(MapReader& top,
                                        const std::string& source_name,
                                        const std::filesystem::path& base_dir,
-                                       std::vector<Diagnostic>& other_files)
+                                       std::vector<Diagnostic>& other_files,
+                                       std::string& kind_seen)
 {
   auto& context = top.context();
   const auto kind = top.string("kind", Need::required);
   if (!kind) {
     return std::nullopt;
+  }
+  if (*kind == "genservice" || *kind == "mesh") {
+    kind_seen = *kind;
   }
   if (*kind == "genservice") {
     auto service = detail::parse_service(top);
@@ -86,14 +130,16 @@ LoadReport parse_manifest(std::string_view text,
   LoadReport report;
   ParseContext context(source_name, options, ParseContext::Expand::variables);
   std::vector<Diagnostic> other_files;
-  if (const auto root = parse_yaml(text, context)) {
+  if (const auto bad = find_invalid_utf8(text)) {
+    context.error(*bad, "", "not valid UTF-8; manifests must be UTF-8 text");
+  } else if (const auto root = parse_yaml(text, context)) {
     if (!root->IsMap()) {
       context.error(detail::position_of(*root),
                     "",
                     "expected a mapping at the top level, got " + detail::describe_node(*root));
     } else {
       MapReader top(*root, "", context);
-      report.document = parse_document(top, source_name, base_dir, other_files);
+      report.document = parse_document(top, source_name, base_dir, other_files, report.kind);
     }
   }
   context.finish(report);

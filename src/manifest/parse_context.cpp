@@ -103,6 +103,10 @@ void ParseContext::warning(SourcePosition at, std::string path, std::string mess
 
 std::string ParseContext::expand(const std::string& raw, SourcePosition at, const std::string& path)
 {
+  if (raw.find('\0') != std::string::npos) {
+    error(at, path, "contains a NUL character, which no environment variable, command line or "
+                    "file name can carry");
+  }
   if (m_expand == Expand::nothing || raw.find('$') == std::string::npos) {
     return raw;
   }

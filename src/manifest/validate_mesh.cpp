@@ -188,10 +188,12 @@ void check_services(const MeshManifest& manifest, ParseContext& context)
 
 void check_environment(const MeshManifest& manifest, ParseContext& context)
 {
-  std::vector<std::string> targets{"global", "helm"};
+  // Service names first: on a tie, "did you mean" prefers a service over global/helm.
+  std::vector<std::string> targets;
   for (const auto& service : manifest.services) {
     targets.push_back(service.name);
   }
+  targets.insert(targets.end(), {"global", "helm"});
   std::map<std::string, int> blocks;
   for (const auto& block : manifest.environment) {
     const auto service_path = join_path(block.at.path, "service");

@@ -61,6 +61,13 @@ class SecretChecker {
   ParseContext& m_context;
 };
 
+// "an ascii secret", "a private-key secret", "an x509 secret".
+std::string with_article(SecretKind kind)
+{
+  const auto name = std::string(to_string(kind));
+  return (std::string("aeiox").find(name.front()) != std::string::npos ? "an " : "a ") + name;
+}
+
 bool looks_like_pem(const std::string& value, std::string_view label_part)
 {
   const auto begin = value.find("-----BEGIN ");
@@ -305,13 +312,13 @@ void check_secret_links(const std::vector<SecretDefinition>& secrets,
     if (found == known.end()) {
       context.error(secret.at.of(field),
                     path,
-                    "refers to undefined secret '" + *target + "' (define it as a "
-                        + std::string(to_string(wanted)) + " secret, or import it)");
+                    "refers to undefined secret '" + *target + "' (define it as "
+                        + with_article(wanted) + " secret, or import it)");
     } else if (found->second && *found->second != wanted) {
       context.error(secret.at.of(field),
                     path,
-                    "'" + *target + "' is a " + std::string(to_string(*found->second))
-                        + " secret; expected a " + std::string(to_string(wanted)) + " secret");
+                    "'" + *target + "' is " + with_article(*found->second) + " secret; expected "
+                        + with_article(wanted) + " secret");
     }
   };
   std::map<std::string, std::string> issuer_of;

@@ -78,9 +78,10 @@ Result<std::string> read_text_file(const stdfs::path& path, std::size_t max_byte
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     content.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (content.size() > max_bytes) {
-      return fail(ErrorKind::io,
-                  "cannot read " + path.string() + ": larger than "
-                      + std::to_string(max_bytes / (1024 * 1024)) + " MiB");
+      const auto limit = max_bytes % (1024 * 1024) == 0
+                             ? std::to_string(max_bytes / (1024 * 1024)) + " MiB"
+                             : std::to_string(max_bytes) + " bytes";
+      return fail(ErrorKind::io, "cannot read " + path.string() + ": larger than " + limit);
     }
   }
   if (in.bad()) {

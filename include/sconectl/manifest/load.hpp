@@ -42,6 +42,7 @@ struct VariableOccurrence {
 // (errors and warnings, in file order), and the variables it uses.
 struct LoadReport {
   std::optional<Document> document;
+  std::string kind;  // "genservice" or "mesh" once the kind field was read, even if invalid
   std::vector<Diagnostic> diagnostics;
   std::vector<VariableOccurrence> variables;
 

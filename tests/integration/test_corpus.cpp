@@ -1,0 +1,114 @@
+// Every file in tests/corpus/invalid is a manifest with a known mistake. The real binary must
+// reject each with exit code 2, print exactly the expected diagnostics, and write nothing.
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "sconectl/util/process.hpp"
+#include "temp_dir.hpp"
+
+namespace sconectl {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+const stdfs::path k_corpus = stdfs::path(SCONECTL_SOURCE_DIR) / "tests" / "corpus" / "invalid";
+
+std::vector<std::string> corpus_cases()
+{
+  std::vector<std::string> names;
+  if (!stdfs::exists(k_corpus)) {
+    return names;
+  }
+  for (const auto& entry : stdfs::directory_iterator(k_corpus)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml") {
+      names.push_back(entry.path().stem().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::set<std::string> listing(const stdfs::path& dir)
+{
+  std::set<std::string> names;
+  for (const auto& entry : stdfs::recursive_directory_iterator(dir)) {
+    names.insert(entry.path().string());
+  }
+  return names;
+}
+
+// Corpus variables: one defined, and SCONECTL_CORPUS_UNSET_* never set.
+std::map<std::string, std::string> corpus_environment()
+{
+  return {{"SCONECTL_CORPUS_DEFINED", "defined-value"}};
+}
+
+Completed run_sconectl(std::vector<std::string> args)
+{
+  for (const auto* name : {"SCONECTL_CORPUS_UNSET_A", "SCONECTL_CORPUS_UNSET_B",
+                           "SCONECTL_CORPUS_UNSET_C"}) {
+    ::unsetenv(name);
+  }
+  PosixProcessRunner runner;
+  auto result = runner.run(Command{.program = SCONECTL_BINARY,
+                                   .args = std::move(args),
+                                   .extra_env = corpus_environment(),
+                                   .working_dir = k_corpus,
+                                   .timeout = std::chrono::seconds(20)});
+  if (!result) {
+    ADD_FAILURE() << result.error().message;
+    return {};
+  }
+  return *result;
+}
+
+class CorpusTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CorpusTest, ValidateRejectsWithTheExpectedDiagnostics)
+{
+  const auto name = GetParam();
+  const auto expected_path = k_corpus / (name + ".expected");
+  ASSERT_TRUE(stdfs::exists(expected_path)) << "missing " << expected_path;
+  const auto before = listing(k_corpus);
+  const auto result = run_sconectl({"validate", "-f", name + ".yaml"});
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, testing::read_file(expected_path));
+  EXPECT_EQ(listing(k_corpus), before);
+}
+
+TEST_P(CorpusTest, ApplyRejectsAndWritesNothing)
+{
+  const auto name = GetParam();
+  testing::TempDir scratch;
+  const auto target = scratch.path() / "target";
+  const auto before = listing(k_corpus);
+  const auto result =
+      run_sconectl({"apply", "-f", name + ".yaml", "--dry-run", "-t", target.string()});
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_FALSE(stdfs::exists(target));
+  EXPECT_EQ(listing(k_corpus), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Invalid,
+                         CorpusTest,
+                         ::testing::ValuesIn(corpus_cases()),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           auto name = param_info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+TEST(CorpusSizeTest, HasAtLeastFortyCases)
+{
+  EXPECT_GE(corpus_cases().size(), 40U);
+}
+
+}  // namespace
+}  // namespace sconectl

@@ -1,0 +1,174 @@
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "manifest_text.hpp"
+#include "sconectl/cli/app.hpp"
+#include "temp_dir.hpp"
+
+namespace sconectl::cli {
+namespace {
+
+using sconectl::testing::k_minimal_service;
+using sconectl::testing::TempDir;
+
+// Records commands; the CLI must not start any process for validate or print-defaults.
+class RefusingProcessRunner final : public ProcessRunner {
+ public:
+  Result<Completed> run(const Command& command) override
+  {
+    started.push_back(command);
+    return fail(ErrorKind::process, "no process may run in this test");
+  }
+  std::vector<Command> started;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  int run_cli(std::vector<std::string> args, std::map<std::string, std::string> env = {})
+  {
+    out.str("");
+    err.str("");
+    std::vector<const char*> argv{"sconectl"};
+    for (const auto& arg : args) {
+      argv.push_back(arg.c_str());
+    }
+    Services services{.processes = processes,
+                      .out = out,
+                      .err = err,
+                      .variables = sconectl::testing::variables(std::move(env))};
+    return run(static_cast<int>(argv.size()), argv.data(), services);
+  }
+
+  RefusingProcessRunner processes;
+  std::ostringstream out;
+  std::ostringstream err;
+  TempDir dir;
+};
+
+TEST_F(CliTest, VersionAndHelpExitZero)
+{
+  EXPECT_EQ(run_cli({"--version"}), 0);
+  EXPECT_EQ(out.str(), "sconectl 0.1.0\n");
+  EXPECT_EQ(run_cli({"--help"}), 0);
+  EXPECT_NE(out.str().find("validate"), std::string::npos);
+  EXPECT_EQ(run_cli({"apply", "--help"}), 0);
+  EXPECT_NE(out.str().find("--print-defaults"), std::string::npos);
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo)
+{
+  EXPECT_EQ(run_cli({}), 2);
+  EXPECT_EQ(run_cli({"frobnicate"}), 2);
+  EXPECT_EQ(run_cli({"validate"}), 2);
+  EXPECT_NE(err.str().find("--filename is required"), std::string::npos) << err.str();
+  EXPECT_EQ(run_cli({"apply", "-f", "x.yaml", "--mode", "fast"}), 2);
+  EXPECT_EQ(run_cli({"--format", "xml", "validate", "-f", "x.yaml"}), 2);
+}
+
+TEST_F(CliTest, ValidateReportsValidAndInvalidFiles)
+{
+  const auto good = dir.write("good.yaml", k_minimal_service).string();
+  const auto bad = dir.write("bad.yaml", "apiVersion: scone/5.8\nkind: mesh\n").string();
+  EXPECT_EQ(run_cli({"validate", "-f", good}), 0);
+  EXPECT_EQ(out.str(), good + ": valid genservice manifest\n");
+  EXPECT_EQ(err.str(), "");
+
+  EXPECT_EQ(run_cli({"validate", "-f", good, "-f", bad}), 2);
+  EXPECT_EQ(out.str(), good + ": valid genservice manifest\n");
+  EXPECT_EQ(err.str(), bad + ":1:1: cas: required field is missing\n" + bad
+                           + ":1:1: policy: required field is missing\n" + bad
+                           + ":1:1: env: required field is missing\n" + bad
+                           + ":1:1: services: required field is missing\n"
+                             "sconectl: error: "
+                           + bad + " is invalid (4 errors)\n");
+  EXPECT_TRUE(processes.started.empty());
+}
+
+TEST_F(CliTest, ValidateReportsAMissingFile)
+{
+  EXPECT_EQ(run_cli({"validate", "-f", "/nonexistent/service.yaml"}), 2);
+  EXPECT_EQ(err.str(),
+            "/nonexistent/service.yaml: cannot read /nonexistent/service.yaml: No such file or "
+            "directory\n"
+            "sconectl: error: /nonexistent/service.yaml is invalid (1 error)\n");
+}
+
+TEST_F(CliTest, ValidateSpeaksJson)
+{
+  const auto bad = dir.write("bad.yaml", "apiVersion: scone/5.8\nkind: genservice\nbuild: []\n");
+  EXPECT_EQ(run_cli({"--format", "json", "validate", "-f", bad.string()}), 2);
+  const auto result = nlohmann::json::parse(out.str());
+  EXPECT_EQ(result["valid"], false);
+  ASSERT_EQ(result["manifests"].size(), 1U);
+  EXPECT_EQ(result["manifests"][0]["kind"], "genservice");
+  const auto& diagnostics = result["manifests"][0]["diagnostics"];
+  ASSERT_EQ(diagnostics.size(), 2U);
+  EXPECT_EQ(diagnostics[1]["path"], "build");
+  EXPECT_EQ(diagnostics[1]["line"], 3);
+  EXPECT_EQ(diagnostics[1]["message"], "expected a mapping, got a list");
+  EXPECT_EQ(err.str(), "");
+}
+
+TEST_F(CliTest, StrictTurnsWarningsIntoErrors)
+{
+  const auto file =
+      dir.write("s.yaml", std::string(k_minimal_service) + "extra_field: 1\n").string();
+  EXPECT_EQ(run_cli({"validate", "-f", file}), 0);
+  EXPECT_EQ(err.str(), file + ":12:1: warning: unknown field 'extra_field'\n");
+  EXPECT_EQ(run_cli({"validate", "--strict", "-f", file}), 2);
+}
+
+TEST_F(CliTest, PrintDefaultsListsVariablesWithoutValues)
+{
+  const auto file = dir.write("s.yaml", R"(apiVersion: scone/5.8
+kind: genservice
+environment:
+  local:
+    - name: TOKEN
+      value: $SECRET_TOKEN
+  global:
+    - name: API_USER
+    - name: GREETING
+      value: Hello
+build:
+  name: hello
+  kind: python
+  to: ${REPO:-localhost:5000/demo}/hello:1
+  command: python3 hello.py
+)");
+  EXPECT_EQ(run_cli({"apply", "-f", file.string(), "-p"}, {{"SECRET_TOKEN", "s3cr3t-value"}}), 0)
+      << err.str();
+  EXPECT_EQ(out.str(),
+            "Environment variables used by " + file.string()
+                + " (expanded by sconectl):\n"
+                  "  SECRET_TOKEN  required  (set)\n"
+                  "  REPO          default: localhost:5000/demo  (not set)\n"
+                  "Variables the mesh sets (environment.global and {{NAME}} references):\n"
+                  "  API_USER  required\n"
+                  "  GREETING  default: Hello\n");
+  EXPECT_EQ(out.str().find("s3cr3t"), std::string::npos);
+}
+
+TEST_F(CliTest, PrintDefaultsWorksWithUnsetVariables)
+{
+  const auto file = dir.write(
+      "s.yaml", std::string(k_minimal_service) + "  from: $BASE_IMAGE\n");
+  EXPECT_EQ(run_cli({"--format", "json", "apply", "-f", file.string(), "-p"}), 0) << err.str();
+  const auto result = nlohmann::json::parse(out.str());
+  ASSERT_EQ(result["environment"].size(), 1U);
+  EXPECT_EQ(result["environment"][0]["name"], "BASE_IMAGE");
+  EXPECT_EQ(result["environment"][0]["set"], false);
+}
+
+TEST_F(CliTest, ApplyRejectsAnInvalidManifestBeforeDoingAnything)
+{
+  const auto file = dir.write("s.yaml", "apiVersion: scone/5.8\nkind: genservice\n");
+  EXPECT_EQ(run_cli({"apply", "-f", file.string(), "-t", (dir.path() / "target").string()}), 2);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "target"));
+  EXPECT_TRUE(processes.started.empty());
+}
+
+}  // namespace
+}  // namespace sconectl::cli

@@ -1,0 +1,98 @@
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "sconectl/util/fs.hpp"
+#include "temp_dir.hpp"
+
+namespace sconectl::fs {
+namespace {
+
+using sconectl::testing::read_file;
+using sconectl::testing::TempDir;
+
+TEST(WriteFileAtomicallyTest, CreatesParentsAndLeavesNoTemporaryFiles)
+{
+  TempDir dir;
+  const auto target = dir.path() / "a" / "b" / "out.txt";
+  ASSERT_TRUE(write_file_atomically(target, "first"));
+  ASSERT_TRUE(write_file_atomically(target, "second"));
+  EXPECT_EQ(read_file(target), "second");
+  std::size_t files = 0;
+  for (const auto& entry : stdfs::directory_iterator(target.parent_path())) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 1U);
+}
+
+TEST(WriteFileAtomicallyTest, PrivateFilesAreReadableByTheOwnerOnly)
+{
+  TempDir dir;
+  const auto target = dir.path() / "key.pem";
+  ASSERT_TRUE(write_file_atomically(target, "secret", FileMode::private_to_owner));
+  struct stat info {};
+  ASSERT_EQ(::stat(target.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600U);
+}
+
+TEST(WriteFileAtomicallyTest, ReportsAnUnwritableDirectory)
+{
+  TempDir dir;
+  dir.write("file", "x");
+  const auto result = write_file_atomically(dir.path() / "file" / "below", "content");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, ErrorKind::io);
+}
+
+TEST(ReadTextFileTest, NamesThePathAndCause)
+{
+  const auto result = read_text_file("/nonexistent/sconectl.yaml");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message, "cannot read /nonexistent/sconectl.yaml: No such file or directory");
+}
+
+TEST(ReadTextFileTest, RefusesFilesAboveTheLimit)
+{
+  TempDir dir;
+  const auto path = dir.write("big", std::string(2048, 'x'));
+  const auto result = read_text_file(path, 1024);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message, "cannot read " + path.string() + ": larger than 1024 bytes");
+}
+
+TEST(ReadTextFileTest, RefusesDirectories)
+{
+  TempDir dir;
+  const auto result = read_text_file(dir.path());
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message, "cannot read " + dir.path().string() + ": it is a directory");
+}
+
+TEST(StaysInsideTest, AcceptsPlainRelativePaths)
+{
+  TempDir dir;
+  EXPECT_TRUE(stays_inside(dir.path(), "app.py"));
+  EXPECT_TRUE(stays_inside(dir.path(), "src/../app.py"));
+  EXPECT_TRUE(stays_inside(dir.path(), "src/nested/"));
+  EXPECT_TRUE(stays_inside(dir.path(), "."));
+}
+
+TEST(StaysInsideTest, RejectsEscapes)
+{
+  TempDir dir;
+  EXPECT_FALSE(stays_inside(dir.path(), ""));
+  EXPECT_FALSE(stays_inside(dir.path(), "/etc/passwd"));
+  EXPECT_FALSE(stays_inside(dir.path(), "../secret"));
+  EXPECT_FALSE(stays_inside(dir.path(), "src/../../secret"));
+}
+
+TEST(StaysInsideTest, RejectsSymbolicLinksThatLeave)
+{
+  TempDir dir;
+  stdfs::create_directory_symlink("/etc", dir.path() / "etc-link");
+  EXPECT_FALSE(stays_inside(dir.path(), "etc-link/passwd"));
+}
+
+}  // namespace
+}  // namespace sconectl::fs
