@@ -147,7 +147,9 @@ void ParseContext::finish(LoadReport& report)
           m_first_undefined_at->second,
           std::string(names.size() == 1 ? "undefined environment variable: "
                                         : "undefined environment variables: ")
-              + join(names, ", ") + " (export them, or write ${NAME:-default} in the manifest)");
+              + join(names, ", ")
+              + (names.size() == 1 ? " (export it" : " (export them")
+              + ", or write ${NAME:-default} in the manifest)");
   }
   std::stable_sort(m_diagnostics.begin(), m_diagnostics.end(), [](const auto& a, const auto& b) {
     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
@@ -256,7 +258,13 @@ std::optional<std::string> MapReader::string(const std::string& key, Need need)
   if (entry == nullptr) {
     return std::nullopt;
   }
-  return scalar_text(key, *entry, "a string");
+  auto text = scalar_text(key, *entry, "a string");
+  if (text && text->empty() && need == Need::required
+      && !m_context->used_undefined_variable(path_of(key))) {
+    m_context->error(position_of(entry->value), path_of(key), "must not be empty");
+    return std::nullopt;
+  }
+  return text;
 }
 
 std::optional<std::uint64_t> MapReader::unsigned_integer(const std::string& key,

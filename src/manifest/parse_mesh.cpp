@@ -28,7 +28,11 @@ std::vector<std::string> split_list(const std::string& text)
 std::vector<CasInstance> parse_cas(MapReader& top)
 {
   std::vector<CasInstance> instances;
-  for (const auto& [item, item_path] : top.list("cas", Need::required)) {
+  const auto items = top.list("cas", Need::required);
+  if (items.empty() && top.has("cas")) {
+    top.context().error(top.position_of_field("cas"), "cas", "at least one CAS instance is needed");
+  }
+  for (const auto& [item, item_path] : items) {
     auto reader = as_map(item, item_path, top.context());
     if (!reader) {
       continue;
@@ -148,13 +152,15 @@ nlohmann::json parse_helm_extra_values(MapReader& reader)
   if (node->IsMap()) {
     return to_json(*node, path, reader.context()).value_or(nullptr);
   }
-  const auto text = as_string(*node, path, reader.context());
-  if (!text) {
+  if (!node->IsScalar()) {
+    reader.context().error(position_of(*node), path,
+                           "expected a mapping or a string of YAML, got " + describe_node(*node));
     return nullptr;
   }
+  // Variables are expanded per value after parsing the text, so they cannot add structure.
   YAML::Node parsed;
   try {
-    parsed = YAML::Load(*text);
+    parsed = YAML::Load(node->Scalar());
   } catch (const YAML::Exception& e) {
     reader.context().error(position_of(*node), path, "not valid YAML: " + e.msg);
     return nullptr;
@@ -247,7 +253,12 @@ std::vector<MeshService> parse_services(MapReader& top,
                                         std::vector<Diagnostic>& other_files)
 {
   std::vector<MeshService> services;
-  for (const auto& [item, item_path] : top.list("services", Need::required)) {
+  const auto items = top.list("services", Need::required);
+  if (items.empty() && top.has("services")) {
+    top.context().error(top.position_of_field("services"), "services",
+                        "a mesh needs at least one service");
+  }
+  for (const auto& [item, item_path] : items) {
     auto reader = as_map(item, item_path, top.context());
     if (!reader) {
       continue;
@@ -294,7 +305,8 @@ std::optional<Repo> parse_repo(MapReader& top)
             .squash = reader->boolean("squash"),
             .strip = reader->boolean("strip"),
             .key_file = reader->string("key_file"),
-            .config_id = reader->string("config_id")};
+            .config_id = reader->string("config_id"),
+            .at = reader->positions()};
   reader->report_unknown_fields();
   return repo;
 }

@@ -151,7 +151,7 @@ std::optional<Build> parse_build(MapReader& top)
   build.volumes = parse_volumes(*reader);
   build.gen_policy = parse_gen_policy(*reader);
   build.at = reader->positions();
-  if (reader->has("host_path")) {
+  if (reader->raw("host_path")) {
     reader->context().warning(reader->position_of_field("host_path"),
                               reader->path(),
                               "field 'host_path' was renamed to 'host_paths'");

@@ -241,7 +241,7 @@ void validate_mesh(const MeshManifest& manifest, ParseContext& context)
   check_environment(manifest, context);
   if (manifest.repo && !manifest.repo->destination.empty()
       && !check_image_reference(manifest.repo->destination).empty()) {
-    context.error({},
+    context.error(manifest.repo->at.of("destination"),
                   "repo.destination",
                   "'" + manifest.repo->destination + "' is not a valid repository; expected "
                       + check_image_reference(manifest.repo->destination));

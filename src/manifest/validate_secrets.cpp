@@ -72,7 +72,7 @@ bool looks_like_pem(const std::string& value, std::string_view label_part)
 {
   const auto begin = value.find("-----BEGIN ");
   return begin != std::string::npos && value.find(label_part, begin) != std::string::npos
-         && value.find("-----END ") != std::string::npos;
+         && value.find("-----END ", begin) != std::string::npos;
 }
 
 void check_value(const SecretDefinition& secret, SecretChecker& checker)
@@ -92,7 +92,7 @@ void check_value(const SecretDefinition& secret, SecretChecker& checker)
       break;
     }
     case SecretKind::private_key:
-      if (!looks_like_pem(*secret.value, "PRIVATE KEY-----")) {
+      if (!looks_like_pem(*secret.value, "-----BEGIN PRIVATE KEY-----")) {
         checker.error("value",
                       "an explicit private key must be PEM-encoded PKCS#8 "
                       "(-----BEGIN PRIVATE KEY-----)");
@@ -160,6 +160,11 @@ void check_attributes(const SecretDefinition& secret, ParseContext& context)
     checker.error("private_key",
                   "a generated certificate needs 'private_key' naming a "
                   "private-key secret");
+  }
+  if (secret.kind == SecretKind::public_key && !secret.value && !secret.private_key) {
+    checker.error("private_key",
+                  "a public-key secret needs 'private_key' naming the private-key secret it "
+                  "belongs to, or an explicit value");
   }
   if (secret.endpoint == CertificateEndpoint::client && !secret.dns.empty()) {
     checker.error("dns", "a certificate with a client endpoint cannot carry DNS names");

@@ -68,7 +68,18 @@ void tokenize(std::string_view text, Sink&& sink)
       continue;
     }
     if (i + 1 < text.size() && text[i + 1] == '{') {
-      const auto close = text.find('}', i + 2);
+      auto close = text.find('}', i + 2);
+      // Nested references are not supported; "${A:-${B}}" is one malformed reference.
+      if (const auto nested = text.find("${", i + 2);
+          close != std::string_view::npos && nested < close) {
+        const auto outer = text.find('}', close + 1);
+        close = outer == std::string_view::npos ? close : outer;
+        flush();
+        sink(Token{.type = Token::Type::malformed,
+                   .text = std::string(text.substr(i, close - i + 1))});
+        i = close + 1;
+        continue;
+      }
       std::size_t name_end = i + 2;
       while (name_end < text.size() && is_name_char(text[name_end])) {
         ++name_end;

@@ -85,6 +85,7 @@ struct Repo {
   std::optional<bool> strip;
   std::optional<std::string> key_file;
   std::optional<std::string> config_id;
+  FieldPositions at;
 };
 
 struct ExtraPolicy {

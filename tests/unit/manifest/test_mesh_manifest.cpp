@@ -174,6 +174,40 @@ services:
             "INTEL-SA-00615, got '*'\n");
 }
 
+TEST(MeshManifestTest, RequiresCasServicesAndANamespace)
+{
+  TempDir dir;
+  const auto report = parse_in(dir, R"(apiVersion: scone/5.8
+kind: mesh
+cas: []
+policy:
+  namespace: ""
+env: []
+services: []
+)");
+  EXPECT_EQ(formatted(report),
+            "mesh.yaml:3:6: cas: at least one CAS instance is needed\n"
+            "mesh.yaml:5:14: policy.namespace: must not be empty\n"
+            "mesh.yaml:7:11: services: a mesh needs at least one service\n");
+}
+
+TEST(MeshManifestTest, ExpandsVariablesInHelmValuesTextPerValue)
+{
+  TempDir dir;
+  const auto report = parse_in(dir, mesh_text(R"(env: []
+services:
+  - image: registry.example.com/hello:1
+helm_extra_values: |
+  literal: "$$HOME"
+  image: "$REPO/x"
+)"));
+  ASSERT_EQ(formatted(report), "");
+  const auto& mesh = std::get<MeshManifest>(*report.document);
+  EXPECT_EQ(mesh.helm_extra_values["literal"], "$HOME");
+  EXPECT_EQ(mesh.helm_extra_values["image"], "127.0.0.1:5000/demo/x");
+  EXPECT_EQ(report.variables.size(), 1U);
+}
+
 TEST(MeshManifestTest, ReportsProblemsInImageSecretsFilesUnderTheirOwnName)
 {
   TempDir dir;

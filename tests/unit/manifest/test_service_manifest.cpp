@@ -265,6 +265,27 @@ TEST(ServiceManifestTest, ChecksAttributesAgainstTheSecretKind)
             "number of hex digits\n");
 }
 
+TEST(ServiceManifestTest, ChecksKeysNeedTheirCounterparts)
+{
+  std::string text = k_minimal_service;
+  text += R"(secrets:
+  global:
+    - name: pub
+      kind: public-key
+    - name: rsa
+      kind: private-key
+      value: |
+        -----BEGIN RSA PRIVATE KEY-----
+        MIIB
+        -----END RSA PRIVATE KEY-----
+)";
+  EXPECT_EQ(formatted(parse(text)),
+            "service.yaml:14:7: secrets.global[0].private_key: a public-key secret needs "
+            "'private_key' naming the private-key secret it belongs to, or an explicit value\n"
+            "service.yaml:18:14: secrets.global[1].value: an explicit private key must be "
+            "PEM-encoded PKCS#8 (-----BEGIN PRIVATE KEY-----)\n");
+}
+
 TEST(ServiceManifestTest, CopyPathsMustStayInsideTheManifestDirectory)
 {
   std::string text = k_minimal_service;

@@ -65,6 +65,10 @@ TEST(ExpandVariablesTest, ReportsMalformedReferences)
                                      "${NAME:-default} or ${NAME-default}; write $$ for a literal $)"});
   EXPECT_EQ(expand("${}").problems.size(), 1U);
   EXPECT_EQ(expand("${REPO:=x}").problems.size(), 1U);
+  const auto nested = expand("${A:-${B}}/rest");
+  EXPECT_EQ(nested.problems.size(), 1U);
+  EXPECT_EQ(nested.text, "/rest");
+  EXPECT_EQ(expand("${A:-${B").problems.size(), 1U);
 }
 
 TEST(FindVariablesTest, ReturnsUsesWithDefaults)
