@@ -25,10 +25,11 @@ int run_validate(const ValidateOptions& options, const GlobalOptions& global, Se
     const bool valid = report.ok();
     all_valid = all_valid && valid;
     if (global.format == OutputFormat::json) {
-      results.push_back({{"file", file},
-                         {"kind", report.kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.kind)},
-                         {"valid", valid},
-                         {"diagnostics", to_json(report.diagnostics)}});
+      results.push_back(
+          {{"file", file},
+           {"kind", report.kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.kind)},
+           {"valid", valid},
+           {"diagnostics", to_json(report.diagnostics)}});
       continue;
     }
     print_diagnostics(services.err, report.diagnostics);

@@ -80,7 +80,8 @@ void print_table(std::ostream& out, const nlohmann::json& rows, bool with_set)
     if (row["default"].is_null()) {
       out << "required";
     } else {
-      out << "default: " << row["default"].get<std::string>();
+      const auto value = row["default"].get<std::string>();
+      out << "default: " << (value.empty() ? "\"\" (empty)" : value);
     }
     if (with_set) {
       out << (row["set"].get<bool>() ? "  (set)" : "  (not set)");

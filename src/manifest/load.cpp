@@ -52,33 +52,6 @@ std::optional<SourcePosition> find_invalid_utf8(std::string_view text)
   return std::nullopt;
 }
 
-// yaml-cpp throws on syntax errors; the mark says where.
-std::optional<YAML::Node> parse_yaml(std::string_view text, ParseContext& context)
-{
-  try {
-    auto documents = YAML::LoadAll(std::string(text));
-    if (documents.empty() || (documents.size() == 1 && documents.front().IsNull())) {
-      context.error({}, "", "the file is empty; expected a genservice or mesh manifest");
-      return std::nullopt;
-    }
-    if (documents.size() > 1) {
-      context.error(detail::position_of(documents[1]),
-                    "",
-                    "expected one YAML document, found " + std::to_string(documents.size())
-                        + " (separated by ---)");
-      return std::nullopt;
-    }
-    return documents.front();
-  } catch (const YAML::Exception& e) {
-    const SourcePosition at =
-        e.mark.is_null() ? SourcePosition{} : SourcePosition{e.mark.line + 1, e.mark.column + 1};
-    context.error(at, "", "invalid YAML: " + e.msg);
-  } catch (const std::exception& e) {
-    context.error({}, "", std::string("invalid YAML: ") + e.what());
-  }
-  return std::nullopt;
-}
-
 std::optional<Document> parse_document(MapReader& top,
                                        const std::string& source_name,
                                        const std::filesystem::path& base_dir,
@@ -132,7 +105,7 @@ LoadReport parse_manifest(std::string_view text,
   std::vector<Diagnostic> other_files;
   if (const auto bad = find_invalid_utf8(text)) {
     context.error(*bad, "", "not valid UTF-8; manifests must be UTF-8 text");
-  } else if (const auto root = parse_yaml(text, context)) {
+  } else if (const auto root = detail::load_yaml_document(text, context)) {
     if (!root->IsMap()) {
       context.error(detail::position_of(*root),
                     "",
@@ -154,8 +127,14 @@ LoadReport read_manifest(const std::filesystem::path& path, const LoadOptions& o
   const auto text = fs::read_text_file(path);
   if (!text) {
     LoadReport report;
+    // fs errors read "cannot read PATH: CAUSE"; the diagnostic names the file already.
+    const auto& message = text.error().message;
+    const auto prefix = "cannot read " + path.string() + ": ";
     report.diagnostics.push_back(Diagnostic{
-        .severity = Severity::error, .file = path.string(), .message = text.error().message});
+        .severity = Severity::error,
+        .file = path.string(),
+        .message = "cannot read the file: "
+                   + (message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message)});
     return report;
   }
   auto base_dir = path.parent_path();

@@ -1,6 +1,7 @@
 #include "parse_context.hpp"
 
 #include "sconectl/manifest/names.hpp"
+#include "yaml_syntax.hpp"
 
 #include <algorithm>
 #include <regex>
@@ -33,6 +34,27 @@ bool looks_like_unquoted_template(const YAML::Node& node)
   const auto entry = node.begin();
   return entry->first.IsMap() && entry->first.size() == 1 && entry->second.IsNull();
 }
+
+// Messages are single lines: control characters from the input are shown escaped.
+std::string printable(std::string text)
+{
+  std::string result;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char k_digits[] = "0123456789abcdef";
+      result += "\\x";
+      result += k_digits[byte >> 4];
+      result += k_digits[byte & 0x0f];
+    } else {
+      result += c;
+    }
+  }
+  return result;
+}
+
+// Bounds the output for a badly broken file; the first problems are the useful ones.
+constexpr std::size_t k_max_diagnostics = 100;
 
 }  // namespace
 
@@ -81,12 +103,22 @@ ParseContext::ParseContext(std::string file, const LoadOptions& options, Expand 
 
 void ParseContext::error(SourcePosition at, std::string path, std::string message)
 {
+  // A field whose variables were undefined or malformed, or that held a NUL, has had its one
+  // error; anything found later about its (incomplete) value would be noise.
+  if (m_paths_with_variable_problems.count(path) > 0) {
+    return;
+  }
+  add_error(at, std::move(path), std::move(message));
+}
+
+void ParseContext::add_error(SourcePosition at, std::string path, std::string message)
+{
   m_diagnostics.push_back(Diagnostic{.severity = Severity::error,
                                      .file = m_file,
                                      .line = at.line,
                                      .column = at.column,
-                                     .path = std::move(path),
-                                     .message = std::move(message)});
+                                     .path = printable(std::move(path)),
+                                     .message = printable(std::move(message))});
 }
 
 void ParseContext::warning(SourcePosition at, std::string path, std::string message)
@@ -97,30 +129,60 @@ void ParseContext::warning(SourcePosition at, std::string path, std::string mess
                                      .file = m_file,
                                      .line = at.line,
                                      .column = at.column,
-                                     .path = std::move(path),
-                                     .message = std::move(message)});
+                                     .path = printable(std::move(path)),
+                                     .message = printable(std::move(message))});
 }
 
-std::string ParseContext::expand(const std::string& raw, SourcePosition at, const std::string& path)
+std::string ParseContext::expand(const std::string& raw,
+                                 SourcePosition at,
+                                 const std::string& path,
+                                 Sensitivity sensitivity)
 {
   if (raw.find('\0') != std::string::npos) {
-    error(at, path, "contains a NUL character, which no environment variable, command line or "
-                    "file name can carry");
+    error(at,
+          path,
+          "contains a NUL character, which no environment variable, command line or "
+          "file name can carry");
+    m_paths_with_variable_problems.insert(path);
   }
   if (m_expand == Expand::nothing || raw.find('$') == std::string::npos) {
     return raw;
   }
+  const bool secret = sensitivity == Sensitivity::secret;
   for (auto& use : find_variables(raw)) {
     const bool is_set = m_options.variables && m_options.variables(use.name).has_value();
+    // A `$word` inside a secret value may be part of the secret rather than a variable.
+    if (secret && !is_set) {
+      continue;
+    }
+    if (secret && use.default_value) {
+      use.default_value = "(hidden: part of a secret value)";
+    }
     m_variables.push_back(VariableOccurrence{
         .use = std::move(use), .file = m_file, .at = at, .path = path, .is_set = is_set});
   }
   auto expansion = expand_variables(raw, m_options.variables);
+  const bool flagged = !expansion.problems.empty() || !expansion.undefined.empty();
+  if (secret) {
+    if (!expansion.problems.empty()
+        || (!expansion.undefined.empty()
+            && m_options.undefined_variables == UndefinedVariables::report)) {
+      error(at, path,
+            "contains a '$' that is not a defined variable reference; write $$ for a literal $ "
+            "(the value is not shown because it is secret)");
+    }
+    if (flagged) {
+      m_paths_with_variable_problems.insert(path);
+    }
+    return std::move(expansion.text);
+  }
   for (const auto& problem : expansion.problems) {
     error(at, path, problem);
   }
+  if (flagged) {
+    m_paths_with_variable_problems.insert(path);
+  }
   if (!expansion.undefined.empty()) {
-    m_paths_with_undefined.insert(path);
     if (!m_first_undefined_at) {
       m_first_undefined_at = std::make_pair(at, path);
     }
@@ -133,9 +195,9 @@ std::string ParseContext::expand(const std::string& raw, SourcePosition at, cons
   return std::move(expansion.text);
 }
 
-bool ParseContext::used_undefined_variable(const std::string& path) const
+bool ParseContext::has_variable_problem(const std::string& path) const
 {
-  return m_paths_with_undefined.count(path) > 0;
+  return m_paths_with_variable_problems.count(path) > 0;
 }
 
 void ParseContext::finish(LoadReport& report)
@@ -143,19 +205,28 @@ void ParseContext::finish(LoadReport& report)
   if (!m_undefined.empty() && m_options.undefined_variables == UndefinedVariables::report) {
     auto names = m_undefined;
     std::sort(names.begin(), names.end());
-    error(m_first_undefined_at->first,
-          m_first_undefined_at->second,
+    add_error(m_first_undefined_at->first,
+              m_first_undefined_at->second,
           std::string(names.size() == 1 ? "undefined environment variable: "
                                         : "undefined environment variables: ")
-              + join(names, ", ")
-              + (names.size() == 1 ? " (export it" : " (export them")
+              + join(names, ", ") + (names.size() == 1 ? " (export it" : " (export them")
               + ", or write ${NAME:-default} in the manifest)");
   }
   std::stable_sort(m_diagnostics.begin(), m_diagnostics.end(), [](const auto& a, const auto& b) {
     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
   });
+  const auto total = m_diagnostics.size();
+  if (total > k_max_diagnostics) {
+    m_diagnostics.resize(k_max_diagnostics);
+  }
   for (auto& diagnostic : m_diagnostics) {
     report.diagnostics.push_back(std::move(diagnostic));
+  }
+  if (total > k_max_diagnostics) {
+    report.diagnostics.push_back(Diagnostic{
+        .severity = Severity::error,
+        .file = m_file,
+        .message = std::to_string(total - k_max_diagnostics) + " more problems not shown"});
   }
   m_diagnostics.clear();
   for (auto& occurrence : m_variables) {
@@ -238,7 +309,8 @@ FieldPositions MapReader::positions() const
 
 std::optional<std::string> MapReader::scalar_text(const std::string& key,
                                                   const Entry& entry,
-                                                  std::string_view expected)
+                                                  std::string_view expected,
+                                                  ParseContext::Sensitivity sensitivity)
 {
   if (!entry.value.IsScalar()) {
     std::string message =
@@ -249,7 +321,17 @@ std::optional<std::string> MapReader::scalar_text(const std::string& key,
     m_context->error(position_of(entry.value), path_of(key), std::move(message));
     return std::nullopt;
   }
-  return m_context->expand(entry.value.Scalar(), position_of(entry.value), path_of(key));
+  return m_context->expand(
+      entry.value.Scalar(), position_of(entry.value), path_of(key), sensitivity);
+}
+
+std::optional<std::string> MapReader::secret_string(const std::string& key)
+{
+  const auto* entry = find(key, Need::optional);
+  if (entry == nullptr) {
+    return std::nullopt;
+  }
+  return scalar_text(key, *entry, "a string", ParseContext::Sensitivity::secret);
 }
 
 std::optional<std::string> MapReader::string(const std::string& key, Need need)
@@ -260,7 +342,7 @@ std::optional<std::string> MapReader::string(const std::string& key, Need need)
   }
   auto text = scalar_text(key, *entry, "a string");
   if (text && text->empty() && need == Need::required
-      && !m_context->used_undefined_variable(path_of(key))) {
+      && !m_context->has_variable_problem(path_of(key))) {
     m_context->error(position_of(entry->value), path_of(key), "must not be empty");
     return std::nullopt;
   }
@@ -285,8 +367,11 @@ std::optional<std::uint64_t> MapReader::unsigned_integer(const std::string& key,
       !text->empty() && text->size() <= 19
       && std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!digits_only) {
-    if (!m_context->used_undefined_variable(path_of(key))) {
-      m_context->error(at, path_of(key), "expected an integer, got '" + *text + "'");
+    if (!m_context->has_variable_problem(path_of(key))) {
+      m_context->error(at,
+                       path_of(key),
+                       "expected a whole number from " + std::to_string(min) + " to "
+                           + std::to_string(max) + ", got '" + *text + "'");
     }
     return std::nullopt;
   }
@@ -294,8 +379,7 @@ std::optional<std::uint64_t> MapReader::unsigned_integer(const std::string& key,
   if (value < min || value > max) {
     m_context->error(at,
                      path_of(key),
-                     "must be between " + std::to_string(min) + " and " + std::to_string(max)
-                         + ", got " + *text);
+                     "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" + *text + "'");
     return std::nullopt;
   }
   return value;
@@ -489,6 +573,38 @@ std::optional<nlohmann::json> convert(const YAML::Node& node,
 }
 
 }  // namespace
+
+// yaml-cpp throws on syntax errors; the mark says where.
+std::optional<YAML::Node> load_yaml_document(std::string_view text, ParseContext& context)
+{
+  if (const auto problem = check_yaml_syntax(text)) {
+    context.error(problem->at, "", problem->message);
+    return std::nullopt;
+  }
+  try {
+    auto documents = YAML::LoadAll(std::string(text));
+    if (documents.empty() || (documents.size() == 1 && documents.front().IsNull())) {
+      context.error({}, "", "the file holds no YAML document (it is empty or only comments); "
+                            "expected a genservice or mesh manifest");
+      return std::nullopt;
+    }
+    if (documents.size() > 1) {
+      context.error(position_of(documents[1]),
+                    "",
+                    "expected one YAML document, found " + std::to_string(documents.size())
+                        + " (separated by ---)");
+      return std::nullopt;
+    }
+    return documents.front();
+  } catch (const YAML::Exception& e) {
+    const SourcePosition at =
+        e.mark.is_null() ? SourcePosition{} : SourcePosition{e.mark.line + 1, e.mark.column + 1};
+    context.error(at, "", "invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    context.error({}, "", std::string("invalid YAML: ") + e.what());
+  }
+  return std::nullopt;
+}
 
 std::optional<nlohmann::json> to_json(const YAML::Node& node,
                                       const std::string& path,

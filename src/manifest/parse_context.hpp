@@ -24,6 +24,8 @@ namespace sconectl::manifest::detail {
 class ParseContext {
  public:
   enum class Expand { variables, nothing };
+  // Explicit secret values are expanded too, but no diagnostic may quote or hint at their text.
+  enum class Sensitivity { plain, secret };
 
   ParseContext(std::string file, const LoadOptions& options, Expand expand);
 
@@ -33,19 +35,30 @@ class ParseContext {
   // Expands `$NAME` in a scalar read at `at`/`path`, remembering uses and undefined names.
   [[nodiscard]] std::string expand(const std::string& raw,
                                    SourcePosition at,
-                                   const std::string& path);
+                                   const std::string& path,
+                                   Sensitivity sensitivity = Sensitivity::plain);
 
-  // True when the field at `path` used an undefined variable; later checks stay quiet about it
-  // because the undefined-variable error already explains the problem.
-  [[nodiscard]] bool used_undefined_variable(const std::string& path) const;
+  // True when the field at `path` used an undefined variable or a malformed reference, or held a
+  // NUL; later checks stay quiet about it because one error already explains the problem.
+  [[nodiscard]] bool has_variable_problem(const std::string& path) const;
 
   // Emits the single "undefined environment variables" error, then hands everything over.
   void finish(LoadReport& report);
+
+  // Secrets whose name was read but whose kind was invalid: references to them are not reported
+  // again as "undefined".
+  void note_secret_without_kind(std::string name) { m_secrets_without_kind.insert(std::move(name)); }
+  [[nodiscard]] const std::set<std::string>& secrets_without_kind() const
+  {
+    return m_secrets_without_kind;
+  }
 
   [[nodiscard]] const std::string& file() const { return m_file; }
   [[nodiscard]] const LoadOptions& options() const { return m_options; }
 
  private:
+  void add_error(SourcePosition at, std::string path, std::string message);
+
   std::string m_file;
   const LoadOptions& m_options;
   Expand m_expand;
@@ -53,7 +66,8 @@ class ParseContext {
   std::vector<VariableOccurrence> m_variables;
   std::vector<std::string> m_undefined;  // in order of first use
   std::optional<std::pair<SourcePosition, std::string>> m_first_undefined_at;
-  std::set<std::string> m_paths_with_undefined;
+  std::set<std::string> m_paths_with_variable_problems;
+  std::set<std::string> m_secrets_without_kind;
 };
 
 enum class Need { optional, required };
@@ -68,6 +82,8 @@ class MapReader {
   [[nodiscard]] bool has(const std::string& key) const;
   [[nodiscard]] std::optional<std::string> string(const std::string& key,
                                                   Need need = Need::optional);
+  // A string holding secret material (explicit secret values): diagnostics never show its text.
+  [[nodiscard]] std::optional<std::string> secret_string(const std::string& key);
   [[nodiscard]] std::optional<std::uint64_t> unsigned_integer(const std::string& key,
                                                               std::uint64_t min,
                                                               std::uint64_t max,
@@ -98,9 +114,11 @@ class MapReader {
     YAML::Node value;
   };
   [[nodiscard]] const Entry* find(const std::string& key, Need need);
-  [[nodiscard]] std::optional<std::string> scalar_text(const std::string& key,
-                                                       const Entry& entry,
-                                                       std::string_view expected);
+  [[nodiscard]] std::optional<std::string> scalar_text(
+      const std::string& key,
+      const Entry& entry,
+      std::string_view expected,
+      ParseContext::Sensitivity sensitivity = ParseContext::Sensitivity::plain);
 
   std::string m_path;
   SourcePosition m_position;
@@ -121,6 +139,11 @@ class MapReader {
 
 // "a list", "a mapping", "a string", "nothing" — for "expected X, got Y" messages.
 [[nodiscard]] std::string describe_node(const YAML::Node& node);
+
+// Parses one YAML document after a strict syntax check. Reports syntax errors, an empty file and
+// several documents in one file.
+[[nodiscard]] std::optional<YAML::Node> load_yaml_document(std::string_view text,
+                                                           ParseContext& context);
 
 // Converts an arbitrary YAML subtree (helm_extra_values) to JSON, expanding variables in scalars.
 // Scalars stay strings except plain true/false/null and numbers, as a YAML 1.2 reader sees them.

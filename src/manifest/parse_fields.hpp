@@ -32,7 +32,7 @@ std::optional<Enum> enum_field(MapReader& reader,
   if (auto value = from(*text)) {
     return value;
   }
-  if (!reader.context().used_undefined_variable(reader.path_of(key))) {
+  if (!reader.context().has_variable_problem(reader.path_of(key))) {
     std::string message = "unknown " + std::string(what) + " '" + *text + "'";
     const auto suggestion = closest_match(*text, names);
     if (!suggestion.empty()) {

@@ -25,11 +25,17 @@ std::vector<std::string> split_list(const std::string& text)
   return items;
 }
 
+// For keys, an empty value (typically `${CAS_KEY:-}` with the variable unset) means "not given".
+std::optional<std::string> non_empty(std::optional<std::string> value)
+{
+  return value && value->empty() ? std::nullopt : value;
+}
+
 std::vector<CasInstance> parse_cas(MapReader& top)
 {
   std::vector<CasInstance> instances;
   const auto items = top.list("cas", Need::required);
-  if (items.empty() && top.has("cas")) {
+  if (const auto node = top.raw("cas"); node && node->IsSequence() && node->size() == 0) {
     top.context().error(top.position_of_field("cas"), "cas", "at least one CAS instance is needed");
   }
   for (const auto& [item, item_path] : items) {
@@ -41,9 +47,9 @@ std::vector<CasInstance> parse_cas(MapReader& top)
     cas.name = reader->string("name").value_or("cas");
     cas.aliases = reader->string_list("alias");
     auto url = reader->string("cas_url", Need::required);
-    cas.cas_key = reader->string("cas_key");
-    cas.cas_software_key = reader->string("cas_software_key");
-    cas.cas_encryption_key = reader->string("cas_encryption_key");
+    cas.cas_key = non_empty(reader->string("cas_key"));
+    cas.cas_software_key = non_empty(reader->string("cas_software_key"));
+    cas.cas_encryption_key = non_empty(reader->string("cas_encryption_key"));
     cas.tolerance = reader->string("tolerance");
     cas.mode = enum_field<PolicyHandling>(
         *reader, "mode", policy_handling_from, policy_handling_names(), "policy handling mode");
@@ -153,7 +159,8 @@ nlohmann::json parse_helm_extra_values(MapReader& reader)
     return to_json(*node, path, reader.context()).value_or(nullptr);
   }
   if (!node->IsScalar()) {
-    reader.context().error(position_of(*node), path,
+    reader.context().error(position_of(*node),
+                           path,
                            "expected a mapping or a string of YAML, got " + describe_node(*node));
     return nullptr;
   }
@@ -222,22 +229,19 @@ std::vector<SecretDefinition> read_image_secrets(const std::string& relative,
   const auto source = display_path(mesh_context.file(), relative);
   ParseContext context(source, mesh_context.options(), ParseContext::Expand::nothing);
   std::vector<SecretDefinition> secrets;
-  try {
-    const auto root = YAML::Load(rendered);
-    if (!root.IsSequence()) {
-      context.error(
-          position_of(root), "", "expected a list of secrets, got " + describe_node(root));
+  if (const auto root = load_yaml_document(rendered, context)) {
+    if (!root->IsSequence()) {
+      context.error(position_of(*root), "",
+                    "expected a list of secrets, got " + describe_node(*root));
     } else {
       std::vector<std::pair<YAML::Node, std::string>> items;
       std::size_t index = 0;
-      for (const auto& item : root) {
+      for (const auto& item : *root) {
         items.emplace_back(item, index_path("", index++));
       }
       secrets = parse_secret_definitions(items, context);
       validate_secret_definitions(secrets, context);
     }
-  } catch (const YAML::Exception& e) {
-    context.error({e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
   }
   LoadReport report;
   context.finish(report);
@@ -254,9 +258,9 @@ std::vector<MeshService> parse_services(MapReader& top,
 {
   std::vector<MeshService> services;
   const auto items = top.list("services", Need::required);
-  if (items.empty() && top.has("services")) {
-    top.context().error(top.position_of_field("services"), "services",
-                        "a mesh needs at least one service");
+  if (const auto node = top.raw("services"); node && node->IsSequence() && node->size() == 0) {
+    top.context().error(
+        top.position_of_field("services"), "services", "a mesh needs at least one service");
   }
   for (const auto& [item, item_path] : items) {
     auto reader = as_map(item, item_path, top.context());

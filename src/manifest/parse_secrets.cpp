@@ -54,7 +54,7 @@ std::optional<SecretDefinition> parse_secret(const YAML::Node& node,
   const auto kind = enum_field<SecretKind>(
       *reader, "kind", secret_kind_from, secret_kind_names(), "secret kind", Need::required);
   secret.size = reader->unsigned_integer("size", 1, k_max_secret_size);
-  secret.value = reader->string("value");
+  secret.value = reader->secret_string("value");
   secret.key_type =
       enum_field<KeyType>(*reader, "key_type", key_type_from, key_type_names(), "key type");
   secret.migrate = reader->boolean("migrate");
@@ -69,11 +69,14 @@ std::optional<SecretDefinition> parse_secret(const YAML::Node& node,
   secret.valid_for = reader->string("valid_for");
   secret.tenant_id = reader->string("tenant_id");
   secret.client_id = reader->string("client_id");
-  secret.application_secret = reader->string("application_secret");
+  secret.application_secret = reader->secret_string("application_secret");
   secret.certificate_thumbprint = reader->string("certificate_thumbprint");
   secret.exports = parse_exports(*reader);
   secret.at = reader->positions();
   reader->report_unknown_fields();
+  if (name && !kind) {
+    context.note_secret_without_kind(*name);
+  }
   if (!name || !kind) {
     return std::nullopt;
   }

@@ -39,7 +39,7 @@ void check_cas(const MeshManifest& manifest, ParseContext& context)
     const auto& path = cas.at.path;
     const auto url_path = join_path(path, "cas_url");
     if (const auto problem = check_host_port(cas.cas_url);
-        !problem.empty() && !context.used_undefined_variable(url_path)) {
+        !problem.empty() && !context.has_variable_problem(url_path)) {
       context.error(cas.at.of("cas_url"),
                     url_path,
                     "'" + cas.cas_url + "' is not a valid CAS address; expected " + problem);
@@ -47,7 +47,7 @@ void check_cas(const MeshManifest& manifest, ParseContext& context)
     for (const auto* field : {"cas_key", "cas_software_key"}) {
       const auto& value = std::string(field) == "cas_key" ? cas.cas_key : cas.cas_software_key;
       const auto field_path = join_path(path, field);
-      if (value && !is_key_hash(*value) && !context.used_undefined_variable(field_path)) {
+      if (value && !is_key_hash(*value) && !context.has_variable_problem(field_path)) {
         context.error(cas.at.of(field),
                       field_path,
                       "expected a 50-character Base58Check key hash (as printed by "
@@ -56,7 +56,7 @@ void check_cas(const MeshManifest& manifest, ParseContext& context)
     }
     const auto encryption_path = join_path(path, "cas_encryption_key");
     if (cas.cas_encryption_key && !is_hex(*cas.cas_encryption_key, 64)
-        && !context.used_undefined_variable(encryption_path)) {
+        && !context.has_variable_problem(encryption_path)) {
       context.error(cas.at.of("cas_encryption_key"), encryption_path, "expected 64 hex digits");
     }
     std::vector<std::string> roles{cas.name};
@@ -90,7 +90,7 @@ void check_policy(const MeshPolicy& policy, ParseContext& context)
 {
   if (const auto problem = check_session_name(policy.namespace_name);
       !policy.namespace_name.empty() && !problem.empty()
-      && !context.used_undefined_variable("policy.namespace")) {
+      && !context.has_variable_problem("policy.namespace")) {
     context.error(
         policy.at.of("namespace"),
         "policy.namespace",
@@ -109,11 +109,12 @@ void check_policy(const MeshPolicy& policy, ParseContext& context)
   }
   static const std::regex advisory(R"([A-Z]+-SA-[0-9]+)");
   for (const auto& value : policy.ignore_advisories) {
-    if (value == "*" ? policy.ignore_advisories.size() > 1 : !std::regex_match(value, advisory)) {
-      context.error(
-          policy.at.of("ignore_advisories"),
-          "policy.ignore_advisories",
-          "expected \"*\" alone or advisory IDs like INTEL-SA-00615, got '" + value + "'");
+    if (value == "*" && policy.ignore_advisories.size() > 1) {
+      context.error(policy.at.of("ignore_advisories"), "policy.ignore_advisories",
+                    "'*' ignores every advisory and cannot be combined with advisory IDs");
+    } else if (value != "*" && !std::regex_match(value, advisory)) {
+      context.error(policy.at.of("ignore_advisories"), "policy.ignore_advisories",
+                    "expected \"*\" or advisory IDs like INTEL-SA-00615, got '" + value + "'");
     }
   }
   if (policy.maa && policy.maa->rfind("https://", 0) != 0) {
@@ -158,7 +159,7 @@ void check_services(const MeshManifest& manifest, ParseContext& context)
     }
     const auto image_path = join_path(path, "image");
     if (const auto problem = check_image_reference(service.image);
-        !problem.empty() && !context.used_undefined_variable(image_path)) {
+        !problem.empty() && !context.has_variable_problem(image_path)) {
       context.error(service.at.of("image"),
                     image_path,
                     "'" + service.image + "' is not a valid image reference; expected " + problem);

@@ -284,11 +284,15 @@ void check_secret_references(const std::string& text,
     }
     const auto& kind = found->second;
     if (kind && !is_valid_format(*kind, reference.format)) {
-      context.error(at,
-                    path,
+      const auto formats = describe_formats(*kind);
+      context.error(at, path,
                     reference.text + ": format '" + reference.format + "' does not apply to "
-                        + std::string(to_string(*kind)) + " secret '" + reference.name
-                        + "' (formats: " + describe_formats(*kind) + ")");
+                        + std::string(to_string(*kind)) + " secret '" + reference.name + "' ("
+                        + (formats == "none" ? std::string(to_string(*kind))
+                                                   + " secrets take no format; write $$SCONE::"
+                                                   + reference.name + "$$"
+                                             : "formats: " + formats)
+                        + ")");
     } else if (!kind && !is_known_format(reference.format)) {
       context.error(at, path, reference.text + ": unknown format '" + reference.format + "'");
     }

@@ -42,6 +42,9 @@ KnownSecrets known_secrets(const ServiceManifest& manifest, ParseContext& contex
   for (const auto& secret : manifest.secrets) {
     known.emplace(secret.name, secret.kind);
   }
+  for (const auto& name : context.secrets_without_kind()) {
+    known.emplace(name, std::nullopt);
+  }
   for (std::size_t i = 0; i < manifest.imported_secrets.size(); ++i) {
     const auto& imported = manifest.imported_secrets[i];
     const auto path = index_path("secrets.import", i);
@@ -106,7 +109,7 @@ void check_image(const std::optional<std::string>& reference,
                  ParseContext& context)
 {
   const auto path = "build." + field;
-  if (!reference || context.used_undefined_variable(path)) {
+  if (!reference || context.has_variable_problem(path)) {
     return;
   }
   if (const auto problem = check_image_reference(*reference); !problem.empty()) {

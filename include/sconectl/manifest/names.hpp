@@ -41,12 +41,22 @@ std::string closest_match(std::string_view word, const Range& candidates)
 {
   std::string best;
   std::size_t best_distance = word.size() <= 4 ? 1 : 2;
+  std::string prefix_match;
+  std::size_t prefix_matches = 0;
   for (const auto& candidate : candidates) {
-    const auto distance = edit_distance(word, std::string_view(candidate));
+    const std::string_view text(candidate);
+    const auto distance = edit_distance(word, text);
     if (distance <= best_distance && (best.empty() || distance < best_distance)) {
-      best = std::string(candidate);
+      best = std::string(text);
       best_distance = distance;
     }
+    if (word.size() >= 3 && text.size() > word.size() && text.substr(0, word.size()) == word) {
+      prefix_match = std::string(text);
+      ++prefix_matches;
+    }
+  }
+  if (best.empty() && prefix_matches == 1) {
+    return prefix_match;
   }
   return best;
 }

@@ -1,11 +1,11 @@
-#include <sstream>
+#include "manifest_text.hpp"
+#include "sconectl/cli/app.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "manifest_text.hpp"
-#include "sconectl/cli/app.hpp"
-#include "temp_dir.hpp"
+#include <sstream>
 
 namespace sconectl::cli {
 namespace {
@@ -90,8 +90,7 @@ TEST_F(CliTest, ValidateReportsAMissingFile)
 {
   EXPECT_EQ(run_cli({"validate", "-f", "/nonexistent/service.yaml"}), 2);
   EXPECT_EQ(err.str(),
-            "/nonexistent/service.yaml: cannot read /nonexistent/service.yaml: No such file or "
-            "directory\n"
+            "/nonexistent/service.yaml: cannot read the file: No such file or directory\n"
             "sconectl: error: /nonexistent/service.yaml is invalid (1 error)\n");
 }
 
@@ -153,8 +152,7 @@ build:
 
 TEST_F(CliTest, PrintDefaultsWorksWithUnsetVariables)
 {
-  const auto file = dir.write(
-      "s.yaml", std::string(k_minimal_service) + "  from: $BASE_IMAGE\n");
+  const auto file = dir.write("s.yaml", std::string(k_minimal_service) + "  from: $BASE_IMAGE\n");
   EXPECT_EQ(run_cli({"--format", "json", "apply", "-f", file.string(), "-p"}), 0) << err.str();
   const auto result = nlohmann::json::parse(out.str());
   ASSERT_EQ(result["environment"].size(), 1U);

@@ -1,8 +1,8 @@
-#include <gtest/gtest.h>
-
 #include "manifest_text.hpp"
 #include "sconectl/manifest/load.hpp"
 #include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl::manifest {
 namespace {
@@ -22,7 +22,8 @@ cas:
   - name: cas
     alias: ["image", "security", "access", "attestation"]
     cas_url: cas.scone-system:8081
-    cas_key: )") + k_cas_key + R"(
+    cas_key: )")
+         + k_cas_key + R"(
     mode: Upload
 policy:
   namespace: demo-1
@@ -33,7 +34,9 @@ policy:
 
 LoadReport parse_in(const TempDir& dir, const std::string& text)
 {
-  return parse_manifest(text, "mesh.yaml", dir.path(),
+  return parse_manifest(text,
+                        "mesh.yaml",
+                        dir.path(),
                         LoadOptions{.variables = variables({{"REPO", "127.0.0.1:5000/demo"}})});
 }
 
@@ -170,8 +173,8 @@ services:
             "'hyperthreading'?); expected one of: debug-mode, hyperthreading, insecure-igpu, "
             "software-hardening-needed, aepic-leak, insecure-configuration, outdated-tcb, "
             "maa-managed-tcb, local-attestation-trust-cas-tcb\n"
-            "mesh.yaml:12:22: policy.ignore_advisories: expected \"*\" alone or advisory IDs like "
-            "INTEL-SA-00615, got '*'\n");
+            "mesh.yaml:12:22: policy.ignore_advisories: '*' ignores every advisory and cannot be "
+            "combined with advisory IDs\n");
 }
 
 TEST(MeshManifestTest, RequiresCasServicesAndANamespace)

@@ -1,14 +1,14 @@
-#include <gtest/gtest.h>
-
 #include "sconectl/manifest/secret_reference.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl::manifest {
 namespace {
 
 TEST(FindSecretReferencesTest, SplitsNameFormatAndFilter)
 {
-  const auto scan =
-      find_secret_references("a $$SCONE::pw$$ b $$SCONE::cert:crt:der$$ $$SCONE::cfg|escape(json)$$");
+  const auto scan = find_secret_references(
+      "a $$SCONE::pw$$ b $$SCONE::cert:crt:der$$ $$SCONE::cfg|escape(json)$$");
   ASSERT_EQ(scan.references.size(), 3U);
   EXPECT_EQ(scan.references[0].name, "pw");
   EXPECT_EQ(scan.references[0].format, "");

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include "manifest_text.hpp"
 #include "sconectl/manifest/load.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl::manifest {
 namespace {
@@ -10,11 +10,15 @@ using sconectl::testing::formatted;
 using sconectl::testing::k_minimal_service;
 using sconectl::testing::variables;
 
-LoadReport parse(const std::string& text, std::map<std::string, std::string> env = {},
+LoadReport parse(const std::string& text,
+                 std::map<std::string, std::string> env = {},
                  Strictness strictness = Strictness::lenient)
 {
-  return parse_manifest(text, "service.yaml", ".",
-                        LoadOptions{.strictness = strictness, .variables = variables(std::move(env))});
+  return parse_manifest(
+      text,
+      "service.yaml",
+      ".",
+      LoadOptions{.strictness = strictness, .variables = variables(std::move(env))});
 }
 
 constexpr const char* k_full_service = R"(apiVersion: scone/5.8.1
@@ -174,8 +178,9 @@ TEST(ServiceManifestTest, UnknownFieldsAreWarningsUnlessStrict)
   text += "  comand: python3 other.py\n";
   const auto lenient = parse(text);
   EXPECT_TRUE(lenient.ok());
-  EXPECT_EQ(formatted(lenient),
-            "service.yaml:12:3: build: warning: unknown field 'comand' (did you mean 'command'?)\n");
+  EXPECT_EQ(
+      formatted(lenient),
+      "service.yaml:12:3: build: warning: unknown field 'comand' (did you mean 'command'?)\n");
   const auto strict = parse(text, {}, Strictness::strict);
   EXPECT_FALSE(strict.ok());
   EXPECT_EQ(formatted(strict),
@@ -233,7 +238,8 @@ build:
             "service.yaml:6:14: environment.local[0].value: $$SCONE::pasword$$ refers to undefined "
             "secret 'pasword' (did you mean 'password'?)\n"
             "service.yaml:8:14: environment.local[1].value: $$SCONE::password:hex$$: format 'hex' "
-            "does not apply to ascii secret 'password' (formats: none)\n"
+            "does not apply to ascii secret 'password' (ascii secrets take no format; write "
+            "$$SCONE::password$$)\n"
             "service.yaml:17:12: build.command: $$SCONE::token:base64$$ refers to undefined secret "
             "'token' (define it in secrets.global or list it in secrets.import)\n");
 }
@@ -254,15 +260,16 @@ TEST(ServiceManifestTest, ChecksAttributesAgainstTheSecretKind)
       kind: binary
       value: xyz
 )";
-  EXPECT_EQ(formatted(parse(text)),
-            "service.yaml:16:15: secrets.global[0].issuer: applies only to x509 and x509-ca secrets, "
-            "not to ascii secret 'pw'\n"
-            "service.yaml:19:20: secrets.global[1].private_key: 'pw' is an ascii secret; expected a "
-            "private-key secret\n"
-            "service.yaml:20:12: secrets.global[1].dns: applies only to x509 secrets, not to x509-ca "
-            "secret 'ca'\n"
-            "service.yaml:23:14: secrets.global[2].value: an explicit binary value must be an even "
-            "number of hex digits\n");
+  EXPECT_EQ(
+      formatted(parse(text)),
+      "service.yaml:16:15: secrets.global[0].issuer: applies only to x509 and x509-ca secrets, "
+      "not to ascii secret 'pw'\n"
+      "service.yaml:19:20: secrets.global[1].private_key: 'pw' is an ascii secret; expected a "
+      "private-key secret\n"
+      "service.yaml:20:12: secrets.global[1].dns: applies only to x509 secrets, not to x509-ca "
+      "secret 'ca'\n"
+      "service.yaml:23:14: secrets.global[2].value: an explicit binary value must be an even "
+      "number of hex digits\n");
 }
 
 TEST(ServiceManifestTest, ChecksKeysNeedTheirCounterparts)

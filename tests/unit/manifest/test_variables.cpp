@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include "manifest_text.hpp"
 #include "sconectl/manifest/variables.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl::manifest {
 namespace {
@@ -10,9 +10,9 @@ using sconectl::testing::variables;
 
 Expansion expand(std::string_view text)
 {
-  return expand_variables(text, variables({{"REPO", "registry.example.com/team"},
-                                           {"EMPTY", ""},
-                                           {"SPACED", "a b: #c"}}));
+  return expand_variables(
+      text,
+      variables({{"REPO", "registry.example.com/team"}, {"EMPTY", ""}, {"SPACED", "a b: #c"}}));
 }
 
 TEST(ExpandVariablesTest, ReplacesBothSpellings)
@@ -60,9 +60,10 @@ TEST(ExpandVariablesTest, ListsEveryUndefinedName)
 
 TEST(ExpandVariablesTest, ReportsMalformedReferences)
 {
-  EXPECT_EQ(expand("${REPO").problems,
-            std::vector<std::string>{"malformed variable reference '${REPO' (expected ${NAME}, "
-                                     "${NAME:-default} or ${NAME-default}; write $$ for a literal $)"});
+  EXPECT_EQ(
+      expand("${REPO").problems,
+      std::vector<std::string>{"malformed variable reference '${REPO' (expected ${NAME}, "
+                               "${NAME:-default} or ${NAME-default}; write $$ for a literal $)"});
   EXPECT_EQ(expand("${}").problems.size(), 1U);
   EXPECT_EQ(expand("${REPO:=x}").problems.size(), 1U);
   const auto nested = expand("${A:-${B}}/rest");

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "sconectl/util/digest.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl {
 namespace {
@@ -14,9 +14,9 @@ TEST(Sha256Test, MatchesTheStandardTestVector)
 TEST(Base58CheckTest, EncodesAKnownVector)
 {
   // Version byte 0 and the 20-byte payload of a well-known Bitcoin address.
-  const std::vector<std::uint8_t> payload{0x00, 0x01, 0x09, 0x66, 0x77, 0x60, 0x06, 0x95, 0x3d,
-                                          0x55, 0x67, 0x43, 0x9e, 0x5e, 0x39, 0xf8, 0x6a, 0x0d,
-                                          0x27, 0x3b, 0xee};
+  const std::vector<std::uint8_t> payload{0x00, 0x01, 0x09, 0x66, 0x77, 0x60, 0x06,
+                                          0x95, 0x3d, 0x55, 0x67, 0x43, 0x9e, 0x5e,
+                                          0x39, 0xf8, 0x6a, 0x0d, 0x27, 0x3b, 0xee};
   EXPECT_EQ(base58check_encode(payload), "16UwLL9Risc3QfPqBUvKofHmBQ7wMtjvM");
 }
 

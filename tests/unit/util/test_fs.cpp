@@ -1,9 +1,9 @@
-#include <sys/stat.h>
+#include "sconectl/util/fs.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sconectl/util/fs.hpp"
-#include "temp_dir.hpp"
+#include <sys/stat.h>
 
 namespace sconectl::fs {
 namespace {
@@ -49,7 +49,8 @@ TEST(ReadTextFileTest, NamesThePathAndCause)
 {
   const auto result = read_text_file("/nonexistent/sconectl.yaml");
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().message, "cannot read /nonexistent/sconectl.yaml: No such file or directory");
+  EXPECT_EQ(result.error().message,
+            "cannot read /nonexistent/sconectl.yaml: No such file or directory");
 }
 
 TEST(ReadTextFileTest, RefusesFilesAboveTheLimit)

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "sconectl/util/process.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl {
 namespace {
@@ -8,8 +8,8 @@ namespace {
 TEST(PosixProcessRunnerTest, PassesEveryValueAsItsOwnArgument)
 {
   PosixProcessRunner runner;
-  const auto result = runner.run(Command{.program = "printf",
-                                         .args = {"[%s]\\n", "x y; rm -rf /", "$HOME", "'quoted'"}});
+  const auto result = runner.run(
+      Command{.program = "printf", .args = {"[%s]\\n", "x y; rm -rf /", "$HOME", "'quoted'"}});
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(result->exit_code, 0);
   EXPECT_EQ(result->out, "[x y; rm -rf /]\n[$HOME]\n['quoted']\n");
@@ -38,10 +38,10 @@ TEST(PosixProcessRunnerTest, DrainsBothPipesWithoutDeadlock)
 {
   // 1 MiB on each stream is far beyond a pipe buffer: a sequential reader would block forever.
   PosixProcessRunner runner;
-  const auto result = runner.run(Command{
-      .program = "sh",
-      .args = {"-c", "head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2"},
-      .timeout = std::chrono::seconds(20)});
+  const auto result =
+      runner.run(Command{.program = "sh",
+                         .args = {"-c", "head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2"},
+                         .timeout = std::chrono::seconds(20)});
   ASSERT_TRUE(result);
   EXPECT_FALSE(result->timed_out);
   EXPECT_EQ(result->out.size(), 1048576U);
@@ -64,8 +64,8 @@ TEST(PosixProcessRunnerTest, KillsTheChildWhenTheTimeoutElapses)
 {
   PosixProcessRunner runner;
   const auto started = std::chrono::steady_clock::now();
-  const auto result = runner.run(Command{
-      .program = "sleep", .args = {"30"}, .timeout = std::chrono::milliseconds(200)});
+  const auto result = runner.run(
+      Command{.program = "sleep", .args = {"30"}, .timeout = std::chrono::milliseconds(200)});
   ASSERT_TRUE(result);
   EXPECT_TRUE(result->timed_out);
   EXPECT_EQ(result->exit_code, 128 + 9);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what building and testing sconectl needs on Debian 12 (bookworm), from Debian's
+# packages only. Idempotent: installs nothing when everything is present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libcli11-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
+  libspdlog-dev libfmt-dev libexpected-dev libgtest-dev libgmock-dev
+  libcpp-httplib-dev libsqlite3-dev libarchive-dev
+  python3 ca-certificates
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
+# formatting, builds with warnings as errors, runs unit and integration tests, then builds again
+# with AddressSanitizer and UndefinedBehaviorSanitizer and runs the tests once more.
+#   scripts/test.sh [--no-sanitize]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+sanitize=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-sanitize) sanitize=0 ;;
+    *) echo "usage: scripts/test.sh [--no-sanitize]" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "installing dependencies"
+scripts/install-deps.sh
+
+step "checking formatting (clang-format)"
+mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find src include tests -name '*.[ch]pp')
+clang-format --dry-run --Werror "${sources[@]}"
+
+step "building (warnings are errors)"
+scripts/build.sh "$root/build/test"
+
+step "running tests"
+(cd "$root/build/test" && ctest --output-on-failure --timeout 300 -j"$(nproc)")
+
+if [ "$sanitize" = 1 ]; then
+  step "building with ASan and UBSan"
+  scripts/build.sh "$root/build/sanitize" -DSCONECTL_SANITIZE=ON
+  step "running tests under the sanitizers"
+  (cd "$root/build/sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure --timeout 300 -j"$(nproc)")
+fi
