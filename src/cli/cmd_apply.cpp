@@ -1,30 +1,15 @@
+#include "apply_options.hpp"
 #include "command.hpp"
 #include "print_defaults.hpp"
 #include "report.hpp"
 #include "sconectl/manifest/load.hpp"
+#include "sconectl/version.hpp"
 
 #include <memory>
 
 namespace sconectl::cli {
 
 namespace {
-
-enum class Mode { production, debug };
-enum class MeshOutput { helm_chart, yaml };
-
-// The flags of the original sconectl's apply, so pipelines carry over.
-struct ApplyOptions {
-  std::string file;
-  bool print_defaults = false;
-  bool no_registry = false;  // --no-push for a service, --no-pull for a mesh
-  Mode mode = Mode::production;
-  std::string release;
-  std::string target_directory = "target";
-  bool dry_run = false;
-  MeshOutput output = MeshOutput::helm_chart;
-  std::string set_version;
-  bool strict = false;
-};
 
 Result<int> print_defaults(const ApplyOptions& options,
                            const GlobalOptions& global,
@@ -62,10 +47,13 @@ Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, 
   if (!document) {
     return tl::unexpected(std::move(document.error()));
   }
+  if (const auto* service = std::get_if<manifest::ServiceManifest>(&*document)) {
+    return apply_service_manifest(*service, options, global, services);
+  }
   return fail(ErrorKind::usage,
-              "applying a " + std::string(manifest::kind_name(*document))
-                  + " manifest is not available in sconectl " + "0.1.0"
-                  + " yet; 'sconectl validate -f " + options.file + "' checks it");
+              "applying a mesh manifest (policies, Helm chart, upload) is not available in "
+              "sconectl " + std::string(k_version) + " yet; 'sconectl validate -f " + options.file
+                  + "' checks it");
 }
 
 }  // namespace
@@ -86,7 +74,8 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
                     "Service: build without pushing. Mesh: use local images without pulling");
   command->add_option("--mode", options->mode, "Enclave mode recorded in the policy")
       ->transform(CLI::CheckedTransformer(
-          std::map<std::string, Mode>{{"production", Mode::production}, {"debug", Mode::debug}}))
+          std::map<std::string, image::EnclaveMode>{{"production", image::EnclaveMode::production},
+                                                    {"debug", image::EnclaveMode::debug}}))
       ->default_str("production");
   command->add_option("--release", options->release, "Helm release name (mesh)");
   command
@@ -102,6 +91,19 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
       ->default_str("helm_chart");
   command->add_option("--set-version", options->set_version, "Tag of the default base images");
   command->add_flag("--strict", options->strict, "Treat warnings (e.g. unknown fields) as errors");
+  command->add_flag("--force", options->force,
+                    "Service: rebuild even when the image is up to date");
+  command->add_option("--measure", options->measurer,
+                      "Service: how to measure the enclave (content: computed from the image's "
+                      "files; scone: run it with SCONE_HASH=1)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, image::Measurer>{
+          {"content", image::Measurer::content}, {"scone", image::Measurer::scone}}))
+      ->default_str("content");
+  command->add_option("--base-image", options->base_image,
+                      "Service: base image when build.from is not set");
+  command->add_option("--config", options->config_file,
+                      "Configuration file (default: $SCONECTL_CONFIG or "
+                      "~/.config/sconectl/config.yaml)");
   return [options, &global, &services]() -> Result<int> {
     return run_apply(*options, global, services);
   };

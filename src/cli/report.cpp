@@ -12,6 +12,9 @@ void print_diagnostics(std::ostream& err, const std::vector<Diagnostic>& diagnos
 void print_error(std::ostream& err, const Error& error)
 {
   print_diagnostics(err, error.diagnostics);
+  if (!error.details.empty()) {
+    err << error.details << (error.details.back() == '\n' ? "" : "\n");
+  }
   err << "sconectl: error: " << error.describe() << '\n';
 }
 

@@ -1,5 +1,6 @@
 #include "parse_document.hpp"
 #include "parse_fields.hpp"
+#include "sconectl/manifest/command_line.hpp"
 #include "sconectl/util/fs.hpp"
 
 #include <set>
@@ -222,8 +223,15 @@ void validate_service(const ServiceManifest& manifest, ParseContext& context)
   check_image(build.to, build, "to", context);
   check_image(build.from, build, "from", context);
   check_image(build.stable, build, "stable", context);
-  if (build.command.find_first_not_of(" \t\n") == std::string::npos) {
+  if (const auto words = split_command(build.command); !words) {
+    context.error(build.at.of("command"), "build.command",
+                  "unbalanced quotes or a trailing backslash");
+  } else if (words->empty()) {
     context.error(build.at.of("command"), "build.command", "must not be empty");
+  }
+  if (build.kind == BuildKind::sconify_image && !build.from) {
+    context.error(build.at.self, "build.from",
+                  "required for kind sconify_image: the native image to transform");
   }
   check_local_paths(manifest, context);
   check_image_paths(build, context);

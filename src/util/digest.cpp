@@ -35,6 +35,31 @@ Sha256 sha256(std::string_view data)
                                               data.size()));
 }
 
+Sha256Hasher::Sha256Hasher() : m_context(EVP_MD_CTX_new())
+{
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_context), EVP_sha256(), nullptr);
+}
+
+Sha256Hasher::~Sha256Hasher()
+{
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_context));
+}
+
+void Sha256Hasher::update(const void* data, std::size_t size)
+{
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_context), data, size);
+}
+
+Sha256 Sha256Hasher::finish()
+{
+  Sha256 digest{};
+  unsigned int length = 0;
+  auto* context = static_cast<EVP_MD_CTX*>(m_context);
+  EVP_DigestFinal_ex(context, digest.data(), &length);
+  EVP_DigestInit_ex(context, EVP_sha256(), nullptr);
+  return digest;
+}
+
 std::string to_hex(std::span<const std::uint8_t> data)
 {
   static constexpr char k_digits[] = "0123456789abcdef";

@@ -115,6 +115,9 @@ void pump(Pipe& in, Pipe& out, Pipe& err, const Command& command, Completed& res
       const ssize_t n = ::read(pipe.fds[0], buffer, sizeof buffer);
       if (n > 0) {
         (i == 0 ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
+        if (command.on_output) {
+          command.on_output(std::string_view(buffer, static_cast<std::size_t>(n)));
+        }
       } else if (n == 0 || errno != EINTR) {
         pipe.close_end(0);
       }

@@ -4,6 +4,7 @@
 #include "sconectl/util/process.hpp"
 
 #include <ostream>
+#include <string>
 
 namespace sconectl::cli {
 
@@ -14,6 +15,8 @@ struct Services {
   std::ostream& out;  // results only
   std::ostream& err;  // diagnostics and logs
   manifest::VariableLookup variables = manifest::process_environment();
+  // The Docker CLI to drive ($SCONECTL_DOCKER in main, "docker" by default).
+  std::string docker_program = "docker";
 };
 
 // Parses the command line, runs the command, and returns the process exit code (see README).

@@ -30,6 +30,8 @@ struct Error {
   std::string message;
   std::vector<std::string> context;
   std::vector<Diagnostic> diagnostics;
+  // Multi-line output that explains the failure (e.g. a failed build's log), shown before it.
+  std::string details;
 
   // Adds an outer breadcrumb, e.g. "building image 'x'".
   Error& with_context(std::string what);

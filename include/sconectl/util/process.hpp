@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,9 @@ struct Command {
   std::optional<std::filesystem::path> working_dir;
   std::optional<std::string> stdin_data;  // empty stdin (/dev/null) when not set
   std::optional<std::chrono::milliseconds> timeout;
+  // Called with each chunk of stdout and stderr as it arrives (for progress); output is still
+  // collected in Completed.
+  std::function<void(std::string_view chunk)> on_output;
 };
 
 // How a finished child ended. A non-zero exit is data, not an error: callers decide.

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sconectl/util/error.hpp"
+#include "sconectl/util/process.hpp"
+
+namespace sconectl::image {
+
+// What `docker image inspect` says about an image.
+struct ImageInfo {
+  std::string id;
+  std::vector<std::string> repo_digests;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> env;
+};
+
+struct BuildRequest {
+  std::filesystem::path context_dir;
+  std::string tag;
+  std::map<std::string, std::string> labels;
+};
+
+// Drives the Docker CLI through a ProcessRunner with argument vectors. The CLI itself honours
+// DOCKER_HOST and DOCKER_CONFIG from the environment. Failures become one-paragraph errors that
+// say what to do (daemon down, not logged in, credential helper, untrusted registry certificate).
+class DockerCli {
+ public:
+  explicit DockerCli(ProcessRunner& processes, std::string program = "docker");
+
+  // The engine's version; the first call tells whether docker is installed and the daemon answers.
+  [[nodiscard]] Result<std::string> server_version();
+  // std::nullopt when the image does not exist locally.
+  [[nodiscard]] Result<std::optional<ImageInfo>> inspect(const std::string& reference);
+  [[nodiscard]] Result<void> pull(const std::string& reference);
+  // Streams every output line to `on_line`. On failure the error names the failing step and
+  // carries the whole output in its context.
+  [[nodiscard]] Result<void> build(const BuildRequest& request,
+                                   const std::function<void(std::string_view line)>& on_line);
+  // Pushes and returns the registry's manifest digest ("sha256:...").
+  [[nodiscard]] Result<std::string> push(const std::string& reference);
+  [[nodiscard]] Result<void> save(const std::string& reference, const std::filesystem::path& archive);
+  // Runs the image's `command` with extra environment, time-boxed; the caller reads stdout.
+  [[nodiscard]] Result<Completed> run(const std::string& reference,
+                                      const std::vector<std::string>& command,
+                                      const std::map<std::string, std::string>& env,
+                                      std::chrono::milliseconds timeout);
+
+ private:
+  [[nodiscard]] Result<Completed> docker(std::vector<std::string> args,
+                                         std::optional<std::chrono::milliseconds> timeout = {},
+                                         std::function<void(std::string_view)> on_output = {});
+  [[nodiscard]] Error failure(const std::string& action, const Completed& completed) const;
+
+  ProcessRunner& m_processes;
+  std::string m_program;
+};
+
+// The step a failed `docker build` output stopped at ("Step 4/7 : RUN ..." or "[3/5] RUN ..."),
+// or "" when none is recognisable.
+[[nodiscard]] std::string failed_build_step(std::string_view output);
+
+}  // namespace sconectl::image

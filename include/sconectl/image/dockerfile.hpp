@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sconectl/manifest/service.hpp"
+#include "sconectl/util/error.hpp"
+
+namespace sconectl::image {
+
+// Where the build context puts things; the Dockerfile refers to these fixed names only, so no
+// user-chosen file name ever appears in it.
+inline constexpr const char* k_context_app_dir = "app";
+inline constexpr const char* k_context_requirements = "requirements.txt";
+inline constexpr const char* k_image_requirements_path = "/tmp/sconectl/requirements.txt";
+inline constexpr const char* k_default_workdir = "/app";
+
+// Everything the Dockerfile says, decided from the manifest.
+struct DockerfilePlan {
+  std::string base_image;
+  std::string workdir;
+  // SCONE_* runtime settings with literal values: they must be set before attestation, so they
+  // go into the image. Everything else in the environment reaches the program only through CAS.
+  std::vector<std::pair<std::string, std::string>> env;
+  bool install_requirements = false;
+  bool copy_app = false;
+  std::vector<std::string> run;
+  std::vector<std::string> command;
+};
+
+// Errors (kind manifest) for values a Dockerfile cannot carry, naming the field.
+[[nodiscard]] Result<DockerfilePlan> plan_dockerfile(const manifest::ServiceManifest& service,
+                                                     const std::string& base_image);
+
+// The Dockerfile text. Deterministic; every value from the manifest is quoted as JSON (exec form)
+// or escaped, so no value can add an instruction or be expanded by the builder.
+[[nodiscard]] std::string render_dockerfile(const DockerfilePlan& plan);
+
+}  // namespace sconectl::image

@@ -1,0 +1,40 @@
+#pragma once
+
+// Private to the CLI: the options of `apply`, shared by the service and mesh paths.
+
+#include <optional>
+#include <string>
+
+#include "command.hpp"
+#include "sconectl/image/apply_service.hpp"
+#include "sconectl/manifest/service.hpp"
+
+namespace sconectl::cli {
+
+enum class MeshOutput { helm_chart, yaml };
+
+// The flags of the original sconectl's apply, so pipelines carry over, plus our own.
+struct ApplyOptions {
+  std::string file;
+  bool print_defaults = false;
+  bool no_registry = false;  // --no-push for a service, --no-pull for a mesh
+  image::EnclaveMode mode = image::EnclaveMode::production;
+  std::string release;
+  std::string target_directory = "target";
+  bool dry_run = false;
+  MeshOutput output = MeshOutput::helm_chart;
+  std::string set_version;
+  bool strict = false;
+  bool force = false;
+  image::Measurer measurer = image::Measurer::content;
+  std::string base_image;
+  std::string config_file;
+};
+
+// `apply` of a genservice manifest: build, measure, push, record.
+[[nodiscard]] Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
+                                                 const ApplyOptions& options,
+                                                 const GlobalOptions& global,
+                                                 Services& services);
+
+}  // namespace sconectl::cli

@@ -1,0 +1,246 @@
+#include "sconectl/image/apply_service.hpp"
+
+#include <regex>
+
+#include <spdlog/spdlog.h>
+
+#include "sconectl/image/build_context.hpp"
+#include "sconectl/image/content_measurement.hpp"
+#include "sconectl/image/dockerfile.hpp"
+#include "sconectl/manifest/service_json.hpp"
+#include "sconectl/util/digest.hpp"
+#include "sconectl/version.hpp"
+
+namespace sconectl::image {
+
+namespace {
+
+constexpr const char* k_default_search_path =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr std::chrono::minutes k_scone_hash_timeout{2};
+
+void note(const ServiceApplyOptions& options, std::string_view text)
+{
+  if (options.on_progress) {
+    options.on_progress(text);
+  }
+}
+
+std::string tag_of(const std::string& reference)
+{
+  const auto name = reference.substr(0, reference.find('@'));
+  const auto colon = name.rfind(':');
+  const auto slash = name.rfind('/');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
+    return "latest";
+  }
+  return name.substr(colon + 1);
+}
+
+std::map<std::string, std::string> image_labels(const manifest::ServiceManifest& service,
+                                                const std::string& base_image)
+{
+  return {{"org.opencontainers.image.title", service.build.name},
+          {"org.opencontainers.image.version", tag_of(service.build.to)},
+          {"org.opencontainers.image.base.name", base_image},
+          {k_label_service,
+           manifest::service_metadata(service, manifest::Disclosure::public_only).dump()},
+          {k_label_version, k_version}};
+}
+
+// Everything the image depends on: the context (Dockerfile and files), the base image, the labels
+// (service metadata) and this version of sconectl.
+std::string input_digest(const BuildContext& context,
+                         const std::string& base_image_id,
+                         const std::map<std::string, std::string>& labels)
+{
+  const nlohmann::json inputs{{"format", 1},
+                              {"sconectl", k_version},
+                              {"base_image_id", base_image_id},
+                              {"context", context_listing(context)},
+                              {"labels", labels}};
+  return "sha256:" + to_hex(sha256(inputs.dump()));
+}
+
+std::string search_path(const ImageInfo& info)
+{
+  for (const auto& entry : info.env) {
+    if (entry.rfind("PATH=", 0) == 0) {
+      return entry.substr(5);
+    }
+  }
+  return k_default_search_path;
+}
+
+Result<std::string> measure_with_content(const std::string& reference,
+                                         const ImageInfo& info,
+                                         const DockerfilePlan& plan,
+                                         const std::filesystem::path& scratch,
+                                         DockerCli& docker)
+{
+  const auto archive = scratch / "image.tar";
+  auto saved = docker.save(reference, archive);
+  std::error_code ec;
+  if (!saved) {
+    std::filesystem::remove(archive, ec);
+    return tl::unexpected(std::move(saved.error()));
+  }
+  auto filesystem = read_saved_image(archive);
+  std::filesystem::remove(archive, ec);
+  if (!filesystem) {
+    return tl::unexpected(std::move(filesystem.error()));
+  }
+  auto measurement = measure_content(*filesystem, plan.command, plan.workdir, search_path(info));
+  if (!measurement) {
+    return tl::unexpected(std::move(measurement.error()));
+  }
+  return measurement->value;
+}
+
+Result<std::string> measure_with_scone(const std::string& reference,
+                                       const DockerfilePlan& plan,
+                                       DockerCli& docker)
+{
+  auto completed = docker.run(reference, {plan.command.front()},
+                              {{"SCONE_HASH", "1"}, {"SCONE_NO_TIME_THREAD", "1"}},
+                              k_scone_hash_timeout);
+  if (!completed) {
+    return tl::unexpected(std::move(completed.error()));
+  }
+  static const std::regex hash(R"(^\s*([0-9a-f]{64})\s*$)");
+  std::smatch match;
+  if (completed->exit_code != 0 || !std::regex_match(completed->out, match, hash)) {
+    return fail(ErrorKind::process,
+                "running '" + plan.command.front() + "' with SCONE_HASH=1 in " + reference
+                    + " did not print an enclave measurement: the image does not use the SCONE "
+                      "runtime. Use --measure content, or a SCONE base image.");
+  }
+  return match[1].str();
+}
+
+Result<ImageInfo> require_image(DockerCli& docker, const std::string& reference, bool may_pull)
+{
+  auto info = docker.inspect(reference);
+  if (!info) {
+    return tl::unexpected(std::move(info.error()));
+  }
+  if (*info) {
+    return std::move(**info);
+  }
+  if (may_pull) {
+    if (auto pulled = docker.pull(reference); !pulled) {
+      pulled.error().with_context("base image " + reference
+                                  + " is not available locally; build or load it, or pick another "
+                                    "with --base-image or build.from");
+      return tl::unexpected(std::move(pulled.error()));
+    }
+    return require_image(docker, reference, false);
+  }
+  return fail(ErrorKind::process, "image " + reference + " is missing after it was built");
+}
+
+}  // namespace
+
+Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& service,
+                                         const ServiceApplyOptions& options,
+                                         DockerCli& docker)
+{
+  const auto& build = service.build;
+  if (auto version = docker.server_version(); !version) {
+    return tl::unexpected(std::move(version.error()));
+  }
+  auto base_image = resolve_base_image(build, options.base_image);
+  if (!base_image) {
+    return tl::unexpected(std::move(base_image.error()));
+  }
+  auto base_info = require_image(docker, *base_image, true);
+  if (!base_info) {
+    return tl::unexpected(std::move(base_info.error()));
+  }
+  auto plan = plan_dockerfile(service, *base_image);
+  if (!plan) {
+    return tl::unexpected(std::move(plan.error()));
+  }
+  const auto build_dir = options.target_dir / "build" / build.name;
+  auto context = assemble_build_context(service, render_dockerfile(*plan), build_dir);
+  if (!context) {
+    return tl::unexpected(std::move(context.error()));
+  }
+  auto labels = image_labels(service, *base_image);
+  const auto digest = input_digest(*context, base_info->id, labels);
+  labels[k_label_input_digest] = digest;
+
+  auto existing = docker.inspect(build.to);
+  if (!existing) {
+    return tl::unexpected(std::move(existing.error()));
+  }
+  const bool up_to_date = options.rebuild == Rebuild::when_inputs_changed && *existing
+                          && (*existing)->labels.count(k_label_input_digest) > 0
+                          && (*existing)->labels.at(k_label_input_digest) == digest;
+  if (!up_to_date) {
+    note(options, "building " + build.to);
+    auto built = docker.build(BuildRequest{.context_dir = build_dir, .tag = build.to, .labels = labels},
+                              options.on_build_output);
+    if (!built) {
+      built.error().with_context("building the image of service '" + build.name + "'");
+      return tl::unexpected(std::move(built.error()));
+    }
+  }
+  auto image = require_image(docker, build.to, false);
+  if (!image) {
+    return tl::unexpected(std::move(image.error()));
+  }
+
+  const auto method = options.measurer == Measurer::content ? "content" : "scone";
+  const auto previous = read_descriptor(options.target_dir, build.name);
+  std::string measurement;
+  if (previous && previous->image_id == image->id && previous->measurement_method == method) {
+    measurement = previous->measurement;
+  } else {
+    note(options, std::string("measuring ") + build.to + " (" + method + ")");
+    auto measured = options.measurer == Measurer::content
+                        ? measure_with_content(build.to, *image, *plan, options.target_dir / "build", docker)
+                        : measure_with_scone(build.to, *plan, docker);
+    if (!measured) {
+      measured.error().with_context("measuring the image of service '" + build.name + "'");
+      return tl::unexpected(std::move(measured.error()));
+    }
+    measurement = std::move(*measured);
+  }
+
+  std::optional<std::string> image_digest;
+  if (options.push == Push::yes) {
+    note(options, "pushing " + build.to);
+    auto pushed = docker.push(build.to);
+    if (!pushed) {
+      pushed.error().with_context("pushing the image of service '" + build.name + "'");
+      return tl::unexpected(std::move(pushed.error()));
+    }
+    image_digest = std::move(*pushed);
+  } else if (previous && previous->image_id == image->id) {
+    image_digest = previous->image_digest;
+  }
+
+  ServiceDescriptor descriptor{
+      .name = build.name,
+      .image_reference = build.to,
+      .image_id = image->id,
+      .image_digest = std::move(image_digest),
+      .base_image = *base_image,
+      .measurement_method = method,
+      .measurement = std::move(measurement),
+      .mode = options.mode == EnclaveMode::production ? "production" : "debug",
+      .input_digest = digest,
+      .sconectl_version = k_version,
+      .service = manifest::service_metadata(service, manifest::Disclosure::everything)};
+  if (auto written = write_descriptor(descriptor, options.target_dir); !written) {
+    return tl::unexpected(std::move(written.error()));
+  }
+  spdlog::info("service '{}' recorded in {}", build.name,
+               descriptor_path(options.target_dir, build.name).string());
+  return ServiceApplyResult{.descriptor = std::move(descriptor),
+                            .up_to_date = up_to_date,
+                            .descriptor_file = descriptor_path(options.target_dir, build.name)};
+}
+
+}  // namespace sconectl::image
