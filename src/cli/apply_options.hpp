@@ -2,12 +2,12 @@
 
 // Private to the CLI: the options of `apply`, shared by the service and mesh paths.
 
-#include <optional>
-#include <string>
-
 #include "command.hpp"
 #include "sconectl/image/apply_service.hpp"
 #include "sconectl/manifest/service.hpp"
+
+#include <optional>
+#include <string>
 
 namespace sconectl::cli {
 

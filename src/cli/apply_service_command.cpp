@@ -1,10 +1,10 @@
-#include <unistd.h>
+#include "apply_options.hpp"
+#include "sconectl/manifest/user_config.hpp"
 
 #include <cstdlib>
 #include <regex>
 
-#include "apply_options.hpp"
-#include "sconectl/manifest/user_config.hpp"
+#include <unistd.h>
 
 namespace sconectl::cli {
 
@@ -83,8 +83,9 @@ void print_result(const image::ServiceApplyResult& result,
     out << nlohmann::json{{"service", descriptor.name},
                           {"image", descriptor.image_reference},
                           {"image_id", descriptor.image_id},
-                          {"digest", descriptor.image_digest ? nlohmann::json(*descriptor.image_digest)
-                                                             : nlohmann::json(nullptr)},
+                          {"digest",
+                           descriptor.image_digest ? nlohmann::json(*descriptor.image_digest)
+                                                   : nlohmann::json(nullptr)},
                           {"measurement",
                            {{"method", descriptor.measurement_method},
                             {"value", descriptor.measurement}}},

@@ -52,7 +52,8 @@ Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, 
   }
   return fail(ErrorKind::usage,
               "applying a mesh manifest (policies, Helm chart, upload) is not available in "
-              "sconectl " + std::string(k_version) + " yet; 'sconectl validate -f " + options.file
+              "sconectl "
+                  + std::string(k_version) + " yet; 'sconectl validate -f " + options.file
                   + "' checks it");
 }
 
@@ -73,9 +74,8 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
                     options->no_registry,
                     "Service: build without pushing. Mesh: use local images without pulling");
   command->add_option("--mode", options->mode, "Enclave mode recorded in the policy")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, image::EnclaveMode>{{"production", image::EnclaveMode::production},
-                                                    {"debug", image::EnclaveMode::debug}}))
+      ->transform(CLI::CheckedTransformer(std::map<std::string, image::EnclaveMode>{
+          {"production", image::EnclaveMode::production}, {"debug", image::EnclaveMode::debug}}))
       ->default_str("production");
   command->add_option("--release", options->release, "Helm release name (mesh)");
   command
@@ -91,17 +91,20 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
       ->default_str("helm_chart");
   command->add_option("--set-version", options->set_version, "Tag of the default base images");
   command->add_flag("--strict", options->strict, "Treat warnings (e.g. unknown fields) as errors");
-  command->add_flag("--force", options->force,
-                    "Service: rebuild even when the image is up to date");
-  command->add_option("--measure", options->measurer,
-                      "Service: how to measure the enclave (content: computed from the image's "
-                      "files; scone: run it with SCONE_HASH=1)")
+  command->add_flag(
+      "--force", options->force, "Service: rebuild even when the image is up to date");
+  command
+      ->add_option("--measure",
+                   options->measurer,
+                   "Service: how to measure the enclave (content: computed from the image's "
+                   "files; scone: run it with SCONE_HASH=1)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, image::Measurer>{
           {"content", image::Measurer::content}, {"scone", image::Measurer::scone}}))
       ->default_str("content");
-  command->add_option("--base-image", options->base_image,
-                      "Service: base image when build.from is not set");
-  command->add_option("--config", options->config_file,
+  command->add_option(
+      "--base-image", options->base_image, "Service: base image when build.from is not set");
+  command->add_option("--config",
+                      options->config_file,
                       "Configuration file (default: $SCONECTL_CONFIG or "
                       "~/.config/sconectl/config.yaml)");
   return [options, &global, &services]() -> Result<int> {

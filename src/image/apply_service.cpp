@@ -1,15 +1,15 @@
 #include "sconectl/image/apply_service.hpp"
 
-#include <regex>
-
-#include <spdlog/spdlog.h>
-
 #include "sconectl/image/build_context.hpp"
 #include "sconectl/image/content_measurement.hpp"
 #include "sconectl/image/dockerfile.hpp"
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/util/digest.hpp"
 #include "sconectl/version.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <regex>
 
 namespace sconectl::image {
 
@@ -101,7 +101,8 @@ Result<std::string> measure_with_scone(const std::string& reference,
                                        const DockerfilePlan& plan,
                                        DockerCli& docker)
 {
-  auto completed = docker.run(reference, {plan.command.front()},
+  auto completed = docker.run(reference,
+                              {plan.command.front()},
                               {{"SCONE_HASH", "1"}, {"SCONE_NO_TIME_THREAD", "1"}},
                               k_scone_hash_timeout);
   if (!completed) {
@@ -179,8 +180,9 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
                           && (*existing)->labels.at(k_label_input_digest) == digest;
   if (!up_to_date) {
     note(options, "building " + build.to);
-    auto built = docker.build(BuildRequest{.context_dir = build_dir, .tag = build.to, .labels = labels},
-                              options.on_build_output);
+    auto built =
+        docker.build(BuildRequest{.context_dir = build_dir, .tag = build.to, .labels = labels},
+                     options.on_build_output);
     if (!built) {
       built.error().with_context("building the image of service '" + build.name + "'");
       return tl::unexpected(std::move(built.error()));
@@ -198,9 +200,10 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
     measurement = previous->measurement;
   } else {
     note(options, std::string("measuring ") + build.to + " (" + method + ")");
-    auto measured = options.measurer == Measurer::content
-                        ? measure_with_content(build.to, *image, *plan, options.target_dir / "build", docker)
-                        : measure_with_scone(build.to, *plan, docker);
+    auto measured =
+        options.measurer == Measurer::content
+            ? measure_with_content(build.to, *image, *plan, options.target_dir / "build", docker)
+            : measure_with_scone(build.to, *plan, docker);
     if (!measured) {
       measured.error().with_context("measuring the image of service '" + build.name + "'");
       return tl::unexpected(std::move(measured.error()));
@@ -236,7 +239,8 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
   if (auto written = write_descriptor(descriptor, options.target_dir); !written) {
     return tl::unexpected(std::move(written.error()));
   }
-  spdlog::info("service '{}' recorded in {}", build.name,
+  spdlog::info("service '{}' recorded in {}",
+               build.name,
                descriptor_path(options.target_dir, build.name).string());
   return ServiceApplyResult{.descriptor = std::move(descriptor),
                             .up_to_date = up_to_date,

@@ -78,8 +78,9 @@ Result<std::string> resolve_base_image(const manifest::Build& build, const BaseI
   }
   reference = with_version(std::move(reference), choice.version);
   if (const auto problem = manifest::check_image_reference(reference); !problem.empty()) {
-    return fail(ErrorKind::usage, "base image '" + reference + "' from " + origin
-                                      + " is not a valid image reference; expected " + problem);
+    return fail(ErrorKind::usage,
+                "base image '" + reference + "' from " + origin
+                    + " is not a valid image reference; expected " + problem);
   }
   return reference;
 }

@@ -1,15 +1,15 @@
 #include "sconectl/image/build_context.hpp"
 
+#include "sconectl/image/dockerfile.hpp"
+#include "sconectl/util/digest.hpp"
+#include "sconectl/util/fs.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <limits>
 #include <set>
-
-#include <nlohmann/json.hpp>
-
-#include "sconectl/image/dockerfile.hpp"
-#include "sconectl/util/digest.hpp"
-#include "sconectl/util/fs.hpp"
 
 namespace sconectl::image {
 
@@ -19,8 +19,8 @@ namespace {
 
 // Files in the context get this modification time, so their layers do not depend on when the
 // sources were last touched (2000-01-01T00:00:00Z).
-const auto k_fixed_time =
-    stdfs::file_time_type::clock::from_sys(std::chrono::sys_seconds{std::chrono::seconds{946684800}});
+const auto k_fixed_time = stdfs::file_time_type::clock::from_sys(
+    std::chrono::sys_seconds{std::chrono::seconds{946684800}});
 
 class ContextWriter {
  public:
@@ -29,7 +29,9 @@ class ContextWriter {
   {
   }
 
-  Result<void> add_file(const stdfs::path& source, const std::string& relative, const std::string& field)
+  Result<void> add_file(const stdfs::path& source,
+                        const std::string& relative,
+                        const std::string& field)
   {
     auto content = fs::read_text_file(source, std::numeric_limits<std::size_t>::max());
     if (!content) {
@@ -61,7 +63,8 @@ class ContextWriter {
     std::error_code ec;
     stdfs::create_directories(m_root / relative, ec);
     if (ec) {
-      return fail(ErrorKind::io, "cannot create " + (m_root / relative).string() + ": " + ec.message());
+      return fail(ErrorKind::io,
+                  "cannot create " + (m_root / relative).string() + ": " + ec.message());
     }
     m_entries.push_back(ContextEntry{.path = relative, .is_directory = true, .mode = 0755});
     return {};
@@ -83,7 +86,8 @@ class ContextWriter {
       return fail(ErrorKind::manifest,
                   field + ": '" + relative + "' does not exist in " + base.string());
     }
-    auto destination = (stdfs::path(k_context_app_dir) / normal).lexically_normal().generic_string();
+    auto destination =
+        (stdfs::path(k_context_app_dir) / normal).lexically_normal().generic_string();
     while (!destination.empty() && destination.back() == '/') {
       destination.pop_back();
     }
@@ -91,7 +95,8 @@ class ContextWriter {
       return add_file(source, destination, field);
     }
     if (!stdfs::is_directory(status)) {
-      return fail(ErrorKind::manifest, field + ": '" + relative + "' is neither a file nor a directory");
+      return fail(ErrorKind::manifest,
+                  field + ": '" + relative + "' is neither a file nor a directory");
     }
     // A symbolic link back to an ancestor would otherwise be copied forever.
     const auto canonical = stdfs::canonical(source, ec);
@@ -121,7 +126,8 @@ class ContextWriter {
     std::sort(m_entries.begin(), m_entries.end(), [](const auto& a, const auto& b) {
       return a.path < b.path;
     });
-    m_entries.erase(std::unique(m_entries.begin(), m_entries.end(),
+    m_entries.erase(std::unique(m_entries.begin(),
+                                m_entries.end(),
                                 [](const auto& a, const auto& b) { return a.path == b.path; }),
                     m_entries.end());
     return std::move(m_entries);
@@ -150,14 +156,15 @@ Result<void> write_context(const manifest::ServiceManifest& service,
   const auto& build = service.build;
   if (build.requirements) {
     if (!fs::stays_inside(service.base_dir, *build.requirements)) {
-      return fail(ErrorKind::manifest, "build.requirements: '" + *build.requirements
-                                           + "' must be a relative path inside "
-                                           + service.base_dir.string());
+      return fail(ErrorKind::manifest,
+                  "build.requirements: '" + *build.requirements
+                      + "' must be a relative path inside " + service.base_dir.string());
     }
     const auto source = service.base_dir / *build.requirements;
     if (!stdfs::is_regular_file(source)) {
-      return fail(ErrorKind::manifest, "build.requirements: '" + *build.requirements
-                                           + "' is not a file in " + service.base_dir.string());
+      return fail(ErrorKind::manifest,
+                  "build.requirements: '" + *build.requirements + "' is not a file in "
+                      + service.base_dir.string());
     }
     if (auto ok = writer.add_file(source, k_context_requirements, "build.requirements"); !ok) {
       return ok;
@@ -166,7 +173,8 @@ Result<void> write_context(const manifest::ServiceManifest& service,
   for (std::size_t i = 0; i < build.copy.size(); ++i) {
     const auto& relative = build.copy[i];
     if (relative.find('\n') != std::string::npos) {
-      return fail(ErrorKind::manifest, "build.copy[" + std::to_string(i) + "]: a path cannot contain a newline");
+      return fail(ErrorKind::manifest,
+                  "build.copy[" + std::to_string(i) + "]: a path cannot contain a newline");
     }
     if (auto ok = writer.add_copied(relative, "build.copy[" + std::to_string(i) + "]"); !ok) {
       return ok;
@@ -184,7 +192,8 @@ Result<BuildContext> assemble_build_context(const manifest::ServiceManifest& ser
 {
   std::error_code ec;
   stdfs::create_directories(dir.parent_path(), ec);
-  std::string staging = (dir.parent_path() / ("." + dir.filename().string() + ".tmp-XXXXXX")).string();
+  std::string staging =
+      (dir.parent_path() / ("." + dir.filename().string() + ".tmp-XXXXXX")).string();
   if (::mkdtemp(staging.data()) == nullptr) {
     return fail(ErrorKind::io, "cannot create a directory beside " + dir.string());
   }
@@ -213,9 +222,10 @@ std::string context_listing(const BuildContext& context)
 {
   std::string listing;
   for (const auto& entry : context.entries) {
-    listing += nlohmann::json::array({entry.is_directory ? "d" : "f", entry.mode, entry.size,
-                                      entry.sha256, entry.path})
-                   .dump();
+    listing +=
+        nlohmann::json::array(
+            {entry.is_directory ? "d" : "f", entry.mode, entry.size, entry.sha256, entry.path})
+            .dump();
     listing += '\n';
   }
   return listing;

@@ -1,10 +1,10 @@
 #include "sconectl/image/content_measurement.hpp"
 
-#include <algorithm>
+#include "sconectl/util/digest.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "sconectl/util/digest.hpp"
+#include <algorithm>
 
 namespace sconectl::image {
 
@@ -103,8 +103,9 @@ Result<std::vector<std::string>> binary_paths(const ImageFilesystem& filesystem,
       return chain;
     }
   }
-  return fail(ErrorKind::process, "the command's program '" + program
-                                      + "' is not in the image (searched " + search_path + ")");
+  return fail(
+      ErrorKind::process,
+      "the command's program '" + program + "' is not in the image (searched " + search_path + ")");
 }
 
 std::string listing_line(const std::string& path, const ImageFile& file)
@@ -145,7 +146,8 @@ Result<ContentMeasurement> measure_content(const ImageFilesystem& filesystem,
   }
   const auto prefix = *root == "/" ? std::string("/") : *root + "/";
   selected[*root] = &filesystem.at(*root);
-  for (auto it = filesystem.lower_bound(prefix); it != filesystem.end() && it->first.rfind(prefix, 0) == 0;
+  for (auto it = filesystem.lower_bound(prefix);
+       it != filesystem.end() && it->first.rfind(prefix, 0) == 0;
        ++it) {
     selected[it->first] = &it->second;
   }

@@ -1,12 +1,12 @@
 #include "sconectl/image/docker_cli.hpp"
 
-#include <cstdlib>
-#include <regex>
+#include "sconectl/util/fs.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "sconectl/util/fs.hpp"
+#include <cstdlib>
+#include <regex>
 
 namespace sconectl::image {
 
@@ -98,8 +98,8 @@ Error DockerCli::failure(const std::string& action, const Completed& completed) 
 {
   const auto& err = completed.err;
   const char* host = std::getenv("DOCKER_HOST");
-  const std::string engine = host != nullptr ? std::string("DOCKER_HOST=") + host
-                                             : std::string("the default socket");
+  const std::string engine =
+      host != nullptr ? std::string("DOCKER_HOST=") + host : std::string("the default socket");
   if (contains(err, "Cannot connect to the Docker daemon") || contains(err, "error during connect")
       || contains(err, "Is the docker daemon running")) {
     return Error{.kind = ErrorKind::process,
@@ -108,8 +108,7 @@ Error DockerCli::failure(const std::string& action, const Completed& completed) 
                               "here), or set DOCKER_HOST to a running engine."};
   }
   const auto store = configured_credential_store();
-  if (!store.empty()
-      && (contains(err, "credential") || contains(err, "docker-credential-"))) {
+  if (!store.empty() && (contains(err, "credential") || contains(err, "docker-credential-"))) {
     return Error{.kind = ErrorKind::process,
                  .message = action + " failed: " + docker_config_file() + " sends credentials to "
                             "the helper 'docker-credential-" + store + "' (credsStore), which "
@@ -160,7 +159,8 @@ Result<std::optional<ImageInfo>> DockerCli::inspect(const std::string& reference
   }
   const auto json = nlohmann::json::parse(completed->out, nullptr, false);
   if (!json.is_object() || !json.contains("Id")) {
-    return fail(ErrorKind::process, "docker image inspect " + reference + " gave unexpected output");
+    return fail(ErrorKind::process,
+                "docker image inspect " + reference + " gave unexpected output");
   }
   ImageInfo info{.id = json["Id"].get<std::string>()};
   if (json.contains("RepoDigests") && json["RepoDigests"].is_array()) {
@@ -199,8 +199,8 @@ Result<void> DockerCli::pull(const std::string& reference)
 Result<void> DockerCli::build(const BuildRequest& request,
                               const std::function<void(std::string_view line)>& on_line)
 {
-  std::vector<std::string> args{"build", "--file", (request.context_dir / "Dockerfile").string(),
-                                "--tag", request.tag};
+  std::vector<std::string> args{
+      "build", "--file", (request.context_dir / "Dockerfile").string(), "--tag", request.tag};
   for (const auto& [name, value] : request.labels) {
     args.emplace_back("--label");
     args.push_back(name + "=" + value);
@@ -224,9 +224,10 @@ Result<void> DockerCli::build(const BuildRequest& request,
   if (completed->exit_code != 0) {
     auto error = failure("docker build", *completed);
     const auto output = completed->out + completed->err;
-    if (const auto step = failed_build_step(output); !step.empty()
-        && error.message.rfind("docker build failed", 0) == 0) {
-      error.message = "docker build failed at " + step + ": " + last_lines(completed->err.empty() ? completed->out : completed->err, 2);
+    if (const auto step = failed_build_step(output);
+        !step.empty() && error.message.rfind("docker build failed", 0) == 0) {
+      error.message = "docker build failed at " + step + ": "
+                      + last_lines(completed->err.empty() ? completed->out : completed->err, 2);
     }
     error.details = output;
     return tl::unexpected(std::move(error));

@@ -1,14 +1,16 @@
 #include "sconectl/image/dockerfile.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "sconectl/manifest/command_line.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace sconectl::image {
 
 namespace {
 
-Error invalid(const manifest::ServiceManifest& service, const std::string& path, std::string message)
+Error invalid(const manifest::ServiceManifest& service,
+              const std::string& path,
+              std::string message)
 {
   const auto at = service.build.at.of(path.substr(path.find('.') + 1));
   return Error{.kind = ErrorKind::manifest,
@@ -74,15 +76,18 @@ Result<DockerfilePlan> plan_dockerfile(const manifest::ServiceManifest& service,
   const auto& build = service.build;
   DockerfilePlan plan{.base_image = base_image, .workdir = build.pwd.value_or(k_default_workdir)};
   if (!is_plain_absolute_path(plan.workdir)) {
-    return tl::unexpected(invalid(service, "build.pwd",
-                                  "'" + plan.workdir + "' cannot be a Dockerfile WORKDIR; use an "
-                                  "absolute path of letters, digits and / . _ - + @"));
+    return tl::unexpected(invalid(service,
+                                  "build.pwd",
+                                  "'" + plan.workdir
+                                      + "' cannot be a Dockerfile WORKDIR; use an "
+                                        "absolute path of letters, digits and / . _ - + @"));
   }
   for (const auto& variable : service.local_environment) {
     if (variable.name.rfind("SCONE_", 0) == 0 && variable.value && is_literal(*variable.value)) {
       if (has_control_character(*variable.value)) {
-        return fail(ErrorKind::manifest, service.source + ": environment.local: the value of "
-                                             + variable.name + " contains a control character");
+        return fail(ErrorKind::manifest,
+                    service.source + ": environment.local: the value of " + variable.name
+                        + " contains a control character");
       }
       plan.env.emplace_back(variable.name, *variable.value);
     }
@@ -119,7 +124,8 @@ std::string render_dockerfile(const DockerfilePlan& plan)
     text += "COPY " + exec_form({k_context_requirements, k_image_requirements_path}) + "\n";
     // Debian's pip refuses system-wide installs (PEP 668) unless told; other pips ignore this.
     text += "RUN "
-            + exec_form({"/bin/sh", "-c",
+            + exec_form({"/bin/sh",
+                         "-c",
                          std::string("PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install "
                                      "--no-cache-dir --disable-pip-version-check -r ")
                              + k_image_requirements_path})

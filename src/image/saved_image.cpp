@@ -1,15 +1,15 @@
 // Reads `docker save` archives with libarchive: the outer tar holds manifest.json and one tar per
 // layer, which is read in place through a nested libarchive reader.
 
-#include <archive.h>
-#include <archive_entry.h>
-
-#include <memory>
+#include "sconectl/image/content_measurement.hpp"
+#include "sconectl/util/digest.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "sconectl/image/content_measurement.hpp"
-#include "sconectl/util/digest.hpp"
+#include <memory>
+
+#include <archive.h>
+#include <archive_entry.h>
 
 namespace sconectl::image {
 
@@ -94,7 +94,8 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
     const auto base = path.substr(slash + 1);
     const auto parent = path.substr(0, slash);
     if (base == ".wh..wh..opq") {
-      changes.push_back({.kind = LayerChange::Kind::make_opaque, .path = parent.empty() ? "/" : parent});
+      changes.push_back(
+          {.kind = LayerChange::Kind::make_opaque, .path = parent.empty() ? "/" : parent});
       continue;
     }
     if (base.rfind(".wh.", 0) == 0) {
@@ -131,7 +132,8 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
 void remove_tree(ImageFilesystem& filesystem, const std::string& path, bool keep_root)
 {
   const auto prefix = path == "/" ? std::string("/") : path + "/";
-  for (auto it = filesystem.lower_bound(prefix); it != filesystem.end() && it->first.rfind(prefix, 0) == 0;) {
+  for (auto it = filesystem.lower_bound(prefix);
+       it != filesystem.end() && it->first.rfind(prefix, 0) == 0;) {
     it = filesystem.erase(it);
   }
   if (!keep_root) {
@@ -155,6 +157,12 @@ void apply_layer(ImageFilesystem& filesystem, const std::vector<LayerChange>& ch
         remove_tree(filesystem, change.path, true);
       }
       filesystem[change.path] = change.file;
+      // Tars may leave out parent directories; they exist implicitly.
+      for (auto slash = change.path.rfind('/'); slash != std::string::npos && slash > 0;
+           slash = change.path.rfind('/', slash - 1)) {
+        filesystem.emplace(change.path.substr(0, slash),
+                           ImageFile{.type = ImageFile::Type::directory, .mode = 0755});
+      }
     }
   }
 }
@@ -165,8 +173,9 @@ Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
 {
   auto reader = new_reader();
   if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return fail(ErrorKind::io, "cannot read image archive " + path.string() + ": "
-                                   + archive_error_string(reader.get()));
+    return fail(
+        ErrorKind::io,
+        "cannot read image archive " + path.string() + ": " + archive_error_string(reader.get()));
   }
   std::map<std::string, std::vector<LayerChange>> layers;
   std::vector<std::string> order;
@@ -193,8 +202,8 @@ Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
       }
       continue;
     }
-    const bool may_be_layer = name.size() > 4 && (name.substr(name.size() - 4) == ".tar"
-                                                  || name.rfind("blobs/", 0) == 0);
+    const bool may_be_layer =
+        name.size() > 4 && (name.substr(name.size() - 4) == ".tar" || name.rfind("blobs/", 0) == 0);
     if (may_be_layer) {
       if (auto changes = read_layer(reader.get())) {
         layers[name] = std::move(*changes);
@@ -202,8 +211,9 @@ Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
     }
   }
   if (status != ARCHIVE_EOF) {
-    return fail(ErrorKind::io, "cannot read image archive " + path.string() + ": "
-                                   + archive_error_string(reader.get()));
+    return fail(
+        ErrorKind::io,
+        "cannot read image archive " + path.string() + ": " + archive_error_string(reader.get()));
   }
   if (!have_manifest) {
     return fail(ErrorKind::io, "image archive " + path.string() + " has no manifest.json");

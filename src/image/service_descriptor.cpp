@@ -12,10 +12,12 @@ nlohmann::json to_json(const ServiceDescriptor& descriptor)
           {"image",
            {{"reference", descriptor.image_reference},
             {"id", descriptor.image_id},
-            {"digest", descriptor.image_digest ? nlohmann::json(*descriptor.image_digest)
-                                               : nlohmann::json(nullptr)},
+            {"digest",
+             descriptor.image_digest ? nlohmann::json(*descriptor.image_digest)
+                                     : nlohmann::json(nullptr)},
             {"base", descriptor.base_image}}},
-          {"measurement", {{"method", descriptor.measurement_method}, {"value", descriptor.measurement}}},
+          {"measurement",
+           {{"method", descriptor.measurement_method}, {"value", descriptor.measurement}}},
           {"mode", descriptor.mode},
           {"input_digest", descriptor.input_digest},
           {"sconectl_version", descriptor.sconectl_version},
@@ -26,9 +28,9 @@ Result<ServiceDescriptor> descriptor_from_json(const nlohmann::json& json)
 {
   try {
     if (json.at("format").get<int>() != k_descriptor_format) {
-      return fail(ErrorKind::io, "service descriptor has format " + json.at("format").dump()
-                                     + "; this sconectl reads format "
-                                     + std::to_string(k_descriptor_format));
+      return fail(ErrorKind::io,
+                  "service descriptor has format " + json.at("format").dump()
+                      + "; this sconectl reads format " + std::to_string(k_descriptor_format));
     }
     const auto& image = json.at("image");
     ServiceDescriptor descriptor{
@@ -57,7 +59,8 @@ std::filesystem::path descriptor_path(const std::filesystem::path& target_dir,
   return target_dir / "services" / (service_name + ".json");
 }
 
-Result<void> write_descriptor(const ServiceDescriptor& descriptor, const std::filesystem::path& target_dir)
+Result<void> write_descriptor(const ServiceDescriptor& descriptor,
+                              const std::filesystem::path& target_dir)
 {
   return fs::write_file_atomically(descriptor_path(target_dir, descriptor.name),
                                    to_json(descriptor).dump(2) + "\n",

@@ -167,7 +167,8 @@ std::string ParseContext::expand(const std::string& raw,
     if (!expansion.problems.empty()
         || (!expansion.undefined.empty()
             && m_options.undefined_variables == UndefinedVariables::report)) {
-      error(at, path,
+      error(at,
+            path,
             "contains a '$' that is not a defined variable reference; write $$ for a literal $ "
             "(the value is not shown because it is secret)");
     }
@@ -207,10 +208,10 @@ void ParseContext::finish(LoadReport& report)
     std::sort(names.begin(), names.end());
     add_error(m_first_undefined_at->first,
               m_first_undefined_at->second,
-          std::string(names.size() == 1 ? "undefined environment variable: "
-                                        : "undefined environment variables: ")
-              + join(names, ", ") + (names.size() == 1 ? " (export it" : " (export them")
-              + ", or write ${NAME:-default} in the manifest)");
+              std::string(names.size() == 1 ? "undefined environment variable: "
+                                            : "undefined environment variables: ")
+                  + join(names, ", ") + (names.size() == 1 ? " (export it" : " (export them")
+                  + ", or write ${NAME:-default} in the manifest)");
   }
   std::stable_sort(m_diagnostics.begin(), m_diagnostics.end(), [](const auto& a, const auto& b) {
     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
@@ -379,7 +380,8 @@ std::optional<std::uint64_t> MapReader::unsigned_integer(const std::string& key,
   if (value < min || value > max) {
     m_context->error(at,
                      path_of(key),
-                     "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" + *text + "'");
+                     "expected a whole number from " + std::to_string(min) + " to "
+                         + std::to_string(max) + ", got '" + *text + "'");
     return std::nullopt;
   }
   return value;
@@ -584,8 +586,10 @@ std::optional<YAML::Node> load_yaml_document(std::string_view text, ParseContext
   try {
     auto documents = YAML::LoadAll(std::string(text));
     if (documents.empty() || (documents.size() == 1 && documents.front().IsNull())) {
-      context.error({}, "", "the file holds no YAML document (it is empty or only comments); "
-                            "expected a genservice or mesh manifest");
+      context.error({},
+                    "",
+                    "the file holds no YAML document (it is empty or only comments); "
+                    "expected a genservice or mesh manifest");
       return std::nullopt;
     }
     if (documents.size() > 1) {

@@ -47,7 +47,10 @@ class ParseContext {
 
   // Secrets whose name was read but whose kind was invalid: references to them are not reported
   // again as "undefined".
-  void note_secret_without_kind(std::string name) { m_secrets_without_kind.insert(std::move(name)); }
+  void note_secret_without_kind(std::string name)
+  {
+    m_secrets_without_kind.insert(std::move(name));
+  }
   [[nodiscard]] const std::set<std::string>& secrets_without_kind() const
   {
     return m_secrets_without_kind;

@@ -231,8 +231,8 @@ std::vector<SecretDefinition> read_image_secrets(const std::string& relative,
   std::vector<SecretDefinition> secrets;
   if (const auto root = load_yaml_document(rendered, context)) {
     if (!root->IsSequence()) {
-      context.error(position_of(*root), "",
-                    "expected a list of secrets, got " + describe_node(*root));
+      context.error(
+          position_of(*root), "", "expected a list of secrets, got " + describe_node(*root));
     } else {
       std::vector<std::pair<YAML::Node, std::string>> items;
       std::size_t index = 0;

@@ -1,10 +1,10 @@
 #include "sconectl/manifest/user_config.hpp"
 
-#include <cstdlib>
-
 #include "parse_context.hpp"
 #include "sconectl/manifest/service.hpp"
 #include "sconectl/util/fs.hpp"
+
+#include <cstdlib>
 
 namespace sconectl::manifest {
 
@@ -20,7 +20,8 @@ std::filesystem::path user_config_path(const std::optional<std::filesystem::path
     return std::filesystem::path(dir) / "sconectl" / "config.yaml";
   }
   const char* home = std::getenv("HOME");
-  return std::filesystem::path(home != nullptr ? home : ".") / ".config" / "sconectl" / "config.yaml";
+  return std::filesystem::path(home != nullptr ? home : ".") / ".config" / "sconectl"
+         / "config.yaml";
 }
 
 Result<UserConfig> read_user_config(const std::optional<std::filesystem::path>& explicit_path)

@@ -110,10 +110,12 @@ void check_policy(const MeshPolicy& policy, ParseContext& context)
   static const std::regex advisory(R"([A-Z]+-SA-[0-9]+)");
   for (const auto& value : policy.ignore_advisories) {
     if (value == "*" && policy.ignore_advisories.size() > 1) {
-      context.error(policy.at.of("ignore_advisories"), "policy.ignore_advisories",
+      context.error(policy.at.of("ignore_advisories"),
+                    "policy.ignore_advisories",
                     "'*' ignores every advisory and cannot be combined with advisory IDs");
     } else if (value != "*" && !std::regex_match(value, advisory)) {
-      context.error(policy.at.of("ignore_advisories"), "policy.ignore_advisories",
+      context.error(policy.at.of("ignore_advisories"),
+                    "policy.ignore_advisories",
                     "expected \"*\" or advisory IDs like INTEL-SA-00615, got '" + value + "'");
     }
   }

@@ -285,7 +285,8 @@ void check_secret_references(const std::string& text,
     const auto& kind = found->second;
     if (kind && !is_valid_format(*kind, reference.format)) {
       const auto formats = describe_formats(*kind);
-      context.error(at, path,
+      context.error(at,
+                    path,
                     reference.text + ": format '" + reference.format + "' does not apply to "
                         + std::string(to_string(*kind)) + " secret '" + reference.name + "' ("
                         + (formats == "none" ? std::string(to_string(*kind))

@@ -224,13 +224,14 @@ void validate_service(const ServiceManifest& manifest, ParseContext& context)
   check_image(build.from, build, "from", context);
   check_image(build.stable, build, "stable", context);
   if (const auto words = split_command(build.command); !words) {
-    context.error(build.at.of("command"), "build.command",
-                  "unbalanced quotes or a trailing backslash");
+    context.error(
+        build.at.of("command"), "build.command", "unbalanced quotes or a trailing backslash");
   } else if (words->empty()) {
     context.error(build.at.of("command"), "build.command", "must not be empty");
   }
   if (build.kind == BuildKind::sconify_image && !build.from) {
-    context.error(build.at.self, "build.from",
+    context.error(build.at.self,
+                  "build.from",
                   "required for kind sconify_image: the native image to transform");
   }
   check_local_paths(manifest, context);

@@ -11,8 +11,8 @@ class Parser {
   explicit Parser(std::string_view text)
   {
     yaml_parser_initialize(&m_parser);
-    yaml_parser_set_input_string(&m_parser, reinterpret_cast<const unsigned char*>(text.data()),
-                                 text.size());
+    yaml_parser_set_input_string(
+        &m_parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   }
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
@@ -78,8 +78,8 @@ std::optional<SyntaxProblem> check_yaml_syntax(std::string_view text)
     yaml_event_delete(&event);
     if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
       if (++depth > k_max_yaml_depth) {
-        return SyntaxProblem{at, "invalid YAML: nested deeper than "
-                                     + std::to_string(k_max_yaml_depth) + " levels"};
+        return SyntaxProblem{
+            at, "invalid YAML: nested deeper than " + std::to_string(k_max_yaml_depth) + " levels"};
       }
     } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
       --depth;

@@ -5,11 +5,11 @@
 // file) and reports others vaguely ("bad file" for deep nesting); libyaml's event parser is
 // strict, names the problem, and needs no recursion, so deep nesting cannot exhaust the stack.
 
+#include "sconectl/manifest/position.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "sconectl/manifest/position.hpp"
 
 namespace sconectl::manifest::detail {
 

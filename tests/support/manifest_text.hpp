@@ -1,10 +1,10 @@
 #pragma once
 
+#include "sconectl/manifest/load.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
-
-#include "sconectl/manifest/load.hpp"
 
 namespace sconectl::testing {
 

@@ -1,15 +1,15 @@
 #pragma once
 
-#include <filesystem>
-#include <functional>
-#include <string>
-#include <string_view>
-
 #include "sconectl/image/base_image.hpp"
 #include "sconectl/image/docker_cli.hpp"
 #include "sconectl/image/service_descriptor.hpp"
 #include "sconectl/manifest/service.hpp"
 #include "sconectl/util/error.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
 
 namespace sconectl::image {
 

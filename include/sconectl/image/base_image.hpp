@@ -1,11 +1,11 @@
 #pragma once
 
+#include "sconectl/manifest/service.hpp"
+#include "sconectl/util/error.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
-
-#include "sconectl/manifest/service.hpp"
-#include "sconectl/util/error.hpp"
 
 namespace sconectl::image {
 
@@ -16,9 +16,9 @@ inline constexpr const char* k_default_scone_version = "5.8.0";
 inline constexpr const char* k_default_base_repository = "registry.scontain.com/sconectl";
 
 struct BaseImageChoice {
-  std::optional<std::string> from_command_line;     // --base-image
-  std::map<std::string, std::string> from_config;   // build kind -> image, from the config file
-  std::string version = k_default_scone_version;    // --set-version
+  std::optional<std::string> from_command_line;    // --base-image
+  std::map<std::string, std::string> from_config;  // build kind -> image, from the config file
+  std::string version = k_default_scone_version;   // --set-version
 };
 
 // The documented default for a build kind, e.g. registry.scontain.com/sconectl/python:5.8.0.

@@ -1,12 +1,12 @@
 #pragma once
 
+#include "sconectl/manifest/service.hpp"
+#include "sconectl/util/error.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "sconectl/manifest/service.hpp"
-#include "sconectl/util/error.hpp"
 
 namespace sconectl::image {
 

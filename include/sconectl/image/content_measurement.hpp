@@ -1,12 +1,12 @@
 #pragma once
 
+#include "sconectl/util/error.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
-
-#include "sconectl/util/error.hpp"
 
 namespace sconectl::image {
 
@@ -16,8 +16,8 @@ struct ImageFile {
   Type type = Type::file;
   std::uint32_t mode = 0;  // permission bits only
   std::uint64_t size = 0;
-  std::string sha256;      // content hash of regular files, hex
-  std::string link_target; // for symlinks
+  std::string sha256;       // content hash of regular files, hex
+  std::string link_target;  // for symlinks
 };
 
 // The merged file system of an image: absolute path -> entry.

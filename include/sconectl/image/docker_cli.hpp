@@ -1,5 +1,8 @@
 #pragma once
 
+#include "sconectl/util/error.hpp"
+#include "sconectl/util/process.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -7,9 +10,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "sconectl/util/error.hpp"
-#include "sconectl/util/process.hpp"
 
 namespace sconectl::image {
 
@@ -45,7 +45,8 @@ class DockerCli {
                                    const std::function<void(std::string_view line)>& on_line);
   // Pushes and returns the registry's manifest digest ("sha256:...").
   [[nodiscard]] Result<std::string> push(const std::string& reference);
-  [[nodiscard]] Result<void> save(const std::string& reference, const std::filesystem::path& archive);
+  [[nodiscard]] Result<void> save(const std::string& reference,
+                                  const std::filesystem::path& archive);
   // Runs the image's `command` with extra environment, time-boxed; the caller reads stdout.
   [[nodiscard]] Result<Completed> run(const std::string& reference,
                                       const std::vector<std::string>& command,

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "sconectl/manifest/service.hpp"
+#include "sconectl/util/error.hpp"
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "sconectl/manifest/service.hpp"
-#include "sconectl/util/error.hpp"
 
 namespace sconectl::image {
 

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "sconectl/util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "sconectl/util/error.hpp"
 
 namespace sconectl::image {
 
@@ -18,8 +18,8 @@ inline constexpr int k_descriptor_format = 1;
 // It holds explicit secret values, so it is written with mode 0600 and never leaves target/.
 struct ServiceDescriptor {
   std::string name;
-  std::string image_reference;  // build.to
-  std::string image_id;         // local image id, sha256:...
+  std::string image_reference;              // build.to
+  std::string image_id;                     // local image id, sha256:...
   std::optional<std::string> image_digest;  // registry manifest digest once pushed
   std::string base_image;
   std::string measurement_method;  // "content" or "scone"

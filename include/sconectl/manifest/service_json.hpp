@@ -1,8 +1,8 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "sconectl/manifest/service.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace sconectl::manifest {
 
@@ -18,7 +18,8 @@ enum class Disclosure {
 
 // The service's policy-relevant metadata: command, pwd, environment, secrets, imported secrets,
 // injection files and volumes. Deterministic (keys sorted).
-[[nodiscard]] nlohmann::json service_metadata(const ServiceManifest& service, Disclosure disclosure);
+[[nodiscard]] nlohmann::json service_metadata(const ServiceManifest& service,
+                                              Disclosure disclosure);
 
 [[nodiscard]] nlohmann::json to_json(const SecretDefinition& secret, Disclosure disclosure);
 

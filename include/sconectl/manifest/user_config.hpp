@@ -1,11 +1,11 @@
 #pragma once
 
+#include "sconectl/util/error.hpp"
+
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
-
-#include "sconectl/util/error.hpp"
 
 namespace sconectl::manifest {
 
