@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `sconectl apply -f service.yaml` against a real Docker Engine and a real registry (TLS and
+# htpasswd) on 127.0.0.1, with a locally made Python base image: the example builds, pushes, is
+# pulled back by digest and runs; the content measurement is reproducible; an unchanged apply
+# builds nothing; a changed program changes the measurement; no explicit secret value reaches the
+# image or the build context; a push without credentials fails with a clear message.
+#
+#   tests/integration/service_build_test.sh SCONECTL_BINARY
+# Exit codes: 0 passed, 1 failed, 125 skipped (a component cannot start here; never in CI).
+set -euo pipefail
+sconectl=$(realpath "$1")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+skip_or_fail() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL: $1 (CI=true: integration components must start)" >&2
+    exit 1
+  fi
+  echo "SKIPPED: $1" >&2
+  echo "  (this test needs a Docker Engine, Debian's docker-registry and debootstrap; see scripts/infra)" >&2
+  exit 125
+}
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+json_field() {  # json_field FILE EXPRESSION
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+"$root/scripts/infra/docker.sh" >"$work/docker.log" 2>&1 || skip_or_fail "no Docker Engine: $(tail -3 "$work/docker.log")"
+eval "$("$root/scripts/infra/docker.sh" --print-env)"
+registry_env=$("$root/scripts/infra/registry.sh" --print-env 2>"$work/registry.log") \
+  || skip_or_fail "no local registry: $(tail -3 "$work/registry.log")"
+eval "$registry_env"
+export DOCKER_CONFIG
+base_image=$("$root/scripts/infra/base-image.sh" 2>"$work/base.log") \
+  || skip_or_fail "no local base image: $(tail -3 "$work/base.log")"
+
+repo="$REGISTRY/sconectl-test-$$"
+export APP_IMAGE_REPO="$repo" APP_TAG=1
+cp -r "$root/examples/hello-world" "$work/app"
+cd "$work/app"
+cat >"$work/config.yaml" <<CONFIG
+base_images:
+  python: $base_image
+CONFIG
+# A manifest with explicit secrets, to scan for them later.
+python3 - <<'PY'
+import re
+text = open("service.yaml").read()
+text = text.replace("""    - name: api_password
+      kind: ascii
+      size: 16
+""", """    - name: api_password
+      kind: ascii
+      size: 16
+    - name: explicit_token
+      kind: ascii
+      value: "EXPLICIT-SECRET-VALUE-4711"
+""")
+text = text.replace("      greeting={{GREETING}}\n", "      greeting={{GREETING}}\n      token=INJECTED-SECRET-CONTENT-0815\n")
+open("service.yaml", "w").write(text)
+PY
+
+apply() { "$sconectl" --format json apply -f service.yaml --config "$work/config.yaml" "$@"; }
+
+echo "--- first apply: build, measure, push"
+apply >"$work/first.json" 2>"$work/first.err" || { cat "$work/first.err" >&2; fail "first apply failed"; }
+[ "$(json_field "$work/first.json" 'd["up_to_date"]')" = False ] || fail "first apply claims up to date"
+digest=$(json_field "$work/first.json" 'd["digest"]')
+measurement=$(json_field "$work/first.json" 'd["measurement"]["value"]')
+[[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || fail "no pushed digest: $digest"
+[[ $measurement =~ ^[0-9a-f]{64}$ ]] || fail "no measurement: $measurement"
+[ -f target/services/hello-user.json ] || fail "no descriptor"
+[ "$(stat -c %a target/services/hello-user.json)" = 600 ] || fail "descriptor is not private"
+
+echo "--- pulled back by digest, it runs"
+docker rmi -f "$repo/hello-user:1" >/dev/null
+docker pull -q "$repo/hello-user@$digest" >/dev/null || fail "cannot pull $repo/hello-user@$digest"
+output=$(docker run --rm --network "${DOCKER_NETWORK:-bridge}" -e API_USER=tester "$repo/hello-user@$digest")
+[ "$(echo "$output" | head -1)" = "Hello, tester!" ] || fail "unexpected greeting: $output"
+
+echo "--- an unchanged apply builds nothing"
+docker tag "$repo/hello-user@$digest" "$repo/hello-user:1"
+apply --no-push >"$work/second.json" 2>"$work/second.err" || { cat "$work/second.err" >&2; fail "second apply failed"; }
+[ "$(json_field "$work/second.json" 'd["up_to_date"]')" = True ] || fail "second apply rebuilt"
+grep -q "building" "$work/second.err" && fail "second apply ran a build"
+
+echo "--- two clean builds give the same content measurement"
+rm -rf target
+docker rmi -f "$repo/hello-user:1" >/dev/null
+apply --no-push >"$work/clean.json" 2>"$work/clean.err" || { cat "$work/clean.err" >&2; fail "clean apply failed"; }
+[ "$(json_field "$work/clean.json" 'd["measurement"]["value"]')" = "$measurement" ] \
+  || fail "measurement differs across clean builds"
+
+echo "--- no explicit secret value in the image or the build context"
+docker save -o "$work/image.tar" "$repo/hello-user:1"
+mkdir "$work/image" && tar -xf "$work/image.tar" -C "$work/image"
+for layer in $(find "$work/image" -name '*.tar' -o -path '*/blobs/sha256/*' -type f); do
+  tar -xf "$layer" -C "$work/image" 2>/dev/null || true
+done
+for secret in EXPLICIT-SECRET-VALUE-4711 INJECTED-SECRET-CONTENT-0815; do
+  if grep -rqa "$secret" "$work/image" target/build; then fail "$secret found in the image or context"; fi
+  docker image inspect "$repo/hello-user:1" | grep -q "$secret" && fail "$secret found in the image labels"
+  grep -q "$secret" target/services/hello-user.json || fail "$secret missing from the descriptor"
+done
+
+echo "--- a changed program changes the measurement"
+echo 'print("changed")' >>greet.py
+apply --no-push >"$work/changed.json" 2>"$work/changed.err" || { cat "$work/changed.err" >&2; fail "changed apply failed"; }
+[ "$(json_field "$work/changed.json" 'd["measurement"]["value"]')" != "$measurement" ] \
+  || fail "measurement did not change with the program"
+
+echo "--- a push without credentials fails clearly"
+mkdir "$work/no-login"
+if DOCKER_CONFIG="$work/no-login" apply --force >"$work/denied.json" 2>"$work/denied.err"; then
+  fail "push without credentials succeeded"
+fi
+grep -q "refused by the registry: not logged in" "$work/denied.err" || { cat "$work/denied.err" >&2; fail "unclear push error"; }
+
+docker rmi -f "$repo/hello-user:1" >/dev/null 2>&1 || true
+echo "service build integration: all checks passed"
