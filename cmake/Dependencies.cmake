@@ -7,6 +7,7 @@ find_package(OpenSSL 3.0 REQUIRED)
 find_package(spdlog 1.10 CONFIG REQUIRED)
 find_package(tl-expected 1.0 CONFIG REQUIRED)
 find_package(Threads REQUIRED)
+find_package(LibArchive 3.6 REQUIRED)
 # libyaml: a strict syntax pre-check in front of yaml-cpp (see src/manifest/yaml_syntax.hpp).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)

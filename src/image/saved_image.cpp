@@ -64,6 +64,22 @@ la_ssize_t read_nested(archive*, void* client, const void** data)
   return archive_read_data(source->outer, source->buffer.data(), source->buffer.size());
 }
 
+// Image paths are UTF-8 whatever the process locale is; libarchive warns (ARCHIVE_WARN) when it
+// cannot convert a name to the locale, which is no reason to stop reading.
+bool next_header(archive* reader, archive_entry** entry, int& status)
+{
+  status = archive_read_next_header(reader, entry);
+  return status == ARCHIVE_OK || status == ARCHIVE_WARN;
+}
+
+std::string utf8_path(const char* utf8, const char* fallback)
+{
+  if (utf8 != nullptr) {
+    return utf8;
+  }
+  return fallback != nullptr ? fallback : "";
+}
+
 std::string hash_entry_data(archive* reader)
 {
   Sha256Hasher hasher;
@@ -88,8 +104,9 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
   std::map<std::string, ImageFile> files_in_layer;
   archive_entry* entry = nullptr;
   int status = ARCHIVE_OK;
-  while ((status = archive_read_next_header(reader.get(), &entry)) == ARCHIVE_OK) {
-    const auto path = normalise(archive_entry_pathname(entry));
+  while (next_header(reader.get(), &entry, status)) {
+    const auto path =
+        normalise(utf8_path(archive_entry_pathname_utf8(entry), archive_entry_pathname(entry)));
     const auto slash = path.rfind('/');
     const auto base = path.substr(slash + 1);
     const auto parent = path.substr(0, slash);
@@ -103,8 +120,10 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
       continue;
     }
     ImageFile file{.mode = static_cast<std::uint32_t>(archive_entry_perm(entry))};
-    if (const char* hardlink = archive_entry_hardlink(entry)) {
-      const auto found = files_in_layer.find(normalise(hardlink));
+    if (archive_entry_hardlink(entry) != nullptr) {
+      const auto target =
+          utf8_path(archive_entry_hardlink_utf8(entry), archive_entry_hardlink(entry));
+      const auto found = files_in_layer.find(normalise(target));
       if (found != files_in_layer.end()) {
         file = found->second;
       }
@@ -112,8 +131,7 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
       file.type = ImageFile::Type::directory;
     } else if (archive_entry_filetype(entry) == AE_IFLNK) {
       file.type = ImageFile::Type::symlink;
-      const char* target = archive_entry_symlink(entry);
-      file.link_target = target != nullptr ? target : "";
+      file.link_target = utf8_path(archive_entry_symlink_utf8(entry), archive_entry_symlink(entry));
     } else if (archive_entry_filetype(entry) == AE_IFREG) {
       file.size = static_cast<std::uint64_t>(archive_entry_size(entry));
       file.sha256 = hash_entry_data(reader.get());
@@ -182,11 +200,11 @@ Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
   bool have_manifest = false;
   archive_entry* entry = nullptr;
   int status = ARCHIVE_OK;
-  while ((status = archive_read_next_header(reader.get(), &entry)) == ARCHIVE_OK) {
+  while (next_header(reader.get(), &entry, status)) {
     if (archive_entry_filetype(entry) != AE_IFREG) {
       continue;
     }
-    const std::string name = archive_entry_pathname(entry);
+    const auto name = utf8_path(archive_entry_pathname_utf8(entry), archive_entry_pathname(entry));
     if (name == "manifest.json") {
       std::string text(static_cast<std::size_t>(archive_entry_size(entry)), '\0');
       archive_read_data(reader.get(), text.data(), text.size());

@@ -1,14 +1,14 @@
 // Every file in tests/corpus/invalid is a manifest with a known mistake. The real binary must
 // reject each with exit code 2, print exactly the expected diagnostics, and write nothing.
 
-#include <algorithm>
-#include <filesystem>
-#include <set>
+#include "sconectl/util/process.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sconectl/util/process.hpp"
-#include "temp_dir.hpp"
+#include <algorithm>
+#include <filesystem>
+#include <set>
 
 namespace sconectl {
 namespace {
@@ -49,8 +49,8 @@ std::map<std::string, std::string> corpus_environment()
 
 Completed run_sconectl(std::vector<std::string> args)
 {
-  for (const auto* name : {"SCONECTL_CORPUS_UNSET_A", "SCONECTL_CORPUS_UNSET_B",
-                           "SCONECTL_CORPUS_UNSET_C"}) {
+  for (const auto* name :
+       {"SCONECTL_CORPUS_UNSET_A", "SCONECTL_CORPUS_UNSET_B", "SCONECTL_CORPUS_UNSET_C"}) {
     ::unsetenv(name);
   }
   PosixProcessRunner runner;

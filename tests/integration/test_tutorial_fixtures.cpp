@@ -1,12 +1,12 @@
 // The public tutorial's manifests, as users write them, must validate cleanly when their
 // variables are set. They live in the shared fixtures beside this repository, not in it.
 
-#include <cstdlib>
-#include <filesystem>
+#include "sconectl/util/process.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sconectl/util/process.hpp"
+#include <cstdlib>
+#include <filesystem>
 
 namespace sconectl {
 namespace {
@@ -44,18 +44,18 @@ class TutorialFixturesTest : public ::testing::Test {
   Completed validate(const std::string& file)
   {
     PosixProcessRunner runner;
-    auto result = runner.run(Command{
-        .program = SCONECTL_BINARY,
-        .args = {"validate", "--strict", "-f", file},
-        .extra_env = {{"APP_IMAGE_REPO", "127.0.0.1:5000/demo"},
-                      {"RELEASE", "pythonapp"},
-                      {"APP_NAMESPACE", "pythonapp-12345-6789"},
-                      {"CAS_URL", "cas.scone-system"},
-                      {"CAS_KEY", "3Hkve6rTdWCmTC6UGzDKK8MmCo5NtX78nunoDqGdagdmRyM2dm"},
-                      {"CAS_SESSION_ENCRYPTION_KEY", std::string(64, 'a')},
-                      {"UPLOAD_MODE", "EncryptedManifest"}},
-        .working_dir = fixtures_dir(),
-        .timeout = std::chrono::seconds(20)});
+    auto result = runner.run(
+        Command{.program = SCONECTL_BINARY,
+                .args = {"validate", "--strict", "-f", file},
+                .extra_env = {{"APP_IMAGE_REPO", "127.0.0.1:5000/demo"},
+                              {"RELEASE", "pythonapp"},
+                              {"APP_NAMESPACE", "pythonapp-12345-6789"},
+                              {"CAS_URL", "cas.scone-system"},
+                              {"CAS_KEY", "3Hkve6rTdWCmTC6UGzDKK8MmCo5NtX78nunoDqGdagdmRyM2dm"},
+                              {"CAS_SESSION_ENCRYPTION_KEY", std::string(64, 'a')},
+                              {"UPLOAD_MODE", "EncryptedManifest"}},
+                .working_dir = fixtures_dir(),
+                .timeout = std::chrono::seconds(20)});
     if (!result) {
       ADD_FAILURE() << result.error().message;
       return {};

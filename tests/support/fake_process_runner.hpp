@@ -1,10 +1,10 @@
 #pragma once
 
+#include "sconectl/util/process.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include "sconectl/util/process.hpp"
 
 namespace sconectl::testing {
 
@@ -15,7 +15,10 @@ class FakeProcessRunner final : public ProcessRunner {
   using Predicate = std::function<bool(const Command&)>;
   using Answer = std::function<Completed(const Command&)>;
 
-  void on(Predicate predicate, Answer answer) { m_rules.push_back({std::move(predicate), std::move(answer)}); }
+  void on(Predicate predicate, Answer answer)
+  {
+    m_rules.push_back({std::move(predicate), std::move(answer)});
+  }
 
   // Matches `program args...` when the arguments start with `prefix`.
   static Predicate args_start_with(std::vector<std::string> prefix)
@@ -28,9 +31,8 @@ class FakeProcessRunner final : public ProcessRunner {
 
   static Answer reply(int exit_code, std::string out, std::string err = "")
   {
-    return [=](const Command&) {
-      return Completed{.exit_code = exit_code, .out = out, .err = err};
-    };
+    return
+        [=](const Command&) { return Completed{.exit_code = exit_code, .out = out, .err = err}; };
   }
 
   Result<Completed> run(const Command& command) override

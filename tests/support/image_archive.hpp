@@ -2,15 +2,16 @@
 
 // Hand-made `docker save` archives for tests of the content measurement.
 
-#include <archive.h>
-#include <archive_entry.h>
+#include <nlohmann/json.hpp>
 
+#include <clocale>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <archive.h>
+#include <archive_entry.h>
 
 namespace sconectl::testing {
 
@@ -23,7 +24,10 @@ struct TarEntry {
 
 inline TarEntry file(std::string path, std::string content, unsigned mode = 0644)
 {
-  return {.type = TarEntry::Type::file, .path = std::move(path), .mode = mode, .content = std::move(content)};
+  return {.type = TarEntry::Type::file,
+          .path = std::move(path),
+          .mode = mode,
+          .content = std::move(content)};
 }
 inline TarEntry directory(std::string path, unsigned mode = 0755)
 {
@@ -31,7 +35,10 @@ inline TarEntry directory(std::string path, unsigned mode = 0755)
 }
 inline TarEntry symlink(std::string path, std::string target)
 {
-  return {.type = TarEntry::Type::symlink, .path = std::move(path), .mode = 0777, .content = std::move(target)};
+  return {.type = TarEntry::Type::symlink,
+          .path = std::move(path),
+          .mode = 0777,
+          .content = std::move(target)};
 }
 
 namespace detail {
@@ -42,16 +49,34 @@ inline la_ssize_t append_to_string(archive*, void* client, const void* buffer, s
   return static_cast<la_ssize_t>(length);
 }
 
+// libarchive's writer converts names through the locale; write in C.UTF-8 (then restore the
+// locale) so that tests can hold UTF-8 names while the reader under test runs in the C locale.
+class Utf8Locale {
+ public:
+  Utf8Locale() : m_previous(std::setlocale(LC_CTYPE, nullptr))
+  {
+    std::setlocale(LC_CTYPE, "C.UTF-8");
+  }
+  Utf8Locale(const Utf8Locale&) = delete;
+  Utf8Locale& operator=(const Utf8Locale&) = delete;
+  ~Utf8Locale() { std::setlocale(LC_CTYPE, m_previous.c_str()); }
+
+ private:
+  std::string m_previous;
+};
+
 inline std::string write_tar(const std::vector<TarEntry>& entries)
 {
+  const Utf8Locale locale;
   std::string bytes;
   archive* writer = archive_write_new();
   archive_write_set_format_pax_restricted(writer);
+  archive_write_set_options(writer, "hdrcharset=UTF-8");
   archive_write_set_bytes_in_last_block(writer, 1);
   archive_write_open(writer, &bytes, nullptr, append_to_string, nullptr);
   for (const auto& item : entries) {
     archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, item.path.c_str());
+    archive_entry_set_pathname_utf8(entry, item.path.c_str());
     archive_entry_set_perm(entry, item.mode);
     switch (item.type) {
       case TarEntry::Type::file:
@@ -95,11 +120,11 @@ inline void write_saved_image(const std::filesystem::path& path,
     outer.push_back(file(name, detail::write_tar(layers[i])));
     layer_names.push_back(name);
   }
-  outer.push_back(file("manifest.json",
-                       nlohmann::json::array({{{"Config", "config.json"},
-                                               {"RepoTags", {"test:1"}},
-                                               {"Layers", layer_names}}})
-                           .dump()));
+  outer.push_back(
+      file("manifest.json",
+           nlohmann::json::array(
+               {{{"Config", "config.json"}, {"RepoTags", {"test:1"}}, {"Layers", layer_names}}})
+               .dump()));
   std::ofstream(path, std::ios::binary) << detail::write_tar(outer);
 }
 

@@ -1,11 +1,11 @@
-#include <gtest/gtest.h>
-
 #include "fake_process_runner.hpp"
 #include "image_archive.hpp"
 #include "manifest_text.hpp"
 #include "sconectl/image/apply_service.hpp"
 #include "sconectl/util/digest.hpp"
 #include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl::image {
 namespace {
@@ -21,17 +21,20 @@ class FakeDocker {
   FakeDocker()
   {
     images["registry.example.com/base/python:1"] = {"sha256:base", {}, ""};
-    runner.on(FakeProcessRunner::args_start_with({"version"}), FakeProcessRunner::reply(0, "20.10.24\n"));
-    runner.on(FakeProcessRunner::args_start_with({"image", "inspect"}), [this](const Command& command) {
-      const auto found = images.find(command.args.back());
-      if (found == images.end()) {
-        return Completed{.exit_code = 1, .err = "Error: No such image: " + command.args.back()};
-      }
-      nlohmann::json labels = found->second.labels;
-      return Completed{.out = nlohmann::json{{"Id", found->second.id},
-                                             {"Config", {{"Labels", labels}, {"Env", {"PATH=/usr/bin"}}}}}
-                                  .dump()};
-    });
+    runner.on(FakeProcessRunner::args_start_with({"version"}),
+              FakeProcessRunner::reply(0, "20.10.24\n"));
+    runner.on(
+        FakeProcessRunner::args_start_with({"image", "inspect"}), [this](const Command& command) {
+          const auto found = images.find(command.args.back());
+          if (found == images.end()) {
+            return Completed{.exit_code = 1, .err = "Error: No such image: " + command.args.back()};
+          }
+          nlohmann::json labels = found->second.labels;
+          return Completed{
+              .out = nlohmann::json{{"Id", found->second.id},
+                                    {"Config", {{"Labels", labels}, {"Env", {"PATH=/usr/bin"}}}}}
+                         .dump()};
+        });
     runner.on(FakeProcessRunner::args_start_with({"build"}), [this](const Command& command) {
       const auto& args = command.args;
       std::map<std::string, std::string> labels;
@@ -43,18 +46,21 @@ class FakeDocker {
       }
       const auto program = testing::read_file(stdfs::path(args.back()) / "app" / "greet.py");
       const auto tag = args[4];
-      images[tag] = {"sha256:" + to_hex(sha256(program + labels.at(k_label_input_digest))), labels, program};
+      images[tag] = {
+          "sha256:" + to_hex(sha256(program + labels.at(k_label_input_digest))), labels, program};
       return Completed{.out = "Step 1/1 : FROM x\n"};
     });
     runner.on(FakeProcessRunner::args_start_with({"save"}), [this](const Command& command) {
       const auto& image = images.at(command.args.back());
       testing::write_saved_image(command.args[2],
-                                 {{testing::file("usr/bin/python3", "ELF", 0755), testing::directory("app"),
+                                 {{testing::file("usr/bin/python3", "ELF", 0755),
+                                   testing::directory("app"),
                                    testing::file("app/greet.py", image.program)}});
       return Completed{};
     });
     runner.on(FakeProcessRunner::args_start_with({"push"}), [](const Command& command) {
-      return Completed{.out = "1: digest: sha256:" + to_hex(sha256(command.args.back())) + " size: 1\n"};
+      return Completed{.out = "1: digest: sha256:" + to_hex(sha256(command.args.back()))
+                              + " size: 1\n"};
     });
   }
 
@@ -121,7 +127,8 @@ TEST_F(ApplyServiceTest, BuildsMeasuresPushesAndRecords)
   const auto& descriptor = result->descriptor;
   EXPECT_EQ(descriptor.measurement_method, "content");
   EXPECT_EQ(descriptor.measurement.size(), 64U);
-  EXPECT_EQ(descriptor.image_digest, "sha256:" + to_hex(sha256("registry.example.com/demo/hello:1")));
+  EXPECT_EQ(descriptor.image_digest,
+            "sha256:" + to_hex(sha256("registry.example.com/demo/hello:1")));
   EXPECT_EQ(descriptor.mode, "production");
   const auto written = read_descriptor(dir.path() / "target", "hello");
   ASSERT_TRUE(written);
@@ -141,7 +148,8 @@ TEST_F(ApplyServiceTest, NoExplicitSecretReachesTheImageLabelsOrContext)
   }
   for (const auto& entry : stdfs::recursive_directory_iterator(dir.path() / "target" / "build")) {
     if (entry.is_regular_file()) {
-      EXPECT_EQ(testing::read_file(entry.path()).find("TOPSECRET"), std::string::npos) << entry.path();
+      EXPECT_EQ(testing::read_file(entry.path()).find("TOPSECRET"), std::string::npos)
+          << entry.path();
     }
   }
 }
@@ -184,8 +192,9 @@ TEST_F(ApplyServiceTest, ForceRebuildsAndNoPushDoesNotPush)
 TEST_F(ApplyServiceTest, AMissingBaseImageIsPulledOrExplained)
 {
   docker.images.erase("registry.example.com/base/python:1");
-  docker.runner.on(FakeProcessRunner::args_start_with({"pull"}),
-                   FakeProcessRunner::reply(1, "", "Error response from daemon: manifest unknown\n"));
+  docker.runner.on(
+      FakeProcessRunner::args_start_with({"pull"}),
+      FakeProcessRunner::reply(1, "", "Error response from daemon: manifest unknown\n"));
   const auto result = apply(service("print('hi')\n"));
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().describe(),
@@ -197,16 +206,26 @@ TEST_F(ApplyServiceTest, AMissingBaseImageIsPulledOrExplained)
 
 TEST_F(ApplyServiceTest, SconeMeasurerNeedsTheSconeRuntime)
 {
-  docker.runner.on(FakeProcessRunner::args_start_with({"run"}), FakeProcessRunner::reply(0, "hi\n"));
+  docker.runner.on(FakeProcessRunner::args_start_with({"run"}),
+                   FakeProcessRunner::reply(0, "hi\n"));
   const auto result = apply(service("print('hi')\n"), {.measurer = Measurer::scone});
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("does not use the SCONE runtime"), std::string::npos);
   const auto run = docker.runner.matching({"run"});
   ASSERT_EQ(run.size(), 1U);
-  EXPECT_EQ(run[0].args, (std::vector<std::string>{"run", "--rm", "--network", "none", "--entrypoint", "",
-                                                   "--env", "SCONE_HASH=1", "--env",
-                                                   "SCONE_NO_TIME_THREAD=1",
-                                                   "registry.example.com/demo/hello:1", "python3"}));
+  EXPECT_EQ(run[0].args,
+            (std::vector<std::string>{"run",
+                                      "--rm",
+                                      "--network",
+                                      "none",
+                                      "--entrypoint",
+                                      "",
+                                      "--env",
+                                      "SCONE_HASH=1",
+                                      "--env",
+                                      "SCONE_NO_TIME_THREAD=1",
+                                      "registry.example.com/demo/hello:1",
+                                      "python3"}));
 }
 
 }  // namespace

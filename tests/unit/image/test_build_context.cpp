@@ -1,10 +1,10 @@
-#include <sys/stat.h>
-
-#include <gtest/gtest.h>
-
 #include "manifest_text.hpp"
 #include "sconectl/image/build_context.hpp"
 #include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
 
 namespace sconectl::image {
 namespace {
@@ -14,7 +14,8 @@ using testing::TempDir;
 
 manifest::ServiceManifest service_in(const TempDir& dir, const std::string& build_extra)
 {
-  const auto path = dir.write("src/service.yaml", std::string(testing::k_minimal_service) + build_extra);
+  const auto path =
+      dir.write("src/service.yaml", std::string(testing::k_minimal_service) + build_extra);
   const auto report =
       manifest::read_manifest(path, manifest::LoadOptions{.variables = testing::variables()});
   EXPECT_TRUE(report.ok()) << testing::formatted(report);
@@ -41,9 +42,10 @@ TEST(BuildContextTest, ContainsOnlyTheNamedFilesWithTheirLayout)
   const auto service = service_in(dir, "  requirements: reqs.txt\n  copy: [hello.py, pkg/]\n");
   const auto context = assemble_build_context(service, "FROM x\n", dir.path() / "target" / "ctx");
   ASSERT_TRUE(context) << context.error().message;
-  EXPECT_EQ(files_below(dir.path() / "target" / "ctx"),
-            (std::vector<std::string>{"Dockerfile", "app", "app/hello.py", "app/pkg",
-                                      "app/pkg/mod.py", "requirements.txt"}));
+  EXPECT_EQ(
+      files_below(dir.path() / "target" / "ctx"),
+      (std::vector<std::string>{
+          "Dockerfile", "app", "app/hello.py", "app/pkg", "app/pkg/mod.py", "requirements.txt"}));
 }
 
 TEST(BuildContextTest, NormalisesModesSoTheContextIsReproducible)
@@ -69,7 +71,8 @@ TEST(BuildContextTest, ReplacesAnOldContextWhole)
   dir.write("src/a.py", "a");
   dir.write("src/b.py", "b");
   const auto target = dir.path() / "ctx";
-  ASSERT_TRUE(assemble_build_context(service_in(dir, "  copy: [a.py, b.py]\n"), "FROM x\n", target));
+  ASSERT_TRUE(
+      assemble_build_context(service_in(dir, "  copy: [a.py, b.py]\n"), "FROM x\n", target));
   ASSERT_TRUE(assemble_build_context(service_in(dir, "  copy: [a.py]\n"), "FROM x\n", target));
   EXPECT_EQ(files_below(target), (std::vector<std::string>{"Dockerfile", "app", "app/a.py"}));
   EXPECT_EQ(files_below(dir.path()).size(), files_below(dir.path() / "src").size() + 5)
@@ -79,8 +82,8 @@ TEST(BuildContextTest, ReplacesAnOldContextWhole)
 TEST(BuildContextTest, ReportsMissingFilesAndEscapes)
 {
   TempDir dir;
-  const auto missing = assemble_build_context(service_in(dir, "  copy: [nope.py]\n"), "FROM x\n",
-                                              dir.path() / "ctx");
+  const auto missing = assemble_build_context(
+      service_in(dir, "  copy: [nope.py]\n"), "FROM x\n", dir.path() / "ctx");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message,
             "build.copy[0]: 'nope.py' does not exist in " + (dir.path() / "src").string());
@@ -94,8 +97,9 @@ TEST(BuildContextTest, ReportsMissingFilesAndEscapes)
   stdfs::create_symlink(dir.path() / "outside.txt", dir.path() / "src" / "link.txt");
   const auto escaped = assemble_build_context(manifest, "FROM x\n", dir.path() / "ctx");
   ASSERT_FALSE(escaped);
-  EXPECT_EQ(escaped.error().message,
-            "build.copy[0]: 'link.txt' must be a relative path inside " + (dir.path() / "src").string());
+  EXPECT_EQ(
+      escaped.error().message,
+      "build.copy[0]: 'link.txt' must be a relative path inside " + (dir.path() / "src").string());
 }
 
 TEST(BuildContextTest, RefusesSymbolicLinkLoops)
@@ -103,8 +107,8 @@ TEST(BuildContextTest, RefusesSymbolicLinkLoops)
   TempDir dir;
   dir.write("src/tree/file.py", "x");
   stdfs::create_directory_symlink("..", dir.path() / "src" / "tree" / "up");
-  const auto result = assemble_build_context(service_in(dir, "  copy: [tree]\n"), "FROM x\n",
-                                             dir.path() / "ctx");
+  const auto result =
+      assemble_build_context(service_in(dir, "  copy: [tree]\n"), "FROM x\n", dir.path() / "ctx");
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("symbolic link loop"), std::string::npos)
       << result.error().message;

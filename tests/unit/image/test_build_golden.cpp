@@ -1,16 +1,17 @@
 // Golden files for what `apply -f service.yaml` generates before calling docker: the Dockerfile
-// and the build context. tests/golden/build/<case>/service.yaml -> expected/{Dockerfile,context.txt}.
-// SCONECTL_UPDATE_GOLDEN=1 rewrites the expected files; review the diff.
-
-#include <cstdlib>
-#include <filesystem>
-
-#include <gtest/gtest.h>
+// and the build context. tests/golden/build/<case>/service.yaml ->
+// expected/{Dockerfile,context.txt}. SCONECTL_UPDATE_GOLDEN=1 rewrites the expected files; review
+// the diff.
 
 #include "manifest_text.hpp"
 #include "sconectl/image/build_context.hpp"
 #include "sconectl/image/dockerfile.hpp"
 #include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
 
 namespace sconectl::image {
 namespace {
@@ -50,7 +51,8 @@ TEST_P(BuildGoldenTest, GeneratesTheExpectedDockerfileAndContext)
       dir / "service.yaml", manifest::LoadOptions{.variables = testing::variables()});
   ASSERT_TRUE(report.ok()) << testing::formatted(report);
   const auto& service = std::get<manifest::ServiceManifest>(*report.document);
-  const auto plan = plan_dockerfile(service, service.build.from.value_or("registry.example.com/base/python:1"));
+  const auto plan =
+      plan_dockerfile(service, service.build.from.value_or("registry.example.com/base/python:1"));
   ASSERT_TRUE(plan) << plan.error().message;
   const auto dockerfile = render_dockerfile(*plan);
   compare_or_update(dir / "expected" / "Dockerfile", dockerfile);
@@ -62,7 +64,9 @@ TEST_P(BuildGoldenTest, GeneratesTheExpectedDockerfileAndContext)
   EXPECT_EQ(testing::read_file(target.path() / "context" / "Dockerfile"), dockerfile);
 }
 
-INSTANTIATE_TEST_SUITE_P(Golden, BuildGoldenTest, ::testing::ValuesIn(cases()),
+INSTANTIATE_TEST_SUITE_P(Golden,
+                         BuildGoldenTest,
+                         ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            auto name = param_info.param;
                            std::replace(name.begin(), name.end(), '-', '_');

@@ -1,11 +1,11 @@
-#include <fstream>
-
-#include <gtest/gtest.h>
-
 #include "image_archive.hpp"
 #include "sconectl/image/content_measurement.hpp"
 #include "sconectl/util/digest.hpp"
 #include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
 
 namespace sconectl::image {
 namespace {
@@ -20,14 +20,20 @@ constexpr const char* k_path = "/usr/local/bin:/usr/bin:/bin";
 // A Debian-like base layer (merged /usr: /bin -> usr/bin) and an application layer.
 std::vector<std::vector<testing::TarEntry>> python_image(const std::string& program)
 {
-  return {{directory("usr"), directory("usr/bin"), symlink("bin", "usr/bin"),
-           file("usr/bin/python3.11", "ELF python", 0755), symlink("usr/bin/python3", "python3.11"),
+  return {{directory("usr"),
+           directory("usr/bin"),
+           symlink("bin", "usr/bin"),
+           file("usr/bin/python3.11", "ELF python", 0755),
+           symlink("usr/bin/python3", "python3.11"),
            file("etc/hostname", "x")},
-          {directory("app"), file("app/greet.py", program), directory("app/lib"),
+          {directory("app"),
+           file("app/greet.py", program),
+           directory("app/lib"),
            file("app/lib/util.py", "def f(): pass\n")}};
 }
 
-Result<ContentMeasurement> measure(const TempDir& dir, const std::vector<std::vector<testing::TarEntry>>& layers,
+Result<ContentMeasurement> measure(const TempDir& dir,
+                                   const std::vector<std::vector<testing::TarEntry>>& layers,
                                    std::vector<std::string> command = {"python3", "greet.py"})
 {
   const auto archive = dir.path() / "image.tar";
@@ -110,8 +116,9 @@ TEST(ContentMeasurementTest, ReportsAMissingProgramOrWorkingDirectory)
   TempDir dir;
   const auto missing = measure(dir, python_image("x"), {"node", "app.js"});
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message,
-            "the command's program 'node' is not in the image (searched /usr/local/bin:/usr/bin:/bin)");
+  EXPECT_EQ(
+      missing.error().message,
+      "the command's program 'node' is not in the image (searched /usr/local/bin:/usr/bin:/bin)");
   const auto archive = dir.path() / "image.tar";
   testing::write_saved_image(archive, {{file("usr/bin/python3", "x", 0755)}});
   const auto filesystem = read_saved_image(archive);
@@ -119,6 +126,18 @@ TEST(ContentMeasurementTest, ReportsAMissingProgramOrWorkingDirectory)
   const auto no_pwd = measure_content(*filesystem, {"python3"}, "/app", k_path);
   ASSERT_FALSE(no_pwd);
   EXPECT_EQ(no_pwd.error().message, "the working directory /app is not in the image");
+}
+
+TEST(ContentMeasurementTest, ReadsNonAsciiNamesWhateverTheLocale)
+{
+  TempDir dir;
+  auto layers = python_image("print('hi')\n");
+  layers[0].insert(layers[0].begin(), file("usr/share/doc/gr\u00fc\u00dfe.txt", "x"));
+  layers[1].push_back(file("app/\u00e9t\u00e9.py", "y"));
+  const auto result = measure(dir, layers);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_NE(result->listing.find("/app/\u00e9t\u00e9.py"), std::string::npos) << result->listing;
+  EXPECT_NE(result->listing.find("/usr/bin/python3.11"), std::string::npos);
 }
 
 TEST(ContentMeasurementTest, RejectsArchivesThatAreNotImages)
@@ -132,7 +151,8 @@ TEST(ContentMeasurementTest, RejectsArchivesThatAreNotImages)
       << testing::detail::write_tar({file("hello.txt", "hi")});
   const auto plain = read_saved_image(no_manifest);
   ASSERT_FALSE(plain);
-  EXPECT_EQ(plain.error().message, "image archive " + no_manifest.string() + " has no manifest.json");
+  EXPECT_EQ(plain.error().message,
+            "image archive " + no_manifest.string() + " has no manifest.json");
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-#include <cstdlib>
-
-#include <gtest/gtest.h>
-
 #include "fake_process_runner.hpp"
 #include "sconectl/image/docker_cli.hpp"
 #include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
 
 namespace sconectl::image {
 namespace {
@@ -18,17 +18,21 @@ TEST(DockerCliTest, BuildPassesEveryValueAsItsOwnArgument)
             FakeProcessRunner::reply(0, "Step 1/2 : FROM x\nStep 2/2 : CMD [\"a\"]\n"));
   DockerCli docker(runner);
   std::vector<std::string> lines;
-  const auto built = docker.build(
-      BuildRequest{.context_dir = "/tmp/ctx dir",
-                   .tag = "registry.example.com/a/b:1",
-                   .labels = {{"dev.sconectl.service", "{\"x\": \"y; rm -rf /\"}"}}},
-      [&](std::string_view line) { lines.emplace_back(line); });
+  const auto built =
+      docker.build(BuildRequest{.context_dir = "/tmp/ctx dir",
+                                .tag = "registry.example.com/a/b:1",
+                                .labels = {{"dev.sconectl.service", "{\"x\": \"y; rm -rf /\"}"}}},
+                   [&](std::string_view line) { lines.emplace_back(line); });
   ASSERT_TRUE(built) << built.error().message;
   ASSERT_EQ(runner.commands.size(), 1U);
   EXPECT_EQ(runner.commands[0].program, "docker");
   EXPECT_EQ(runner.commands[0].args,
-            (std::vector<std::string>{"build", "--file", "/tmp/ctx dir/Dockerfile", "--tag",
-                                      "registry.example.com/a/b:1", "--label",
+            (std::vector<std::string>{"build",
+                                      "--file",
+                                      "/tmp/ctx dir/Dockerfile",
+                                      "--tag",
+                                      "registry.example.com/a/b:1",
+                                      "--label",
                                       "dev.sconectl.service={\"x\": \"y; rm -rf /\"}",
                                       "/tmp/ctx dir"}));
   EXPECT_EQ(lines, (std::vector<std::string>{"Step 1/2 : FROM x", "Step 2/2 : CMD [\"a\"]"}));
@@ -37,11 +41,12 @@ TEST(DockerCliTest, BuildPassesEveryValueAsItsOwnArgument)
 TEST(DockerCliTest, AFailedBuildNamesTheStepAndKeepsTheOutput)
 {
   FakeProcessRunner runner;
-  runner.on(FakeProcessRunner::args_start_with({"build"}),
-            FakeProcessRunner::reply(1,
-                                     "Step 1/3 : FROM x\nStep 2/3 : RUN [\"/bin/sh\",\"-c\",\"false\"]\n"
-                                     " ---> Running in 123\n",
-                                     "The command '/bin/sh -c false' returned a non-zero code: 1\n"));
+  runner.on(
+      FakeProcessRunner::args_start_with({"build"}),
+      FakeProcessRunner::reply(1,
+                               "Step 1/3 : FROM x\nStep 2/3 : RUN [\"/bin/sh\",\"-c\",\"false\"]\n"
+                               " ---> Running in 123\n",
+                               "The command '/bin/sh -c false' returned a non-zero code: 1\n"));
   DockerCli docker(runner);
   const auto built = docker.build(BuildRequest{.context_dir = "/c", .tag = "t"}, {});
   ASSERT_FALSE(built);
@@ -54,9 +59,12 @@ TEST(DockerCliTest, AFailedBuildNamesTheStepAndKeepsTheOutput)
 TEST(DockerCliTest, ExplainsADaemonThatIsDown)
 {
   FakeProcessRunner runner;
-  runner.on(FakeProcessRunner::args_start_with({"version"}),
-            FakeProcessRunner::reply(1, "", "Cannot connect to the Docker daemon at "
-                                            "unix:///var/run/docker.sock. Is the docker daemon running?\n"));
+  runner.on(
+      FakeProcessRunner::args_start_with({"version"}),
+      FakeProcessRunner::reply(1,
+                               "",
+                               "Cannot connect to the Docker daemon at "
+                               "unix:///var/run/docker.sock. Is the docker daemon running?\n"));
   DockerCli docker(runner);
   ::unsetenv("DOCKER_HOST");
   const auto version = docker.server_version();
@@ -72,8 +80,9 @@ TEST(DockerCliTest, ExplainsAMissingDockerCli)
   DockerCli docker(runner, "docker");
   const auto version = docker.server_version();
   ASSERT_FALSE(version);
-  EXPECT_NE(version.error().message.find("Install the Docker CLI (Debian: apt-get install docker.io)"),
-            std::string::npos);
+  EXPECT_NE(
+      version.error().message.find("Install the Docker CLI (Debian: apt-get install docker.io)"),
+      std::string::npos);
 }
 
 TEST(DockerCliTest, ExplainsRefusedPushesAndTheCredentialHelperTrap)
@@ -94,8 +103,10 @@ TEST(DockerCliTest, ExplainsRefusedPushesAndTheCredentialHelperTrap)
   config.write("config.json", R"({"credsStore": "desktop"})");
   FakeProcessRunner helper_runner;
   helper_runner.on(FakeProcessRunner::args_start_with({"push"}),
-                   FakeProcessRunner::reply(1, "", "error getting credentials - err: exec: "
-                                                   "\"docker-credential-desktop\": not found\n"));
+                   FakeProcessRunner::reply(1,
+                                            "",
+                                            "error getting credentials - err: exec: "
+                                            "\"docker-credential-desktop\": not found\n"));
   DockerCli helper_docker(helper_runner);
   const auto trapped = helper_docker.push("registry.example.com/a/b:1");
   ::unsetenv("DOCKER_CONFIG");
@@ -112,8 +123,8 @@ TEST(DockerCliTest, PushReturnsTheRegistryDigest)
   FakeProcessRunner runner;
   const std::string digest = "sha256:" + std::string(64, 'c');
   runner.on(FakeProcessRunner::args_start_with({"push"}),
-            FakeProcessRunner::reply(0, "The push refers to repository [r/a]\n1: digest: " + digest
-                                            + " size: 528\n"));
+            FakeProcessRunner::reply(
+                0, "The push refers to repository [r/a]\n1: digest: " + digest + " size: 528\n"));
   DockerCli docker(runner);
   EXPECT_EQ(docker.push("r/a:1"), digest);
 }
@@ -121,9 +132,11 @@ TEST(DockerCliTest, PushReturnsTheRegistryDigest)
 TEST(DockerCliTest, InspectReadsLabelsAndReportsAbsentImages)
 {
   FakeProcessRunner runner;
-  runner.on(FakeProcessRunner::args_start_with({"image", "inspect", "--format", "{{json .}}", "present"}),
-            FakeProcessRunner::reply(0, R"({"Id":"sha256:aa","RepoDigests":["r@sha256:bb"],)"
-                                        R"("Config":{"Labels":{"k":"v"},"Env":["PATH=/bin"]}})"));
+  runner.on(
+      FakeProcessRunner::args_start_with({"image", "inspect", "--format", "{{json .}}", "present"}),
+      FakeProcessRunner::reply(0,
+                               R"({"Id":"sha256:aa","RepoDigests":["r@sha256:bb"],)"
+                               R"("Config":{"Labels":{"k":"v"},"Env":["PATH=/bin"]}})"));
   runner.on(FakeProcessRunner::args_start_with({"image", "inspect"}),
             FakeProcessRunner::reply(1, "", "Error: No such image: absent\n"));
   DockerCli docker(runner);

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "sconectl/manifest/command_line.hpp"
+
+#include <gtest/gtest.h>
 
 namespace sconectl::manifest {
 namespace {
