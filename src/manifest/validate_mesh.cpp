@@ -44,8 +44,9 @@ void check_cas(const MeshManifest& manifest, ParseContext& context)
                     url_path,
                     "'" + cas.cas_url + "' is not a valid CAS address; expected " + problem);
     }
-    for (const auto* field : {"cas_key", "cas_software_key"}) {
-      const auto& value = std::string(field) == "cas_key" ? cas.cas_key : cas.cas_software_key;
+    const std::pair<const char*, const std::optional<std::string>&> keys[] = {
+        {"cas_key", cas.cas_key}, {"cas_software_key", cas.cas_software_key}};
+    for (const auto& [field, value] : keys) {
       const auto field_path = join_path(path, field);
       if (value && !is_key_hash(*value) && !context.has_variable_problem(field_path)) {
         context.error(cas.at.of(field),
@@ -122,20 +123,17 @@ void check_policy(const MeshPolicy& policy, ParseContext& context)
   if (policy.maa && policy.maa->rfind("https://", 0) != 0) {
     context.error(policy.at.of("maa"), "policy.maa", "expected an https:// URL of an Azure MAA");
   }
-  for (const auto* field : {"image_policy_namespace",
-                            "access_policy_name",
-                            "attestation_policy_name",
-                            "security_policy_name"}) {
-    const std::optional<std::string>* value =
-        std::string(field) == "image_policy_namespace"    ? &policy.image_policy_namespace
-        : std::string(field) == "access_policy_name"      ? &policy.access_policy_name
-        : std::string(field) == "attestation_policy_name" ? &policy.attestation_policy_name
-                                                          : &policy.security_policy_name;
-    if (*value && !check_session_name(**value).empty()) {
+  const std::pair<const char*, const std::optional<std::string>&> names[] = {
+      {"image_policy_namespace", policy.image_policy_namespace},
+      {"access_policy_name", policy.access_policy_name},
+      {"attestation_policy_name", policy.attestation_policy_name},
+      {"security_policy_name", policy.security_policy_name}};
+  for (const auto& [field, value] : names) {
+    if (value && !check_session_name(*value).empty()) {
       context.error(
           policy.at.of(field),
           join_path("policy", field),
-          "'" + **value + "' is not a valid session name; expected " + check_session_name(**value));
+          "'" + *value + "' is not a valid session name; expected " + check_session_name(*value));
     }
   }
 }
@@ -166,10 +164,11 @@ void check_services(const MeshManifest& manifest, ParseContext& context)
                     image_path,
                     "'" + service.image + "' is not a valid image reference; expected " + problem);
     }
-    for (const auto* field : {"image_policy", "env", "helm_chart"}) {
-      const auto& value = std::string(field) == "image_policy" ? service.image_policy
-                          : std::string(field) == "env"        ? service.env_file
-                                                               : service.helm_chart;
+    const std::pair<const char*, const std::optional<std::string>&> files[] = {
+        {"image_policy", service.image_policy},
+        {"env", service.env_file},
+        {"helm_chart", service.helm_chart}};
+    for (const auto& [field, value] : files) {
       if (value && !fs::stays_inside(manifest.base_dir, *value)) {
         context.error(service.at.of(field),
                       join_path(path, field),
