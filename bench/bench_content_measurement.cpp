@@ -6,15 +6,15 @@
 // Prints "content_measurement: <MiB> MiB in <s> s = <MiB/s> MiB/s" and leaves the extracted files
 // in OUT_DIR/files for the sha256sum comparison.
 
+#include "image_archive.hpp"
+#include "sconectl/image/content_measurement.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-
-#include "image_archive.hpp"
-#include "sconectl/image/content_measurement.hpp"
 
 int main(int argc, char** argv)
 {
@@ -28,8 +28,8 @@ int main(int argc, char** argv)
   stdfs::create_directories(out / "files" / "app");
 
   std::mt19937_64 random(42);
-  std::vector<sconectl::testing::TarEntry> layer{sconectl::testing::directory("app"),
-                                                 sconectl::testing::file("usr/bin/python3", "ELF", 0755)};
+  std::vector<sconectl::testing::TarEntry> layer{
+      sconectl::testing::directory("app"), sconectl::testing::file("usr/bin/python3", "ELF", 0755)};
   std::size_t total = 0;
   for (std::size_t index = 0; total < mebibytes * 1024 * 1024; ++index) {
     // A mix of small sources and larger blobs, as in a Python application.
@@ -61,7 +61,10 @@ int main(int argc, char** argv)
     return 1;
   }
   const double mib = static_cast<double>(total) / (1024.0 * 1024.0);
-  std::printf("content_measurement: %.0f MiB in %.3f s = %.0f MiB/s (measurement %s)\n", mib, seconds,
-              mib / seconds, measurement->value.substr(0, 16).c_str());
+  std::printf("content_measurement: %.0f MiB in %.3f s = %.0f MiB/s (measurement %s)\n",
+              mib,
+              seconds,
+              mib / seconds,
+              measurement->value.substr(0, 16).c_str());
   return 0;
 }
