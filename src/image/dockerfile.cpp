@@ -8,11 +8,14 @@ namespace sconectl::image {
 
 namespace {
 
+// `path` is the field path in the message ("build.copy[2]"); `field` is the key of `build` whose
+// position is reported, by default the one the path names.
 Error invalid(const manifest::ServiceManifest& service,
               const std::string& path,
-              std::string message)
+              std::string message,
+              const std::string& field = {})
 {
-  const auto at = service.build.at.of(path.substr(path.find('.') + 1));
+  const auto at = service.build.at.of(field.empty() ? path.substr(path.find('.') + 1) : field);
   return Error{.kind = ErrorKind::manifest,
                .message = service.source + ":" + std::to_string(at.line) + ":"
                           + std::to_string(at.column) + ": " + path + ": " + std::move(message)};
@@ -109,6 +112,18 @@ Result<DockerfilePlan> plan_dockerfile(const manifest::ServiceManifest& service,
     return tl::unexpected(invalid(service, "build.command", "cannot be split into words"));
   }
   plan.command = std::move(*words);
+  if (manifest::is_java(build.kind)) {
+    auto inputs = manifest::java_inputs(service, plan.workdir);
+    if (!inputs) {
+      return tl::unexpected(invalid(service, inputs.error().field, inputs.error().message, "copy"));
+    }
+    const auto class_path = manifest::java_class_path(plan.workdir, inputs->jars);
+    if (!inputs->sources.empty()) {
+      plan.compile = {"javac", "-d", plan.workdir, "-cp", class_path};
+      plan.compile.insert(plan.compile.end(), inputs->sources.begin(), inputs->sources.end());
+    }
+    plan.command = manifest::with_java_class_path(std::move(plan.command), class_path);
+  }
   return plan;
 }
 
@@ -134,6 +149,9 @@ std::string render_dockerfile(const DockerfilePlan& plan)
   if (plan.copy_app) {
     const auto destination = plan.workdir == "/" ? std::string("/") : plan.workdir + "/";
     text += "COPY " + exec_form({std::string(k_context_app_dir) + "/", destination}) + "\n";
+  }
+  if (!plan.compile.empty()) {
+    text += "RUN " + exec_form(plan.compile) + "\n";
   }
   for (const auto& step : plan.run) {
     text += "RUN " + exec_form({"/bin/sh", "-c", step}) + "\n";

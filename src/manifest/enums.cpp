@@ -137,6 +137,25 @@ std::optional<BuildKind> build_kind_from(std::string_view text)
 {
   return value_of(k_build_kinds, text);
 }
+bool is_java(BuildKind kind)
+{
+  switch (kind) {
+    case BuildKind::java:
+    case BuildKind::java8:
+    case BuildKind::java15:
+    case BuildKind::java17:
+    case BuildKind::java17_bullseye:
+    case BuildKind::java21:
+    case BuildKind::java21_ubuntu:
+    case BuildKind::java_glibc:
+      return true;
+    case BuildKind::python:
+    case BuildKind::sconify_image:
+      return false;
+  }
+  return false;
+}
+
 std::string_view to_string(PolicyHandling mode)
 {
   return name_of(k_policy_handlings, mode);

@@ -81,12 +81,11 @@ nlohmann::json to_json(const SecretDefinition& secret, Disclosure disclosure)
 nlohmann::json service_metadata(const ServiceManifest& service, Disclosure disclosure)
 {
   const auto& build = service.build;
-  nlohmann::json json{
-      {"name", build.name},
-      {"command", split_command(build.command).value_or(std::vector<std::string>{})},
-      {"environment",
-       {{"local", variables_json(service.local_environment)},
-        {"global", variables_json(service.global_environment)}}}};
+  nlohmann::json json{{"name", build.name},
+                      {"command", launch_command(service)},
+                      {"environment",
+                       {{"local", variables_json(service.local_environment)},
+                        {"global", variables_json(service.global_environment)}}}};
   set_if(json, "pwd", build.pwd);
   auto secrets = nlohmann::json::array();
   for (const auto& secret : service.secrets) {

@@ -131,6 +131,11 @@ void check_local_paths(const ServiceManifest& manifest, ParseContext& context)
   };
   for (std::size_t i = 0; i < build.copy.size(); ++i) {
     check(build.copy[i], index_path("build.copy", i), build.at.of("copy"));
+    if (is_java(build.kind) && fs::stays_inside(manifest.base_dir, build.copy[i])) {
+      if (const auto problem = java_copy_problem(manifest.base_dir, build.copy[i])) {
+        context.error(build.at.of("copy"), index_path("build.copy", i), *problem);
+      }
+    }
   }
   if (build.requirements) {
     check(*build.requirements, "build.requirements", build.at.of("requirements"));

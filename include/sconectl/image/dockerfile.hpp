@@ -14,7 +14,7 @@ namespace sconectl::image {
 inline constexpr const char* k_context_app_dir = "app";
 inline constexpr const char* k_context_requirements = "requirements.txt";
 inline constexpr const char* k_image_requirements_path = "/tmp/sconectl/requirements.txt";
-inline constexpr const char* k_default_workdir = "/app";
+inline constexpr const char* k_default_workdir = manifest::k_default_pwd;
 
 // Everything the Dockerfile says, decided from the manifest.
 struct DockerfilePlan {
@@ -25,8 +25,11 @@ struct DockerfilePlan {
   std::vector<std::pair<std::string, std::string>> env;
   bool install_requirements = false;
   bool copy_app = false;
+  // Java kinds: the javac command line (exec form) that compiles the copied sources into the
+  // working directory; empty when there is nothing to compile.
+  std::vector<std::string> compile;
   std::vector<std::string> run;
-  std::vector<std::string> command;
+  std::vector<std::string> command;  // for Java kinds with the class path inserted
 };
 
 // Errors (kind manifest) for values a Dockerfile cannot carry, naming the field.

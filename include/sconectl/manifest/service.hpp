@@ -64,6 +64,12 @@ enum class BuildKind {
 [[nodiscard]] std::string_view to_string(BuildKind kind);
 [[nodiscard]] std::optional<BuildKind> build_kind_from(std::string_view text);
 [[nodiscard]] std::vector<std::string_view> build_kind_names();
+// True for the Java kinds (`java`, `java8`, `java15`, `java17`, ...): their sources are compiled
+// while the image is built and the command gets a class path.
+[[nodiscard]] bool is_java(BuildKind kind);
+
+// The working directory in the image when `build.pwd` is absent.
+inline constexpr const char* k_default_pwd = "/app";
 
 struct Signature {
   std::optional<bool> sign;

@@ -1,5 +1,6 @@
 #include "manifest_text.hpp"
 #include "sconectl/manifest/load.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -302,6 +303,28 @@ TEST(ServiceManifestTest, CopyPathsMustStayInsideTheManifestDirectory)
             "manifest's directory\n"
             "service.yaml:13:5: build.copy[1]: '/etc/passwd' must be a relative path inside the "
             "manifest's directory\n");
+}
+
+TEST(ServiceManifestTest, JavaKindsCopyOnlySourcesJarsAndDirectories)
+{
+  sconectl::testing::TempDir dir;
+  dir.write("Main.java", "class Main {}");
+  dir.write("config.yaml", "a: b");
+  dir.write("resources/app.properties", "a=b");
+  std::string text = k_minimal_service;
+  text.replace(text.find("kind: python"), 12, "kind: java21");
+  text += "  copy: [Main.java, lib/dep.jar, resources, config.yaml, not-yet-there]\n";
+  const auto report =
+      parse_manifest(text, "service.yaml", dir.path(), LoadOptions{.variables = variables()});
+  EXPECT_EQ(formatted(report),
+            "service.yaml:12:9: build.copy[3]: 'config.yaml' is neither a .java source, a .jar "
+            "archive nor a directory; Java kinds copy only those (put other files the program "
+            "needs into a copied directory)\n");
+
+  text.replace(text.find("kind: java21"), 12, "kind: python");
+  EXPECT_EQ(formatted(parse_manifest(
+                text, "service.yaml", dir.path(), LoadOptions{.variables = variables()})),
+            "");
 }
 
 TEST(ServiceManifestTest, ExplicitSecretValuesNeverAppearInMessages)
