@@ -3,6 +3,7 @@
 #include "parse_document.hpp"
 #include "parse_fields.hpp"
 #include "sconectl/util/fs.hpp"
+#include "yaml_document.hpp"
 
 namespace sconectl::manifest {
 

@@ -1,17 +1,10 @@
 #include "parse_context.hpp"
 
-#include "sconectl/manifest/names.hpp"
-#include "yaml_syntax.hpp"
-
 #include <algorithm>
-#include <regex>
 
 namespace sconectl::manifest::detail {
 
 namespace {
-
-// Bounds the work a YAML file can cause through aliases that refer to aliases ("billion laughs").
-constexpr std::size_t k_max_json_nodes = 100000;
 
 std::string join(const std::vector<std::string>& words, std::string_view separator)
 {
@@ -23,16 +16,6 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
     text += word;
   }
   return text;
-}
-
-// `{{NAME}}` unquoted is a YAML flow mapping whose only key is another mapping.
-bool looks_like_unquoted_template(const YAML::Node& node)
-{
-  if (!node.IsMap() || node.size() != 1) {
-    return false;
-  }
-  const auto entry = node.begin();
-  return entry->first.IsMap() && entry->first.size() == 1 && entry->second.IsNull();
 }
 
 // Messages are single lines: control characters from the input are shown escaped.
@@ -55,6 +38,23 @@ std::string printable(std::string text)
 
 // Bounds the output for a badly broken file; the first problems are the useful ones.
 constexpr std::size_t k_max_diagnostics = 100;
+
+// Longer values are cut in messages: a whole file read as one string (or a pasted key) would
+// flood the output, and the start says which value is meant.
+constexpr std::size_t k_max_quoted_bytes = 40;
+
+// The first `max_bytes` of `text`, not cutting a UTF-8 sequence in two.
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes)
+{
+  if (text.size() <= max_bytes) {
+    return text;
+  }
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end);
+}
 
 }  // namespace
 
@@ -80,7 +80,19 @@ std::string index_path(const std::string& parent, std::size_t index)
   return parent + "[" + std::to_string(index) + "]";
 }
 
-std::string describe_node(const YAML::Node& node)
+std::string quoted_excerpt(std::string_view text)
+{
+  const auto line_end = text.find_first_of("\r\n");
+  const bool multi_line = line_end != std::string_view::npos
+                          && text.find_first_not_of("\r\n", line_end) != std::string_view::npos;
+  const auto shown = multi_line ? text.substr(0, line_end) : text;
+  const auto prefix = utf8_prefix(shown, k_max_quoted_bytes);
+  const bool cut = multi_line || prefix.size() < shown.size();
+  return std::string(multi_line ? "a multi-line string '" : "'") + std::string(prefix)
+         + (cut ? "\u2026'" : "'");
+}
+
+std::string describe_node(const YAML::Node& node, ParseContext::Sensitivity sensitivity)
 {
   switch (node.Type()) {
     case YAML::NodeType::Map:
@@ -88,7 +100,10 @@ std::string describe_node(const YAML::Node& node)
     case YAML::NodeType::Sequence:
       return "a list";
     case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
+      if (sensitivity == ParseContext::Sensitivity::secret) {
+        return "a string (not shown because it may be secret)";
+      }
+      return quoted_excerpt(node.Scalar());
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
       return "nothing";
@@ -234,395 +249,6 @@ void ParseContext::finish(LoadReport& report)
     report.variables.push_back(std::move(occurrence));
   }
   m_variables.clear();
-}
-
-MapReader::MapReader(const YAML::Node& node, std::string path, ParseContext& context)
-    : m_path(std::move(path)), m_position(position_of(node)), m_context(&context)
-{
-  for (const auto& pair : node) {
-    const auto& key = pair.first;
-    if (!key.IsScalar()) {
-      context.error(
-          position_of(key), m_path, "field names must be plain strings, got " + describe_node(key));
-      continue;
-    }
-    const auto& name = key.Scalar();
-    const auto existing = std::find_if(
-        m_entries.begin(), m_entries.end(), [&](const auto& e) { return e.first == name; });
-    if (existing != m_entries.end()) {
-      context.error(position_of(key),
-                    join_path(m_path, name),
-                    "duplicate field (first defined at line "
-                        + std::to_string(position_of(existing->second.key).line) + ")");
-      continue;
-    }
-    m_entries.emplace_back(name, Entry{pair.first, pair.second});
-  }
-}
-
-bool MapReader::has(const std::string& key) const
-{
-  return std::any_of(m_entries.begin(), m_entries.end(), [&](const auto& e) {
-    return e.first == key && !e.second.value.IsNull();
-  });
-}
-
-const MapReader::Entry* MapReader::find(const std::string& key, Need need)
-{
-  m_asked.insert(key);
-  const auto found = std::find_if(
-      m_entries.begin(), m_entries.end(), [&](const auto& e) { return e.first == key; });
-  if (found == m_entries.end()) {
-    if (need == Need::required) {
-      m_context->error(m_position, path_of(key), "required field is missing");
-    }
-    return nullptr;
-  }
-  if (found->second.value.IsNull()) {
-    if (need == Need::required) {
-      m_context->error(position_of(found->second.key), path_of(key), "required field has no value");
-    }
-    return nullptr;
-  }
-  return &found->second;
-}
-
-SourcePosition MapReader::position_of_field(const std::string& key) const
-{
-  const auto found = std::find_if(
-      m_entries.begin(), m_entries.end(), [&](const auto& e) { return e.first == key; });
-  if (found == m_entries.end()) {
-    return m_position;
-  }
-  const auto& entry = found->second;
-  return entry.value.IsNull() ? position_of(entry.key) : position_of(entry.value);
-}
-
-FieldPositions MapReader::positions() const
-{
-  FieldPositions positions{.path = m_path, .self = m_position};
-  for (const auto& [name, entry] : m_entries) {
-    positions.fields[name] =
-        entry.value.IsNull() ? position_of(entry.key) : position_of(entry.value);
-  }
-  return positions;
-}
-
-std::optional<std::string> MapReader::scalar_text(const std::string& key,
-                                                  const Entry& entry,
-                                                  std::string_view expected,
-                                                  ParseContext::Sensitivity sensitivity)
-{
-  if (!entry.value.IsScalar()) {
-    std::string message =
-        "expected " + std::string(expected) + ", got " + describe_node(entry.value);
-    if (looks_like_unquoted_template(entry.value)) {
-      message += "; put {{...}} in quotes, YAML reads it unquoted as a mapping";
-    }
-    m_context->error(position_of(entry.value), path_of(key), std::move(message));
-    return std::nullopt;
-  }
-  return m_context->expand(
-      entry.value.Scalar(), position_of(entry.value), path_of(key), sensitivity);
-}
-
-std::optional<std::string> MapReader::secret_string(const std::string& key)
-{
-  const auto* entry = find(key, Need::optional);
-  if (entry == nullptr) {
-    return std::nullopt;
-  }
-  return scalar_text(key, *entry, "a string", ParseContext::Sensitivity::secret);
-}
-
-std::optional<std::string> MapReader::string(const std::string& key, Need need)
-{
-  const auto* entry = find(key, need);
-  if (entry == nullptr) {
-    return std::nullopt;
-  }
-  auto text = scalar_text(key, *entry, "a string");
-  if (text && text->empty() && need == Need::required
-      && !m_context->has_variable_problem(path_of(key))) {
-    m_context->error(position_of(entry->value), path_of(key), "must not be empty");
-    return std::nullopt;
-  }
-  return text;
-}
-
-std::optional<std::uint64_t> MapReader::unsigned_integer(const std::string& key,
-                                                         std::uint64_t min,
-                                                         std::uint64_t max,
-                                                         Need need)
-{
-  const auto* entry = find(key, need);
-  if (entry == nullptr) {
-    return std::nullopt;
-  }
-  const auto text = scalar_text(key, *entry, "an integer");
-  if (!text) {
-    return std::nullopt;
-  }
-  const auto at = position_of(entry->value);
-  const bool digits_only =
-      !text->empty() && text->size() <= 19
-      && std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits_only) {
-    if (!m_context->has_variable_problem(path_of(key))) {
-      m_context->error(at,
-                       path_of(key),
-                       "expected a whole number from " + std::to_string(min) + " to "
-                           + std::to_string(max) + ", got '" + *text + "'");
-    }
-    return std::nullopt;
-  }
-  const auto value = std::stoull(*text);
-  if (value < min || value > max) {
-    m_context->error(at,
-                     path_of(key),
-                     "expected a whole number from " + std::to_string(min) + " to "
-                         + std::to_string(max) + ", got '" + *text + "'");
-    return std::nullopt;
-  }
-  return value;
-}
-
-std::optional<bool> MapReader::boolean(const std::string& key, Need need)
-{
-  const auto* entry = find(key, need);
-  if (entry == nullptr) {
-    return std::nullopt;
-  }
-  const auto text = scalar_text(key, *entry, "true or false");
-  if (!text) {
-    return std::nullopt;
-  }
-  std::string lower = *text;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  if (lower == "true") {
-    return true;
-  }
-  if (lower == "false") {
-    return false;
-  }
-  m_context->error(
-      position_of(entry->value), path_of(key), "expected true or false, got '" + *text + "'");
-  return std::nullopt;
-}
-
-std::vector<std::pair<YAML::Node, std::string>> MapReader::list(const std::string& key, Need need)
-{
-  std::vector<std::pair<YAML::Node, std::string>> items;
-  const auto* entry = find(key, need);
-  if (entry == nullptr) {
-    return items;
-  }
-  if (!entry->value.IsSequence()) {
-    m_context->error(position_of(entry->value),
-                     path_of(key),
-                     "expected a list, got " + describe_node(entry->value));
-    return items;
-  }
-  std::size_t index = 0;
-  for (const auto& item : entry->value) {
-    items.emplace_back(item, index_path(path_of(key), index));
-    ++index;
-  }
-  return items;
-}
-
-std::vector<std::string> MapReader::string_list(const std::string& key, Need need)
-{
-  std::vector<std::string> values;
-  for (const auto& [item, item_path] : list(key, need)) {
-    if (auto text = as_string(item, item_path, *m_context)) {
-      values.push_back(std::move(*text));
-    }
-  }
-  return values;
-}
-
-std::optional<MapReader> MapReader::map(const std::string& key, Need need)
-{
-  const auto* entry = find(key, need);
-  if (entry == nullptr) {
-    return std::nullopt;
-  }
-  return as_map(entry->value, path_of(key), *m_context);
-}
-
-std::optional<YAML::Node> MapReader::raw(const std::string& key)
-{
-  const auto* entry = find(key, Need::optional);
-  if (entry == nullptr) {
-    return std::nullopt;
-  }
-  return entry->value;
-}
-
-void MapReader::report_unknown_fields()
-{
-  for (const auto& [name, entry] : m_entries) {
-    if (m_asked.count(name) > 0) {
-      continue;
-    }
-    std::string message = "unknown field '" + name + "'";
-    const auto suggestion = closest_match(name, m_asked);
-    if (!suggestion.empty()) {
-      message += " (did you mean '" + suggestion + "'?)";
-    }
-    m_context->warning(position_of(entry.key), m_path, std::move(message));
-  }
-}
-
-std::optional<MapReader> as_map(const YAML::Node& node,
-                                const std::string& path,
-                                ParseContext& context)
-{
-  if (!node.IsMap()) {
-    context.error(position_of(node), path, "expected a mapping, got " + describe_node(node));
-    return std::nullopt;
-  }
-  return MapReader(node, path, context);
-}
-
-std::optional<std::string> as_string(const YAML::Node& node,
-                                     const std::string& path,
-                                     ParseContext& context)
-{
-  if (!node.IsScalar()) {
-    std::string message = "expected a string, got " + describe_node(node);
-    if (looks_like_unquoted_template(node)) {
-      message += "; put {{...}} in quotes, YAML reads it unquoted as a mapping";
-    }
-    context.error(position_of(node), path, std::move(message));
-    return std::nullopt;
-  }
-  return context.expand(node.Scalar(), position_of(node), path);
-}
-
-namespace {
-
-nlohmann::json scalar_to_json(const YAML::Node& node, std::string text)
-{
-  // Quoted scalars carry the "!" tag in yaml-cpp; they always stay strings.
-  if (node.Tag() == "!") {
-    return text;
-  }
-  static const std::regex integer(R"([-+]?[0-9]+)");
-  static const std::regex floating(R"([-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?)");
-  if (text == "true" || text == "false") {
-    return text == "true";
-  }
-  if (text == "null" || text == "~") {
-    return nullptr;
-  }
-  if (std::regex_match(text, integer) && text.size() < 19) {
-    return std::stoll(text);
-  }
-  if (std::regex_match(text, floating)) {
-    return std::stod(text);
-  }
-  return text;
-}
-
-std::optional<nlohmann::json> convert(const YAML::Node& node,
-                                      const std::string& path,
-                                      ParseContext& context,
-                                      std::size_t& budget)
-{
-  if (budget == 0) {
-    return std::nullopt;
-  }
-  --budget;
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nlohmann::json(nullptr);
-    case YAML::NodeType::Scalar:
-      return scalar_to_json(node, context.expand(node.Scalar(), position_of(node), path));
-    case YAML::NodeType::Sequence: {
-      auto array = nlohmann::json::array();
-      std::size_t index = 0;
-      for (const auto& item : node) {
-        auto value = convert(item, index_path(path, index++), context, budget);
-        if (!value) {
-          return std::nullopt;
-        }
-        array.push_back(std::move(*value));
-      }
-      return array;
-    }
-    case YAML::NodeType::Map: {
-      auto object = nlohmann::json::object();
-      for (const auto& pair : node) {
-        if (!pair.first.IsScalar()) {
-          context.error(position_of(pair.first), path, "field names must be plain strings");
-          return std::nullopt;
-        }
-        auto value = convert(pair.second, join_path(path, pair.first.Scalar()), context, budget);
-        if (!value) {
-          return std::nullopt;
-        }
-        object[pair.first.Scalar()] = std::move(*value);
-      }
-      return object;
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-// yaml-cpp throws on syntax errors; the mark says where.
-std::optional<YAML::Node> load_yaml_document(std::string_view text, ParseContext& context)
-{
-  if (const auto problem = check_yaml_syntax(text)) {
-    context.error(problem->at, "", problem->message);
-    return std::nullopt;
-  }
-  try {
-    auto documents = YAML::LoadAll(std::string(text));
-    if (documents.empty() || (documents.size() == 1 && documents.front().IsNull())) {
-      context.error({},
-                    "",
-                    "the file holds no YAML document (it is empty or only comments); "
-                    "expected a genservice or mesh manifest");
-      return std::nullopt;
-    }
-    if (documents.size() > 1) {
-      context.error(position_of(documents[1]),
-                    "",
-                    "expected one YAML document, found " + std::to_string(documents.size())
-                        + " (separated by ---)");
-      return std::nullopt;
-    }
-    return documents.front();
-  } catch (const YAML::Exception& e) {
-    const SourcePosition at =
-        e.mark.is_null() ? SourcePosition{} : SourcePosition{e.mark.line + 1, e.mark.column + 1};
-    context.error(at, "", "invalid YAML: " + e.msg);
-  } catch (const std::exception& e) {
-    context.error({}, "", std::string("invalid YAML: ") + e.what());
-  }
-  return std::nullopt;
-}
-
-std::optional<nlohmann::json> to_json(const YAML::Node& node,
-                                      const std::string& path,
-                                      ParseContext& context)
-{
-  std::size_t budget = k_max_json_nodes;
-  auto value = convert(node, path, context, budget);
-  if (!value && budget == 0) {
-    context.error(position_of(node),
-                  path,
-                  "too large: more than " + std::to_string(k_max_json_nodes)
-                      + " values (after expanding YAML aliases)");
-  }
-  return value;
 }
 
 }  // namespace sconectl::manifest::detail

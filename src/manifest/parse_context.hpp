@@ -131,27 +131,26 @@ class MapReader {
 };
 
 // Checks that `node` is a mapping and wraps it; reports an error and returns nullopt otherwise.
-[[nodiscard]] std::optional<MapReader> as_map(const YAML::Node& node,
-                                              const std::string& path,
-                                              ParseContext& context);
+// A `secret` node that is not a mapping is not quoted in the error.
+[[nodiscard]] std::optional<MapReader> as_map(
+    const YAML::Node& node,
+    const std::string& path,
+    ParseContext& context,
+    ParseContext::Sensitivity sensitivity = ParseContext::Sensitivity::plain);
 
 // Reads a scalar list item as an (expanded) string; reports non-scalars.
 [[nodiscard]] std::optional<std::string> as_string(const YAML::Node& node,
                                                    const std::string& path,
                                                    ParseContext& context);
 
-// "a list", "a mapping", "a string", "nothing" — for "expected X, got Y" messages.
-[[nodiscard]] std::string describe_node(const YAML::Node& node);
+// "a list", "a mapping", "nothing" or the quoted scalar — for "expected X, got Y" messages. The
+// scalar is shortened as by `quoted_excerpt`; a `secret` scalar is not shown at all.
+[[nodiscard]] std::string describe_node(
+    const YAML::Node& node,
+    ParseContext::Sensitivity sensitivity = ParseContext::Sensitivity::plain);
 
-// Parses one YAML document after a strict syntax check. Reports syntax errors, an empty file and
-// several documents in one file.
-[[nodiscard]] std::optional<YAML::Node> load_yaml_document(std::string_view text,
-                                                           ParseContext& context);
-
-// Converts an arbitrary YAML subtree (helm_extra_values) to JSON, expanding variables in scalars.
-// Scalars stay strings except plain true/false/null and numbers, as a YAML 1.2 reader sees them.
-[[nodiscard]] std::optional<nlohmann::json> to_json(const YAML::Node& node,
-                                                    const std::string& path,
-                                                    ParseContext& context);
+// `text` in single quotes for a message: at most 40 bytes, or the first line of a multi-line
+// string, with an ellipsis when cut.
+[[nodiscard]] std::string quoted_excerpt(std::string_view text);
 
 }  // namespace sconectl::manifest::detail

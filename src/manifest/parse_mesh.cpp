@@ -1,6 +1,7 @@
 #include "parse_document.hpp"
 #include "parse_fields.hpp"
 #include "sconectl/util/fs.hpp"
+#include "yaml_document.hpp"
 
 #include <algorithm>
 
@@ -165,20 +166,19 @@ nlohmann::json parse_helm_extra_values(MapReader& reader)
     return nullptr;
   }
   // Variables are expanded per value after parsing the text, so they cannot add structure.
-  YAML::Node parsed;
-  try {
-    parsed = YAML::Load(node->Scalar());
-  } catch (const YAML::Exception& e) {
-    reader.context().error(position_of(*node), path, "not valid YAML: " + e.msg);
+  const auto at = position_of(*node);
+  const auto loaded = load_embedded_yaml(node->Scalar(), at, path, reader.context());
+  if (!loaded) {
     return nullptr;
   }
+  const auto& parsed = *loaded;
   if (!parsed.IsMap()) {
     reader.context().error(position_of(*node),
                            path,
                            "expected a mapping of Helm values, got " + describe_node(parsed));
     return nullptr;
   }
-  return to_json(parsed, path, reader.context()).value_or(nullptr);
+  return to_json(parsed, path, reader.context(), at).value_or(nullptr);
 }
 
 // The default service name is the image's last path component without tag or digest.
@@ -231,8 +231,10 @@ std::vector<SecretDefinition> read_image_secrets(const std::string& relative,
   std::vector<SecretDefinition> secrets;
   if (const auto root = load_yaml_document(rendered, context)) {
     if (!root->IsSequence()) {
-      context.error(
-          position_of(*root), "", "expected a list of secrets, got " + describe_node(*root));
+      context.error(position_of(*root),
+                    "",
+                    "expected a list of secrets, got "
+                        + describe_node(*root, ParseContext::Sensitivity::secret));
     } else {
       std::vector<std::pair<YAML::Node, std::string>> items;
       std::size_t index = 0;

@@ -45,7 +45,8 @@ std::optional<SecretDefinition> parse_secret(const YAML::Node& node,
                                              const std::string& path,
                                              ParseContext& context)
 {
-  auto reader = as_map(node, path, context);
+  // An item that is not a mapping may be a secret value written in the wrong place.
+  auto reader = as_map(node, path, context, ParseContext::Sensitivity::secret);
   if (!reader) {
     return std::nullopt;
   }
@@ -107,9 +108,10 @@ ApiVersion api_version_field(MapReader& reader)
   }
   const auto version = parse_api_version(*text);
   if (!version) {
-    reader.context().error(reader.position_of_field("apiVersion"),
-                           "apiVersion",
-                           "expected scone/<version> such as scone/5.8, got '" + *text + "'");
+    reader.context().error(
+        reader.position_of_field("apiVersion"),
+        "apiVersion",
+        "expected scone/<version> such as scone/5.8, got " + quoted_excerpt(*text));
     return k_oldest_api_version;
   }
   if (*version < k_oldest_api_version) {

@@ -3,6 +3,7 @@
 #include "parse_context.hpp"
 #include "sconectl/manifest/service.hpp"
 #include "sconectl/util/fs.hpp"
+#include "yaml_document.hpp"
 
 #include <cstdlib>
 

@@ -1,8 +1,9 @@
 #include "sconectl/util/fs.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
-#include <fstream>
+#include <optional>
 #include <system_error>
 
 #include <fcntl.h>
@@ -57,35 +58,81 @@ Result<void> write_all(int fd, std::string_view content, const stdfs::path& path
   return {};
 }
 
+// Why a file of this type cannot be read as text, or nothing for a regular file.
+std::optional<std::string> refuse_non_regular(mode_t mode)
+{
+  if (S_ISREG(mode)) {
+    return std::nullopt;
+  }
+  if (S_ISDIR(mode)) {
+    return "it is a directory";
+  }
+  std::string kind = "of an unknown type";
+  if (S_ISFIFO(mode)) {
+    kind = "a named pipe";
+  } else if (S_ISCHR(mode)) {
+    kind = "a character device";
+  } else if (S_ISBLK(mode)) {
+    kind = "a block device";
+  } else if (S_ISSOCK(mode)) {
+    kind = "a socket";
+  }
+  return "not a regular file (it is " + kind + ")";
+}
+
 }  // namespace
 
 Result<std::string> read_text_file(const stdfs::path& path, std::size_t max_bytes)
 {
-  std::error_code ec;
-  const auto status = stdfs::status(path, ec);
-  if (ec) {
-    return fail(ErrorKind::io, "cannot read " + path.string() + ": " + ec.message());
+  const auto failure = [&](const std::string& cause) {
+    return fail(ErrorKind::io, "cannot read " + path.string() + ": " + cause);
+  };
+  // Checked before opening: open(2) on a FIFO blocks until a writer appears.
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return failure(errno_text(errno));
   }
-  if (stdfs::is_directory(status)) {
-    return fail(ErrorKind::io, "cannot read " + path.string() + ": it is a directory");
+  if (auto refused = refuse_non_regular(info.st_mode)) {
+    return failure(*refused);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorKind::io, "cannot read " + path.string() + ": " + errno_text(errno));
+  // A FIFO swapped in after the check cannot block open(2) with O_NONBLOCK, and fstat(2) then
+  // refuses it. On a regular file O_NONBLOCK changes nothing.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return failure(errno_text(errno));
+  }
+  if (::fstat(fd.get(), &info) != 0) {
+    return failure(errno_text(errno));
+  }
+  if (auto refused = refuse_non_regular(info.st_mode)) {
+    return failure(*refused);
+  }
+  const auto too_large = [&] {
+    return failure("larger than "
+                   + (max_bytes % (1024 * 1024) == 0
+                          ? std::to_string(max_bytes / (1024 * 1024)) + " MiB"
+                          : std::to_string(max_bytes) + " bytes"));
+  };
+  if (info.st_size > 0 && static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
+    return too_large();
   }
   std::string content;
   char buffer[65536];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    content.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (content.size() > max_bytes) {
-      const auto limit = max_bytes % (1024 * 1024) == 0
-                             ? std::to_string(max_bytes / (1024 * 1024)) + " MiB"
-                             : std::to_string(max_bytes) + " bytes";
-      return fail(ErrorKind::io, "cannot read " + path.string() + ": larger than " + limit);
+  while (true) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return failure(errno_text(errno));
     }
-  }
-  if (in.bad()) {
-    return fail(ErrorKind::io, "cannot read " + path.string() + ": read error");
+    if (n == 0) {
+      break;
+    }
+    content.append(buffer, static_cast<std::size_t>(n));
+    if (content.size() > max_bytes) {
+      return too_large();
+    }
   }
   return content;
 }

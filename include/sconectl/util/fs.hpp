@@ -15,7 +15,8 @@ namespace stdfs = std::filesystem;
 // (or /dev/zero) must not exhaust memory.
 inline constexpr std::size_t k_max_input_bytes = 16 * 1024 * 1024;
 
-// Reads a whole regular file. Errors name the path and the cause.
+// Reads a whole regular file. Errors name the path and the cause. Anything else (a directory, a
+// FIFO, a device) is refused without opening it for a blocking read.
 [[nodiscard]] Result<std::string> read_text_file(const stdfs::path& path,
                                                  std::size_t max_bytes = k_max_input_bytes);
 

@@ -232,5 +232,103 @@ services:
             "pgp-key\n");
 }
 
+// An alias inside its own anchor makes an endless structure; converting it to JSON used to
+// recurse until the stack overflowed.
+TEST(MeshManifestTest, ReportsAnAliasInsideItsOwnAnchorInHelmValues)
+{
+  TempDir dir;
+  const auto report = parse_in(dir, mesh_text(R"(env: []
+services:
+  - image: registry.example.com/hello:1
+helm_extra_values: {a: &r [*r]}
+)"));
+  EXPECT_EQ(formatted(report),
+            "mesh.yaml:16:24: helm_extra_values.a: a YAML alias (*name) is used inside the value "
+            "of its own anchor (&name), which would repeat without end\n");
+}
+
+TEST(MeshManifestTest, ReportsAnAliasInsideItsOwnAnchorInHelmValuesText)
+{
+  TempDir dir;
+  const auto report = parse_in(dir, mesh_text(R"(env: []
+services:
+  - image: registry.example.com/hello:1
+    helm_extra_values: "x: &r {<<: *r}"
+)"));
+  EXPECT_EQ(formatted(report),
+            "mesh.yaml:16:24: services[0].helm_extra_values.x: a YAML alias (*name) is used "
+            "inside the value of its own anchor (&name), which would repeat without end\n");
+}
+
+std::string nested_flow_lists(std::size_t depth)
+{
+  return std::string(depth, '[') + std::string(depth, ']');
+}
+
+// The libyaml check limits the nesting of the file; YAML text inside a string gets the same limit.
+TEST(MeshManifestTest, LimitsTheNestingOfHelmValuesText)
+{
+  TempDir dir;
+  for (const std::size_t depth : {201U, 2000U}) {
+    const auto report = parse_in(dir,
+                                 mesh_text(R"(env: []
+services:
+  - image: registry.example.com/hello:1
+helm_extra_values: "a: )" + nested_flow_lists(depth)
+                                           + "\"\n"));
+    EXPECT_EQ(formatted(report),
+              "mesh.yaml:16:20: helm_extra_values: nested deeper than 200 levels\n")
+        << depth;
+  }
+  const auto report = parse_in(dir,
+                               mesh_text(R"(env: []
+services:
+  - image: registry.example.com/hello:1
+helm_extra_values: "a: )" + nested_flow_lists(199)
+                                         + "\"\n"));
+  EXPECT_EQ(formatted(report), "");
+}
+
+TEST(MeshManifestTest, QuotesAtMostTheStartOfAWrongValue)
+{
+  TempDir dir;
+  const auto long_line = parse_in(dir, std::string(100, 'x') + "\n");
+  EXPECT_EQ(formatted(long_line),
+            "mesh.yaml:1:1: expected a mapping at the top level, got "
+            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\u2026'\n");
+  const auto block = parse_in(dir, "--- |\n  kind: mesh\n  secrets:\n    - value: hidden\n");
+  EXPECT_EQ(formatted(block),
+            "mesh.yaml:1:5: expected a mapping at the top level, got a multi-line string "
+            "'kind: mesh\u2026'\n");
+  // Cut between characters, not inside one: 39 ASCII bytes, then a 2-byte character.
+  const auto utf8 = parse_in(dir, std::string(39, 'x') + "\u00e9\u00e9\n");
+  EXPECT_EQ(formatted(utf8),
+            "mesh.yaml:1:1: expected a mapping at the top level, got '" + std::string(39, 'x')
+                + "\u2026'\n");
+}
+
+TEST(MeshManifestTest, DoesNotQuoteWhatMayBeASecretValue)
+{
+  TempDir dir;
+  dir.write("scalar.yaml", "s3cr3t-Value\n");
+  dir.write("items.yaml", "- s3cr3t-Value\n- name: pw\n  kind: ascii\n");
+  const auto report = parse_in(dir, mesh_text(R"(env: []
+services:
+  - name: one
+    image: registry.example.com/one:1
+    image_secrets: scalar.yaml
+  - name: two
+    image: registry.example.com/two:1
+    image_secrets: items.yaml
+)"));
+  const auto text = formatted(report);
+  EXPECT_EQ(text.find("s3cr3t"), std::string::npos) << text;
+  EXPECT_EQ(text,
+            "scalar.yaml:1:1: expected a list of secrets, got a string (not shown because it may "
+            "be secret)\n"
+            "items.yaml:1:3: [0]: expected a mapping, got a string (not shown because it may be "
+            "secret)\n");
+}
+
 }  // namespace
 }  // namespace sconectl::manifest

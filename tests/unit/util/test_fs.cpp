@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace sconectl::fs {
 namespace {
@@ -68,6 +73,48 @@ TEST(ReadTextFileTest, RefusesDirectories)
   const auto result = read_text_file(dir.path());
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().message, "cannot read " + dir.path().string() + ": it is a directory");
+}
+
+// Opening a FIFO for reading blocks until a writer appears; a manifest named by mistake (or on
+// purpose) must not hang sconectl.
+TEST(ReadTextFileTest, RefusesFifosWithoutBlocking)
+{
+  TempDir dir;
+  const auto fifo = dir.path() / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto reading = std::async(std::launch::async, [&] { return read_text_file(fifo); });
+  if (reading.wait_for(std::chrono::seconds(10)) == std::future_status::timeout) {
+    // Unblock the reader so that the test ends.
+    const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (writer >= 0) {
+      ::close(writer);
+    }
+    FAIL() << "read_text_file blocked on a FIFO";
+  }
+  const auto result = reading.get();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, ErrorKind::io);
+  EXPECT_EQ(result.error().message,
+            "cannot read " + fifo.string() + ": not a regular file (it is a named pipe)");
+}
+
+TEST(ReadTextFileTest, RefusesDevices)
+{
+  const auto result = read_text_file("/dev/null");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message,
+            "cannot read /dev/null: not a regular file (it is a character device)");
+}
+
+TEST(ReadTextFileTest, ReadsRegularFilesThroughSymbolicLinks)
+{
+  TempDir dir;
+  const auto target = dir.write("target.yaml", "kind: mesh\n");
+  const auto link = dir.path() / "link.yaml";
+  stdfs::create_symlink(target, link);
+  const auto result = read_text_file(link);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(*result, "kind: mesh\n");
 }
 
 TEST(StaysInsideTest, AcceptsPlainRelativePaths)

@@ -1,0 +1,39 @@
+#pragma once
+
+// Private to the manifest module: YAML text to nodes, and YAML nodes to JSON.
+
+#include "parse_context.hpp"
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sconectl::manifest::detail {
+
+// Parses one YAML document after a strict syntax check. Reports syntax errors, an empty file and
+// several documents in one file.
+[[nodiscard]] std::optional<YAML::Node> load_yaml_document(std::string_view text,
+                                                           ParseContext& context);
+
+// Parses YAML held in a string field (helm_extra_values: |). Problems are reported at `at`, the
+// position of the string in the file, under `path`.
+[[nodiscard]] std::optional<YAML::Node> load_embedded_yaml(const std::string& text,
+                                                           SourcePosition at,
+                                                           const std::string& path,
+                                                           ParseContext& context);
+
+// Converts an arbitrary YAML subtree (helm_extra_values) to JSON, expanding variables in scalars.
+// Scalars stay strings except plain true/false/null and numbers, as a YAML 1.2 reader sees them.
+// Refuses more than 100000 values or nesting deeper than k_max_yaml_depth, which aliases can
+// reach (or make endless: `&a [*a]`) although the document itself passed the syntax check.
+// `at`, when given, is where all problems are reported: for YAML parsed from a string, the nodes'
+// own positions are inside that string, not in the file.
+[[nodiscard]] std::optional<nlohmann::json> to_json(const YAML::Node& node,
+                                                    const std::string& path,
+                                                    ParseContext& context,
+                                                    std::optional<SourcePosition> at = {});
+
+}  // namespace sconectl::manifest::detail
