@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "sconectl/image/apply_service.hpp"
+#include "sconectl/manifest/mesh.hpp"
 #include "sconectl/manifest/service.hpp"
 
 #include <optional>
@@ -36,5 +37,11 @@ struct ApplyOptions {
                                                  const ApplyOptions& options,
                                                  const GlobalOptions& global,
                                                  Services& services);
+
+// `apply` of a mesh manifest: policies, Helm chart, (later) upload.
+[[nodiscard]] Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
+                                              const ApplyOptions& options,
+                                              const GlobalOptions& global,
+                                              Services& services);
 
 }  // namespace sconectl::cli

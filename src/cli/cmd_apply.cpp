@@ -3,7 +3,6 @@
 #include "print_defaults.hpp"
 #include "report.hpp"
 #include "sconectl/manifest/load.hpp"
-#include "sconectl/version.hpp"
 
 #include <memory>
 
@@ -50,11 +49,8 @@ Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, 
   if (const auto* service = std::get_if<manifest::ServiceManifest>(&*document)) {
     return apply_service_manifest(*service, options, global, services);
   }
-  return fail(ErrorKind::usage,
-              "applying a mesh manifest (policies, Helm chart, upload) is not available in "
-              "sconectl "
-                  + std::string(k_version) + " yet; 'sconectl validate -f " + options.file
-                  + "' checks it");
+  return apply_mesh_manifest(
+      std::get<manifest::MeshManifest>(*document), options, global, services);
 }
 
 }  // namespace

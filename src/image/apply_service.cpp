@@ -1,23 +1,17 @@
 #include "sconectl/image/apply_service.hpp"
 
 #include "sconectl/image/build_context.hpp"
-#include "sconectl/image/content_measurement.hpp"
 #include "sconectl/image/dockerfile.hpp"
+#include "sconectl/image/measure_image.hpp"
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/util/digest.hpp"
 #include "sconectl/version.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <regex>
-
 namespace sconectl::image {
 
 namespace {
-
-constexpr const char* k_default_search_path =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-constexpr std::chrono::minutes k_scone_hash_timeout{2};
 
 void note(const ServiceApplyOptions& options, std::string_view text)
 {
@@ -60,63 +54,6 @@ std::string input_digest(const BuildContext& context,
                               {"context", context_listing(context)},
                               {"labels", labels}};
   return "sha256:" + to_hex(sha256(inputs.dump()));
-}
-
-std::string search_path(const ImageInfo& info)
-{
-  for (const auto& entry : info.env) {
-    if (entry.rfind("PATH=", 0) == 0) {
-      return entry.substr(5);
-    }
-  }
-  return k_default_search_path;
-}
-
-Result<std::string> measure_with_content(const std::string& reference,
-                                         const ImageInfo& info,
-                                         const DockerfilePlan& plan,
-                                         const std::filesystem::path& scratch,
-                                         DockerCli& docker)
-{
-  const auto archive = scratch / "image.tar";
-  auto saved = docker.save(reference, archive);
-  std::error_code ec;
-  if (!saved) {
-    std::filesystem::remove(archive, ec);
-    return tl::unexpected(std::move(saved.error()));
-  }
-  auto filesystem = read_saved_image(archive);
-  std::filesystem::remove(archive, ec);
-  if (!filesystem) {
-    return tl::unexpected(std::move(filesystem.error()));
-  }
-  auto measurement = measure_content(*filesystem, plan.command, plan.workdir, search_path(info));
-  if (!measurement) {
-    return tl::unexpected(std::move(measurement.error()));
-  }
-  return measurement->value;
-}
-
-Result<std::string> measure_with_scone(const std::string& reference,
-                                       const DockerfilePlan& plan,
-                                       DockerCli& docker)
-{
-  auto completed = docker.run(reference,
-                              {plan.command.front()},
-                              {{"SCONE_HASH", "1"}, {"SCONE_NO_TIME_THREAD", "1"}},
-                              k_scone_hash_timeout);
-  if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
-  }
-  static const std::regex hash(R"(^\s*([0-9a-f]{64})\s*$)");
-  std::smatch match;
-  if (completed->exit_code != 0 || !std::regex_match(completed->out, match, hash)) {
-    return fail(ErrorKind::process,
-                "running '" + plan.command.front() + "' with SCONE_HASH=1 in " + reference
-                    + " did not print an enclave measurement: the image does not use the SCONE "
-                      "runtime. Use --measure content, or a SCONE base image.");
-  }
-  return match[1].str();
 }
 
 Result<ImageInfo> require_image(DockerCli& docker, const std::string& reference, bool may_pull)
@@ -200,10 +137,13 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
     measurement = previous->measurement;
   } else {
     note(options, std::string("measuring ") + build.to + " (" + method + ")");
-    auto measured =
-        options.measurer == Measurer::content
-            ? measure_with_content(build.to, *image, *plan, options.target_dir / "build", docker)
-            : measure_with_scone(build.to, *plan, docker);
+    auto measured = measure_image(MeasureRequest{.reference = build.to,
+                                                 .info = *image,
+                                                 .command = plan->command,
+                                                 .pwd = plan->workdir,
+                                                 .measurer = options.measurer,
+                                                 .scratch_dir = options.target_dir / "build"},
+                                  docker);
     if (!measured) {
       measured.error().with_context("measuring the image of service '" + build.name + "'");
       return tl::unexpected(std::move(measured.error()));

@@ -145,6 +145,33 @@ Result<std::string> DockerCli::server_version()
   return last_lines(completed->out, 1);
 }
 
+Result<std::map<std::string, std::string>> DockerCli::image_ids()
+{
+  auto completed =
+      docker({"image", "ls", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"});
+  if (!completed) {
+    return tl::unexpected(std::move(completed.error()));
+  }
+  if (completed->exit_code != 0) {
+    return tl::unexpected(failure("docker image ls", *completed));
+  }
+  std::map<std::string, std::string> ids;
+  std::size_t start = 0;
+  while (start < completed->out.size()) {
+    auto end = completed->out.find('\n', start);
+    if (end == std::string::npos) {
+      end = completed->out.size();
+    }
+    const auto line = completed->out.substr(start, end - start);
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos && line.find("<none>") == std::string::npos) {
+      ids[line.substr(0, tab)] = line.substr(tab + 1);
+    }
+    start = end + 1;
+  }
+  return ids;
+}
+
 Result<std::optional<ImageInfo>> DockerCli::inspect(const std::string& reference)
 {
   auto completed = docker({"image", "inspect", "--format", "{{json .}}", reference});

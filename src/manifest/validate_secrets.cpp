@@ -202,6 +202,25 @@ void check_attributes(const SecretDefinition& secret, ParseContext& context)
   }
 }
 
+// The part of an export target that the session-name rules apply to: a relative reference
+// ("../sibling", "./child") is checked without its prefix, and {{namespace}}, which the mesh
+// replaces (service manifests cannot know it), as a plain segment.
+std::string checkable_session_name(std::string text)
+{
+  for (const auto* reference : {"{{namespace}}", "{{ namespace }}"}) {
+    for (auto at = text.find(reference); at != std::string::npos; at = text.find(reference)) {
+      text.replace(at, std::string_view(reference).size(), "namespace");
+    }
+  }
+  if (text.starts_with("../")) {
+    return text.substr(3);
+  }
+  if (text.starts_with("./")) {
+    return text.substr(2);
+  }
+  return text;
+}
+
 void check_exports(const SecretDefinition& secret, ParseContext& context)
 {
   for (std::size_t i = 0; i < secret.exports.size(); ++i) {
@@ -211,12 +230,13 @@ void check_exports(const SecretDefinition& secret, ParseContext& context)
       context.error(entry.at.self, path, "an export names either 'session' or 'namespace'");
       continue;
     }
-    const auto& target = entry.session ? *entry.session : *entry.namespace_name;
+    const auto& written = entry.session ? *entry.session : *entry.namespace_name;
     const auto field = entry.session ? "session" : "namespace";
+    const auto target = checkable_session_name(written);
     if (const auto problem = check_session_name(target); !problem.empty()) {
       context.error(entry.at.of(field),
                     join_path(path, field),
-                    "'" + target + "' is not a valid session name; expected " + problem);
+                    "'" + written + "' is not a valid session name; expected " + problem);
     }
     if (entry.session_hash && !is_hex(*entry.session_hash, 64)) {
       context.error(

@@ -2,6 +2,7 @@
 
 #include "sconectl/image/base_image.hpp"
 #include "sconectl/image/docker_cli.hpp"
+#include "sconectl/image/measure_image.hpp"
 #include "sconectl/image/service_descriptor.hpp"
 #include "sconectl/manifest/service.hpp"
 #include "sconectl/util/error.hpp"
@@ -12,12 +13,6 @@
 #include <string_view>
 
 namespace sconectl::image {
-
-// How the enclave measurement (MRENCLAVE) of the built image is obtained.
-enum class Measurer {
-  content,  // computed by sconectl from the image's files; no SCONE runtime needed (default)
-  scone,    // run the image with SCONE_HASH=1; the SCONE runtime prints MRENCLAVE and exits
-};
 
 enum class EnclaveMode { production, debug };
 

@@ -38,6 +38,8 @@ class DockerCli {
   [[nodiscard]] Result<std::string> server_version();
   // std::nullopt when the image does not exist locally.
   [[nodiscard]] Result<std::optional<ImageInfo>> inspect(const std::string& reference);
+  // Every tagged local image: "repository:tag" -> image id, in one call.
+  [[nodiscard]] Result<std::map<std::string, std::string>> image_ids();
   [[nodiscard]] Result<void> pull(const std::string& reference);
   // Streams every output line to `on_line`. On failure the error names the failing step and
   // carries the whole output in its context.

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "sconectl/image/apply_service.hpp"
+#include "sconectl/mesh/resolve.hpp"
+#include "sconectl/util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sconectl::policy {
+
+// The CAS session language version every generated session declares.
+inline constexpr const char* k_session_language_version = "0.3.10";
+
+// A session document. Keys keep the order they were written in, so the YAML is stable and reads
+// top-down (version, name, access, services, images, secrets, volumes, security).
+using SessionDocument = nlohmann::ordered_json;
+
+struct Session {
+  std::string name;
+  SessionDocument document;
+};
+
+struct PolicyOptions {
+  image::EnclaveMode mode = image::EnclaveMode::production;
+};
+
+// The sessions that enforce a mesh: its namespace session first, then one session per service
+// named "<namespace>/<service>", with the service's command, environment, attestation, images,
+// secrets (generated ones as definitions only), imports from the sessions that export to it,
+// volumes and the mesh's attestation tolerations. Deterministic for the same input.
+[[nodiscard]] Result<std::vector<Session>> generate_sessions(const mesh::ResolvedMesh& mesh,
+                                                             const PolicyOptions& options);
+
+// Session YAML as CAS reads it (see yaml::to_yaml: every string double-quoted, since CAS rejects
+// unquoted values where it expects strings).
+[[nodiscard]] std::string to_yaml(const SessionDocument& session);
+
+// Parses session YAML (as uploaded to a CAS) into a document; errors name line and column.
+[[nodiscard]] Result<SessionDocument> parse_session_yaml(std::string_view text);
+
+struct SessionProblem {
+  std::string session;
+  std::string path;  // e.g. "services[0].environment.API_PASSWORD"
+  std::string message;
+};
+
+[[nodiscard]] std::string format(const SessionProblem& problem);
+
+// Finds another session by name, for checking imports; nullptr when it is unknown.
+using SessionLookup = std::function<const SessionDocument*(const std::string& name)>;
+
+// Checks one session: names, services (command, pwd, attestation, image_name), secrets (kinds,
+// references from command, environment and injection files, private_key and issuer links) and,
+// through `others`, that every import names a secret the other session exports to this one.
+// The client runs it before writing, the local CAS before storing.
+[[nodiscard]] std::vector<SessionProblem> validate_session(const SessionDocument& session,
+                                                           const SessionLookup& others);
+
+// validate_session over a set that is uploaded together (imports resolve within the set).
+[[nodiscard]] std::vector<SessionProblem> validate_sessions(const std::vector<Session>& sessions);
+
+}  // namespace sconectl::policy

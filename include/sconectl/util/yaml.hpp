@@ -1,0 +1,22 @@
+#pragma once
+
+#include "sconectl/util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace sconectl::yaml {
+
+// Emits a document as block-style YAML with keys in document order, every string double-quoted
+// (so no value can be read back as another type, start a comment or close a structure), and a
+// trailing newline. Deterministic: the same document gives the same bytes.
+[[nodiscard]] std::string to_yaml(const nlohmann::ordered_json& document);
+
+// Parses a YAML mapping from an untrusted source. Quoted scalars stay strings; plain ones become
+// booleans, null or non-negative integers where they look like one. Refuses duplicate keys, deep
+// nesting, self-referencing aliases and alias bombs; errors name line and column.
+[[nodiscard]] Result<nlohmann::ordered_json> parse_yaml(std::string_view text);
+
+}  // namespace sconectl::yaml

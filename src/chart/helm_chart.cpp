@@ -1,0 +1,322 @@
+#include "sconectl/chart/helm_chart.hpp"
+
+#include "sconectl/util/yaml.hpp"
+#include "templates.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+
+namespace sconectl::chart {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::size_t k_max_release_length = 53;
+
+bool is_dns_label(const std::string& text, std::size_t max_length)
+{
+  if (text.empty() || text.size() > max_length) {
+    return false;
+  }
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  };
+  return std::all_of(text.begin(), text.end(), allowed) && text.front() != '-'
+         && text.back() != '-';
+}
+
+// The host that pods contact for attestation: the cas_url without a port (the enclave port is
+// implied by the runtime).
+std::string cas_address(const manifest::MeshManifest& mesh)
+{
+  for (const auto& cas : mesh.cas) {
+    const bool is_cas =
+        cas.name == "cas"
+        || std::find(cas.aliases.begin(), cas.aliases.end(), "cas") != cas.aliases.end();
+    if (!is_cas) {
+      continue;
+    }
+    const auto& url = cas.cas_url;
+    if (url.starts_with("[")) {
+      return url.substr(0, url.find(']') + 1);
+    }
+    return url.substr(0, url.find(':'));
+  }
+  return "";
+}
+
+// Values maps merge key by key; anything else is replaced. This is how Helm combines values files.
+void merge_into(Json& target, const Json& extra)
+{
+  if (!target.is_object() || !extra.is_object()) {
+    target = extra;
+    return;
+  }
+  for (const auto& [key, value] : extra.items()) {
+    if (target.contains(key)) {
+      merge_into(target[key], value);
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+Result<Json> extra_values(const nlohmann::json& given, const std::string& where)
+{
+  if (given.is_null()) {
+    return Json::object();
+  }
+  Json parsed;
+  if (given.is_string()) {
+    auto document = yaml::parse_yaml(given.get<std::string>());
+    if (!document) {
+      return fail(ErrorKind::manifest,
+                  where + ": not a YAML mapping of values: " + document.error().message);
+    }
+    parsed = std::move(*document);
+  } else {
+    parsed = Json::parse(given.dump());
+  }
+  if (!parsed.is_object()) {
+    return fail(ErrorKind::manifest, where + ": expected a mapping of Helm values");
+  }
+  return parsed;
+}
+
+std::string setting(const mesh::ResolvedService& service,
+                    const std::string& name,
+                    std::string fallback)
+{
+  const auto found = service.settings.find(name);
+  return found == service.settings.end() ? std::move(fallback) : found->second;
+}
+
+Result<int> service_port(const mesh::ResolvedService& service)
+{
+  const auto text = setting(service, "APP_SERVICE_PORT", std::to_string(k_default_service_port));
+  int port = 0;
+  const bool digits =
+      !text.empty() && text.size() <= 5
+      && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) {
+    port = std::stoi(text);
+  }
+  if (port < 1 || port > 65535) {
+    return fail(ErrorKind::manifest,
+                "env APP_SERVICE_PORT of service '" + service.name + "' is '" + text
+                    + "'; expected a port number from 1 to 65535");
+  }
+  return port;
+}
+
+Json pull_secrets(const mesh::ResolvedService& service)
+{
+  Json list = Json::array();
+  const auto names = setting(service, "imagePullSecrets", "");
+  std::size_t start = 0;
+  while (start <= names.size()) {
+    auto end = names.find(',', start);
+    if (end == std::string::npos) {
+      end = names.size();
+    }
+    auto name = names.substr(start, end - start);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) {
+      list.push_back(Json{{"name", name}});
+    }
+    start = end + 1;
+  }
+  return list;
+}
+
+std::string image_of(const mesh::ResolvedService& service)
+{
+  if (service.image_digest && service.image.find('@') == std::string::npos) {
+    return service.image + "@" + *service.image_digest;
+  }
+  return service.image;
+}
+
+Result<Json> service_values(const mesh::ResolvedService& service, const std::string& cas)
+{
+  auto port = service_port(service);
+  if (!port) {
+    return tl::unexpected(std::move(port.error()));
+  }
+  const bool pinned =
+      service.image_digest.has_value() || service.image.find('@') != std::string::npos;
+  Json values{{"enabled", true},
+              {"meshService", service.name},
+              {"replicaCount", 1},
+              {"image", image_of(service)},
+              {"imagePullPolicy", pinned ? "IfNotPresent" : "Always"},
+              {"imagePullSecrets", pull_secrets(service)},
+              {"scone",
+               {{"configId", service.session + "/" + service.name},
+                {"casAddress", cas},
+                {"log", setting(service, "SCONE_LOG", k_default_scone_log)}}},
+              {"service", {{"enabled", true}, {"type", "ClusterIP"}, {"port", *port}}},
+              {"resources", {{"limits", {{k_sgx_resource, 1}}}}},
+              {"nodeSelector", {{k_las_node_label, "true"}}},
+              {"affinity", Json::object()},
+              {"tolerations", Json::array()},
+              {"podAnnotations", Json::object()},
+              {"podLabels", Json::object()}};
+  auto extra = extra_values(service.helm_extra_values,
+                            "helm_extra_values of service '" + service.name + "'");
+  if (!extra) {
+    return tl::unexpected(std::move(extra.error()));
+  }
+  merge_into(values, *extra);
+  return values;
+}
+
+Json values_schema()
+{
+  const Json string{{"type", "string"}};
+  const Json string_map{{"type", "object"}, {"additionalProperties", string}};
+  Json service{
+      {"type", "object"},
+      {"required", {"enabled", "replicaCount", "image", "imagePullPolicy", "scone", "service"}},
+      {"properties",
+       {{"enabled", {{"type", "boolean"}}},
+        {"meshService", string},
+        {"replicaCount", {{"type", "integer"}, {"minimum", 0}}},
+        {"image", {{"type", "string"}, {"minLength", 1}}},
+        {"imagePullPolicy", {{"enum", {"Always", "IfNotPresent", "Never"}}}},
+        {"imagePullSecrets",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"}, {"required", {"name"}}, {"properties", {{"name", string}}}}}}},
+        {"scone",
+         {{"type", "object"},
+          {"required", {"configId", "casAddress", "log"}},
+          {"properties", {{"configId", string}, {"casAddress", string}, {"log", string}}}}},
+        {"service",
+         {{"type", "object"},
+          {"required", {"enabled", "type", "port"}},
+          {"properties",
+           {{"enabled", {{"type", "boolean"}}},
+            {"type", {{"enum", {"ClusterIP", "NodePort", "LoadBalancer"}}}},
+            {"port", {{"type", "integer"}, {"minimum", 1}, {"maximum", 65535}}}}}}},
+        {"resources", {{"type", "object"}}},
+        {"nodeSelector", string_map},
+        {"affinity", {{"type", "object"}}},
+        {"tolerations", {{"type", "array"}}},
+        {"podAnnotations", string_map},
+        {"podLabels", string_map}}}};
+  return Json{
+      {"$schema", "http://json-schema.org/draft-07/schema#"},
+      {"title", "Values of a chart generated by sconectl"},
+      {"type", "object"},
+      {"required", {"mesh", "services"}},
+      {"properties",
+       {{"mesh",
+         {{"type", "object"},
+          {"required", {"namespace", "casAddress"}},
+          {"properties", {{"namespace", string}, {"casAddress", string}}}}},
+        {"services",
+         {{"type", "object"}, {"additionalProperties", {{"$ref", "#/definitions/service"}}}}}}},
+      {"definitions", {{"service", std::move(service)}}}};
+}
+
+// The mesh file's name for a comment: without directories (they vary between runs) and without
+// anything that could end the comment line.
+std::string source_name(const std::string& source)
+{
+  auto name = std::filesystem::path(source).filename().string();
+  std::replace_if(
+      name.begin(), name.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return name;
+}
+
+}  // namespace
+
+std::string kubernetes_name(const std::string& service_name)
+{
+  std::string name;
+  for (const char c : service_name) {
+    const auto lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name += (std::isalnum(static_cast<unsigned char>(lower)) != 0) ? lower : '-';
+  }
+  const auto first = name.find_first_not_of('-');
+  if (first == std::string::npos) {
+    return "";
+  }
+  name.erase(0, first);
+  name.erase(name.find_last_not_of('-') + 1);
+  return name;
+}
+
+std::string check_release_name(const std::string& release)
+{
+  if (is_dns_label(release, k_max_release_length)) {
+    return "";
+  }
+  return "expected at most 53 lower-case letters, digits and '-', starting and ending with a "
+         "letter or digit";
+}
+
+Result<Chart> generate_chart(const mesh::ResolvedMesh& mesh, const ChartOptions& options)
+{
+  const auto& namespace_name = mesh.manifest.policy.namespace_name;
+  std::string name = options.release.empty() ? kubernetes_name(namespace_name) : options.release;
+  if (name.size() > k_max_release_length) {
+    name = kubernetes_name(name.substr(0, k_max_release_length));
+  }
+  if (const auto problem = check_release_name(name); !problem.empty()) {
+    return fail(ErrorKind::usage,
+                "cannot name the chart '" + name + "': " + problem + "; pass --release");
+  }
+  const auto cas = cas_address(mesh.manifest);
+  Json services = Json::object();
+  std::map<std::string, std::string> owners;
+  for (const auto& service : mesh.services) {
+    const auto key = kubernetes_name(service.name);
+    if (key.empty() || key.size() > 63) {
+      return fail(ErrorKind::manifest, "service name '" + service.name
+                                           + "' has no Kubernetes form (a DNS label of 1 to 63 "
+                                             "letters, digits and '-')");
+    }
+    if (const auto [owner, inserted] = owners.emplace(key, service.name); !inserted) {
+      return fail(ErrorKind::manifest,
+                  "services '" + owner->second + "' and '" + service.name + "' both become '" + key
+                      + "' in Kubernetes; rename one");
+    }
+    auto values = service_values(service, cas);
+    if (!values) {
+      return tl::unexpected(std::move(values.error()));
+    }
+    services[key] = std::move(*values);
+  }
+  Json values{{"mesh", {{"namespace", namespace_name}, {"casAddress", cas}}},
+              {"services", std::move(services)}};
+  auto extra = extra_values(mesh.manifest.helm_extra_values, "helm_extra_values");
+  if (!extra) {
+    return tl::unexpected(std::move(extra.error()));
+  }
+  merge_into(values, *extra);
+
+  const Json chart_yaml{{"apiVersion", "v2"},
+                        {"name", name},
+                        {"description", "Confidential services of CAS namespace " + namespace_name},
+                        {"type", "application"},
+                        {"version", "0.1.0"},
+                        {"appVersion", namespace_name},
+                        {"annotations", {{"dev.sconectl/namespace", namespace_name}}}};
+  auto files = detail::static_files(name);
+  files["Chart.yaml"] = yaml::to_yaml(chart_yaml);
+  files["values.yaml"] =
+      "# Generated by sconectl from " + source_name(mesh.manifest.source)
+      + ". The programs' environment and secrets are not here:\n# each pod receives them from "
+        "its CAS policy after attestation.\n"
+      + yaml::to_yaml(values);
+  files["values.schema.json"] = values_schema().dump(2) + "\n";
+  return Chart{.name = std::move(name), .values = std::move(values), .files = std::move(files)};
+}
+
+}  // namespace sconectl::chart

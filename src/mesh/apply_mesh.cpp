@@ -1,0 +1,115 @@
+#include "sconectl/mesh/apply_mesh.hpp"
+
+#include "sconectl/util/file_tree.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace sconectl::mesh {
+
+namespace {
+
+constexpr std::string_view k_secret_reference = "$$SCONE::";
+// Explicit values shorter than this are too common as ordinary text to scan for.
+constexpr std::size_t k_min_scanned_value = 6;
+
+// The chart and the plain manifests must not carry what only CAS may hold. The generator never
+// puts it there; this check keeps helm_extra_values (free-form) from doing so by accident.
+Result<void> refuse_confidential_values(const fs::FileTree& files,
+                                        const std::string& where,
+                                        const ResolvedMesh& mesh)
+{
+  for (const auto& [path, content] : files) {
+    if (content.find(k_secret_reference) != std::string::npos) {
+      return fail(ErrorKind::manifest,
+                  where + "/" + path + " would contain a $$SCONE:: secret reference; secrets reach "
+                  "programs through their CAS policy only (check helm_extra_values)");
+    }
+    for (const auto& service : mesh.services) {
+      for (const auto& secret : service.secrets) {
+        if (secret.value && secret.value->size() >= k_min_scanned_value
+            && content.find(*secret.value) != std::string::npos) {
+          return fail(ErrorKind::manifest,
+                      where + "/" + path + " would contain the value of secret '" + secret.name
+                          + "' of service '" + service.name
+                          + "'; secrets reach programs through their CAS policy only (check "
+                            "helm_extra_values)");
+        }
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::filesystem::path session_file(const std::filesystem::path& target_dir, const std::string& name)
+{
+  return target_dir / "policies" / (name + ".yaml");
+}
+
+Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
+                                      const MeshApplyOptions& options)
+{
+  auto resolved = resolve_mesh(manifest,
+                               ResolveOptions{.target_dir = options.target_dir,
+                                              .pull = options.pull,
+                                              .measurer = options.measurer,
+                                              .images = options.images});
+  if (!resolved) {
+    return tl::unexpected(std::move(resolved.error()));
+  }
+  auto sessions = policy::generate_sessions(*resolved, policy::PolicyOptions{.mode = options.mode});
+  if (!sessions) {
+    return tl::unexpected(std::move(sessions.error()));
+  }
+  auto chart = chart::generate_chart(*resolved, chart::ChartOptions{.release = options.release});
+  if (!chart) {
+    return tl::unexpected(std::move(chart.error()));
+  }
+  const auto chart_dir = options.target_dir / "helm";
+  const auto manifests_dir = options.target_dir / "manifests";
+  if (auto clean = refuse_confidential_values(chart->files, chart_dir.string(), *resolved);
+      !clean) {
+    return tl::unexpected(std::move(clean.error()));
+  }
+  fs::FileTree manifests;
+  if (options.write_manifests) {
+    manifests = chart::render_manifests(*chart, chart->name);
+    if (auto clean = refuse_confidential_values(manifests, manifests_dir.string(), *resolved);
+        !clean) {
+      return tl::unexpected(std::move(clean.error()));
+    }
+  }
+
+  MeshApplyResult result{.mesh = std::move(*resolved),
+                         .sessions = std::move(*sessions),
+                         .session_files = {},
+                         .chart_name = chart->name,
+                         .chart_dir = chart_dir,
+                         .manifests_dir = std::nullopt};
+  fs::FileTree policies;
+  for (const auto& session : result.sessions) {
+    policies[session.name + ".yaml"] = policy::to_yaml(session.document);
+    result.session_files.push_back(session_file(options.target_dir, session.name));
+  }
+  if (auto written = fs::replace_directory(
+          options.target_dir / "policies", policies, fs::FileMode::private_to_owner);
+      !written) {
+    return tl::unexpected(std::move(written.error()));
+  }
+  if (auto written = fs::replace_directory(chart_dir, chart->files); !written) {
+    return tl::unexpected(std::move(written.error()));
+  }
+  if (options.write_manifests) {
+    if (auto written = fs::replace_directory(manifests_dir, manifests); !written) {
+      return tl::unexpected(std::move(written.error()));
+    }
+    result.manifests_dir = manifests_dir;
+  }
+  spdlog::debug("{} sessions written to {}",
+                result.sessions.size(),
+                (options.target_dir / "policies").string());
+  return result;
+}
+
+}  // namespace sconectl::mesh

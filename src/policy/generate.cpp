@@ -1,0 +1,327 @@
+#include "export_match.hpp"
+#include "sconectl/policy/session.hpp"
+
+#include <algorithm>
+
+namespace sconectl::policy {
+
+namespace {
+
+using manifest::SecretDefinition;
+using mesh::ResolvedMesh;
+using mesh::ResolvedService;
+using Json = SessionDocument;
+
+Json access_policy(bool is_namespace)
+{
+  Json policy{{"read", {"CREATOR"}}, {"update", {"CREATOR"}}};
+  if (is_namespace) {
+    policy["create_sessions"] = {"CREATOR"};
+  }
+  return policy;
+}
+
+Json security(const ResolvedMesh& mesh, const PolicyOptions& options)
+{
+  const auto& policy = mesh.manifest.policy;
+  std::vector<std::string> tolerate = policy.tolerate;
+  if (options.mode == image::EnclaveMode::debug
+      && std::find(tolerate.begin(), tolerate.end(), "debug-mode") == tolerate.end()) {
+    tolerate.emplace_back("debug-mode");
+  }
+  Json attestation = Json::object();
+  if (policy.maa) {
+    attestation["mode"] = "maa";
+    attestation["url"] = *policy.maa;
+  }
+  if (!tolerate.empty()) {
+    attestation["tolerate"] = tolerate;
+  }
+  if (!policy.ignore_advisories.empty()) {
+    attestation["ignore_advisories"] = policy.ignore_advisories;
+  }
+  if (attestation.empty()) {
+    return Json();
+  }
+  return Json{{"attestation", std::move(attestation)}};
+}
+
+Json secret_definition(const SecretDefinition& secret)
+{
+  Json json{{"name", secret.name}, {"kind", manifest::to_string(secret.kind)}};
+  if (secret.size) {
+    json["size"] = *secret.size;
+  }
+  if (secret.key_type) {
+    json["key_type"] = manifest::to_string(*secret.key_type);
+  }
+  if (secret.value) {
+    json["value"] = *secret.value;
+  }
+  if (secret.migrate) {
+    json["migrate"] = *secret.migrate;
+  }
+  if (secret.private_key) {
+    json["private_key"] = *secret.private_key;
+  }
+  if (secret.issuer) {
+    json["issuer"] = *secret.issuer;
+  }
+  if (secret.common_name) {
+    json["common_name"] = *secret.common_name;
+  }
+  // `dns` is the older spelling of `san: ["dns:..."]`; both are written as `san`.
+  std::vector<std::string> san;
+  for (const auto& name : secret.dns) {
+    san.push_back("dns:" + name);
+  }
+  san.insert(san.end(), secret.san.begin(), secret.san.end());
+  if (!san.empty()) {
+    json["san"] = san;
+  }
+  if (secret.endpoint) {
+    json["endpoint"] = manifest::to_string(*secret.endpoint);
+  }
+  if (secret.valid_for) {
+    json["valid_for"] = *secret.valid_for;
+  }
+  if (secret.tenant_id) {
+    json["tenant_id"] = *secret.tenant_id;
+  }
+  if (secret.client_id) {
+    json["client_id"] = *secret.client_id;
+  }
+  if (secret.application_secret) {
+    json["application_secret"] = *secret.application_secret;
+  }
+  if (secret.certificate_thumbprint) {
+    json["certificate_thumbprint"] = *secret.certificate_thumbprint;
+  }
+  if (secret.export_public) {
+    json["export_public"] = *secret.export_public;
+  }
+  if (!secret.exports.empty()) {
+    Json exports = Json::array();
+    for (const auto& exported : secret.exports) {
+      Json entry = Json::object();
+      if (exported.session) {
+        entry["session"] = *exported.session;
+      }
+      if (exported.session_hash) {
+        entry["session_hash"] = *exported.session_hash;
+      }
+      if (exported.namespace_name) {
+        entry["namespace"] = *exported.namespace_name;
+      }
+      exports.push_back(std::move(entry));
+    }
+    json["export"] = std::move(exports);
+  }
+  return json;
+}
+
+// The services that export secret `name` to `importer`'s session.
+std::vector<const ResolvedService*> exporters_of(const ResolvedMesh& mesh,
+                                                 const ResolvedService& importer,
+                                                 const std::string& name)
+{
+  std::vector<const ResolvedService*> found;
+  for (const auto& candidate : mesh.services) {
+    if (&candidate == &importer) {
+      continue;
+    }
+    for (const auto& secret : candidate.secrets) {
+      if (secret.name != name) {
+        continue;
+      }
+      const bool exported = std::any_of(
+          secret.exports.begin(), secret.exports.end(), [&](const manifest::SecretExport& entry) {
+            return export_reaches(
+                entry.session, entry.namespace_name, candidate.session, importer.session);
+          });
+      if (exported) {
+        found.push_back(&candidate);
+      }
+    }
+  }
+  return found;
+}
+
+Json volumes_of(const ResolvedService& service)
+{
+  Json volumes = Json::array();
+  for (const auto& volume : service.volumes) {
+    Json entry{{"name", volume.name}};
+    if (volume.import) {
+      entry["import"] = {{"session", volume.import->session}, {"volume", volume.import->volume}};
+    }
+    if (!volume.exports.empty()) {
+      Json exports = Json::array();
+      for (const auto& exported : volume.exports) {
+        Json item{{"session", exported.session}};
+        if (exported.session_hash) {
+          item["session_hash"] = *exported.session_hash;
+        }
+        if (exported.update_policy) {
+          item["update_policy"] = *exported.update_policy;
+        }
+        if (exported.volume_alias) {
+          item["volume_alias"] = *exported.volume_alias;
+        }
+        exports.push_back(std::move(item));
+      }
+      entry["export"] = std::move(exports);
+    }
+    volumes.push_back(std::move(entry));
+  }
+  return volumes;
+}
+
+Json image_of(const ResolvedService& service)
+{
+  Json image{{"name", service.name}};
+  if (!service.injection_files.empty()) {
+    Json files = Json::array();
+    for (const auto& file : service.injection_files) {
+      files.push_back(Json{{"path", file.path}, {"content", file.content}});
+    }
+    image["injection_files"] = std::move(files);
+  }
+  Json mounts = Json::array();
+  for (const auto& volume : service.volumes) {
+    if (volume.path) {
+      mounts.push_back(Json{{"name", volume.name}, {"path", *volume.path}});
+    }
+  }
+  if (!mounts.empty()) {
+    image["volumes"] = std::move(mounts);
+  }
+  return image;
+}
+
+class SessionBuilder {
+ public:
+  SessionBuilder(const ResolvedMesh& mesh, const PolicyOptions& options)
+      : m_mesh(mesh), m_security(security(mesh, options))
+  {
+  }
+
+  Session namespace_session() const
+  {
+    Json document{{"version", k_session_language_version},
+                  {"name", m_mesh.manifest.policy.namespace_name},
+                  {"access_policy", access_policy(true)}};
+    return {.name = m_mesh.manifest.policy.namespace_name, .document = std::move(document)};
+  }
+
+  Session service_session(const ResolvedService& service)
+  {
+    Json program{{"name", service.name},
+                 {"image_name", service.name},
+                 {"command", service.command},
+                 {"pwd", service.pwd}};
+    Json environment = Json::object();
+    for (const auto& [name, value] : service.environment) {
+      environment[name] = value;
+    }
+    if (!environment.empty()) {
+      program["environment"] = std::move(environment);
+    }
+    program["attestation"] = {{"mrenclave", {service.measurement}}};
+
+    Json secrets = Json::array();
+    for (const auto& secret : service.secrets) {
+      secrets.push_back(secret_definition(secret));
+    }
+    for (const auto& name : service.imported_secrets) {
+      if (auto source = exporter(service, name)) {
+        secrets.push_back(
+            Json{{"name", name}, {"import", {{"session", *source}, {"secret", name}}}});
+      }
+    }
+
+    Json document{{"version", k_session_language_version},
+                  {"name", service.session},
+                  {"access_policy", access_policy(false)},
+                  {"services", Json::array({std::move(program)})},
+                  {"images", Json::array({image_of(service)})}};
+    if (!secrets.empty()) {
+      document["secrets"] = std::move(secrets);
+    }
+    if (auto volumes = volumes_of(service); !volumes.empty()) {
+      document["volumes"] = std::move(volumes);
+    }
+    if (!m_security.is_null()) {
+      document["security"] = m_security;
+    }
+    return {.name = service.session, .document = std::move(document)};
+  }
+
+  [[nodiscard]] const std::vector<Diagnostic>& problems() const { return m_problems; }
+
+ private:
+  std::optional<std::string> exporter(const ResolvedService& service, const std::string& name)
+  {
+    const auto found = exporters_of(m_mesh, service, name);
+    if (found.size() == 1) {
+      return found.front()->session;
+    }
+    std::string message;
+    if (found.empty()) {
+      message = "service '" + service.name + "' imports secret '" + name
+                + "', but no other service of the mesh exports it to session '" + service.session
+                + "' (give the secret `export: [{session: " + service.session
+                + "}]` or `[{namespace: " + m_mesh.manifest.policy.namespace_name
+                + "}]` in the service that defines it)";
+    } else {
+      message = "service '" + service.name + "' imports secret '" + name
+                + "', which several services export to it (" + found[0]->name + ", "
+                + found[1]->name + "); secret names must be unique in a mesh";
+    }
+    m_problems.push_back(Diagnostic{.severity = Severity::error,
+                                    .file = m_mesh.manifest.source,
+                                    .line = 0,
+                                    .column = 0,
+                                    .path = "services",
+                                    .message = std::move(message)});
+    return std::nullopt;
+  }
+
+  const ResolvedMesh& m_mesh;
+  Json m_security;
+  std::vector<Diagnostic> m_problems;
+};
+
+}  // namespace
+
+Result<std::vector<Session>> generate_sessions(const ResolvedMesh& mesh,
+                                               const PolicyOptions& options)
+{
+  SessionBuilder builder(mesh, options);
+  std::vector<Session> sessions{builder.namespace_session()};
+  for (const auto& service : mesh.services) {
+    sessions.push_back(builder.service_session(service));
+  }
+  if (!builder.problems().empty()) {
+    return fail(Error{.kind = ErrorKind::manifest,
+                      .message = "the mesh's secrets do not fit together",
+                      .diagnostics = builder.problems()});
+  }
+  std::vector<Diagnostic> invalid;
+  for (const auto& problem : validate_sessions(sessions)) {
+    invalid.push_back(Diagnostic{.severity = Severity::error,
+                                 .file = mesh.manifest.source,
+                                 .line = 0,
+                                 .column = 0,
+                                 .path = "",
+                                 .message = format(problem)});
+  }
+  if (!invalid.empty()) {
+    return fail(Error{.kind = ErrorKind::manifest,
+                      .message = "the generated sessions are not valid",
+                      .diagnostics = std::move(invalid)});
+  }
+  return sessions;
+}
+
+}  // namespace sconectl::policy

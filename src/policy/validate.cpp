@@ -1,0 +1,470 @@
+#include "export_match.hpp"
+#include "sconectl/manifest/secret_reference.hpp"
+#include "sconectl/policy/session.hpp"
+#include "sconectl/util/yaml.hpp"
+
+#include <map>
+#include <regex>
+#include <set>
+
+namespace sconectl::policy {
+
+namespace {
+
+using Json = SessionDocument;
+
+constexpr std::size_t k_max_name_length = 512;
+constexpr std::size_t k_max_segment_length = 128;
+
+// The characters CAS allows in session and service names (URI unreserved), per '/'-segment.
+bool is_valid_segment(std::string_view segment)
+{
+  if (segment.empty() || segment.size() > k_max_segment_length || segment == "."
+      || segment == "..") {
+    return false;
+  }
+  for (const char c : segment) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-'
+                    || c == '.' || c == '~';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_valid_session_name(const std::string& name)
+{
+  if (name.empty() || name.size() > k_max_name_length) {
+    return false;
+  }
+  std::size_t start = 0;
+  while (true) {
+    const auto slash = name.find('/', start);
+    const auto segment = std::string_view(name).substr(
+        start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (!is_valid_segment(segment)) {
+      return false;
+    }
+    if (slash == std::string::npos) {
+      return true;
+    }
+    start = slash + 1;
+  }
+}
+
+bool is_hex(const std::string& text, std::size_t digits)
+{
+  return text.size() == digits
+         && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
+// What a session knows about one of its secrets.
+struct SecretInfo {
+  std::optional<manifest::SecretKind> kind;  // empty when imported (defined elsewhere)
+  bool imported = false;
+};
+
+class SessionChecker {
+ public:
+  SessionChecker(const Json& session, const SessionLookup& others)
+      : m_session(session), m_others(others)
+  {
+    if (session.contains("name") && session.at("name").is_string()) {
+      m_name = session.at("name").get<std::string>();
+    }
+  }
+
+  std::vector<SessionProblem> run()
+  {
+    if (!m_session.is_object()) {
+      problem("", "a session must be a mapping");
+      return std::move(m_problems);
+    }
+    check_header();
+    check_secrets();
+    check_images();
+    check_services();
+    return std::move(m_problems);
+  }
+
+ private:
+  void problem(std::string path, std::string message)
+  {
+    m_problems.push_back(
+        {.session = m_name, .path = std::move(path), .message = std::move(message)});
+  }
+
+  const Json* string_field(const Json& object,
+                           const char* key,
+                           const std::string& path,
+                           bool required)
+  {
+    if (!object.is_object() || !object.contains(key)) {
+      if (required) {
+        problem(path.empty() ? key : path + "." + key, "is required");
+      }
+      return nullptr;
+    }
+    const auto& value = object.at(key);
+    if (!value.is_string()) {
+      problem(path.empty() ? key : path + "." + key, "expected a string");
+      return nullptr;
+    }
+    return &value;
+  }
+
+  const Json* list_field(const Json& object, const char* key)
+  {
+    if (!object.contains(key)) {
+      return nullptr;
+    }
+    if (!object.at(key).is_array()) {
+      problem(key, "expected a list");
+      return nullptr;
+    }
+    return &object.at(key);
+  }
+
+  void check_header()
+  {
+    string_field(m_session, "version", "", true);
+    if (const auto* name = string_field(m_session, "name", "", true);
+        name && !is_valid_session_name(name->get<std::string>())) {
+      problem("name",
+              "'" + name->get<std::string>()
+                  + "' is not a valid session name: '/'-separated segments of letters, digits, "
+                    "'_', '-', '.', '~' (at most 128 each, 512 in all)");
+    }
+    if (m_session.contains("predecessor")) {
+      const auto& predecessor = m_session.at("predecessor");
+      if (!predecessor.is_string() || !is_hex(predecessor.get<std::string>(), 64)) {
+        problem("predecessor", "expected the 64 hex digit hash of the session it replaces");
+      }
+    }
+  }
+
+  void check_secrets()
+  {
+    const auto* secrets = list_field(m_session, "secrets");
+    if (secrets == nullptr) {
+      return;
+    }
+    for (std::size_t i = 0; i < secrets->size(); ++i) {
+      const auto& secret = (*secrets)[i];
+      const auto path = "secrets[" + std::to_string(i) + "]";
+      const auto* name = string_field(secret, "name", path, true);
+      if (name == nullptr) {
+        continue;
+      }
+      const auto text = name->get<std::string>();
+      if (!is_valid_segment(text)) {
+        problem(path + ".name", "'" + text + "' is not a valid secret name");
+      }
+      SecretInfo info;
+      if (secret.contains("import")) {
+        info.imported = true;
+        check_import(secret.at("import"), path + ".import");
+      } else if (const auto* kind = string_field(secret, "kind", path, true)) {
+        info.kind = manifest::secret_kind_from(kind->get<std::string>());
+        if (!info.kind) {
+          problem(path + ".kind", "unknown secret kind '" + kind->get<std::string>() + "'");
+        }
+      }
+      if (secret.contains("size") && !secret.at("size").is_number_unsigned()) {
+        problem(path + ".size", "expected a non-negative integer");
+      }
+      if (!m_secrets.emplace(text, info).second) {
+        problem(path + ".name", "secret '" + text + "' is defined twice");
+      }
+    }
+    // Links between secrets, once all names are known.
+    for (std::size_t i = 0; i < secrets->size(); ++i) {
+      const auto& secret = (*secrets)[i];
+      const auto path = "secrets[" + std::to_string(i) + "]";
+      check_link(secret, "private_key", manifest::SecretKind::private_key, path);
+      check_link(secret, "issuer", manifest::SecretKind::x509_ca, path);
+    }
+  }
+
+  void check_link(const Json& secret,
+                  const char* key,
+                  manifest::SecretKind expected,
+                  const std::string& path)
+  {
+    const auto* target = string_field(secret, key, path, false);
+    if (target == nullptr) {
+      return;
+    }
+    const auto name = target->get<std::string>();
+    const auto found = m_secrets.find(name);
+    if (found == m_secrets.end()) {
+      problem(path + "." + key,
+              "names secret '" + name + "', which this session neither defines nor imports");
+    } else if (found->second.kind && *found->second.kind != expected) {
+      problem(path + "." + key,
+              "names secret '" + name + "' of kind "
+                  + std::string(manifest::to_string(*found->second.kind)) + "; expected kind "
+                  + std::string(manifest::to_string(expected)));
+    }
+  }
+
+  void check_import(const Json& import, const std::string& path)
+  {
+    const auto* session = string_field(import, "session", path, true);
+    const auto* secret = string_field(import, "secret", path, true);
+    if (session == nullptr || secret == nullptr) {
+      return;
+    }
+    const auto source = absolute_session_name(session->get<std::string>(), m_name);
+    const auto name = secret->get<std::string>();
+    const auto* other = m_others ? m_others(source) : nullptr;
+    if (other == nullptr) {
+      problem(path + ".session", "imports from session '" + source + "', which does not exist");
+      return;
+    }
+    if (!other->contains("secrets") || !other->at("secrets").is_array()) {
+      problem(path + ".secret", "session '" + source + "' defines no secret '" + name + "'");
+      return;
+    }
+    for (const auto& candidate : other->at("secrets")) {
+      if (!candidate.is_object() || candidate.value("name", "") != name) {
+        continue;
+      }
+      if (candidate.contains("export") && candidate.at("export").is_array()) {
+        for (const auto& entry : candidate.at("export")) {
+          if (!entry.is_object()) {
+            continue;
+          }
+          const auto session_of = [&](const char* key) -> std::optional<std::string> {
+            if (entry.contains(key) && entry.at(key).is_string()) {
+              return entry.at(key).get<std::string>();
+            }
+            return std::nullopt;
+          };
+          if (export_reaches(session_of("session"), session_of("namespace"), source, m_name)) {
+            return;
+          }
+        }
+      }
+      problem(path + ".secret",
+              "session '" + source + "' does not export secret '" + name + "' to '" + m_name + "'");
+      return;
+    }
+    problem(path + ".secret", "session '" + source + "' defines no secret '" + name + "'");
+  }
+
+  void check_images()
+  {
+    const auto* images = list_field(m_session, "images");
+    if (images == nullptr) {
+      return;
+    }
+    for (std::size_t i = 0; i < images->size(); ++i) {
+      const auto& image = (*images)[i];
+      const auto path = "images[" + std::to_string(i) + "]";
+      if (const auto* name = string_field(image, "name", path, true);
+          name && !m_images.insert(name->get<std::string>()).second) {
+        problem(path + ".name", "image '" + name->get<std::string>() + "' is defined twice");
+      }
+      if (!image.contains("injection_files")) {
+        continue;
+      }
+      const auto& files = image.at("injection_files");
+      for (std::size_t j = 0; files.is_array() && j < files.size(); ++j) {
+        const auto file_path = path + ".injection_files[" + std::to_string(j) + "]";
+        const auto* target = string_field(files[j], "path", file_path, true);
+        if (target && !target->get<std::string>().starts_with("/")) {
+          problem(file_path + ".path", "expected an absolute path");
+        }
+        if (const auto* content = string_field(files[j], "content", file_path, false)) {
+          check_references(content->get<std::string>(), file_path + ".content");
+        }
+      }
+    }
+  }
+
+  void check_services()
+  {
+    const auto* services = list_field(m_session, "services");
+    if (services == nullptr) {
+      return;
+    }
+    const bool attestation_off =
+        m_session.contains("security") && m_session.at("security").is_object()
+        && m_session.at("security").contains("attestation")
+        && m_session.at("security").at("attestation").is_object()
+        && m_session.at("security").at("attestation").value("mode", "") == "none";
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < services->size(); ++i) {
+      const auto& service = (*services)[i];
+      const auto path = "services[" + std::to_string(i) + "]";
+      if (const auto* name = string_field(service, "name", path, true)) {
+        const auto text = name->get<std::string>();
+        if (!is_valid_segment(text)) {
+          problem(path + ".name", "'" + text + "' is not a valid service name");
+        } else if (!names.insert(text).second) {
+          problem(path + ".name", "service '" + text + "' is defined twice");
+        }
+      }
+      check_command(service, path);
+      string_field(service, "pwd", path, true);
+      if (const auto* image = string_field(service, "image_name", path, false);
+          image && m_images.count(image->get<std::string>()) == 0) {
+        problem(path + ".image_name",
+                "names image '" + image->get<std::string>() + "', which images[] does not define");
+      }
+      if (service.contains("environment")) {
+        const auto& environment = service.at("environment");
+        if (!environment.is_object()) {
+          problem(path + ".environment", "expected a mapping of names to values");
+        } else {
+          for (const auto& [name, value] : environment.items()) {
+            if (!value.is_string()) {
+              problem(path + ".environment." + name, "expected a string (quote numbers)");
+            } else {
+              check_references(value.get<std::string>(), path + ".environment." + name);
+            }
+          }
+        }
+      }
+      check_attestation(service, path, attestation_off);
+    }
+  }
+
+  void check_command(const Json& service, const std::string& path)
+  {
+    if (!service.contains("command")) {
+      problem(path + ".command", "is required");
+      return;
+    }
+    const auto& command = service.at("command");
+    if (command.is_string()) {
+      check_references(command.get<std::string>(), path + ".command");
+      return;
+    }
+    if (!command.is_array() || command.empty()) {
+      problem(path + ".command", "expected a non-empty list of strings");
+      return;
+    }
+    for (std::size_t i = 0; i < command.size(); ++i) {
+      if (!command[i].is_string()) {
+        problem(path + ".command[" + std::to_string(i) + "]", "expected a string");
+      } else {
+        check_references(command[i].get<std::string>(),
+                         path + ".command[" + std::to_string(i) + "]");
+      }
+    }
+  }
+
+  void check_attestation(const Json& service, const std::string& path, bool attestation_off)
+  {
+    if (!service.contains("attestation")) {
+      if (!attestation_off) {
+        problem(path + ".attestation",
+                "is required unless security.attestation.mode is none: without it any program "
+                "could claim the service");
+      }
+      return;
+    }
+    const auto& attestation = service.at("attestation");
+    const auto variants = attestation.is_array() ? attestation : Json::array({attestation});
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+      const auto& variant = variants[i];
+      const auto at =
+          path + ".attestation" + (attestation.is_array() ? "[" + std::to_string(i) + "]" : "");
+      if (!variant.is_object() || (!variant.contains("mrenclave") && !variant.contains("signer"))) {
+        problem(at, "expected mrenclave and/or signer");
+        continue;
+      }
+      if (variant.contains("mrenclave")) {
+        const auto& values = variant.at("mrenclave");
+        const auto list = values.is_array() ? values : Json::array({values});
+        for (const auto& value : list) {
+          if (!value.is_string() || !is_hex(value.get<std::string>(), 64)) {
+            problem(at + ".mrenclave", "expected 64 hex digits");
+          }
+        }
+      }
+    }
+  }
+
+  void check_references(const std::string& text, const std::string& path)
+  {
+    const auto scan = manifest::find_secret_references(text);
+    for (const auto& message : scan.problems) {
+      problem(path, message);
+    }
+    for (const auto& reference : scan.references) {
+      const auto found = m_secrets.find(reference.name);
+      if (found == m_secrets.end()) {
+        problem(path,
+                reference.text + " names secret '" + reference.name
+                    + "', which this session neither defines nor imports");
+        continue;
+      }
+      const bool valid = found->second.kind
+                             ? manifest::is_valid_format(*found->second.kind, reference.format)
+                             : manifest::is_known_format(reference.format);
+      if (!valid) {
+        problem(path,
+                reference.text + ": '" + reference.format + "' is not a format of secret '"
+                    + reference.name + "'");
+      }
+    }
+  }
+
+  const Json& m_session;
+  const SessionLookup& m_others;
+  std::string m_name;
+  std::map<std::string, SecretInfo> m_secrets;
+  std::set<std::string> m_images;
+  std::vector<SessionProblem> m_problems;
+};
+
+}  // namespace
+
+std::string to_yaml(const SessionDocument& session)
+{
+  return yaml::to_yaml(session);
+}
+
+Result<SessionDocument> parse_session_yaml(std::string_view text)
+{
+  return yaml::parse_yaml(text);
+}
+
+std::string format(const SessionProblem& problem)
+{
+  std::string text = "session '" + problem.session + "'";
+  if (!problem.path.empty()) {
+    text += ": " + problem.path;
+  }
+  return text + ": " + problem.message;
+}
+
+std::vector<SessionProblem> validate_session(const SessionDocument& session,
+                                             const SessionLookup& others)
+{
+  return SessionChecker(session, others).run();
+}
+
+std::vector<SessionProblem> validate_sessions(const std::vector<Session>& sessions)
+{
+  std::map<std::string, const SessionDocument*> by_name;
+  for (const auto& session : sessions) {
+    by_name.emplace(session.name, &session.document);
+  }
+  const SessionLookup lookup = [&](const std::string& name) -> const SessionDocument* {
+    const auto found = by_name.find(name);
+    return found == by_name.end() ? nullptr : found->second;
+  };
+  std::vector<SessionProblem> problems;
+  for (const auto& session : sessions) {
+    auto found = validate_session(session.document, lookup);
+    problems.insert(problems.end(), found.begin(), found.end());
+  }
+  return problems;
+}
+
+}  // namespace sconectl::policy

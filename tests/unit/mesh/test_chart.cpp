@@ -1,0 +1,180 @@
+#include "golden.hpp"
+#include "mesh_fixture.hpp"
+#include "sconectl/chart/helm_chart.hpp"
+#include "sconectl/mesh/apply_mesh.hpp"
+#include "sconectl/util/file_tree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+namespace sconectl::chart {
+namespace {
+
+using testing::TempDir;
+
+constexpr const char* k_service = R"(apiVersion: scone/5.8
+kind: genservice
+environment:
+  local:
+    - name: PASSWORD
+      value: "$$SCONE::password$$"
+    - name: TOKEN
+      value: "$$SCONE::token$$"
+  global:
+    - name: API_USER
+secrets:
+  global:
+    - name: password
+      kind: ascii
+      size: 16
+    - name: token
+      kind: ascii
+      value: "explicit-token-value-77"
+build:
+  name: web_app
+  kind: python
+  to: registry.example.com/team/web:1
+  pwd: /app
+  command: python3 web.py
+)";
+
+class ChartTest : public ::testing::Test {
+ protected:
+  Result<mesh::MeshApplyResult> apply(const std::string& extra_mesh,
+                                      const std::string& port = "8080",
+                                      bool manifests = true)
+  {
+    testing::record_service(m_dir.write("web/service.yaml", k_service), target());
+    const auto file = m_dir.write("mesh.yaml", R"(apiVersion: scone/5.8
+kind: mesh
+cas:
+  - name: cas
+    cas_url: cas.example.com:8081
+    mode: NoUpload
+policy:
+  namespace: Team_NS.1
+env:
+  - service: global
+    env:
+      - name: API_USER
+        value: "the-api-user"
+      - name: APP_SERVICE_PORT
+        value: ")" + port + R"("
+services:
+  - name: web_app
+    image: registry.example.com/team/web:1
+)" + extra_mesh);
+    m_mesh = testing::load_mesh(file);
+    return mesh::generate_mesh(
+        m_mesh, mesh::MeshApplyOptions{.target_dir = target(), .write_manifests = manifests});
+  }
+
+  [[nodiscard]] std::filesystem::path target() const { return m_dir.path() / "target"; }
+
+  TempDir m_dir;
+  manifest::MeshManifest m_mesh;
+};
+
+TEST_F(ChartTest, TheChartCarriesNoProgramEnvironmentNoSecretAndNoReference)
+{
+  const auto result = apply("");
+  ASSERT_TRUE(result) << testing::diagnostics_text(result.error());
+  EXPECT_EQ(result->chart_name, "team-ns-1");
+  for (const auto* dir : {"helm", "manifests"}) {
+    const auto files = testing::read_tree(target() / dir);
+    ASSERT_FALSE(files.empty()) << dir;
+    for (const auto& [path, content] : files) {
+      EXPECT_EQ(content.find("$$SCONE::"), std::string::npos) << dir << "/" << path;
+      EXPECT_EQ(content.find("explicit-token-value-77"), std::string::npos) << dir << "/" << path;
+      EXPECT_EQ(content.find("the-api-user"), std::string::npos) << dir << "/" << path;
+    }
+  }
+  // The policy, bound for CAS, does hold them.
+  const auto policy = testing::read_file(target() / "policies" / "Team_NS.1" / "web_app.yaml");
+  EXPECT_NE(policy.find("explicit-token-value-77"), std::string::npos);
+  EXPECT_NE(policy.find("\"the-api-user\""), std::string::npos);
+  const auto values = testing::read_file(target() / "helm" / "values.yaml");
+  EXPECT_NE(values.find("configId: \"Team_NS.1/web_app/web_app\""), std::string::npos) << values;
+  EXPECT_NE(values.find("casAddress: \"cas.example.com\""), std::string::npos) << values;
+  EXPECT_NE(values.find("  web-app:\n"), std::string::npos) << values;
+}
+
+TEST_F(ChartTest, PoliciesArePrivateToTheOwner)
+{
+  ASSERT_TRUE(apply(""));
+  struct stat info {};
+  ASSERT_EQ(::stat((target() / "policies" / "Team_NS.1" / "web_app.yaml").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600U);
+  ASSERT_EQ(::stat((target() / "policies").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700U);
+}
+
+TEST_F(ChartTest, ASecretSmuggledIntoHelmExtraValuesIsRefusedAndNothingIsWritten)
+{
+  const auto result = apply(R"(    helm_extra_values:
+      podAnnotations:
+        leak: "explicit-token-value-77"
+)");
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("would contain the value of secret 'token'"),
+            std::string::npos)
+      << result.error().message;
+  EXPECT_FALSE(std::filesystem::exists(target() / "helm"));
+  EXPECT_FALSE(std::filesystem::exists(target() / "policies"));
+}
+
+TEST_F(ChartTest, AnInvalidServicePortIsAnError)
+{
+  const auto result = apply("", "http");
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("env APP_SERVICE_PORT of service 'web_app' is 'http'; "
+                                        "expected a port number from 1 to 65535"),
+            std::string::npos)
+      << result.error().message;
+}
+
+TEST_F(ChartTest, ExtraValuesMergeIntoTheServiceAndReachTheManifests)
+{
+  const auto result = apply(R"(    helm_extra_values:
+      replicaCount: 3
+      resources:
+        limits:
+          sgx.k8s.io/sgx: 2
+)");
+  ASSERT_TRUE(result) << testing::diagnostics_text(result.error());
+  const auto deployment = testing::read_file(target() / "manifests" / "web-app-deployment.yaml");
+  EXPECT_NE(deployment.find("replicas: 3\n"), std::string::npos) << deployment;
+  EXPECT_NE(deployment.find("sgx.k8s.io/sgx: 2\n"), std::string::npos) << deployment;
+  EXPECT_NE(deployment.find("name: \"team-ns-1-web-app\""), std::string::npos) << deployment;
+}
+
+TEST(ChartNamesTest, KubernetesNamesAndReleaseNames)
+{
+  EXPECT_EQ(kubernetes_name("Web_App.v2"), "web-app-v2");
+  EXPECT_EQ(kubernetes_name("__x__"), "x");
+  EXPECT_EQ(kubernetes_name("~~"), "");
+  EXPECT_EQ(check_release_name("shop"), "");
+  EXPECT_NE(check_release_name("Shop"), "");
+  EXPECT_NE(check_release_name("-shop"), "");
+  EXPECT_NE(check_release_name(std::string(54, 'a')), "");
+}
+
+TEST(ReplaceDirectoryTest, ReplacesTheWholeDirectory)
+{
+  TempDir dir;
+  dir.write("out/stale.txt", "old");
+  ASSERT_TRUE(fs::replace_directory(dir.path() / "out", {{"a/b.txt", "new"}, {"c.txt", "c"}}));
+  EXPECT_EQ(testing::read_tree(dir.path() / "out"),
+            (std::map<std::string, std::string>{{"a/b.txt", "new"}, {"c.txt", "c"}}));
+  EXPECT_FALSE(fs::replace_directory(dir.path() / "out", {{"../escape.txt", "x"}}));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "escape.txt"));
+  EXPECT_EQ(testing::read_file(dir.path() / "out" / "c.txt"), "c")
+      << "a failure keeps the old tree";
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename(), "out") << "no staging directory is left behind";
+  }
+}
+
+}  // namespace
+}  // namespace sconectl::chart

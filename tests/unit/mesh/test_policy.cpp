@@ -1,0 +1,209 @@
+#include "sconectl/policy/session.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sconectl::policy {
+namespace {
+
+const std::string k_hash(64, 'a');
+
+SessionDocument parse(const std::string& text)
+{
+  auto document = parse_session_yaml(text);
+  if (!document) {
+    throw std::runtime_error(document.error().message);
+  }
+  return *document;
+}
+
+std::string problems_of(const std::string& text, const std::vector<Session>& others = {})
+{
+  const auto session = parse(text);
+  const SessionLookup lookup = [&](const std::string& name) -> const SessionDocument* {
+    for (const auto& other : others) {
+      if (other.name == name) {
+        return &other.document;
+      }
+    }
+    return nullptr;
+  };
+  std::string joined;
+  for (const auto& problem : validate_session(session, lookup)) {
+    joined += format(problem) + "\n";
+  }
+  return joined;
+}
+
+std::string service_session(const std::string& body)
+{
+  return R"(version: "0.3.10"
+name: ns/app
+services:
+  - name: app
+    image_name: app
+    command: ["python3", "app.py"]
+    pwd: /app
+)" + body;
+}
+
+TEST(ValidateSessionTest, AcceptsAGeneratedLookingSession)
+{
+  EXPECT_EQ(problems_of(service_session(R"(    environment:
+      PASSWORD: "$$SCONE::pw$$"
+      CERT: "$$SCONE::cert:crt$$"
+    attestation:
+      mrenclave: [")" + k_hash + R"("]
+images:
+  - name: app
+    injection_files:
+      - path: /app/key.pem
+        content: "$$SCONE::key$$"
+secrets:
+  - name: pw
+    kind: ascii
+    size: 12
+  - name: key
+    kind: private-key
+  - name: ca
+    kind: x509-ca
+    private_key: key
+  - name: cert
+    kind: x509
+    private_key: key
+    issuer: ca
+)")),
+            "");
+}
+
+TEST(ValidateSessionTest, ReportsReferencesFormatsLinksAndAttestation)
+{
+  const auto text = problems_of(service_session(R"(    environment:
+      A: "$$SCONE::missing$$"
+      B: "$$SCONE::pw:crt$$"
+      C: 12
+images:
+  - name: app
+secrets:
+  - name: pw
+    kind: ascii
+  - name: cert
+    kind: x509
+    private_key: pw
+    issuer: nowhere
+  - name: pw
+    kind: binary
+)"));
+  EXPECT_NE(text.find("session 'ns/app': secrets[2].name: secret 'pw' is defined twice"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("secrets[1].private_key: names secret 'pw' of kind ascii; expected kind "
+                      "private-key"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("secrets[1].issuer: names secret 'nowhere', which this session neither "
+                      "defines nor imports"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("services[0].environment.A: $$SCONE::missing$$ names secret 'missing'"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("services[0].environment.B: $$SCONE::pw:crt$$: 'crt' is not a format"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("services[0].environment.C: expected a string (quote numbers)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("services[0].attestation: is required"), std::string::npos) << text;
+}
+
+TEST(ValidateSessionTest, AnImportNeedsAMatchingExport)
+{
+  const std::vector<Session> others{{.name = "ns/db", .document = parse(R"(name: ns/db
+secrets:
+  - name: shared
+    kind: ascii
+    export:
+      - session: ../app
+  - name: private
+    kind: ascii
+  - name: everyone
+    kind: ascii
+    export:
+      - namespace: ns
+)")}};
+  const auto session = [](const std::string& secret, const std::string& from) {
+    return service_session(R"(    attestation:
+      mrenclave: ")" + k_hash
+                           + R"("
+images:
+  - name: app
+secrets:
+  - name: x
+    import:
+      session: )" + from + R"(
+      secret: )" + secret + "\n");
+  };
+  EXPECT_EQ(problems_of(session("shared", "ns/db"), others), "");
+  EXPECT_EQ(problems_of(session("everyone", "../db"), others), "");
+  EXPECT_NE(problems_of(session("private", "ns/db"), others)
+                .find("session 'ns/db' does not export secret 'private' to 'ns/app'"),
+            std::string::npos);
+  EXPECT_NE(problems_of(session("absent", "ns/db"), others)
+                .find("session 'ns/db' defines no secret 'absent'"),
+            std::string::npos);
+  EXPECT_NE(problems_of(session("shared", "ns/elsewhere"), others)
+                .find("imports from session 'ns/elsewhere', which does not exist"),
+            std::string::npos);
+}
+
+TEST(ValidateSessionTest, RefusesBadNamesAndPredecessors)
+{
+  const auto text = problems_of(R"(version: "0.3.10"
+name: "ns/../evil"
+predecessor: "not-a-hash"
+)");
+  EXPECT_NE(text.find("name: 'ns/../evil' is not a valid session name"), std::string::npos) << text;
+  EXPECT_NE(text.find("predecessor: expected the 64 hex digit hash"), std::string::npos) << text;
+}
+
+TEST(SessionYamlTest, QuotesEveryStringAndReadsItBack)
+{
+  SessionDocument document{{"version", "0.3.10"},
+                           {"name", "ns/app"},
+                           {"services",
+                            {{{"name", "app"},
+                              {"command", {"echo", "a: b", "# not a comment", "123", "true"}},
+                              {"environment", {{"MULTI", "line one\nline \"two\"\n"}}}}}},
+                           {"secrets", {{{"name", "pw"}, {"kind", "ascii"}, {"size", 12}}}}};
+  const auto text = to_yaml(document);
+  EXPECT_NE(text.find("- \"123\""), std::string::npos) << text;
+  EXPECT_NE(text.find("size: 12\n"), std::string::npos) << text;
+  EXPECT_EQ(text.substr(0, 17), "version: \"0.3.10\"");
+  const auto back = parse_session_yaml(text);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, document);
+  EXPECT_EQ(to_yaml(*back), text);
+}
+
+TEST(SessionYamlTest, RefusesAliasBombsSelfReferencesAndDuplicateKeys)
+{
+  const auto bomb = parse_session_yaml(R"(a: &a ["x","x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
+)");
+  ASSERT_FALSE(bomb);
+  EXPECT_NE(bomb.error().message.find("more than"), std::string::npos) << bomb.error().message;
+  const auto duplicate = parse_session_yaml("name: a\nname: b\n");
+  ASSERT_FALSE(duplicate);
+  EXPECT_NE(duplicate.error().message.find("duplicate key 'name'"), std::string::npos);
+  const auto broken = parse_session_yaml("name: [a\n");
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find("line "), std::string::npos);
+  EXPECT_FALSE(parse_session_yaml("- a\n- b\n"));
+}
+
+}  // namespace
+}  // namespace sconectl::policy
