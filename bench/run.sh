@@ -3,6 +3,8 @@
 #   bench/run.sh [content|noop|all]
 #  content  the content measurer's throughput against sha256sum over the same bytes
 #  noop     an unchanged `sconectl apply -f service.yaml --no-push` (needs scripts/infra)
+#  mesh     `sconectl apply -f mesh.yaml --dry-run -o yaml` on generated meshes of 10, 100, 1000
+#           services: wall time and peak memory
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:-all}
@@ -34,4 +36,17 @@ if [ "$what" = noop ] || [ "$what" = all ]; then
   for _ in $(seq "$runs"); do "${sconectl[@]}" >/dev/null; done
   end=$(date +%s.%N)
   python3 -c "import sys; s=(float(sys.argv[2])-float(sys.argv[1]))/int(sys.argv[3]); print(f'noop re-apply: {s*1000:.0f} ms per run (mean of {sys.argv[3]})')" "$start" "$end" "$runs"
+fi
+
+if [ "$what" = mesh ] || [ "$what" = all ]; then
+  for n in ${BENCH_MESH_SIZES:-10 100 1000}; do
+    python3 "$root/bench/gen_mesh.py" "$work/mesh-$n" "$n"
+    # GNU time: %e wall seconds, %M peak resident set size in KiB. Docker is not consulted
+    # (SCONECTL_DOCKER points nowhere), so the figure is sconectl's own work.
+    (cd "$work/mesh-$n" && SCONECTL_DOCKER=/nonexistent /usr/bin/time -f '%e %M' -o "$work/time-$n" \
+      "$root/build/release/src/sconectl" -q apply -f mesh.yaml --dry-run -o yaml >/dev/null)
+    read -r seconds kib <"$work/time-$n"
+    files=$(find "$work/mesh-$n/target/policies" "$work/mesh-$n/target/helm" "$work/mesh-$n/target/manifests" -type f | wc -l)
+    python3 -c "import sys; n,s,k,f=int(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]); print(f'mesh apply --dry-run: {n:5d} services in {s:6.2f} s ({s/n*1000:6.2f} ms per service), peak RSS {k/1024:6.1f} MiB, {f} files')" "$n" "$seconds" "$kib" "$files"
+  done
 fi

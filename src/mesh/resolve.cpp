@@ -84,28 +84,28 @@ struct DescriptorMatch {
   image::ServiceDescriptor descriptor;
 };
 
-// The descriptor under target/services whose image is `reference` (tag and, when the mesh pins
-// one, digest). Descriptors are read in file-name order so the choice is deterministic.
-std::optional<DescriptorMatch> find_descriptor(const stdfs::path& target_dir,
-                                               const std::string& reference)
+// The descriptors under target/services by image reference (without digest), read once. When
+// two describe the same image, the first in file-name order wins, so the choice is deterministic.
+std::map<std::string, DescriptorMatch> read_descriptors(const stdfs::path& target_dir)
 {
   std::error_code ec;
-  const auto dir = target_dir / "services";
   std::vector<stdfs::path> files;
-  for (stdfs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+  for (stdfs::directory_iterator it(target_dir / "services", ec), end; !ec && it != end;
+       it.increment(ec)) {
     if (it->path().extension() == ".json") {
       files.push_back(it->path());
     }
   }
   std::sort(files.begin(), files.end());
-  const auto name = without_digest(reference);
+  std::map<std::string, DescriptorMatch> by_image;
   for (const auto& file : files) {
-    auto descriptor = image::read_descriptor(target_dir, file.stem().string());
-    if (descriptor && descriptor->image_reference == name) {
-      return DescriptorMatch{.path = file, .descriptor = std::move(*descriptor)};
+    if (auto descriptor = image::read_descriptor(target_dir, file.stem().string())) {
+      const auto reference = descriptor->image_reference;
+      by_image.try_emplace(reference,
+                           DescriptorMatch{.path = file, .descriptor = std::move(*descriptor)});
     }
   }
-  return std::nullopt;
+  return by_image;
 }
 
 // The registry digest among an image's RepoDigests ("repo@sha256:...") for its repository.
@@ -559,14 +559,16 @@ Result<ResolvedMesh> resolve_mesh(const MeshManifest& mesh, const ResolveOptions
     }
     return ids ? &*ids : nullptr;
   };
+  const auto descriptors = read_descriptors(options.target_dir);
   ResolvedMesh resolved{.manifest = mesh, .services = {}, .warnings = {}};
   for (std::size_t i = 0; i < mesh.services.size(); ++i) {
     const auto& service = mesh.services[i];
     const auto path = "services[" + std::to_string(i) + "]";
     refuse_unsupported_overrides(service, path, problems);
-    auto match = find_descriptor(options.target_dir, service.image);
-    auto source = match ? from_descriptor(service, path, std::move(*match), local_ids, problems)
-                        : from_image(service, path, options, problems);
+    const auto match = descriptors.find(without_digest(service.image));
+    auto source = match != descriptors.end()
+                      ? from_descriptor(service, path, match->second, local_ids, problems)
+                      : from_image(service, path, options, problems);
     if (!source) {
       continue;
     }

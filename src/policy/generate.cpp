@@ -2,6 +2,7 @@
 #include "sconectl/policy/session.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace sconectl::policy {
 
@@ -120,28 +121,40 @@ Json secret_definition(const SecretDefinition& secret)
   return json;
 }
 
+// Who defines a secret of a given name: the service and the definition.
+using SecretOwners =
+    std::multimap<std::string, std::pair<const ResolvedService*, const SecretDefinition*>>;
+
+SecretOwners secret_owners(const ResolvedMesh& mesh)
+{
+  SecretOwners owners;
+  for (const auto& service : mesh.services) {
+    for (const auto& secret : service.secrets) {
+      owners.emplace(secret.name, std::make_pair(&service, &secret));
+    }
+  }
+  return owners;
+}
+
 // The services that export secret `name` to `importer`'s session.
-std::vector<const ResolvedService*> exporters_of(const ResolvedMesh& mesh,
+std::vector<const ResolvedService*> exporters_of(const SecretOwners& owners,
                                                  const ResolvedService& importer,
                                                  const std::string& name)
 {
   std::vector<const ResolvedService*> found;
-  for (const auto& candidate : mesh.services) {
-    if (&candidate == &importer) {
+  const auto [first, last] = owners.equal_range(name);
+  for (auto it = first; it != last; ++it) {
+    const auto& [candidate, secret] = it->second;
+    if (candidate == &importer) {
       continue;
     }
-    for (const auto& secret : candidate.secrets) {
-      if (secret.name != name) {
-        continue;
-      }
-      const bool exported = std::any_of(
-          secret.exports.begin(), secret.exports.end(), [&](const manifest::SecretExport& entry) {
-            return export_reaches(
-                entry.session, entry.namespace_name, candidate.session, importer.session);
-          });
-      if (exported) {
-        found.push_back(&candidate);
-      }
+    const bool exported = std::any_of(
+        secret->exports.begin(), secret->exports.end(), [&](const manifest::SecretExport& entry) {
+          return export_reaches(
+              entry.session, entry.namespace_name, candidate->session, importer.session);
+        });
+    if (exported) {
+      found.push_back(candidate);
     }
   }
   return found;
@@ -202,7 +215,7 @@ Json image_of(const ResolvedService& service)
 class SessionBuilder {
  public:
   SessionBuilder(const ResolvedMesh& mesh, const PolicyOptions& options)
-      : m_mesh(mesh), m_security(security(mesh, options))
+      : m_mesh(mesh), m_owners(secret_owners(mesh)), m_security(security(mesh, options))
   {
   }
 
@@ -262,7 +275,7 @@ class SessionBuilder {
  private:
   std::optional<std::string> exporter(const ResolvedService& service, const std::string& name)
   {
-    const auto found = exporters_of(m_mesh, service, name);
+    const auto found = exporters_of(m_owners, service, name);
     if (found.size() == 1) {
       return found.front()->session;
     }
@@ -288,6 +301,7 @@ class SessionBuilder {
   }
 
   const ResolvedMesh& m_mesh;
+  SecretOwners m_owners;
   Json m_security;
   std::vector<Diagnostic> m_problems;
 };

@@ -31,7 +31,8 @@ TEST_P(MeshGoldenTest, GeneratesTheExpectedPoliciesChartAndManifests)
   }
   const auto mesh = testing::load_mesh(dir / "mesh.yaml");
 
-  const auto result = generate_mesh(mesh, MeshApplyOptions{.target_dir = target, .write_manifests = true});
+  const auto result =
+      generate_mesh(mesh, MeshApplyOptions{.target_dir = target, .write_manifests = true});
   ASSERT_TRUE(result) << testing::diagnostics_text(result.error());
   std::map<std::string, std::string> actual;
   for (const auto* part : {"policies", "helm", "manifests"}) {
