@@ -2,7 +2,8 @@
 # The main job on a fresh Debian 12 machine: installs what is missing, builds sconectl, starts a
 # local Docker Engine and a local registry (TLS, password) when none answers, makes a local Python
 # base image, and runs sconectl on the bundled example (examples/hello-world): validate the
-# manifests, then build, measure and push the confidential image, then run it once.
+# manifests, then build, measure and push the confidential image, run it once, generate the mesh's
+# CAS policies and Helm chart (nothing is uploaded yet) and check the chart with helm.
 # Re-running it is fast: nothing is rebuilt when nothing changed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,10 +39,22 @@ step "running the pushed image once (outside an enclave: CAS does not provide th
 docker run --rm --network "${DOCKER_NETWORK:-bridge}" -e API_USER=newcomer \
   "$APP_IMAGE_REPO/hello-user@$digest"
 
+step "sconectl apply -f mesh.yaml --dry-run -o yaml   (CAS policies and Helm chart; upload comes later)"
+"$sconectl" apply -f mesh.yaml --dry-run -o yaml
+
+step "checking the chart: helm lint --strict, helm template (helm is built with Go on first use)"
+eval "$("$root/scripts/infra/chart-tools.sh")"
+"$HELM" lint --strict target/helm
+objects=$("$HELM" template hello-world-demo target/helm | grep -c '^kind:')
+echo "helm template: $objects objects render"
+
 cat <<DONE
 
 Done. The image is $APP_IMAGE_REPO/hello-user@$digest
   build context:       $example/target/build/hello-user/
   service descriptor:  $example/target/services/hello-user.json (measurement, digest)
+  CAS policies:        $example/target/policies/ (mode 0600: they hold explicit secret values)
+  Helm chart:          $example/target/helm/   (helm install hello-world-demo target/helm)
+  plain manifests:     $example/target/manifests/
   sconectl:            $sconectl
 DONE

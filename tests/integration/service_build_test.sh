@@ -3,7 +3,9 @@
 # htpasswd) on 127.0.0.1, with a locally made Python base image: the example builds, pushes, is
 # pulled back by digest and runs; the content measurement is reproducible; an unchanged apply
 # builds nothing; a changed program changes the measurement; no explicit secret value reaches the
-# image or the build context; a push without credentials fails with a clear message.
+# image or the build context; a push without credentials fails with a clear message. Then the mesh
+# step on the built image: from the descriptor, and from the image's labels (measured again, with
+# the same result).
 #
 #   tests/integration/service_build_test.sh SCONECTL_BINARY
 # Exit codes: 0 passed, 1 failed, 125 skipped (a component cannot start here; never in CI).
@@ -95,6 +97,45 @@ docker rmi -f "$repo/hello-user:1" >/dev/null
 apply --no-push >"$work/clean.json" 2>"$work/clean.err" || { cat "$work/clean.err" >&2; fail "clean apply failed"; }
 [ "$(json_field "$work/clean.json" 'd["measurement"]["value"]')" = "$measurement" ] \
   || fail "measurement differs across clean builds"
+
+echo "--- the mesh step reads the service from its descriptor"
+mesh() { "$sconectl" --format json apply -f mesh.yaml --dry-run "$@"; }
+mesh >"$work/mesh.json" 2>"$work/mesh.err" || { cat "$work/mesh.err" >&2; fail "apply -f mesh.yaml failed"; }
+[ "$(json_field "$work/mesh.json" 'd["services"][0]["source"]')" = descriptor ] || fail "mesh did not use the descriptor"
+grep -q "\"$measurement\"" target/policies/hello-world-demo/hello-user.yaml || fail "policy lacks the measurement"
+grep -q "EXPLICIT-SECRET-VALUE-4711" target/policies/hello-world-demo/hello-user.yaml || fail "policy lacks the explicit secret"
+if grep -rq -e EXPLICIT-SECRET-VALUE-4711 -e INJECTED-SECRET-CONTENT-0815 target/helm "$work/mesh.json" "$work/mesh.err"; then
+  fail "an explicit secret reached the chart or the output"
+fi
+
+echo "--- without a descriptor, the image's labels do not carry explicit secrets: refused"
+mv target/services "$work/services-aside"
+if mesh --no-pull >"$work/labels.json" 2>"$work/labels.err"; then fail "labels without secret values were accepted"; fi
+grep -q "the explicit values of secrets explicit_token are not in labels of" "$work/labels.err" || { cat "$work/labels.err" >&2; fail "unclear refusal"; }
+grep -q "EXPLICIT-SECRET-VALUE-4711" "$work/labels.err" && fail "the refusal shows the secret"
+
+echo "--- a service without explicit secrets or injection files: the mesh measures the image itself, with the same result"
+cp service.yaml "$work/service-with-secrets.yaml"
+python3 - <<'PY'
+text = open("service.yaml").read()
+text = text.replace("""    - name: explicit_token
+      kind: ascii
+      value: "EXPLICIT-SECRET-VALUE-4711"
+""", "")
+# Injection file contents stay out of labels as well.
+text = text[:text.index("injection_files:")] + text[text.index("build:"):]
+open("service.yaml", "w").write(text)
+PY
+apply --no-push >"$work/plain.json" 2>"$work/plain.err" || { cat "$work/plain.err" >&2; fail "plain apply failed"; }
+plain_measurement=$(json_field "$work/plain.json" 'd["measurement"]["value"]')
+rm -rf target/services
+mesh --no-pull >"$work/labels.json" 2>"$work/labels.err" || { cat "$work/labels.err" >&2; fail "mesh from labels failed"; }
+[ "$(json_field "$work/labels.json" 'd["services"][0]["source"]')" = image_labels ] || fail "mesh did not use the labels"
+[ "$(json_field "$work/labels.json" 'd["services"][0]["measurement"]["value"]')" = "$plain_measurement" ] \
+  || fail "the mesh's measurement of the image differs from apply -f service.yaml's"
+mv "$work/service-with-secrets.yaml" service.yaml
+rm -rf target/services && mv "$work/services-aside" target/services
+apply --no-push >"$work/restored.json" 2>"$work/restored.err" || { cat "$work/restored.err" >&2; fail "restoring apply failed"; }
 
 echo "--- no explicit secret value in the image or the build context"
 docker save -o "$work/image.tar" "$repo/hello-user:1"
