@@ -43,10 +43,15 @@ step "sconectl apply -f mesh.yaml --dry-run -o yaml   (CAS policies and Helm cha
 "$sconectl" apply -f mesh.yaml --dry-run -o yaml
 
 step "checking the chart: helm lint --strict, helm template (helm is built with Go on first use)"
-eval "$("$root/scripts/infra/chart-tools.sh")"
-"$HELM" lint --strict target/helm
-objects=$("$HELM" template hello-world-demo target/helm | grep -c '^kind:')
-echo "helm template: $objects objects render"
+if helm_env=$("$root/scripts/infra/chart-tools.sh" helm 2>"$state/chart-tools.err"); then
+  eval "$helm_env"
+  "$HELM" lint --strict target/helm
+  objects=$("$HELM" template hello-world-demo target/helm | grep -c '^kind:')
+  echo "helm template: $objects objects render"
+else
+  # The chart is written either way; only the check needs helm.
+  echo "SKIPPED the helm check: $(tail -n 3 "$state/chart-tools.err")" >&2
+fi
 
 cat <<DONE
 

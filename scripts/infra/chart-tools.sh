@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the tools that check generated Helm charts, when missing, and prints where they are:
-#   helm                  go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION (default v3.19.0)
-#   kubernetes-validate   PyPI, into a virtual environment
-# Output (for eval): HELM=/path/to/helm and KUBERNETES_VALIDATE=/path/to/kubernetes-validate.
+#   helm                  go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION (default v3.19.0;
+#                         needs Go 1.24 or later when helm is not on PATH)
+#   kubernetes-validate   PyPI, into a virtual environment (needs python3-venv)
+#   scripts/infra/chart-tools.sh [helm]   ("helm": only helm, for the main job)
+# Output (for eval): HELM=/path/to/helm and, unless "helm", KUBERNETES_VALIDATE=/path/to/it.
 # Idempotent and quiet on success; a tool already on PATH is used as it is.
 set -euo pipefail
 # shellcheck source=scripts/infra/common.sh
@@ -18,18 +20,23 @@ helm_bin="$(command -v helm || true)"
 if [ -z "$helm_bin" ]; then
   helm_bin="$tools/bin/helm"
   if [ ! -x "$helm_bin" ]; then
-    command -v go >/dev/null || die "helm is missing and so is Go to build it; install helm (https://helm.sh/docs/intro/install/) or golang-go."
+    command -v go >/dev/null || die "helm is missing and so is Go to build it; put helm on PATH (https://helm.sh/docs/intro/install/) or install Go 1.24 or later."
     note "building helm $HELM_VERSION with go install (a few minutes the first time)"
     GOBIN="$tools/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >"$tools/helm-install.log" 2>&1 ||
       die "go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION failed." "$tools/helm-install.log"
   fi
 fi
 
+if [ "${1:-}" = helm ]; then
+  printf 'HELM=%q\n' "$helm_bin"
+  exit 0
+fi
+
 validate_bin="$(command -v kubernetes-validate || true)"
 if [ -z "$validate_bin" ]; then
   validate_bin="$tools/venv/bin/kubernetes-validate"
   if [ ! -x "$validate_bin" ]; then
-    command -v python3 >/dev/null || die "python3 is needed to install kubernetes-validate."
+    python3 -c 'import ensurepip, venv' 2>/dev/null || die "python3 with venv is needed to install kubernetes-validate; apt-get install python3-venv."
     note "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into $tools/venv"
     { python3 -m venv "$tools/venv" &&
       "$tools/venv/bin/pip" install --quiet "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"; } \

@@ -32,20 +32,15 @@ bool is_dns_label(const std::string& text, std::size_t max_length)
 // implied by the runtime).
 std::string cas_address(const manifest::MeshManifest& mesh)
 {
-  for (const auto& cas : mesh.cas) {
-    const bool is_cas =
-        cas.name == "cas"
-        || std::find(cas.aliases.begin(), cas.aliases.end(), "cas") != cas.aliases.end();
-    if (!is_cas) {
-      continue;
-    }
-    const auto& url = cas.cas_url;
-    if (url.starts_with("[")) {
-      return url.substr(0, url.find(']') + 1);
-    }
-    return url.substr(0, url.find(':'));
+  const auto* cas = manifest::cas_for_role(mesh, "cas");
+  if (cas == nullptr) {
+    return "";
   }
-  return "";
+  const auto& url = cas->cas_url;
+  if (url.starts_with("[")) {
+    return url.substr(0, url.find(']') + 1);
+  }
+  return url.substr(0, url.find(':'));
 }
 
 // Values maps merge key by key; anything else is replaced. This is how Helm combines values files.
@@ -64,26 +59,11 @@ void merge_into(Json& target, const Json& extra)
   }
 }
 
-Result<Json> extra_values(const nlohmann::json& given, const std::string& where)
+// helm_extra_values as the manifest reader left it: a mapping (given as one or as YAML text), or
+// null when absent.
+Json extra_values(const nlohmann::json& given)
 {
-  if (given.is_null()) {
-    return Json::object();
-  }
-  Json parsed;
-  if (given.is_string()) {
-    auto document = yaml::parse_yaml(given.get<std::string>());
-    if (!document) {
-      return fail(ErrorKind::manifest,
-                  where + ": not a YAML mapping of values: " + document.error().message);
-    }
-    parsed = std::move(*document);
-  } else {
-    parsed = Json::parse(given.dump());
-  }
-  if (!parsed.is_object()) {
-    return fail(ErrorKind::manifest, where + ": expected a mapping of Helm values");
-  }
-  return parsed;
+  return given.is_object() ? Json::parse(given.dump()) : Json::object();
 }
 
 std::string setting(const mesh::ResolvedService& service,
@@ -166,12 +146,7 @@ Result<Json> service_values(const mesh::ResolvedService& service, const std::str
               {"tolerations", Json::array()},
               {"podAnnotations", Json::object()},
               {"podLabels", Json::object()}};
-  auto extra = extra_values(service.helm_extra_values,
-                            "helm_extra_values of service '" + service.name + "'");
-  if (!extra) {
-    return tl::unexpected(std::move(extra.error()));
-  }
-  merge_into(values, *extra);
+  merge_into(values, extra_values(service.helm_extra_values));
   return values;
 }
 
@@ -295,11 +270,7 @@ Result<Chart> generate_chart(const mesh::ResolvedMesh& mesh, const ChartOptions&
   }
   Json values{{"mesh", {{"namespace", namespace_name}, {"casAddress", cas}}},
               {"services", std::move(services)}};
-  auto extra = extra_values(mesh.manifest.helm_extra_values, "helm_extra_values");
-  if (!extra) {
-    return tl::unexpected(std::move(extra.error()));
-  }
-  merge_into(values, *extra);
+  merge_into(values, extra_values(mesh.manifest.helm_extra_values));
 
   const Json chart_yaml{{"apiVersion", "v2"},
                         {"name", name},

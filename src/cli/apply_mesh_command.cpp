@@ -2,25 +2,11 @@
 #include "report.hpp"
 #include "sconectl/mesh/apply_mesh.hpp"
 
-#include <algorithm>
-
 namespace sconectl::cli {
 
 namespace {
 
 using manifest::PolicyHandling;
-
-// The instance that stores the policies: named "cas" or carrying the alias "cas".
-const manifest::CasInstance* policy_cas(const manifest::MeshManifest& mesh)
-{
-  for (const auto& cas : mesh.cas) {
-    if (cas.name == "cas"
-        || std::find(cas.aliases.begin(), cas.aliases.end(), "cas") != cas.aliases.end()) {
-      return &cas;
-    }
-  }
-  return nullptr;
-}
 
 // Only generation is available in this version: --dry-run or mode NoUpload write the policies
 // and upload nothing. Every other mode is refused before anything is generated.
@@ -29,7 +15,7 @@ Result<void> check_policy_handling(const manifest::MeshManifest& mesh, const App
   if (options.dry_run) {
     return {};
   }
-  const auto* cas = policy_cas(mesh);
+  const auto* cas = manifest::cas_for_role(mesh, "cas");
   const auto mode = cas && cas->mode ? *cas->mode : PolicyHandling::upload;
   if (mode == PolicyHandling::no_upload) {
     return {};

@@ -130,13 +130,13 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
     return tl::unexpected(std::move(image.error()));
   }
 
-  const auto method = options.measurer == Measurer::content ? "content" : "scone";
+  const auto method = std::string(measurer_name(options.measurer));
   const auto previous = read_descriptor(options.target_dir, build.name);
   std::string measurement;
   if (previous && previous->image_id == image->id && previous->measurement_method == method) {
     measurement = previous->measurement;
   } else {
-    note(options, std::string("measuring ") + build.to + " (" + method + ")");
+    note(options, "measuring " + build.to + " (" + method + ")");
     auto measured = measure_image(MeasureRequest{.reference = build.to,
                                                  .info = *image,
                                                  .command = plan->command,

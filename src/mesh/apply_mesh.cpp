@@ -26,13 +26,15 @@ Result<void> refuse_confidential_values(const fs::FileTree& files,
     }
     for (const auto& service : mesh.services) {
       for (const auto& secret : service.secrets) {
-        if (secret.value && secret.value->size() >= k_min_scanned_value
-            && content.find(*secret.value) != std::string::npos) {
-          return fail(ErrorKind::manifest,
-                      where + "/" + path + " would contain the value of secret '" + secret.name
-                          + "' of service '" + service.name
-                          + "'; secrets reach programs through their CAS policy only (check "
-                            "helm_extra_values)");
+        for (const auto& value : {secret.value, secret.application_secret}) {
+          if (value && value->size() >= k_min_scanned_value
+              && content.find(*value) != std::string::npos) {
+            return fail(ErrorKind::manifest,
+                        where + "/" + path + " would contain the value of secret '" + secret.name
+                            + "' of service '" + service.name
+                            + "'; secrets reach programs through their CAS policy only (check "
+                              "helm_extra_values)");
+          }
         }
       }
     }

@@ -285,7 +285,9 @@ class ServiceResolver {
         m_service(service),
         m_path(std::move(path)),
         m_source(std::move(source)),
-        m_problems(problems)
+        m_problems(problems),
+        m_session(mesh.policy.namespace_name + "/" + service.name),
+        m_settings(settings_for(mesh, service.name))
   {
   }
 
@@ -293,7 +295,7 @@ class ServiceResolver {
   {
     const auto& metadata = m_source.metadata;
     ResolvedService resolved{.name = m_service.name,
-                             .session = m_mesh.policy.namespace_name + "/" + m_service.name,
+                             .session = m_session,
                              .image = m_service.image,
                              .image_digest = m_source.image_digest,
                              .source = m_source.kind,
@@ -303,14 +305,12 @@ class ServiceResolver {
                              .command = metadata.command,
                              .pwd = metadata.pwd.value_or("/"),
                              .environment = {},
-                             .settings = settings_for(m_mesh, m_service.name),
+                             .settings = m_settings,
                              .secrets = {},
                              .imported_secrets = metadata.imported_secrets,
                              .injection_files = {},
                              .volumes = metadata.volumes,
                              .helm_extra_values = m_service.helm_extra_values};
-    m_settings = &resolved.settings;
-    m_session = &resolved.session;
     resolve_environment(resolved);
     resolve_injection_files(resolved);
     resolve_secrets(resolved);
@@ -330,12 +330,12 @@ class ServiceResolver {
       return m_service.name;
     }
     if (name == "session") {
-      return *m_session;
+      return m_session;
     }
     if (const auto found = m_globals.find(name); found != m_globals.end()) {
       return found->second;
     }
-    if (const auto found = m_settings->find(name); found != m_settings->end()) {
+    if (const auto found = m_settings.find(name); found != m_settings.end()) {
       return found->second;
     }
     return std::nullopt;
@@ -363,7 +363,7 @@ class ServiceResolver {
       local_names.insert(variable.name);
     }
     for (const auto& variable : metadata.global_environment) {
-      if (const auto set = m_settings->find(variable.name); set != m_settings->end()) {
+      if (const auto set = m_settings.find(variable.name); set != m_settings.end()) {
         m_globals[variable.name] = set->second;
       } else if (variable.value) {
         m_globals[variable.name] = *variable.value;
@@ -386,7 +386,7 @@ class ServiceResolver {
       resolved.environment[variable.name] =
           substitute(variable.value.value_or(""), "environment.local " + variable.name);
     }
-    for (const auto& [name, value] : *m_settings) {
+    for (const auto& [name, value] : m_settings) {
       if (local_names.count(name) > 0) {
         m_problems.warning(m_service.at.of("image"),
                            m_path,
@@ -447,8 +447,9 @@ class ServiceResolver {
   std::string m_path;
   Source m_source;
   Problems& m_problems;
-  const std::map<std::string, std::string>* m_settings = nullptr;
-  const std::string* m_session = nullptr;
+  const std::string m_session;
+  // The mesh `env` values for this service; see settings_for().
+  const std::map<std::string, std::string> m_settings;
   std::map<std::string, std::string> m_globals;
   std::set<std::string> m_unset_globals;
   bool m_failed = false;

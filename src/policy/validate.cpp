@@ -1,10 +1,10 @@
 #include "export_match.hpp"
+#include "sconectl/manifest/names.hpp"
 #include "sconectl/manifest/secret_reference.hpp"
 #include "sconectl/policy/session.hpp"
 #include "sconectl/util/yaml.hpp"
 
 #include <map>
-#include <regex>
 #include <set>
 
 namespace sconectl::policy {
@@ -12,52 +12,6 @@ namespace sconectl::policy {
 namespace {
 
 using Json = SessionDocument;
-
-constexpr std::size_t k_max_name_length = 512;
-constexpr std::size_t k_max_segment_length = 128;
-
-// The characters CAS allows in session and service names (URI unreserved), per '/'-segment.
-bool is_valid_segment(std::string_view segment)
-{
-  if (segment.empty() || segment.size() > k_max_segment_length || segment == "."
-      || segment == "..") {
-    return false;
-  }
-  for (const char c : segment) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-'
-                    || c == '.' || c == '~';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool is_valid_session_name(const std::string& name)
-{
-  if (name.empty() || name.size() > k_max_name_length) {
-    return false;
-  }
-  std::size_t start = 0;
-  while (true) {
-    const auto slash = name.find('/', start);
-    const auto segment = std::string_view(name).substr(
-        start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (!is_valid_segment(segment)) {
-      return false;
-    }
-    if (slash == std::string::npos) {
-      return true;
-    }
-    start = slash + 1;
-  }
-}
-
-bool is_hex(const std::string& text, std::size_t digits)
-{
-  return text.size() == digits
-         && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
-}
 
 // What a session knows about one of its secrets.
 struct SecretInfo {
@@ -129,16 +83,15 @@ class SessionChecker {
   void check_header()
   {
     string_field(m_session, "version", "", true);
-    if (const auto* name = string_field(m_session, "name", "", true);
-        name && !is_valid_session_name(name->get<std::string>())) {
-      problem("name",
-              "'" + name->get<std::string>()
-                  + "' is not a valid session name: '/'-separated segments of letters, digits, "
-                    "'_', '-', '.', '~' (at most 128 each, 512 in all)");
+    if (const auto* name = string_field(m_session, "name", "", true)) {
+      const auto text = name->get<std::string>();
+      if (const auto rule = manifest::check_session_name(text); !rule.empty()) {
+        problem("name", "'" + text + "' is not a valid session name; expected " + rule);
+      }
     }
     if (m_session.contains("predecessor")) {
       const auto& predecessor = m_session.at("predecessor");
-      if (!predecessor.is_string() || !is_hex(predecessor.get<std::string>(), 64)) {
+      if (!predecessor.is_string() || !manifest::is_hex(predecessor.get<std::string>(), 64)) {
         problem("predecessor", "expected the 64 hex digit hash of the session it replaces");
       }
     }
@@ -158,8 +111,8 @@ class SessionChecker {
         continue;
       }
       const auto text = name->get<std::string>();
-      if (!is_valid_segment(text)) {
-        problem(path + ".name", "'" + text + "' is not a valid secret name");
+      if (const auto rule = manifest::check_secret_name(text); !rule.empty()) {
+        problem(path + ".name", "'" + text + "' is not a valid secret name; expected " + rule);
       }
       SecretInfo info;
       if (secret.contains("import")) {
@@ -301,8 +254,8 @@ class SessionChecker {
       const auto path = "services[" + std::to_string(i) + "]";
       if (const auto* name = string_field(service, "name", path, true)) {
         const auto text = name->get<std::string>();
-        if (!is_valid_segment(text)) {
-          problem(path + ".name", "'" + text + "' is not a valid service name");
+        if (const auto rule = manifest::check_session_segment(text); !rule.empty()) {
+          problem(path + ".name", "'" + text + "' is not a valid service name; expected " + rule);
         } else if (!names.insert(text).second) {
           problem(path + ".name", "service '" + text + "' is defined twice");
         }
@@ -381,7 +334,7 @@ class SessionChecker {
         const auto& values = variant.at("mrenclave");
         const auto list = values.is_array() ? values : Json::array({values});
         for (const auto& value : list) {
-          if (!value.is_string() || !is_hex(value.get<std::string>(), 64)) {
+          if (!value.is_string() || !manifest::is_hex(value.get<std::string>(), 64)) {
             problem(at + ".mrenclave", "expected 64 hex digits");
           }
         }

@@ -1,6 +1,7 @@
 // Every file in tests/corpus/invalid is a manifest with a known mistake. The real binary must
 // reject each with exit code 2, print exactly the expected diagnostics, and write nothing.
 
+#include "golden.hpp"
 #include "sconectl/util/process.hpp"
 #include "temp_dir.hpp"
 
@@ -99,11 +100,7 @@ TEST_P(CorpusTest, ApplyRejectsAndWritesNothing)
 INSTANTIATE_TEST_SUITE_P(Invalid,
                          CorpusTest,
                          ::testing::ValuesIn(corpus_cases()),
-                         [](const ::testing::TestParamInfo<std::string>& param_info) {
-                           auto name = param_info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+                         testing::case_test_name);
 
 TEST(CorpusSizeTest, HasAtLeastFortyCases)
 {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -35,7 +36,7 @@ inline std::vector<std::string> golden_cases(const std::filesystem::path& dir)
   return names;
 }
 
-// A GoogleTest parameter name for a case directory ("three-services" -> "three_services").
+// A GoogleTest parameter name for a case ("three-services" -> "three_services").
 inline std::string case_test_name(const ::testing::TestParamInfo<std::string>& info)
 {
   std::string name = info.param;
@@ -45,6 +46,18 @@ inline std::string case_test_name(const ::testing::TestParamInfo<std::string>& i
       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) == 0; },
       '_');
   return name;
+}
+
+// Compares one generated file with its expected copy, or rewrites the copy when updating.
+inline void compare_or_update(const std::filesystem::path& expected_file, const std::string& actual)
+{
+  if (updating_golden_files()) {
+    std::filesystem::create_directories(expected_file.parent_path());
+    std::ofstream(expected_file, std::ios::binary) << actual;
+    return;
+  }
+  ASSERT_TRUE(std::filesystem::exists(expected_file)) << expected_file << " is missing";
+  EXPECT_EQ(actual, read_file(expected_file)) << "golden file " << expected_file;
 }
 
 // Every regular file under `root`: relative path -> content.

@@ -20,6 +20,12 @@ inline std::string fake_hash(const std::string& what)
   return to_hex(sha256(what));
 }
 
+// "genservice" or "mesh" (or "" when the file says neither).
+inline std::string manifest_kind(const std::filesystem::path& file)
+{
+  return manifest::read_manifest(file, manifest::LoadOptions{.variables = variables()}).kind;
+}
+
 inline manifest::ServiceManifest load_service(const std::filesystem::path& file)
 {
   auto report = manifest::read_manifest(file, manifest::LoadOptions{.variables = variables()});

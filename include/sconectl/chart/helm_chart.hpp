@@ -36,7 +36,7 @@ struct Chart {
                                            const ChartOptions& options);
 
 // What `helm template <release> <chart>` renders from the chart's default values, built without
-// Helm: templates/<service>-deployment.yaml and -service.yaml files of plain Kubernetes objects.
+// Helm: <service>-deployment.yaml and <service>-service.yaml files of plain Kubernetes objects.
 // Labels name sconectl instead of Helm as the manager and carry no helm.sh/chart label.
 [[nodiscard]] fs::FileTree render_manifests(const Chart& chart, const std::string& release);
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sconectl::manifest {
@@ -106,5 +107,9 @@ struct MeshManifest {
   nlohmann::json helm_extra_values;  // null when absent
   std::vector<ExtraPolicy> extra_policies;
 };
+
+// The CAS instance that plays `role` ("cas", "image", "security", "access", "attestation"): the
+// one named so or listing it in `alias`. nullptr when none does.
+[[nodiscard]] const CasInstance* cas_for_role(const MeshManifest& mesh, std::string_view role);
 
 }  // namespace sconectl::manifest

@@ -3,6 +3,7 @@
 // expected/{Dockerfile,context.txt}. SCONECTL_UPDATE_GOLDEN=1 rewrites the expected files; review
 // the diff.
 
+#include "golden.hpp"
 #include "manifest_text.hpp"
 #include "sconectl/image/build_context.hpp"
 #include "sconectl/image/dockerfile.hpp"
@@ -10,7 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 namespace sconectl::image {
@@ -19,28 +19,6 @@ namespace {
 namespace stdfs = std::filesystem;
 
 const stdfs::path k_golden = stdfs::path(SCONECTL_SOURCE_DIR) / "tests" / "golden" / "build";
-
-std::vector<std::string> cases()
-{
-  std::vector<std::string> names;
-  for (const auto& entry : stdfs::directory_iterator(k_golden)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-void compare_or_update(const stdfs::path& expected_file, const std::string& actual)
-{
-  const char* update = std::getenv("SCONECTL_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    stdfs::create_directories(expected_file.parent_path());
-    std::ofstream(expected_file, std::ios::binary) << actual;
-    return;
-  }
-  ASSERT_TRUE(stdfs::exists(expected_file)) << expected_file << " is missing";
-  EXPECT_EQ(actual, testing::read_file(expected_file)) << "golden file " << expected_file;
-}
 
 class BuildGoldenTest : public ::testing::TestWithParam<std::string> {};
 
@@ -55,23 +33,19 @@ TEST_P(BuildGoldenTest, GeneratesTheExpectedDockerfileAndContext)
       plan_dockerfile(service, service.build.from.value_or("registry.example.com/base/python:1"));
   ASSERT_TRUE(plan) << plan.error().message;
   const auto dockerfile = render_dockerfile(*plan);
-  compare_or_update(dir / "expected" / "Dockerfile", dockerfile);
+  testing::compare_or_update(dir / "expected" / "Dockerfile", dockerfile);
 
   testing::TempDir target;
   const auto context = assemble_build_context(service, dockerfile, target.path() / "context");
   ASSERT_TRUE(context) << context.error().message;
-  compare_or_update(dir / "expected" / "context.txt", context_listing(*context));
+  testing::compare_or_update(dir / "expected" / "context.txt", context_listing(*context));
   EXPECT_EQ(testing::read_file(target.path() / "context" / "Dockerfile"), dockerfile);
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden,
                          BuildGoldenTest,
-                         ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<std::string>& param_info) {
-                           auto name = param_info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+                         ::testing::ValuesIn(testing::golden_cases(k_golden)),
+                         testing::case_test_name);
 
 }  // namespace
 }  // namespace sconectl::image

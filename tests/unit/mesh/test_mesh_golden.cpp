@@ -1,8 +1,9 @@
 // Golden files for what `apply -f mesh.yaml --dry-run -o yaml` writes: the CAS policies, the Helm
-// chart and the rendered manifests. tests/golden/mesh/<case>/ holds mesh.yaml and the manifests
-// of its services under services/; the test records each service as `apply -f service.yaml` would
-// (with made-up image ids, digests and measurements derived from the name), then generates the
-// mesh and compares target/{policies,helm,manifests} with expected/.
+// chart and the rendered manifests. tests/golden/mesh/<case>/ holds mesh.yaml and the service
+// manifests under services/ (hello-world links to examples/hello-world, so the example itself is
+// pinned); the test records each service as `apply -f service.yaml` would (with made-up image ids,
+// digests and measurements derived from the name), then generates the mesh and compares
+// target/{policies,helm,manifests} with expected/.
 
 #include "golden.hpp"
 #include "mesh_fixture.hpp"
@@ -25,7 +26,8 @@ TEST_P(MeshGoldenTest, GeneratesTheExpectedPoliciesChartAndManifests)
   testing::TempDir work;
   const auto target = work.path() / "target";
   for (const auto& entry : stdfs::directory_iterator(dir / "services")) {
-    if (entry.path().extension() == ".yaml") {
+    if (entry.path().extension() == ".yaml"
+        && testing::manifest_kind(entry.path()) == "genservice") {
       testing::record_service(entry.path(), target);
     }
   }
