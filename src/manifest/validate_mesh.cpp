@@ -115,9 +115,10 @@ void check_policy(const MeshPolicy& policy, ParseContext& context)
                     "policy.ignore_advisories",
                     "'*' ignores every advisory and cannot be combined with advisory IDs");
     } else if (value != "*" && !std::regex_match(value, advisory)) {
-      context.error(policy.at.of("ignore_advisories"),
-                    "policy.ignore_advisories",
-                    "expected \"*\" or advisory IDs like INTEL-SA-00615, got '" + value + "'");
+      context.error(
+          policy.at.of("ignore_advisories"),
+          "policy.ignore_advisories",
+          "expected \"*\" or advisory IDs like INTEL-SA-00615, got " + quoted_excerpt(value));
     }
   }
   if (policy.maa && policy.maa->rfind("https://", 0) != 0) {

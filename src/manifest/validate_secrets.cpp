@@ -178,9 +178,9 @@ void check_attributes(const SecretDefinition& secret, ParseContext& context)
     static const std::regex duration(
         R"(\s*[0-9]+\s*(s|m|h|d|w|y|seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s*)");
     if (!std::regex_match(*secret.valid_for, duration)) {
-      checker.error(
-          "valid_for",
-          "expected a duration such as '90 days' or '1 year', got '" + *secret.valid_for + "'");
+      checker.error("valid_for",
+                    "expected a duration such as '90 days' or '1 year', got "
+                        + quoted_excerpt(*secret.valid_for));
     }
   }
   if (secret.kind == SecretKind::aad_token) {
