@@ -8,6 +8,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev libexpected-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev libsqlite3-dev libarchive-dev
+  sqlite3 curl   # the CAS integration test inspects the local CAS store and sends raw requests
   python3 python3-venv ca-certificates   # python3-venv: kubernetes-validate for the chart tests
 )
 

@@ -55,8 +55,8 @@ int run(int argc, const char* const* argv, Services& services)
 {
   CLI::App app{
       "sconectl: turn cloud-native services into confidential ones.\n"
-      "Builds confidential images from service manifests, and CAS policies and Helm "
-      "charts from mesh manifests.",
+      "Builds confidential images from service manifests; generates CAS policies and Helm "
+      "charts from mesh manifests and uploads the policies to a CAS over mutual TLS.",
       "sconectl"};
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", std::string("sconectl ") + k_version);
@@ -74,8 +74,12 @@ int run(int argc, const char* const* argv, Services& services)
                                   CLI::ignore_case))
       ->default_str("text");
 
-  const auto validate = add_validate_command(app, global, services);
-  const auto apply = add_apply_command(app, global, services);
+  const std::map<std::string, Action> actions{
+      {"validate", add_validate_command(app, global, services)},
+      {"apply", add_apply_command(app, global, services)},
+      {"cas", add_cas_command(app, global, services)},
+      {"session", add_session_command(app, global, services)},
+      {"self", add_self_command(app, global, services)}};
 
   try {
     app.parse(argc, argv);
@@ -86,10 +90,10 @@ int run(int argc, const char* const* argv, Services& services)
 
   try {
     Result<int> outcome = exit_code::ok;
-    if (app.got_subcommand("validate")) {
-      outcome = validate();
-    } else if (app.got_subcommand("apply")) {
-      outcome = apply();
+    for (const auto& [name, action] : actions) {
+      if (app.got_subcommand(name)) {
+        outcome = action();
+      }
     }
     if (!outcome) {
       if (global.format == OutputFormat::json) {

@@ -1,6 +1,10 @@
 #include "apply_options.hpp"
+#include "cas_options.hpp"
 #include "report.hpp"
+#include "sconectl/cas/upload.hpp"
 #include "sconectl/mesh/apply_mesh.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace sconectl::cli {
 
@@ -8,29 +12,60 @@ namespace {
 
 using manifest::PolicyHandling;
 
-// Only generation is available in this version: --dry-run or mode NoUpload write the policies
-// and upload nothing. Every other mode is refused before anything is generated.
-Result<void> check_policy_handling(const manifest::MeshManifest& mesh, const ApplyOptions& options)
+// Upload and NoUpload are supported; --dry-run turns any mode into NoUpload. The signing and
+// encrypting modes are refused before anything is generated.
+Result<bool> should_upload(const manifest::MeshManifest& mesh, const ApplyOptions& options)
 {
-  if (options.dry_run) {
-    return {};
-  }
   const auto* cas = manifest::cas_for_role(mesh, "cas");
   const auto mode = cas && cas->mode ? *cas->mode : PolicyHandling::upload;
-  if (mode == PolicyHandling::no_upload) {
-    return {};
+  if (mode != PolicyHandling::upload && mode != PolicyHandling::no_upload && !options.dry_run) {
+    return fail(ErrorKind::usage,
+                "cas mode " + std::string(manifest::to_string(mode))
+                    + " is not supported by this sconectl yet; supported modes: Upload, NoUpload "
+                      "(or --dry-run, which uploads nothing)");
   }
-  std::string message =
-      "cas mode " + std::string(manifest::to_string(mode)) + " is not supported by this sconectl; ";
-  if (mode == PolicyHandling::upload) {
-    message = "uploading policies to a CAS (mode Upload) is not available in this sconectl yet; ";
-  }
-  return fail(ErrorKind::usage,
-              message + "use --dry-run, or mode: NoUpload, to generate the policies and the chart "
-                        "under " + options.target_directory);
+  return !options.dry_run && mode == PolicyHandling::upload && cas != nullptr;
 }
 
-void print_text(const mesh::MeshApplyResult& result, std::ostream& out)
+// Checks that the CAS is pinned or attested (no network yet), so a mistake there is reported
+// before anything is generated.
+Result<cas::CasConnection> prepare_connection(const manifest::MeshManifest& mesh,
+                                              const ApplyOptions& options,
+                                              const Services& services)
+{
+  const auto* cas = manifest::cas_for_role(mesh, "cas");
+  auto connection = connect_with(options.cas, services, cas->cas_url, cas->cas_key);
+  if (!connection) {
+    return tl::unexpected(connection.error().with_context("uploading the policies"));
+  }
+  return connection;
+}
+
+Result<cas::UploadReport> upload(cas::CasConnection& connection,
+                                 const mesh::MeshApplyResult& generated,
+                                 const ApplyOptions& options)
+{
+  auto record = cas::load_upload_record(options.target_directory);
+  if (!record) {
+    return tl::unexpected(record.error());
+  }
+  if (record->cas != connection.address.authority()) {
+    *record = cas::UploadRecord{.cas = connection.address.authority()};  // another CAS: new chains
+  }
+  cas::CasClient client(*connection.transport);
+  auto report = cas::upload_sessions(client, generated.sessions, connection.own_key_hash, *record);
+  // What was accepted before a failure stays recorded.
+  if (auto saved = cas::save_upload_record(options.target_directory, *record); !saved) {
+    return tl::unexpected(saved.error());
+  }
+  spdlog::debug("{} connection(s) to the CAS for this apply",
+                connection.transport->connections_opened());
+  return report;
+}
+
+void print_text(const mesh::MeshApplyResult& result,
+                const std::optional<cas::UploadReport>& uploads,
+                std::ostream& out)
 {
   for (const auto& service : result.mesh.services) {
     out << service.name << ": " << service.image
@@ -46,10 +81,36 @@ void print_text(const mesh::MeshApplyResult& result, std::ostream& out)
   if (result.manifests_dir) {
     out << "manifests: " << result.manifests_dir->string() << "\n";
   }
-  out << "nothing uploaded\n";
+  if (!uploads) {
+    out << "nothing uploaded\n";
+    return;
+  }
+  out << "uploaded to CAS " << uploads->cas << ":\n";
+  for (const auto& session : uploads->sessions) {
+    out << "  " << session.name << ": " << cas::to_string(session.action) << " " << session.hash
+        << "\n";
+  }
 }
 
-nlohmann::json to_json(const mesh::MeshApplyResult& result)
+nlohmann::json uploads_json(const std::optional<cas::UploadReport>& uploads)
+{
+  if (!uploads) {
+    return false;
+  }
+  auto sessions = nlohmann::json::array();
+  for (const auto& session : uploads->sessions) {
+    sessions.push_back(
+        {{"name", session.name},
+         {"action", cas::to_string(session.action)},
+         {"hash", session.hash},
+         {"predecessor",
+          session.predecessor ? nlohmann::json(*session.predecessor) : nlohmann::json(nullptr)}});
+  }
+  return sessions;
+}
+
+nlohmann::json to_json(const mesh::MeshApplyResult& result,
+                       const std::optional<cas::UploadReport>& uploads)
 {
   auto services = nlohmann::json::array();
   for (const auto& service : result.mesh.services) {
@@ -75,7 +136,7 @@ nlohmann::json to_json(const mesh::MeshApplyResult& result)
           {"manifests",
            result.manifests_dir ? nlohmann::json(result.manifests_dir->string())
                                 : nlohmann::json(nullptr)},
-          {"uploaded", false}};
+          {"uploaded", uploads_json(uploads)}};
 }
 
 }  // namespace
@@ -85,13 +146,22 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
                                 const GlobalOptions& global,
                                 Services& services)
 {
-  if (auto supported = check_policy_handling(mesh, options); !supported) {
-    return tl::unexpected(std::move(supported.error()));
+  const auto wants_upload = should_upload(mesh, options);
+  if (!wants_upload) {
+    return tl::unexpected(wants_upload.error());
   }
   if (!options.release.empty()) {
     if (const auto problem = chart::check_release_name(options.release); !problem.empty()) {
       return fail(ErrorKind::usage, "--release '" + options.release + "': " + problem);
     }
+  }
+  std::optional<cas::CasConnection> connection;
+  if (*wants_upload) {
+    auto prepared = prepare_connection(mesh, options, services);
+    if (!prepared) {
+      return tl::unexpected(prepared.error());
+    }
+    connection = std::move(*prepared);
   }
   image::DockerCli docker(services.processes, services.docker_program);
   mesh::DockerImageSource images(docker);
@@ -108,10 +178,21 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
     return tl::unexpected(std::move(result.error()));
   }
   print_diagnostics(services.err, result->mesh.warnings);
+  std::optional<cas::UploadReport> uploads;
+  if (connection) {
+    auto uploaded = upload(*connection, *result, options);
+    if (!uploaded) {
+      return tl::unexpected(uploaded.error());
+    }
+    for (const auto& warning : uploaded->warnings) {
+      services.err << "sconectl: warning: " << warning << '\n';
+    }
+    uploads = std::move(*uploaded);
+  }
   if (global.format == OutputFormat::json) {
-    services.out << to_json(*result).dump(2) << '\n';
+    services.out << to_json(*result, uploads).dump(2) << '\n';
   } else if (!global.quiet) {
-    print_text(*result, services.out);
+    print_text(*result, uploads, services.out);
   }
   return exit_code::ok;
 }

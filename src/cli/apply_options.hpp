@@ -2,6 +2,7 @@
 
 // Private to the CLI: the options of `apply`, shared by the service and mesh paths.
 
+#include "cas_options.hpp"
 #include "command.hpp"
 #include "sconectl/image/apply_service.hpp"
 #include "sconectl/manifest/mesh.hpp"
@@ -30,6 +31,7 @@ struct ApplyOptions {
   image::Measurer measurer = image::Measurer::content;
   std::string base_image;
   std::string config_file;
+  CasOptions cas;  // mesh: where the client identity lives, timeouts
 };
 
 // `apply` of a genservice manifest: build, measure, push, record.

@@ -103,6 +103,7 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
                       options->config_file,
                       "Configuration file (default: $SCONECTL_CONFIG or "
                       "~/.config/sconectl/config.yaml)");
+  add_cas_options(*command, options->cas, false);
   return [options, &global, &services]() -> Result<int> {
     return run_apply(*options, global, services);
   };

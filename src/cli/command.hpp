@@ -27,5 +27,8 @@ using Action = std::function<Result<int>()>;
 
 Action add_validate_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& services);
+Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& services);
+Action add_session_command(CLI::App& app, const GlobalOptions& global, Services& services);
+Action add_self_command(CLI::App& app, const GlobalOptions& global, Services& services);
 
 }  // namespace sconectl::cli

@@ -1,5 +1,9 @@
 #include "export_match.hpp"
 
+#include "sconectl/policy/session.hpp"
+
+#include <set>
+
 namespace sconectl::policy {
 
 namespace {
@@ -33,6 +37,25 @@ bool export_reaches(const std::optional<std::string>& session,
     return true;
   }
   return namespace_name && !namespace_name->empty() && importer.starts_with(*namespace_name + "/");
+}
+
+std::vector<std::string> imported_sessions(const SessionDocument& session)
+{
+  std::set<std::string> sources;
+  const auto name = session.value("name", std::string());
+  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
+    return {};
+  }
+  for (const auto& secret : session.at("secrets")) {
+    if (!secret.is_object() || !secret.contains("import") || !secret.at("import").is_object()) {
+      continue;
+    }
+    const auto& import = secret.at("import");
+    if (import.contains("session") && import.at("session").is_string()) {
+      sources.insert(absolute_session_name(import.at("session").get<std::string>(), name));
+    }
+  }
+  return {sources.begin(), sources.end()};
 }
 
 }  // namespace sconectl::policy

@@ -21,8 +21,8 @@ struct SecretInfo {
 
 class SessionChecker {
  public:
-  SessionChecker(const Json& session, const SessionLookup& others)
-      : m_session(session), m_others(others)
+  SessionChecker(const Json& session, const SessionLookup& others, MissingSources missing)
+      : m_session(session), m_others(others), m_missing(missing)
   {
     if (session.contains("name") && session.at("name").is_string()) {
       m_name = session.at("name").get<std::string>();
@@ -173,7 +173,9 @@ class SessionChecker {
     const auto name = secret->get<std::string>();
     const auto* other = m_others ? m_others(source) : nullptr;
     if (other == nullptr) {
-      problem(path + ".session", "imports from session '" + source + "', which does not exist");
+      if (m_missing == MissingSources::problem) {
+        problem(path + ".session", "imports from session '" + source + "', which does not exist");
+      }
       return;
     }
     if (!other->contains("secrets") || !other->at("secrets").is_array()) {
@@ -369,6 +371,7 @@ class SessionChecker {
 
   const Json& m_session;
   const SessionLookup& m_others;
+  MissingSources m_missing;
   std::string m_name;
   std::map<std::string, SecretInfo> m_secrets;
   std::set<std::string> m_images;
@@ -397,9 +400,10 @@ std::string format(const SessionProblem& problem)
 }
 
 std::vector<SessionProblem> validate_session(const SessionDocument& session,
-                                             const SessionLookup& others)
+                                             const SessionLookup& others,
+                                             MissingSources missing)
 {
-  return SessionChecker(session, others).run();
+  return SessionChecker(session, others, missing).run();
 }
 
 std::vector<SessionProblem> validate_sessions(const std::vector<Session>& sessions)

@@ -40,6 +40,15 @@ struct PolicyOptions {
 // unquoted values where it expects strings).
 [[nodiscard]] std::string to_yaml(const SessionDocument& session);
 
+// The hash that identifies one version of a session (docs/cas.md, "Session hash"): SHA-256, as 64
+// lower-case hex digits, of the document's canonical JSON (keys sorted at every level, no
+// whitespace, UTF-8). CAS stores sessions with `creator` and `predecessor` set, and those are part
+// of what is hashed, so two versions with the same content still have different hashes.
+[[nodiscard]] std::string session_hash(const SessionDocument& session);
+
+// The absolute names of the sessions that `session` imports secrets from (sorted, unique).
+[[nodiscard]] std::vector<std::string> imported_sessions(const SessionDocument& session);
+
 // Parses session YAML (as uploaded to a CAS) into a document; errors name line and column.
 [[nodiscard]] Result<SessionDocument> parse_session_yaml(std::string_view text);
 
@@ -58,8 +67,15 @@ using SessionLookup = std::function<const SessionDocument*(const std::string& na
 // references from command, environment and injection files, private_key and issuer links) and,
 // through `others`, that every import names a secret the other session exports to this one.
 // The client runs it before writing, the local CAS before storing.
-[[nodiscard]] std::vector<SessionProblem> validate_session(const SessionDocument& session,
-                                                           const SessionLookup& others);
+// What an import from a session that `others` does not know means. In a set uploaded together it
+// is a mistake; a CAS accepts it, because sessions that import from each other (a cycle) cannot
+// all be created after their sources: the import is checked again when the secret is resolved.
+enum class MissingSources { problem, allowed };
+
+[[nodiscard]] std::vector<SessionProblem> validate_session(
+    const SessionDocument& session,
+    const SessionLookup& others,
+    MissingSources missing = MissingSources::problem);
 
 // validate_session over a set that is uploaded together (imports resolve within the set).
 [[nodiscard]] std::vector<SessionProblem> validate_sessions(const std::vector<Session>& sessions);

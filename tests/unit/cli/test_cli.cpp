@@ -170,3 +170,117 @@ TEST_F(CliTest, ApplyRejectsAnInvalidManifestBeforeDoingAnything)
 
 }  // namespace
 }  // namespace sconectl::cli
+
+namespace sconectl::cli {
+namespace {
+
+class CasCliTest : public CliTest {
+ protected:
+  std::map<std::string, std::string> cas_env()
+  {
+    return {{"SCONECTL_CAS_CONFIG", (dir.path() / "cas").string()}, {"HOME", dir.path().string()}};
+  }
+};
+
+TEST_F(CasCliTest, AttestNeedsExactlyOneWayToTrustTheCas)
+{
+  EXPECT_EQ(run_cli({"cas", "attest", "127.0.0.1:9"}, cas_env()), 2);
+  EXPECT_NE(err.str().find("--cas-key"), std::string::npos);
+  EXPECT_EQ(
+      run_cli({"cas", "attest", "127.0.0.1:9", "--cas-key", "x", "--ca-file", "ca.pem"}, cas_env()),
+      2);
+  EXPECT_EQ(run_cli({"cas", "attest", "127.0.0.1:9", "--cas-key", "not-a-key-hash"}, cas_env()), 2);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "cas" / "config.json"))
+      << "a refused attest must not record anything";
+}
+
+TEST_F(CasCliTest, TrustAnyIsLoud)
+{
+  // Nothing listens on port 9: the attest fails, but the warning comes first.
+  EXPECT_NE(run_cli({"cas",
+                     "attest",
+                     "127.0.0.1:9",
+                     "--only-for-testing-trust-any",
+                     "--connect-timeout",
+                     "1"},
+                    cas_env()),
+            0);
+  EXPECT_NE(err.str().find("WARNING: --only-for-testing-trust-any"), std::string::npos);
+}
+
+TEST_F(CasCliTest, ShowKeyHashCreatesTheIdentityOnceAndPrintsItsHash)
+{
+  ASSERT_EQ(run_cli({"self", "show-key-hash"}, cas_env()), 0) << err.str();
+  const auto first = out.str();
+  EXPECT_EQ(first.size(), 51u);  // 50 characters and a newline
+  ASSERT_EQ(run_cli({"self", "show-key-hash"}, cas_env()), 0);
+  EXPECT_EQ(out.str(), first);
+}
+
+TEST_F(CasCliTest, SessionCommandsNeedAnAttestedCas)
+{
+  EXPECT_EQ(run_cli({"session", "get", "ns/svc"}, cas_env()), 2);
+  EXPECT_NE(err.str().find("sconectl cas attest"), std::string::npos) << err.str();
+  EXPECT_EQ(run_cli({"session", "history", "ns", "--cas", "127.0.0.1:9"}, cas_env()), 2);
+  EXPECT_NE(err.str().find("not attested"), std::string::npos) << err.str();
+}
+
+TEST_F(CasCliTest, UnsupportedCasModesAreRefusedBeforeAnythingIsGenerated)
+{
+  const auto mesh = dir.write("mesh.yaml", R"(apiVersion: scone/5.8
+kind: mesh
+cas:
+  - name: cas
+    cas_url: 127.0.0.1:9
+    mode: EncryptedManifest
+policy:
+  namespace: demo
+env:
+  - service: global
+    env:
+      - name: API_USER
+        value: someone
+services:
+  - name: api
+    image: registry.example.com/api:1
+)");
+  const auto target = (dir.path() / "target").string();
+  EXPECT_EQ(run_cli({"apply", "-f", mesh.string(), "-t", target}, cas_env()), 2);
+  EXPECT_NE(err.str().find("supported modes: Upload, NoUpload"), std::string::npos) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(target));
+}
+
+}  // namespace
+}  // namespace sconectl::cli
+
+namespace sconectl::cli {
+namespace {
+
+TEST_F(CasCliTest, UploadToACasThatIsNeitherPinnedNorAttestedFailsBeforeGenerating)
+{
+  const auto mesh = dir.write("mesh.yaml", R"(apiVersion: scone/5.8
+kind: mesh
+cas:
+  - name: cas
+    cas_url: 127.0.0.1:9
+policy:
+  namespace: demo
+env:
+  - service: global
+    env:
+      - name: API_USER
+        value: someone
+services:
+  - name: api
+    image: registry.example.com/api:1
+)");
+  const auto target = (dir.path() / "target").string();
+  EXPECT_EQ(run_cli({"apply", "-f", mesh.string(), "-t", target}, cas_env()), 2);
+  EXPECT_NE(err.str().find("is not attested: run `sconectl cas attest 127.0.0.1:9"),
+            std::string::npos)
+      << err.str();
+  EXPECT_FALSE(std::filesystem::exists(target));
+}
+
+}  // namespace
+}  // namespace sconectl::cli

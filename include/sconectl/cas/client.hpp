@@ -1,0 +1,55 @@
+#pragma once
+
+#include "sconectl/cas/api.hpp"
+#include "sconectl/cas/transport.hpp"
+#include "sconectl/util/error.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace sconectl::cas {
+
+// Connection failures and 5xx answers are retried with doubling delays until `total` has passed;
+// 4xx answers and TLS failures never are.
+struct RetryPolicy {
+  std::chrono::milliseconds first_delay{200};
+  std::chrono::milliseconds max_delay{3000};
+  std::chrono::milliseconds total{30000};
+};
+
+using Sleeper = std::function<void(std::chrono::milliseconds)>;
+[[nodiscard]] Sleeper real_sleep();
+
+struct PostOutcome {
+  UploadReceipt receipt;
+  bool created = false;  // 201, else an update (200)
+  bool retried = false;  // sent more than once: an earlier attempt may have been applied
+};
+
+// The session endpoints of a CAS, over one transport (one connection).
+class CasClient {
+ public:
+  CasClient(HttpTransport& transport, RetryPolicy retry = {}, Sleeper sleep = real_sleep());
+
+  // The current version, or the version with `hash`; std::nullopt when the CAS has no such session.
+  [[nodiscard]] Result<std::optional<SessionRecord>> get_session(
+      const std::string& name, const std::optional<std::string>& hash = std::nullopt);
+
+  // Uploads session YAML. A predecessor conflict (409) is an Error of kind `conflict` whose
+  // message names both hashes; it is never retried.
+  [[nodiscard]] Result<PostOutcome> post_session(const std::string& name, const std::string& yaml);
+
+  // GET /v1/version: the CAS's self-description.
+  [[nodiscard]] Result<nlohmann::json> version();
+
+ private:
+  Result<HttpResponse> send_with_retries(const HttpRequest& request, bool& retried);
+
+  HttpTransport& m_transport;
+  RetryPolicy m_retry;
+  Sleeper m_sleep;
+};
+
+}  // namespace sconectl::cas

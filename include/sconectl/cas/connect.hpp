@@ -1,0 +1,58 @@
+#pragma once
+
+#include "sconectl/cas/client_config.hpp"
+#include "sconectl/cas/transport.hpp"
+#include "sconectl/util/error.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace sconectl::cas {
+
+// A mutually authenticated connection to one CAS, as every command that talks to a CAS needs it.
+struct CasConnection {
+  CasAddress address;
+  std::unique_ptr<CurlTransport> transport;
+  std::string own_key_hash;  // this client's identity as the CAS sees it
+  TrustMode trust = TrustMode::pinned_key;
+};
+
+struct ConnectOptions {
+  std::string address;                 // host[:port]; empty: the configuration's default CAS
+  std::optional<std::string> cas_key;  // a pin that overrides the attested one (mesh cas_key)
+  std::filesystem::path config_file;
+  Timeouts timeouts;
+  bool reuse_connection = true;
+};
+
+// Loads (creating on first use) the client identity and picks how to trust the CAS: the given
+// pin, else what `sconectl cas attest` recorded for that address. A CAS that is neither pinned nor
+// attested is refused with the command that fixes it.
+[[nodiscard]] Result<CasConnection> connect_to_cas(const ConnectOptions& options);
+
+struct AttestOptions {
+  std::string address;
+  std::optional<std::string> cas_key;  // pin: the key hash the user got from the CAS operator
+  std::optional<std::string> ca_pem;   // or: a CA that must have issued the CAS certificate
+  bool trust_any = false;              // or: nothing (--only-for-testing-trust-any)
+  bool make_default = false;
+  Timeouts timeouts;
+};
+
+struct AttestResult {
+  std::string authority;  // host:port, the key in cas_db
+  std::string cas_key;    // key hash of the certificate the CAS presented
+  TrustMode trust = TrustMode::pinned_key;
+  bool is_default = false;
+  nlohmann::json version;
+};
+
+// Connects to a CAS, checks its certificate as the options say (a wrong key is refused and both
+// hashes named), and records it in config.json: its chain, key hash and trust mode. The first CAS
+// recorded becomes the default.
+[[nodiscard]] Result<AttestResult> attest_cas(const AttestOptions& options,
+                                              const std::filesystem::path& config_file);
+
+}  // namespace sconectl::cas

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "sconectl/util/error.hpp"
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+// `sconectl cas serve`: a CAS for development and tests, speaking the API of docs/cas.md over
+// mutual TLS, storing sessions durably in SQLite. It does not attest programs (no enclave port).
+namespace sconectl::cas {
+
+struct LocalCasOptions {
+  std::string listen = "127.0.0.1:8081";  // host:port; port 0 picks a free one
+  std::filesystem::path data_dir;         // identity.pem, cas.crt, cas.db; created 0700
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::vector<std::string> extra_names;  // more DNS names / IPs for the certificate
+};
+
+// Creates the data directory and the CAS identity on first start, listens, prints
+//   CAS_ADDR=<host:port actually bound>
+//   CAS_KEY=<key hash of the CAS certificate>
+//   CAS_CERT=<path of the PEM certificate>
+// to `out` (a script can `source` them) and serves until SIGINT or SIGTERM.
+[[nodiscard]] Result<void> serve_local_cas(const LocalCasOptions& options, std::ostream& out);
+
+// What clients need to reach a started local CAS (the values serve_local_cas prints).
+struct LocalCasEndpoint {
+  std::string address;                // host:port actually bound, IPv6 in brackets
+  std::string key_hash;               // of the CAS certificate
+  std::filesystem::path certificate;  // absolute path of cas.crt
+};
+
+// serve_local_cas in parts, for embedding it (tests run serve() on a thread, then stop()).
+class LocalCasServer {
+ public:
+  // Prepares the data directory and the identity, opens the store and binds the port.
+  [[nodiscard]] static Result<std::unique_ptr<LocalCasServer>> start(
+      const LocalCasOptions& options);
+  LocalCasServer(const LocalCasServer&) = delete;
+  LocalCasServer& operator=(const LocalCasServer&) = delete;
+  // Stops serving; destroy it only after serve() has returned.
+  ~LocalCasServer();
+
+  [[nodiscard]] const LocalCasEndpoint& endpoint() const;
+  // Accepts connections until stop(); an error only when the server cannot run.
+  [[nodiscard]] Result<void> serve();
+  // Thread-safe, and may come before serve(), which then returns at once.
+  void stop();
+
+ private:
+  struct State;
+  explicit LocalCasServer(std::unique_ptr<State> state);
+  std::unique_ptr<State> m_state;
+};
+
+}  // namespace sconectl::cas

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "sconectl/cas/client.hpp"
+#include "sconectl/policy/session.hpp"
+#include "sconectl/util/error.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sconectl::cas {
+
+enum class UploadAction { created, updated, unchanged };
+[[nodiscard]] const char* to_string(UploadAction action);
+
+struct UploadedSession {
+  std::string name;
+  UploadAction action = UploadAction::unchanged;
+  std::string hash;
+  std::optional<std::string> predecessor;
+};
+
+// What applies from one target directory have seen on a CAS: per session, the hashes accepted,
+// newest first. Kept in target/cas/sessions.json.
+struct UploadRecord {
+  std::string cas;  // host:port
+  std::map<std::string, std::vector<std::string>> chains;
+};
+
+[[nodiscard]] std::filesystem::path upload_record_file(const std::filesystem::path& target_dir);
+// An empty record when the file does not exist yet.
+[[nodiscard]] Result<UploadRecord> load_upload_record(const std::filesystem::path& target_dir);
+[[nodiscard]] Result<void> save_upload_record(const std::filesystem::path& target_dir,
+                                              const UploadRecord& record);
+
+// The order in which sessions are uploaded: parents before children (the namespace first), and a
+// session after those in the set it imports from, so the CAS can check every import. Otherwise
+// the given order.
+[[nodiscard]] std::vector<const policy::Session*> upload_order(
+    const std::vector<policy::Session>& sessions);
+
+struct UploadReport {
+  std::string cas;                        // host:port
+  std::vector<UploadedSession> sessions;  // in upload order
+  std::vector<std::string> warnings;
+};
+
+// For each session: read the CAS's current version; create the session when it is absent, skip it
+// when its content is unchanged, otherwise update it with `predecessor` set to the current hash.
+// Checks that the hash the CAS reports is the documented hash of what was sent (docs/cas.md).
+// `own_key_hash` is this client's identity (the creator of sessions it creates). `record` is the
+// previous upload record from this target directory: a session changed on the CAS by someone else
+// since then is reported in the warnings. Updates `record` with every accepted hash.
+[[nodiscard]] Result<UploadReport> upload_sessions(CasClient& client,
+                                                   const std::vector<policy::Session>& sessions,
+                                                   const std::string& own_key_hash,
+                                                   UploadRecord& record);
+
+}  // namespace sconectl::cas

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "sconectl/util/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Keys and certificates in PEM, built with OpenSSL. Used for the CAS client identity, the local
+// CAS's own identity, and the secrets that the local CAS generates.
+namespace sconectl::x509 {
+
+enum class KeyType { p256, p384, ed25519, rsa2048, rsa3072 };
+
+// The session language's spelling ("P-256", "P-384", "Ed25519", "RSA-2048", "RSA-3072").
+[[nodiscard]] std::optional<KeyType> key_type_from(std::string_view name);
+
+// A fresh private key, PEM PKCS#8.
+[[nodiscard]] Result<std::string> generate_private_key(KeyType type);
+
+// The public key of a PEM private key, PEM SubjectPublicKeyInfo.
+[[nodiscard]] Result<std::string> public_key_of(std::string_view private_key_pem);
+
+struct CertificateSpec {
+  std::string common_name;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  bool is_ca = false;
+  // Validity from one hour ago (clock skew); std::nullopt: until 4096-01-01, as CAS certificates.
+  std::optional<std::chrono::seconds> valid_for;
+};
+
+struct Signer {
+  std::string private_key_pem;
+  std::string certificate_pem;
+};
+
+// A certificate for the key `subject_private_key_pem`, signed by `issuer` or, without one,
+// self-signed. PEM.
+[[nodiscard]] Result<std::string> issue_certificate(const CertificateSpec& spec,
+                                                    std::string_view subject_private_key_pem,
+                                                    const std::optional<Signer>& issuer);
+
+// The DER SubjectPublicKeyInfo of the first certificate in a PEM text.
+[[nodiscard]] Result<std::vector<std::uint8_t>> certificate_spki(std::string_view certificate_pem);
+
+// The DER SubjectPublicKeyInfo of a PEM private key's public half.
+[[nodiscard]] Result<std::vector<std::uint8_t>> private_key_spki(std::string_view private_key_pem);
+
+// Every certificate in a PEM text, each re-encoded as PEM, in order.
+[[nodiscard]] Result<std::vector<std::string>> split_certificates(std::string_view pem);
+
+// True when `certificate_pem` was signed by the key in `issuer_certificate_pem`.
+[[nodiscard]] bool is_signed_by(std::string_view certificate_pem,
+                                std::string_view issuer_certificate_pem);
+
+}  // namespace sconectl::x509

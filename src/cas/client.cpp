@@ -1,0 +1,146 @@
+#include "sconectl/cas/client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace sconectl::cas {
+
+namespace {
+
+bool is_retryable(long status)
+{
+  return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+tl::unexpected<Error> server_error(const std::string& what, const HttpResponse& response)
+{
+  const auto kind = response.status == 409 ? ErrorKind::conflict : ErrorKind::server;
+  return fail(
+      kind,
+      what + ": HTTP " + std::to_string(response.status) + ": " + error_message(response.body));
+}
+
+Result<nlohmann::json> parse_json(const std::string& what, const HttpResponse& response)
+{
+  auto json = nlohmann::json::parse(response.body, nullptr, false);
+  if (json.is_discarded()) {
+    return fail(ErrorKind::server, what + ": the CAS answered with something other than JSON");
+  }
+  return json;
+}
+
+}  // namespace
+
+Sleeper real_sleep()
+{
+  return [](std::chrono::milliseconds delay) { std::this_thread::sleep_for(delay); };
+}
+
+CasClient::CasClient(HttpTransport& transport, RetryPolicy retry, Sleeper sleep)
+    : m_transport(transport), m_retry(retry), m_sleep(std::move(sleep))
+{
+}
+
+Result<HttpResponse> CasClient::send_with_retries(const HttpRequest& request, bool& retried)
+{
+  auto delay = m_retry.first_delay;
+  std::chrono::milliseconds waited{0};
+  retried = false;
+  while (true) {
+    auto response = m_transport.send(request);
+    const bool transient =
+        response ? is_retryable(response->status) : response.error().kind == ErrorKind::network;
+    if (!transient || waited + delay > m_retry.total) {
+      return response;
+    }
+    spdlog::info("{} {}: {}; retrying in {} ms",
+                 request.method,
+                 request.target,
+                 response ? "HTTP " + std::to_string(response->status) : response.error().message,
+                 delay.count());
+    m_sleep(delay);
+    waited += delay;
+    delay = std::min(delay * 2, m_retry.max_delay);
+    retried = true;
+  }
+}
+
+Result<std::optional<SessionRecord>> CasClient::get_session(const std::string& name,
+                                                            const std::optional<std::string>& hash)
+{
+  HttpRequest request{.method = "GET",
+                      .target = std::string(k_sessions_path) + "/" + name
+                                + (hash ? "?hash=" + *hash : std::string())};
+  const auto what = "reading session '" + name + "'" + (hash ? " version " + *hash : "");
+  bool retried = false;
+  auto response = send_with_retries(request, retried);
+  if (!response) {
+    return tl::unexpected(response.error().with_context(what));
+  }
+  if (response->status == 404) {
+    return std::optional<SessionRecord>();
+  }
+  if (response->status != 200) {
+    return server_error(what, *response);
+  }
+  auto json = parse_json(what, *response);
+  if (!json) {
+    return tl::unexpected(json.error());
+  }
+  auto record = session_record_from_json(*json);
+  if (!record) {
+    return tl::unexpected(record.error().with_context(what));
+  }
+  return std::optional<SessionRecord>(std::move(*record));
+}
+
+Result<PostOutcome> CasClient::post_session(const std::string& name, const std::string& yaml)
+{
+  HttpRequest request{.method = "POST",
+                      .target = std::string(k_sessions_path),
+                      .content_type = std::string(k_session_content_type),
+                      .body = yaml};
+  const auto what = "uploading session '" + name + "'";
+  PostOutcome outcome;
+  auto response = send_with_retries(request, outcome.retried);
+  if (!response) {
+    return tl::unexpected(response.error().with_context(what));
+  }
+  if (response->status != 200 && response->status != 201) {
+    auto error = server_error(what, *response);
+    if (response->status == 409) {
+      if (const auto current = conflict_current_hash(response->body)) {
+        error.value().message += " (the CAS's current hash is " + *current + ")";
+      }
+    }
+    return error;
+  }
+  auto json = parse_json(what, *response);
+  if (!json) {
+    return tl::unexpected(json.error());
+  }
+  auto receipt = upload_receipt_from_json(*json);
+  if (!receipt) {
+    return tl::unexpected(receipt.error().with_context(what));
+  }
+  outcome.receipt = std::move(*receipt);
+  outcome.created = response->status == 201;
+  return outcome;
+}
+
+Result<nlohmann::json> CasClient::version()
+{
+  bool retried = false;
+  auto response =
+      send_with_retries({.method = "GET", .target = std::string(k_version_path)}, retried);
+  if (!response) {
+    return tl::unexpected(response.error());
+  }
+  if (response->status != 200) {
+    return server_error("reading the CAS version", *response);
+  }
+  return parse_json("reading the CAS version", *response);
+}
+
+}  // namespace sconectl::cas

@@ -1,0 +1,167 @@
+#include "sconectl/cas/connect.hpp"
+
+#include "sconectl/cas/client.hpp"
+#include "sconectl/cas/key_hash.hpp"
+#include "sconectl/util/x509.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace sconectl::cas {
+
+namespace {
+
+std::string attest_hint(const std::string& address)
+{
+  return "run `sconectl cas attest " + address
+         + " --cas-key <key hash>` (the CAS prints it as CAS_KEY), or give cas_key in the mesh";
+}
+
+Result<PeerTrust> trust_from(const ConnectOptions& options,
+                             const ClientConfig& config,
+                             const CasAddress& address)
+{
+  if (options.cas_key) {
+    if (const auto problem = key_hash_problem(*options.cas_key); !problem.empty()) {
+      return fail(ErrorKind::usage, "cas_key '" + options.cas_key->substr(0, 60) + "': " + problem);
+    }
+    return PeerTrust{.mode = TrustMode::pinned_key, .cas_key = *options.cas_key};
+  }
+  const auto found = config.cas_db.find(address.authority());
+  if (found == config.cas_db.end()) {
+    return fail(ErrorKind::usage,
+                "the CAS at " + address.authority()
+                    + " is not attested: " + attest_hint(address.authority()));
+  }
+  const auto& attested = found->second;
+  return PeerTrust{.mode = attested.trust, .cas_key = attested.cas_key, .ca_pem = attested.ca};
+}
+
+}  // namespace
+
+Result<CasConnection> connect_to_cas(const ConnectOptions& options)
+{
+  auto config = load_or_create_identity(options.config_file);
+  if (!config) {
+    return tl::unexpected(config.error());
+  }
+  auto address_text = options.address;
+  if (address_text.empty()) {
+    if (!config->default_cas) {
+      return fail(ErrorKind::usage,
+                  "no CAS given and none attested as the default: pass --cas, "
+                  "or "
+                      + attest_hint("<address>"));
+    }
+    address_text = *config->default_cas;
+  }
+  auto address = parse_cas_address(address_text);
+  if (!address) {
+    return tl::unexpected(address.error());
+  }
+  auto trust = trust_from(options, *config, *address);
+  if (!trust) {
+    return tl::unexpected(trust.error());
+  }
+  auto identity = parse_identity(config->identity);
+  if (!identity) {
+    return tl::unexpected(identity.error().with_context(options.config_file.string()));
+  }
+  auto own_key_hash = key_hash_of_certificate(identity->certificate_pem);
+  if (!own_key_hash) {
+    return tl::unexpected(own_key_hash.error());
+  }
+  const auto mode = trust->mode;
+  auto transport =
+      CurlTransport::create(CurlTransportOptions{.address = *address,
+                                                 .trust = std::move(*trust),
+                                                 .client_identity = std::move(*identity),
+                                                 .timeouts = options.timeouts,
+                                                 .reuse_connection = options.reuse_connection});
+  if (!transport) {
+    return tl::unexpected(transport.error());
+  }
+  return CasConnection{.address = *address,
+                       .transport = std::move(*transport),
+                       .own_key_hash = std::move(*own_key_hash),
+                       .trust = mode};
+}
+
+Result<AttestResult> attest_cas(const AttestOptions& options,
+                                const std::filesystem::path& config_file)
+{
+  const int choices =
+      (options.cas_key ? 1 : 0) + (options.ca_pem ? 1 : 0) + (options.trust_any ? 1 : 0);
+  if (choices != 1) {
+    return fail(ErrorKind::usage,
+                "say how to trust the CAS: --cas-key <key hash>, --ca-file <PEM>, or (for tests "
+                "only) --only-for-testing-trust-any");
+  }
+  if (options.cas_key) {
+    if (const auto problem = key_hash_problem(*options.cas_key); !problem.empty()) {
+      return fail(ErrorKind::usage,
+                  "--cas-key '" + options.cas_key->substr(0, 60) + "': " + problem);
+    }
+  }
+  auto address = parse_cas_address(options.address);
+  if (!address) {
+    return tl::unexpected(address.error());
+  }
+  auto chain = fetch_presented_chain(*address, options.timeouts);
+  if (!chain) {
+    return tl::unexpected(chain.error());
+  }
+  auto presented = key_hash_of_certificate(*chain);
+  if (!presented) {
+    return tl::unexpected(presented.error().with_context("the CAS's certificate"));
+  }
+  PeerTrust trust;
+  if (options.cas_key) {
+    if (*presented != *options.cas_key) {
+      return fail(ErrorKind::tls,
+                  "the CAS at " + address->authority() + " presents the key " + *presented
+                      + ", not the expected " + *options.cas_key + "; it was not recorded");
+    }
+    trust = PeerTrust{.mode = TrustMode::pinned_key, .cas_key = *options.cas_key};
+  } else if (options.ca_pem) {
+    if (auto anchors = x509::split_certificates(*options.ca_pem); !anchors) {
+      return fail(ErrorKind::usage, "--ca-file: " + anchors.error().message);
+    }
+    trust = PeerTrust{.mode = TrustMode::ca, .cas_key = *presented, .ca_pem = *options.ca_pem};
+  } else {
+    trust = PeerTrust{.mode = TrustMode::any, .cas_key = *presented};
+  }
+  // Talk to it the way every later command will: this also proves the CA path and the pin.
+  auto transport = CurlTransport::create(
+      CurlTransportOptions{.address = *address, .trust = trust, .timeouts = options.timeouts});
+  if (!transport) {
+    return tl::unexpected(transport.error());
+  }
+  CasClient client(**transport, RetryPolicy{.total = std::chrono::milliseconds(0)});
+  auto version = client.version();
+  if (!version) {
+    return tl::unexpected(
+        version.error().with_context("attesting the CAS at " + address->authority()));
+  }
+  AttestResult result{.authority = address->authority(),
+                      .cas_key = *presented,
+                      .trust = trust.mode,
+                      .version = *version};
+  auto saved = update_client_config(config_file, [&](ClientConfig& config) -> Result<void> {
+    config.cas_db[result.authority] = AttestedCas{.url = "https://" + result.authority + "/",
+                                                  .chain = *chain,
+                                                  .cas_key = *presented,
+                                                  .trust = trust.mode,
+                                                  .ca = trust.ca_pem};
+    if (!config.default_cas || options.make_default) {
+      config.default_cas = result.authority;
+    }
+    result.is_default = config.default_cas == result.authority;
+    return {};
+  });
+  if (!saved) {
+    return tl::unexpected(saved.error());
+  }
+  return result;
+}
+
+}  // namespace sconectl::cas

@@ -1,0 +1,168 @@
+#include "access.hpp"
+
+#include "sconectl/cas/key_hash.hpp"
+
+#include <optional>
+#include <variant>
+
+namespace sconectl::cas::server {
+
+namespace {
+
+using Json = policy::SessionDocument;
+
+constexpr const char* k_creator = "CREATOR";
+constexpr const char* k_any = "ANY";
+constexpr const char* k_none = "NONE";
+
+struct Creator {};
+struct Anyone {};
+struct Nobody {};
+struct KeyHash {
+  std::string text;
+};
+using Principal = std::variant<Creator, Anyone, Nobody, KeyHash>;
+
+std::string shown(const std::string& text)
+{
+  constexpr std::size_t k_shown = 60;
+  return text.size() > k_shown ? text.substr(0, k_shown) + "..." : text;
+}
+
+// One access list entry, or why this CAS cannot evaluate it.
+std::variant<Principal, std::string> read_entry(const Json& entry)
+{
+  if (!entry.is_string()) {
+    return std::string(
+        "only CREATOR, ANY, NONE, key hashes and PEM certificates are supported by this CAS "
+        "(not signers or governance rules)");
+  }
+  const auto text = entry.get<std::string>();
+  if (text == k_creator) {
+    return Principal(Creator{});
+  }
+  if (text == k_any) {
+    return Principal(Anyone{});
+  }
+  if (text == k_none) {
+    return Principal(Nobody{});
+  }
+  if (text.find("-----BEGIN CERTIFICATE-----") != std::string::npos) {
+    auto hash = key_hash_of_certificate(text);
+    if (!hash) {
+      return "not a readable PEM certificate: " + hash.error().message;
+    }
+    return Principal(KeyHash{std::move(*hash)});
+  }
+  if (text.starts_with("$$SCONE::") || text.starts_with("signer:")
+      || text.starts_with("require-")) {
+    return "'" + shown(text) + "' is not supported by this CAS";
+  }
+  if (const auto problem = key_hash_problem(text); !problem.empty()) {
+    return "'" + shown(text)
+           + "' is not CREATOR, ANY, NONE, a PEM certificate or a key hash: " + problem;
+  }
+  return Principal(KeyHash{text});
+}
+
+const char* key_of(Operation operation)
+{
+  switch (operation) {
+    case Operation::read:
+      return "read";
+    case Operation::update:
+      return "update";
+    case Operation::create_sessions:
+      return "create_sessions";
+  }
+  return "read";
+}
+
+// The list that governs `operation`, following the defaults; nullptr means [CREATOR].
+const Json* access_list(const Json& session, Operation operation)
+{
+  if (!session.contains("access_policy") || !session.at("access_policy").is_object()) {
+    return nullptr;
+  }
+  const auto& policy = session.at("access_policy");
+  if (policy.contains(key_of(operation))) {
+    return &policy.at(key_of(operation));
+  }
+  if (operation == Operation::create_sessions) {
+    return access_list(session, Operation::update);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> check_access_policy(const Json& session)
+{
+  if (!session.contains("access_policy")) {
+    return {};
+  }
+  const auto& policy = session.at("access_policy");
+  if (!policy.is_object()) {
+    return {"access_policy: expected a mapping of operations to lists"};
+  }
+  std::vector<std::string> problems;
+  for (const auto& [operation, list] : policy.items()) {
+    const auto path = "access_policy." + operation;
+    if (operation != "read" && operation != "update" && operation != "create_sessions"
+        && operation != "list_sessions") {
+      problems.push_back(path + ": unknown operation; expected read, update, create_sessions or "
+                         "list_sessions");
+      continue;
+    }
+    if (!list.is_array()) {
+      problems.push_back(path + ": expected a list");
+      continue;
+    }
+    bool exclusive = false;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto at = path + "[" + std::to_string(i) + "]";
+      auto entry = read_entry(list[i]);
+      if (const auto* problem = std::get_if<std::string>(&entry)) {
+        problems.push_back(at + ": " + *problem);
+        continue;
+      }
+      const auto& principal = std::get<Principal>(entry);
+      exclusive = exclusive || std::holds_alternative<Anyone>(principal)
+                  || std::holds_alternative<Nobody>(principal);
+    }
+    if (exclusive && list.size() > 1) {
+      problems.push_back(path + ": ANY and NONE must be the only entry of their list");
+    }
+  }
+  return problems;
+}
+
+bool is_permitted(const Json& session, Operation operation, const std::string& requester)
+{
+  const auto creator = session.value("creator", std::string());
+  const Json* list = access_list(session, operation);
+  if (list == nullptr) {
+    return !creator.empty() && requester == creator;
+  }
+  if (!list->is_array()) {
+    return false;
+  }
+  bool permitted = false;
+  for (const auto& item : *list) {
+    auto entry = read_entry(item);
+    const auto* principal = std::get_if<Principal>(&entry);
+    if (principal == nullptr || std::holds_alternative<Nobody>(*principal)) {
+      return false;
+    }
+    if (std::holds_alternative<Anyone>(*principal)) {
+      permitted = true;
+    } else if (std::holds_alternative<Creator>(*principal)) {
+      permitted = permitted || (!creator.empty() && requester == creator);
+    } else if (const auto* key = std::get_if<KeyHash>(principal)) {
+      permitted = permitted || requester == key->text;
+    }
+  }
+  return permitted;
+}
+
+}  // namespace sconectl::cas::server

@@ -1,0 +1,347 @@
+#include "secret_generation.hpp"
+
+#include "../../policy/export_match.hpp"
+#include "certificate_spec.hpp"
+#include "sconectl/util/x509.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+
+namespace sconectl::cas::server {
+
+namespace {
+
+using Json = policy::SessionDocument;
+
+constexpr std::uint64_t k_default_size = 20;
+constexpr std::uint64_t k_max_size = 64 * 1024;
+constexpr const char* k_default_key_type = "P-256";
+
+tl::unexpected<Error> refuse(std::string message)
+{
+  return fail(ErrorKind::manifest, std::move(message));
+}
+
+std::string text_field(const Json& object, const char* key, std::string fallback = {})
+{
+  return object.contains(key) && object.at(key).is_string() ? object.at(key).get<std::string>()
+                                                            : fallback;
+}
+
+bool flag(const Json& object, const char* key)
+{
+  return object.contains(key) && object.at(key).is_boolean() && object.at(key).get<bool>();
+}
+
+const Json* find_secret(const Json& session, const std::string& name)
+{
+  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
+    return nullptr;
+  }
+  for (const auto& secret : session.at("secrets")) {
+    if (secret.is_object() && text_field(secret, "name") == name) {
+      return &secret;
+    }
+  }
+  return nullptr;
+}
+
+Result<std::uint64_t> size_of(const Json& secret, const std::string& name)
+{
+  if (!secret.contains("size")) {
+    return k_default_size;
+  }
+  const auto& size = secret.at("size");
+  if (!size.is_number_unsigned() || size.get<std::uint64_t>() == 0
+      || size.get<std::uint64_t>() > k_max_size) {
+    return refuse("secret '" + name + "': size must be from 1 to " + std::to_string(k_max_size));
+  }
+  return size.get<std::uint64_t>();
+}
+
+Result<std::string> random_bytes(std::uint64_t size)
+{
+  std::string bytes(size, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(size)) != 1) {
+    return fail(ErrorKind::internal, "the random number generator failed");
+  }
+  return bytes;
+}
+
+// Printable ASCII without space, '$' (which would end a $$SCONE:: placeholder) and '\'.
+Result<std::string> random_ascii(std::uint64_t size)
+{
+  std::string alphabet;
+  for (char c = 0x21; c <= 0x7e; ++c) {
+    if (c != '$' && c != '\\') {
+      alphabet.push_back(c);
+    }
+  }
+  // Rejection sampling keeps every character equally likely.
+  const auto limit = 256U - 256U % alphabet.size();
+  std::string text;
+  while (text.size() < size) {
+    auto bytes = random_bytes(size);
+    if (!bytes) {
+      return tl::unexpected(bytes.error());
+    }
+    for (const char byte : *bytes) {
+      const auto value = static_cast<unsigned char>(byte);
+      if (value < limit && text.size() < size) {
+        text.push_back(alphabet[value % alphabet.size()]);
+      }
+    }
+  }
+  return text;
+}
+
+class Generator {
+ public:
+  Generator(const Json& session,
+            const std::optional<PreviousVersion>& previous,
+            const SecretLookup& imported)
+      : m_session(session), m_previous(previous), m_imported(imported)
+  {
+    m_name = text_field(session, "name");
+  }
+
+  Result<SecretValues> run()
+  {
+    std::vector<std::pair<std::string, const Json*>> authorities;
+    std::vector<std::pair<std::string, const Json*>> leaves;
+    for (const auto& [name, secret] : generated_secrets()) {
+      const auto kind = text_field(*secret, "kind");
+      if (kind == "x509-ca" || kind == "x509") {
+        (kind == "x509-ca" ? authorities : leaves).emplace_back(name, secret);
+      } else if (auto done = generate_plain(name, *secret, kind); !done) {
+        return tl::unexpected(done.error());
+      }
+    }
+    // CAs may be issued by other CAs of this session: issue those whose issuer is ready first.
+    while (!authorities.empty()) {
+      const auto before = authorities.size();
+      for (auto it = authorities.begin(); it != authorities.end();) {
+        const auto issuer = text_field(*it->second, "issuer");
+        if (!issuer.empty() && waits_for(issuer)) {
+          ++it;
+          continue;
+        }
+        if (auto done = issue(it->first, *it->second, true); !done) {
+          return tl::unexpected(done.error());
+        }
+        it = authorities.erase(it);
+      }
+      if (authorities.size() == before) {
+        return refuse("secret '" + authorities.front().first
+                      + "': the issuers of its x509-ca secrets form a cycle");
+      }
+    }
+    for (const auto& [name, secret] : leaves) {
+      if (auto done = issue(name, *secret, false); !done) {
+        return tl::unexpected(done.error());
+      }
+    }
+    return std::move(m_values);
+  }
+
+ private:
+  std::vector<std::pair<std::string, const Json*>> generated_secrets() const
+  {
+    std::vector<std::pair<std::string, const Json*>> found;
+    if (!m_session.contains("secrets") || !m_session.at("secrets").is_array()) {
+      return found;
+    }
+    for (const auto& secret : m_session.at("secrets")) {
+      if (secret.is_object() && !secret.contains("value") && !secret.contains("import")
+          && !text_field(secret, "name").empty()) {
+        found.emplace_back(text_field(secret, "name"), &secret);
+      }
+    }
+    return found;
+  }
+
+  // The value the replaced version held for `name`, when it had the same kind.
+  const StoredSecret* previous_value(const std::string& name, const std::string& kind) const
+  {
+    if (!m_previous) {
+      return nullptr;
+    }
+    const auto found = m_previous->values.find(name);
+    return found != m_previous->values.end() && found->second.kind == kind ? &found->second
+                                                                           : nullptr;
+  }
+
+  bool keeps_private_key(const std::string& name, const Json& secret) const
+  {
+    const Json* before = m_previous ? find_secret(m_previous->document, name) : nullptr;
+    return before != nullptr && flag(*before, "migrate") && flag(secret, "migrate")
+           && text_field(*before, "key_type", k_default_key_type)
+                  == text_field(secret, "key_type", k_default_key_type);
+  }
+
+  Result<void> generate_plain(const std::string& name, const Json& secret, const std::string& kind)
+  {
+    Result<std::string> value;
+    if (kind == "ascii" || kind == "binary") {
+      if (const auto* kept = previous_value(name, kind)) {
+        m_values[name] = *kept;
+        return {};
+      }
+      auto size = size_of(secret, name);
+      if (!size) {
+        return tl::unexpected(size.error());
+      }
+      value = kind == "ascii" ? random_ascii(*size) : random_bytes(*size);
+    } else if (kind == "private-key") {
+      const auto* kept = previous_value(name, kind);
+      if (kept != nullptr && keeps_private_key(name, secret)) {
+        m_values[name] = *kept;
+        return {};
+      }
+      const auto type_name = text_field(secret, "key_type", k_default_key_type);
+      const auto type = x509::key_type_from(type_name);
+      if (!type) {
+        return refuse("secret '" + name + "': unknown key_type '" + type_name
+                      + "'; expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
+      }
+      value = x509::generate_private_key(*type);
+    } else {
+      return {};  // public-key is derived when read; aad-token and config-fragment hold nothing
+    }
+    if (!value) {
+      return tl::unexpected(value.error());
+    }
+    m_values[name] = StoredSecret{.kind = kind, .value = std::move(*value)};
+    return {};
+  }
+
+  // Whether `issuer` is a CA of this session that is still to be issued.
+  bool waits_for(const std::string& issuer) const
+  {
+    const Json* secret = find_secret(m_session, issuer);
+    return secret != nullptr && !secret->contains("value") && !secret->contains("import")
+           && text_field(*secret, "kind") == "x509-ca" && m_values.count(issuer) == 0;
+  }
+
+  Result<std::optional<StoredSecret>> imported(const Json& secret) const
+  {
+    const auto& import = secret.at("import");
+    return m_imported(policy::absolute_session_name(text_field(import, "session"), m_name),
+                      text_field(import, "secret"));
+  }
+
+  Result<std::string> private_key_named(const std::string& key, const std::string& user)
+  {
+    if (const auto found = m_values.find(key);
+        found != m_values.end() && found->second.kind == "private-key") {
+      return found->second.value;
+    }
+    const Json* secret = find_secret(m_session, key);
+    if (secret != nullptr && secret->contains("value") && secret->at("value").is_string()) {
+      return secret->at("value").get<std::string>();
+    }
+    if (secret != nullptr && secret->contains("import")) {
+      auto value = imported(*secret);
+      if (!value) {
+        return tl::unexpected(value.error());
+      }
+      if (*value && (*value)->kind == "private-key") {
+        return (*value)->value;
+      }
+    }
+    return refuse("secret '" + user + "': its private_key '" + key + "' has no value in this CAS");
+  }
+
+  Result<x509::Signer> signer_named(const std::string& issuer, const std::string& user)
+  {
+    std::optional<StoredSecret> authority;
+    if (const auto found = m_values.find(issuer); found != m_values.end()) {
+      authority = found->second;
+    } else if (const Json* secret = find_secret(m_session, issuer);
+               secret != nullptr && secret->contains("import")) {
+      auto value = imported(*secret);
+      if (!value) {
+        return tl::unexpected(value.error());
+      }
+      if (!*value) {
+        return refuse(
+            "secret '" + user + "': its issuer '" + issuer + "', imported from session '"
+            + policy::absolute_session_name(text_field(secret->at("import"), "session"), m_name)
+            + "', has no value in this CAS");
+      }
+      authority = std::move(*value);
+    }
+    if (!authority || authority->kind != "x509-ca" || authority->private_key.empty()) {
+      return refuse("secret '" + user + "': its issuer '" + issuer
+                    + "' is not an x509-ca this CAS generated, so it cannot sign with it");
+    }
+    return x509::Signer{.private_key_pem = authority->private_key,
+                        .certificate_pem = authority->value};
+  }
+
+  Result<void> issue(const std::string& name, const Json& secret, bool is_ca)
+  {
+    auto spec = certificate_spec(name, secret, is_ca);
+    if (!spec) {
+      return tl::unexpected(spec.error());
+    }
+    const auto key_name = text_field(secret, "private_key");
+    auto key = key_name.empty() ? x509::generate_private_key(x509::KeyType::p256)
+                                : private_key_named(key_name, name);
+    if (!key) {
+      return tl::unexpected(key.error());
+    }
+    std::optional<x509::Signer> signer;
+    if (const auto issuer = text_field(secret, "issuer"); !issuer.empty()) {
+      auto found = signer_named(issuer, name);
+      if (!found) {
+        return tl::unexpected(found.error());
+      }
+      signer = std::move(*found);
+    }
+    auto certificate = x509::issue_certificate(*spec, *key, signer);
+    if (!certificate) {
+      return tl::unexpected(certificate.error());
+    }
+    m_values[name] = StoredSecret{.kind = is_ca ? "x509-ca" : "x509",
+                                  .value = std::move(*certificate),
+                                  .private_key = std::move(*key)};
+    return {};
+  }
+
+  const Json& m_session;
+  const std::optional<PreviousVersion>& m_previous;
+  const SecretLookup& m_imported;
+  std::string m_name;
+  SecretValues m_values;
+};
+
+}  // namespace
+
+std::vector<std::string> unsupported_secret_kinds(const Json& session)
+{
+  std::vector<std::string> problems;
+  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
+    return problems;
+  }
+  for (const auto& secret : session.at("secrets")) {
+    const auto kind = secret.is_object() ? text_field(secret, "kind") : std::string();
+    if (kind == "pgp-key" || kind == "jwt") {
+      problems.push_back("secret '" + text_field(secret, "name") + "': kind '" + kind
+                         + "' is not supported by this CAS");
+    }
+  }
+  return problems;
+}
+
+Result<SecretValues> generate_secrets(const Json& session,
+                                      const std::optional<PreviousVersion>& previous,
+                                      const SecretLookup& imported)
+{
+  return Generator(session, previous, imported).run();
+}
+
+}  // namespace sconectl::cas::server

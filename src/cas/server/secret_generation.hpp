@@ -1,0 +1,41 @@
+#pragma once
+
+// Private to the local CAS: the values it generates for a session's secrets.
+
+#include "sconectl/policy/session.hpp"
+#include "sconectl/util/error.hpp"
+#include "store.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sconectl::cas::server {
+
+// The stored value of secret `secret` of session `session` (an absolute name), for imports;
+// std::nullopt when that session has no value for it.
+using SecretLookup = std::function<Result<std::optional<StoredSecret>>(const std::string& session,
+                                                                       const std::string& secret)>;
+
+// What an upload replaces, for migration: the current document and its generated values.
+struct PreviousVersion {
+  const policy::SessionDocument& document;
+  const SecretValues& values;
+};
+
+// One message per secret whose kind this CAS cannot generate or serve (pgp-key, jwt).
+[[nodiscard]] std::vector<std::string> unsupported_secret_kinds(
+    const policy::SessionDocument& session);
+
+// The values CAS holds for `session` once it is stored: one for every secret that has neither
+// `value` nor `import` (private keys first, then CAs, then certificates), except public-key,
+// aad-token and config-fragment, which hold nothing. On an update, ascii and binary values of the
+// same name and kind are kept, private keys only when `migrate: true` is set in both versions
+// (and the key type is unchanged); certificates are always issued anew. Errors of kind
+// ErrorKind::manifest are the uploader's (a missing issuer, a bad `valid_for`); others are ours.
+[[nodiscard]] Result<SecretValues> generate_secrets(const policy::SessionDocument& session,
+                                                    const std::optional<PreviousVersion>& previous,
+                                                    const SecretLookup& imported);
+
+}  // namespace sconectl::cas::server

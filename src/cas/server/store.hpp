@@ -1,0 +1,85 @@
+#pragma once
+
+// Private to the local CAS: the durable session store (SQLite).
+
+#include "sconectl/policy/session.hpp"
+#include "sconectl/util/error.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+struct sqlite3;
+
+namespace sconectl::cas::server {
+
+// One version of a session as stored: the document includes `creator` and, for updates,
+// `predecessor`; `hash` is policy::session_hash(document) and `yaml` policy::to_yaml(document).
+struct StoredVersion {
+  std::string name;
+  std::string hash;
+  std::optional<std::string> predecessor;
+  std::string creator;
+  policy::SessionDocument document;
+  std::string yaml;
+};
+
+// A value the CAS generated for a secret of the current version of a session.
+struct StoredSecret {
+  std::string kind;         // as in the session ("ascii", "x509-ca", ...)
+  std::string value;        // ascii text, raw binary bytes, or PEM
+  std::string private_key;  // certificates: PEM key the certificate was issued for; else empty
+};
+using SecretValues = std::map<std::string, StoredSecret>;
+
+// Sessions, their whole history, and the generated secrets of their current versions. Not
+// thread-safe: one connection, serialised by its owner. Writes happen only inside a Transaction
+// (BEGIN IMMEDIATE), which commits with synchronous=FULL, so a committed upload survives a crash.
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& database);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  [[nodiscard]] Result<std::optional<StoredVersion>> current(const std::string& name);
+  // A version of session `name` by hash; std::nullopt when `hash` is not a version of `name`.
+  [[nodiscard]] Result<std::optional<StoredVersion>> version(const std::string& name,
+                                                             const std::string& hash);
+  [[nodiscard]] Result<SecretValues> secrets(const std::string& session);
+
+  // Rolls back on destruction unless commit() succeeded.
+  class Transaction {
+   public:
+    explicit Transaction(Store& store) : m_store(&store) {}
+    Transaction(Transaction&& other) noexcept : m_store(other.m_store) { other.m_store = nullptr; }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    Transaction& operator=(Transaction&&) = delete;
+    ~Transaction();
+    [[nodiscard]] Result<void> commit();
+
+   private:
+    Store* m_store;
+  };
+  [[nodiscard]] Result<Transaction> begin();
+
+  // Inside a transaction: appends `version` to the history and makes it the current one.
+  [[nodiscard]] Result<void> add_version(const StoredVersion& version);
+  // Inside a transaction: the generated secrets of `session` become exactly `values`.
+  [[nodiscard]] Result<void> replace_secrets(const std::string& session,
+                                             const SecretValues& values);
+
+ private:
+  explicit Store(sqlite3* database) : m_database(database) {}
+  Result<void> execute(const char* sql);
+  Result<std::optional<StoredVersion>> read_version(const char* sql,
+                                                    const std::string& name,
+                                                    const std::optional<std::string>& hash);
+
+  sqlite3* m_database;
+};
+
+}  // namespace sconectl::cas::server

@@ -1,0 +1,27 @@
+#pragma once
+
+// Private to the local CAS: reading secret values back, for imports and for /v1/values.
+
+#include "sconectl/policy/session.hpp"
+#include "sconectl/util/error.hpp"
+#include "store.hpp"
+
+#include <optional>
+#include <string>
+
+namespace sconectl::cas::server {
+
+// The value that the current version of `session` holds for `secret`: a generated one, an
+// explicit `value` (as written), or, for an import, the value of the session it imports from
+// (followed a few hops, never in a circle). std::nullopt when there is none.
+[[nodiscard]] Result<std::optional<StoredSecret>> find_stored_secret(Store& store,
+                                                                     const std::string& session,
+                                                                     const std::string& secret);
+
+// What /v1/values shows for secret `name` of a session: an explicit `value` as written, ascii as
+// is, binary as lower-case hex, a private key as its public key (PEM), a public-key secret as the
+// public key of its private_key, certificates as PEM. std::nullopt when it has no value here.
+[[nodiscard]] Result<std::optional<std::string>> public_value_text(
+    const policy::SessionDocument& session, const std::string& name, const SecretValues& values);
+
+}  // namespace sconectl::cas::server

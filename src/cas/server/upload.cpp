@@ -1,0 +1,294 @@
+#include "access.hpp"
+#include "request_handler.hpp"
+#include "sconectl/cas/api.hpp"
+#include "sconectl/manifest/names.hpp"
+#include "secret_generation.hpp"
+#include "stored_secrets.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+namespace sconectl::cas::server {
+
+namespace {
+
+using Json = policy::SessionDocument;
+
+constexpr std::size_t k_hash_length = 64;
+
+bool is_session_content_type(std::string_view header)
+{
+  std::string media(header.substr(0, header.find(';')));
+  media.erase(std::remove_if(
+                  media.begin(), media.end(), [](unsigned char c) { return std::isspace(c) != 0; }),
+              media.end());
+  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  return media == "application/yaml" || media == "application/x-yaml" || media == "text/yaml";
+}
+
+// The name and predecessor of an uploaded session, or why the upload is refused (400).
+struct Header {
+  std::string name;
+  std::optional<std::string> predecessor;
+  std::vector<std::string> problems;
+};
+
+Header read_header(const Json& session)
+{
+  Header header;
+  if (!session.is_object()) {
+    header.problems.push_back("a session must be a mapping");
+    return header;
+  }
+  if (!session.contains("name") || !session.at("name").is_string()) {
+    header.problems.push_back("name: a session needs a name (a string)");
+  } else {
+    header.name = session.at("name").get<std::string>();
+    if (const auto rule = manifest::check_session_name(header.name); !rule.empty()) {
+      header.problems.push_back("name: '" + header.name.substr(0, 200)
+                                + "' is not a valid session name; expected " + rule);
+    }
+  }
+  if (session.contains("creator")) {
+    header.problems.push_back("creator is set by CAS; remove it from the session");
+  }
+  if (session.contains("predecessor")) {
+    const auto& predecessor = session.at("predecessor");
+    if (!predecessor.is_string()
+        || !manifest::is_hex(predecessor.get<std::string>(), k_hash_length)) {
+      header.problems.push_back(
+          "predecessor: expected the 64 hex digit hash of the version this one replaces");
+    } else {
+      header.predecessor = predecessor.get<std::string>();
+    }
+  }
+  return header;
+}
+
+std::string parent_of(const std::string& name)
+{
+  const auto slash = name.rfind('/');
+  return slash == std::string::npos ? std::string() : name.substr(0, slash);
+}
+
+CasResponse store_failure(const Error& error)
+{
+  return error_response(500, {"the local CAS cannot use its session store", error.message});
+}
+
+// One upload, run inside one store transaction by a caller that holds the store's lock.
+class Upload {
+ public:
+  Upload(Store& store, const Json& uploaded, const Header& header, const std::string& requester)
+      : m_store(store), m_uploaded(uploaded), m_header(header), m_requester(requester)
+  {
+  }
+
+  CasResponse run()
+  {
+    auto transaction = m_store.begin();
+    if (!transaction) {
+      return store_failure(transaction.error());
+    }
+    auto current = m_store.current(m_header.name);
+    if (!current) {
+      return store_failure(current.error());
+    }
+    m_current = std::move(*current);
+    if (auto refused = m_header.predecessor ? check_update() : check_create()) {
+      return *refused;
+    }
+    auto problems = problems_of_session();
+    if (m_lookup_failure) {
+      return store_failure(*m_lookup_failure);
+    }
+    if (!problems.empty()) {
+      problems.insert(problems.begin(), "session '" + m_header.name + "' is not valid");
+      return error_response(400, std::move(problems));
+    }
+    auto version = stored_version();
+    if (auto refused = store(version)) {
+      return *refused;
+    }
+    if (auto committed = transaction->commit(); !committed) {
+      return store_failure(committed.error());
+    }
+    return CasResponse{.status = m_current ? 200 : 201,
+                       .body = to_json(UploadReceipt{.name = version.name,
+                                                     .hash = version.hash,
+                                                     .predecessor = version.predecessor})
+                                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  }
+
+ private:
+  std::optional<CasResponse> check_create()
+  {
+    const auto& name = m_header.name;
+    if (m_current) {
+      return error_response(
+          409,
+          {"session '" + name + "' exists; to update it, set predecessor to " + m_current->hash},
+          m_current->hash);
+    }
+    const auto parent = parent_of(name);
+    if (parent.empty()) {
+      return std::nullopt;  // any client may create a top-level session
+    }
+    auto namespace_session = m_store.current(parent);
+    if (!namespace_session) {
+      return store_failure(namespace_session.error());
+    }
+    if (!*namespace_session) {
+      return error_response(
+          404,
+          {"namespace session '" + parent + "' does not exist; create it before '" + name + "'"});
+    }
+    if (!is_permitted((*namespace_session)->document, Operation::create_sessions, m_requester)) {
+      return error_response(
+          403,
+          {"namespace '" + parent + "': access_policy.create_sessions does not admit client "
+           + m_requester});
+    }
+    return std::nullopt;
+  }
+
+  // Access before the predecessor: a client that may not update learns nothing about versions.
+  std::optional<CasResponse> check_update()
+  {
+    const auto& name = m_header.name;
+    if (!m_current) {
+      return error_response(
+          404, {"session '" + name + "' does not exist; to create it, leave out predecessor"});
+    }
+    if (!is_permitted(m_current->document, Operation::update, m_requester)) {
+      return error_response(
+          403,
+          {"session '" + name + "': access_policy.update does not admit client " + m_requester});
+    }
+    if (*m_header.predecessor != m_current->hash) {
+      return error_response(409,
+                            {"session '" + name + "': predecessor " + *m_header.predecessor
+                                 + " is not the current version " + m_current->hash
+                                 + "; it was updated since, read it again",
+                             "current: " + m_current->hash},
+                            m_current->hash);
+    }
+    return std::nullopt;
+  }
+
+  // Everything wrong with the session (one message each); imports are checked against the
+  // current versions of the sessions they name.
+  std::vector<std::string> problems_of_session()
+  {
+    auto problems = check_access_policy(m_uploaded);
+    for (auto& problem : unsupported_secret_kinds(m_uploaded)) {
+      problems.push_back(std::move(problem));
+    }
+    const policy::SessionLookup lookup = [this](const std::string& other) -> const Json* {
+      if (other == m_header.name) {
+        return &m_uploaded;
+      }
+      if (const auto found = m_others.find(other); found != m_others.end()) {
+        return &found->second;
+      }
+      auto version = m_store.current(other);
+      if (!version) {
+        m_lookup_failure = version.error();
+        return nullptr;
+      }
+      return *version ? &m_others.emplace(other, std::move((*version)->document)).first->second
+                      : nullptr;
+    };
+    for (const auto& problem : policy::validate_session(m_uploaded, lookup)) {
+      problems.push_back(policy::format(problem));
+    }
+    return problems;
+  }
+
+  // The document as stored: `creator` stays the session's first uploader, so CREATOR keeps
+  // naming the same client across updates.
+  StoredVersion stored_version() const
+  {
+    const auto creator = m_current ? m_current->creator : m_requester;
+    StoredVersion version{.name = m_header.name,
+                          .predecessor = m_header.predecessor,
+                          .creator = creator,
+                          .document = m_uploaded};
+    version.document["creator"] = creator;
+    version.hash = policy::session_hash(version.document);
+    version.yaml = policy::to_yaml(version.document);
+    return version;
+  }
+
+  std::optional<CasResponse> store(const StoredVersion& version)
+  {
+    SecretValues previous_values;
+    std::optional<PreviousVersion> previous;
+    if (m_current) {
+      auto values = m_store.secrets(version.name);
+      if (!values) {
+        return store_failure(values.error());
+      }
+      previous_values = std::move(*values);
+      previous.emplace(PreviousVersion{m_current->document, previous_values});
+    }
+    const SecretLookup imported = [this](const std::string& session, const std::string& secret) {
+      return find_stored_secret(m_store, session, secret);
+    };
+    auto generated = generate_secrets(version.document, previous, imported);
+    if (!generated) {
+      const auto& error = generated.error();
+      return error.kind == ErrorKind::manifest
+                 ? error_response(
+                     400,
+                     {"session '" + version.name + "': cannot generate its secrets", error.message})
+                 : error_response(500,
+                                  {"session '" + version.name + "': generating its secrets failed",
+                                   error.message});
+    }
+    if (auto stored = m_store.add_version(version); !stored) {
+      return store_failure(stored.error());
+    }
+    if (auto stored = m_store.replace_secrets(version.name, *generated); !stored) {
+      return store_failure(stored.error());
+    }
+    return std::nullopt;
+  }
+
+  Store& m_store;
+  const Json& m_uploaded;
+  const Header& m_header;
+  const std::string& m_requester;
+  std::optional<StoredVersion> m_current;
+  std::map<std::string, Json> m_others;
+  std::optional<Error> m_lookup_failure;
+};
+
+}  // namespace
+
+CasResponse RequestHandler::upload(const CasRequest& request)
+{
+  if (!request.requester) {
+    return error_response(401, {"uploading a session needs a client certificate"});
+  }
+  if (!is_session_content_type(request.content_type)) {
+    return error_response(415,
+                          {"a session is uploaded as Content-Type application/yaml, not '"
+                           + request.content_type.substr(0, 100) + "'"});
+  }
+  auto parsed = policy::parse_session_yaml(request.body);
+  if (!parsed) {
+    return error_response(400, {"the session is not readable YAML", parsed.error().message});
+  }
+  auto header = read_header(*parsed);
+  if (!header.problems.empty()) {
+    return error_response(400, std::move(header.problems));
+  }
+  std::lock_guard lock(m_mutex);
+  return Upload(*m_store, *parsed, header, *request.requester).run();
+}
+
+}  // namespace sconectl::cas::server

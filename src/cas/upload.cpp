@@ -1,0 +1,308 @@
+#include "sconectl/cas/upload.hpp"
+
+#include "sconectl/util/fs.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+namespace sconectl::cas {
+
+namespace {
+
+namespace stdfs = std::filesystem;
+using policy::SessionDocument;
+
+constexpr std::size_t k_recorded_chain_length = 100;
+
+std::size_t depth(const std::string& name)
+{
+  return static_cast<std::size_t>(std::count(name.begin(), name.end(), '/'));
+}
+
+// The document as the CAS will parse it from the YAML we send, so that comparisons and hashes
+// agree with the server's view byte for byte.
+Result<SessionDocument> as_sent(const SessionDocument& document)
+{
+  return policy::parse_session_yaml(policy::to_yaml(document));
+}
+
+nlohmann::json content_of(SessionDocument document)
+{
+  document.erase("creator");
+  document.erase("predecessor");
+  return nlohmann::json(document);
+}
+
+Result<bool> same_content(const SessionRecord& remote, const SessionDocument& local)
+{
+  auto parsed = policy::parse_session_yaml(remote.session);
+  if (!parsed) {
+    return fail(ErrorKind::server,
+                "the CAS returned session '" + remote.name
+                    + "' in a form that does not parse: " + parsed.error().message);
+  }
+  return content_of(*parsed) == content_of(local);
+}
+
+std::string expected_hash(SessionDocument sent, const std::string& creator)
+{
+  sent["creator"] = creator;
+  return policy::session_hash(sent);
+}
+
+void remember(UploadRecord& record, const std::string& name, const std::string& hash)
+{
+  auto& chain = record.chains[name];
+  if (!chain.empty() && chain.front() == hash) {
+    return;
+  }
+  chain.insert(chain.begin(), hash);
+  if (chain.size() > k_recorded_chain_length) {
+    chain.resize(k_recorded_chain_length);
+  }
+}
+
+class SessionUploader {
+ public:
+  SessionUploader(CasClient& client,
+                  const std::string& own_key_hash,
+                  UploadRecord& record,
+                  UploadReport& report)
+      : m_client(client), m_own_key_hash(own_key_hash), m_record(record), m_report(report)
+  {
+  }
+
+  Result<UploadedSession> upload(const policy::Session& session)
+  {
+    auto local = as_sent(session.document);
+    if (!local) {
+      return tl::unexpected(local.error().with_context("session '" + session.name + "'"));
+    }
+    local->erase("predecessor");
+    auto current = m_client.get_session(session.name);
+    if (!current) {
+      return tl::unexpected(current.error());
+    }
+    if (!*current) {
+      return send(session.name, *local, std::nullopt, m_own_key_hash);
+    }
+    const auto& remote = **current;
+    warn_if_changed_elsewhere(remote);
+    auto unchanged = same_content(remote, *local);
+    if (!unchanged) {
+      return tl::unexpected(unchanged.error());
+    }
+    if (*unchanged) {
+      return UploadedSession{
+          session.name, UploadAction::unchanged, remote.hash, remote.predecessor};
+    }
+    return send(session.name, *local, remote.hash, remote.creator);
+  }
+
+ private:
+  Result<UploadedSession> send(const std::string& name,
+                               SessionDocument document,
+                               const std::optional<std::string>& predecessor,
+                               const std::string& creator)
+  {
+    if (predecessor) {
+      document["predecessor"] = *predecessor;
+    }
+    const auto expected = expected_hash(document, creator);
+    auto posted = m_client.post_session(name, policy::to_yaml(document));
+    if (!posted) {
+      if (posted.error().kind == ErrorKind::conflict) {
+        return resolve_conflict(name, document, predecessor, posted.error());
+      }
+      return tl::unexpected(posted.error());
+    }
+    if (posted->receipt.hash != expected) {
+      return fail(ErrorKind::server,
+                  "the CAS recorded session '" + name + "' as " + posted->receipt.hash
+                      + ", but what was sent hashes to " + expected
+                      + " (docs/cas.md, Session hash): the CAS stored something else");
+    }
+    return UploadedSession{name,
+                           predecessor ? UploadAction::updated : UploadAction::created,
+                           posted->receipt.hash,
+                           predecessor};
+  }
+
+  // A 409 after a retried POST may be our own earlier attempt, applied before the connection
+  // broke. Only then is it a success: the CAS now holds exactly what we sent, on the predecessor
+  // we sent it on. Anything else is someone else's change and is reported, never overwritten.
+  Result<UploadedSession> resolve_conflict(const std::string& name,
+                                           const SessionDocument& sent,
+                                           const std::optional<std::string>& predecessor,
+                                           Error conflict)
+  {
+    auto current = m_client.get_session(name);
+    if (current && *current && (*current)->predecessor == predecessor) {
+      auto same = same_content(**current, sent);
+      if (same && *same) {
+        return UploadedSession{name,
+                               predecessor ? UploadAction::updated : UploadAction::created,
+                               (*current)->hash,
+                               predecessor};
+      }
+    }
+    const auto now = current && *current ? (*current)->hash : std::string("(none)");
+    conflict.message = "session '" + name
+                       + "' was changed on the CAS while this apply ran: " + "it was read as "
+                       + predecessor.value_or("(absent)") + ", the CAS now has " + now
+                       + "; nothing was overwritten. Re-run apply to update from the new version";
+    return tl::unexpected(std::move(conflict));
+  }
+
+  void warn_if_changed_elsewhere(const SessionRecord& remote)
+  {
+    const auto found = m_record.chains.find(remote.name);
+    if (found == m_record.chains.end() || found->second.empty()) {
+      return;
+    }
+    const auto& last = found->second.front();
+    if (last != remote.hash) {
+      m_report.warnings.push_back("session '" + remote.name
+                                  + "' was changed on the CAS since the last apply from this "
+                                    "target directory: recorded "
+                                  + last + ", the CAS has " + remote.hash
+                                  + "; this apply replaces that version");
+    }
+  }
+
+  CasClient& m_client;
+  const std::string& m_own_key_hash;
+  UploadRecord& m_record;
+  UploadReport& m_report;
+};
+
+}  // namespace
+
+const char* to_string(UploadAction action)
+{
+  switch (action) {
+    case UploadAction::created:
+      return "created";
+    case UploadAction::updated:
+      return "updated";
+    case UploadAction::unchanged:
+      return "unchanged";
+  }
+  return "unknown";
+}
+
+stdfs::path upload_record_file(const stdfs::path& target_dir)
+{
+  return target_dir / "cas" / "sessions.json";
+}
+
+Result<UploadRecord> load_upload_record(const stdfs::path& target_dir)
+{
+  const auto file = upload_record_file(target_dir);
+  std::error_code error;
+  if (!stdfs::exists(file, error)) {
+    return UploadRecord{};
+  }
+  auto text = fs::read_text_file(file);
+  if (!text) {
+    return tl::unexpected(text.error());
+  }
+  const auto json = nlohmann::json::parse(*text, nullptr, false);
+  UploadRecord record;
+  if (!json.is_object() || !json.contains("sessions") || !json.at("sessions").is_object()) {
+    return fail(ErrorKind::io, file.string() + ": not an upload record (delete it to start over)");
+  }
+  record.cas = json.value("cas", "");
+  for (const auto& [name, entry] : json.at("sessions").items()) {
+    if (!entry.is_object() || !entry.contains("chain") || !entry.at("chain").is_array()) {
+      return fail(ErrorKind::io, file.string() + ": sessions." + name + ": expected a chain");
+    }
+    auto& chain = record.chains[name];
+    for (const auto& hash : entry.at("chain")) {
+      if (hash.is_string()) {
+        chain.push_back(hash.get<std::string>());
+      }
+    }
+  }
+  return record;
+}
+
+Result<void> save_upload_record(const stdfs::path& target_dir, const UploadRecord& record)
+{
+  nlohmann::ordered_json sessions = nlohmann::ordered_json::object();
+  for (const auto& [name, chain] : record.chains) {
+    sessions[name] = {{"hash", chain.empty() ? "" : chain.front()}, {"chain", chain}};
+  }
+  const nlohmann::ordered_json json{{"cas", record.cas}, {"sessions", std::move(sessions)}};
+  return fs::write_file_atomically(upload_record_file(target_dir), json.dump(2) + "\n");
+}
+
+std::vector<const policy::Session*> upload_order(const std::vector<policy::Session>& sessions)
+{
+  std::map<std::string, const policy::Session*> by_name;
+  for (const auto& session : sessions) {
+    by_name.emplace(session.name, &session);
+  }
+  std::vector<const policy::Session*> order;
+  std::set<std::string> placed;
+  std::set<std::string> visiting;
+  // Depth-first: a session's parent namespace and import sources first. A cycle of imports
+  // cannot be ordered; the CAS then reports the import it cannot check.
+  std::function<void(const policy::Session&)> place = [&](const policy::Session& session) {
+    if (placed.contains(session.name) || !visiting.insert(session.name).second) {
+      return;
+    }
+    std::vector<std::string> before;
+    if (const auto slash = session.name.rfind('/'); slash != std::string::npos) {
+      before.push_back(session.name.substr(0, slash));
+    }
+    for (auto& source : policy::imported_sessions(session.document)) {
+      before.push_back(std::move(source));
+    }
+    for (const auto& name : before) {
+      if (const auto found = by_name.find(name); found != by_name.end()) {
+        place(*found->second);
+      }
+    }
+    visiting.erase(session.name);
+    if (placed.insert(session.name).second) {
+      order.push_back(&session);
+    }
+  };
+  std::vector<const policy::Session*> by_depth;
+  for (const auto& session : sessions) {
+    by_depth.push_back(&session);
+  }
+  std::stable_sort(by_depth.begin(), by_depth.end(), [](const auto* a, const auto* b) {
+    return depth(a->name) < depth(b->name);
+  });
+  for (const auto* session : by_depth) {
+    place(*session);
+  }
+  return order;
+}
+
+Result<UploadReport> upload_sessions(CasClient& client,
+                                     const std::vector<policy::Session>& sessions,
+                                     const std::string& own_key_hash,
+                                     UploadRecord& record)
+{
+  UploadReport report{.cas = record.cas};
+  SessionUploader uploader(client, own_key_hash, record, report);
+  for (const auto* session : upload_order(sessions)) {
+    auto uploaded = uploader.upload(*session);
+    if (!uploaded) {
+      return tl::unexpected(uploaded.error());
+    }
+    spdlog::info(
+        "session {}: {} ({})", uploaded->name, to_string(uploaded->action), uploaded->hash);
+    remember(record, uploaded->name, uploaded->hash);
+    report.sessions.push_back(std::move(*uploaded));
+  }
+  return report;
+}
+
+}  // namespace sconectl::cas

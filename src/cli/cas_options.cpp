@@ -1,0 +1,81 @@
+#include "cas_options.hpp"
+
+namespace sconectl::cli {
+
+namespace {
+
+std::chrono::milliseconds milliseconds(double seconds)
+{
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
+}
+
+}  // namespace
+
+void add_cas_options(CLI::App& command, CasOptions& options, bool with_address)
+{
+  if (with_address) {
+    command.add_option("--cas",
+                       options.address,
+                       "CAS address, host[:port] (port 8081 by default); default: the attested "
+                       "default CAS");
+    command.add_option("--cas-key",
+                       options.cas_key,
+                       "Pin the CAS to this key hash instead of what `cas attest` recorded");
+  }
+  command.add_option("--cas-config",
+                     options.config_dir,
+                     "Directory of config.json with the client identity and attested CASes "
+                     "(default: $SCONECTL_CAS_CONFIG, else ~/.cas)");
+  command
+      .add_option("--connect-timeout",
+                  options.connect_timeout_seconds,
+                  "Seconds to wait for a connection to the CAS")
+      ->check(CLI::Range(0.1, 600.0))
+      ->capture_default_str();
+  command
+      .add_option("--request-timeout",
+                  options.request_timeout_seconds,
+                  "Seconds to wait for each CAS request")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  command.add_flag("--new-connection-per-request",
+                   options.new_connection_per_request,
+                   "Open a new TLS connection for every CAS request (slower; for comparison)");
+}
+
+Result<std::filesystem::path> cas_config_file(const CasOptions& options, const Services& services)
+{
+  return cas::config_file_path(options.config_dir.empty()
+                                   ? std::nullopt
+                                   : std::optional<std::filesystem::path>(options.config_dir),
+                               services.variables);
+}
+
+cas::Timeouts cas_timeouts(const CasOptions& options)
+{
+  return cas::Timeouts{.connect = milliseconds(options.connect_timeout_seconds),
+                       .request = milliseconds(options.request_timeout_seconds)};
+}
+
+Result<cas::CasConnection> connect_with(const CasOptions& options,
+                                        const Services& services,
+                                        const std::optional<std::string>& address,
+                                        const std::optional<std::string>& mesh_cas_key)
+{
+  auto config_file = cas_config_file(options, services);
+  if (!config_file) {
+    return tl::unexpected(config_file.error());
+  }
+  std::optional<std::string> pin = mesh_cas_key;
+  if (!options.cas_key.empty()) {
+    pin = options.cas_key;
+  }
+  return cas::connect_to_cas(cas::ConnectOptions{
+      .address = !options.address.empty() ? options.address : address.value_or(""),
+      .cas_key = pin,
+      .config_file = *config_file,
+      .timeouts = cas_timeouts(options),
+      .reuse_connection = !options.new_connection_per_request});
+}
+
+}  // namespace sconectl::cli

@@ -1,0 +1,148 @@
+#include "cas_options.hpp"
+#include "command.hpp"
+#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/util/fs.hpp"
+
+#include <memory>
+
+namespace sconectl::cli {
+
+namespace {
+
+struct AttestCommand {
+  std::string address;
+  std::string ca_file;
+  bool trust_any = false;
+  bool make_default = false;
+  CasOptions cas;
+};
+
+struct ServeCommand {
+  cas::LocalCasOptions server;
+  std::string data_dir;
+};
+
+Result<int> run_attest(const AttestCommand& command,
+                       const GlobalOptions& global,
+                       Services& services)
+{
+  auto config_file = cas_config_file(command.cas, services);
+  if (!config_file) {
+    return tl::unexpected(config_file.error());
+  }
+  cas::AttestOptions options{.address = command.address,
+                             .trust_any = command.trust_any,
+                             .make_default = command.make_default,
+                             .timeouts = cas_timeouts(command.cas)};
+  if (!command.cas.cas_key.empty()) {
+    options.cas_key = command.cas.cas_key;
+  }
+  if (!command.ca_file.empty()) {
+    auto pem = fs::read_text_file(command.ca_file);
+    if (!pem) {
+      return tl::unexpected(pem.error().with_context("--ca-file"));
+    }
+    options.ca_pem = std::move(*pem);
+  }
+  if (command.trust_any) {
+    services.err << "WARNING: --only-for-testing-trust-any: the CAS at " << command.address
+                 << " is recorded WITHOUT checking who it is. Anyone who can intercept the "
+                    "connection can impersonate it and read every policy uploaded to it. Use "
+                    "this only for tests.\n";
+  }
+  auto result = cas::attest_cas(options, *config_file);
+  if (!result) {
+    return tl::unexpected(result.error());
+  }
+  if (global.format == OutputFormat::json) {
+    services.out << nlohmann::json{{"cas", result->authority},
+                                   {"cas_key", result->cas_key},
+                                   {"trust", cas::to_string(result->trust)},
+                                   {"default", result->is_default},
+                                   {"config", config_file->string()},
+                                   {"version", result->version}}
+                        .dump(2)
+                 << '\n';
+  } else if (!global.quiet) {
+    services.out << "CAS " << result->authority << " recorded in " << config_file->string()
+                 << "\n  key hash: " << result->cas_key
+                 << "\n  trusted by: " << cas::to_string(result->trust)
+                 << (result->is_default ? "\n  default CAS: yes\n" : "\n");
+  }
+  return exit_code::ok;
+}
+
+Result<int> run_serve(ServeCommand& command, Services& services)
+{
+  if (command.data_dir.empty()) {
+    if (const auto dir = services.variables("SCONECTL_CAS_DATA"); dir && !dir->empty()) {
+      command.data_dir = *dir;
+    } else if (const auto home = services.variables("HOME"); home && !home->empty()) {
+      command.data_dir = *home + "/.local/state/sconectl/cas";
+    } else {
+      return fail(ErrorKind::usage, "no --data-dir given and HOME is not set");
+    }
+  }
+  command.server.data_dir = command.data_dir;
+  if (auto served = cas::serve_local_cas(command.server, services.out); !served) {
+    return tl::unexpected(served.error());
+  }
+  return exit_code::ok;
+}
+
+}  // namespace
+
+Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& services)
+{
+  auto* group = app.add_subcommand("cas", "Trust a CAS, or run a local one");
+  group->require_subcommand(1);
+
+  auto attest = std::make_shared<AttestCommand>();
+  auto* attest_command = group->add_subcommand(
+      "attest",
+      "Check a CAS's identity and record it in config.json, so later commands talk only to it");
+  attest_command->add_option("address", attest->address, "CAS address, host[:port]")->required();
+  add_cas_options(*attest_command, attest->cas, false);
+  auto* key = attest_command->add_option(
+      "--cas-key",
+      attest->cas.cas_key,
+      "Key hash the CAS must present (50 characters; `cas serve` prints it as CAS_KEY)");
+  auto* ca = attest_command->add_option(
+      "--ca-file", attest->ca_file, "PEM CA that must have issued the CAS certificate");
+  auto* any = attest_command->add_flag(
+      "--only-for-testing-trust-any",
+      attest->trust_any,
+      "INSECURE: record the CAS without checking its identity (tests only)");
+  key->excludes(ca)->excludes(any);
+  ca->excludes(any);
+  attest_command->add_flag("--default", attest->make_default, "Make this the default CAS");
+
+  auto serve = std::make_shared<ServeCommand>();
+  auto* serve_command = group->add_subcommand(
+      "serve",
+      "Run a local CAS over mutual TLS, for development and tests (it does not attest programs)");
+  serve_command
+      ->add_option("--listen", serve->server.listen, "host:port to listen on (port 0: any)")
+      ->capture_default_str();
+  serve_command->add_option("--data-dir",
+                            serve->data_dir,
+                            "Identity and session database (default: $SCONECTL_CAS_DATA, else "
+                            "~/.local/state/sconectl/cas)");
+  serve_command
+      ->add_option(
+          "--max-body-bytes", serve->server.max_body_bytes, "Largest accepted request body")
+      ->check(CLI::Range(1024, 64 * 1024 * 1024))
+      ->capture_default_str();
+  serve_command->add_option("--san",
+                            serve->server.extra_names,
+                            "More DNS names or IP addresses for the CAS certificate (repeatable)");
+
+  return [=, &global, &services]() -> Result<int> {
+    if (attest_command->parsed()) {
+      return run_attest(*attest, global, services);
+    }
+    return run_serve(*serve, services);
+  };
+}
+
+}  // namespace sconectl::cli

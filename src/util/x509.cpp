@@ -1,0 +1,324 @@
+#include "sconectl/util/x509.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <ctime>
+#include <memory>
+
+namespace sconectl::x509 {
+
+namespace {
+
+template <auto Free>
+struct Deleter {
+  template <class T>
+  void operator()(T* pointer) const
+  {
+    Free(pointer);
+  }
+};
+using Bio = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using Certificate = std::unique_ptr<X509, Deleter<X509_free>>;
+using Extension = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+using Number = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
+
+// The most recent OpenSSL error, for messages; clears the queue.
+std::string openssl_error()
+{
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) {
+    return "unknown OpenSSL error";
+  }
+  char buffer[256];
+  ERR_error_string_n(code, buffer, sizeof buffer);
+  return buffer;
+}
+
+tl::unexpected<Error> crypto_failure(const std::string& what)
+{
+  return fail(ErrorKind::internal, what + ": " + openssl_error());
+}
+
+Bio memory_reader(std::string_view text)
+{
+  return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+std::string drain(BIO* bio)
+{
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+Result<Key> read_private_key(std::string_view pem)
+{
+  auto bio = memory_reader(pem);
+  Key key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    ERR_clear_error();
+    return fail(ErrorKind::manifest, "not a PEM private key");
+  }
+  return key;
+}
+
+Result<Certificate> read_certificate(std::string_view pem)
+{
+  auto bio = memory_reader(pem);
+  Certificate certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!certificate) {
+    ERR_clear_error();
+    return fail(ErrorKind::manifest, "not a PEM certificate");
+  }
+  return certificate;
+}
+
+std::string certificate_pem(X509* certificate)
+{
+  Bio out(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(out.get(), certificate);
+  return drain(out.get());
+}
+
+Result<std::vector<std::uint8_t>> spki_der(EVP_PKEY* key)
+{
+  unsigned char* der = nullptr;
+  const int length = i2d_PUBKEY(key, &der);
+  if (length <= 0) {
+    return crypto_failure("encoding a public key");
+  }
+  std::vector<std::uint8_t> result(der, der + length);
+  OPENSSL_free(der);
+  return result;
+}
+
+bool add_extension(X509* certificate, X509* issuer, int nid, const std::string& value)
+{
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, issuer, certificate, nullptr, nullptr, 0);
+  Extension extension(X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
+  return extension && X509_add_ext(certificate, extension.get(), -1) == 1;
+}
+
+// Ed25519 signs the message itself; every other key type signs a SHA-256 digest.
+const EVP_MD* digest_for(EVP_PKEY* key)
+{
+  return EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
+}
+
+bool set_serial(X509* certificate)
+{
+  std::uint8_t random[16];
+  if (RAND_bytes(random, sizeof random) != 1) {
+    return false;
+  }
+  random[0] &= 0x7f;  // a positive INTEGER
+  Number number(BN_bin2bn(random, sizeof random, nullptr));
+  return number && BN_to_ASN1_INTEGER(number.get(), X509_get_serialNumber(certificate)) != nullptr;
+}
+
+bool set_validity(X509* certificate, const std::optional<std::chrono::seconds>& valid_for)
+{
+  std::time_t now = std::time(nullptr);
+  if (X509_time_adj_ex(X509_getm_notBefore(certificate), 0, -3600, &now) == nullptr) {
+    return false;
+  }
+  if (valid_for) {
+    const auto seconds = valid_for->count();
+    return X509_time_adj_ex(X509_getm_notAfter(certificate),
+                            static_cast<int>(seconds / 86400),
+                            static_cast<long>(seconds % 86400),
+                            &now)
+           != nullptr;
+  }
+  return ASN1_TIME_set_string_X509(X509_getm_notAfter(certificate), "40960101000000Z") == 1;
+}
+
+std::string subject_alt_names(const CertificateSpec& spec)
+{
+  std::string names;
+  for (const auto& dns : spec.dns_names) {
+    names += (names.empty() ? "" : ",") + std::string("DNS:") + dns;
+  }
+  for (const auto& ip : spec.ip_addresses) {
+    names += (names.empty() ? "" : ",") + std::string("IP:") + ip;
+  }
+  return names;
+}
+
+}  // namespace
+
+std::optional<KeyType> key_type_from(std::string_view name)
+{
+  if (name == "P-256") return KeyType::p256;
+  if (name == "P-384") return KeyType::p384;
+  if (name == "Ed25519") return KeyType::ed25519;
+  if (name == "RSA-2048") return KeyType::rsa2048;
+  if (name == "RSA-3072") return KeyType::rsa3072;
+  return std::nullopt;
+}
+
+Result<std::string> generate_private_key(KeyType type)
+{
+  Key key;
+  switch (type) {
+    case KeyType::p256:
+      key.reset(EVP_EC_gen("P-256"));
+      break;
+    case KeyType::p384:
+      key.reset(EVP_EC_gen("P-384"));
+      break;
+    case KeyType::ed25519:
+      key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+      break;
+    case KeyType::rsa2048:
+      key.reset(EVP_RSA_gen(2048));
+      break;
+    case KeyType::rsa3072:
+      key.reset(EVP_RSA_gen(3072));
+      break;
+  }
+  if (!key) {
+    return crypto_failure("generating a private key");
+  }
+  Bio out(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return crypto_failure("encoding a private key");
+  }
+  return drain(out.get());
+}
+
+Result<std::string> public_key_of(std::string_view private_key_pem)
+{
+  auto key = read_private_key(private_key_pem);
+  if (!key) {
+    return tl::unexpected(key.error());
+  }
+  Bio out(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_PUBKEY(out.get(), key->get()) != 1) {
+    return crypto_failure("encoding a public key");
+  }
+  return drain(out.get());
+}
+
+Result<std::string> issue_certificate(const CertificateSpec& spec,
+                                      std::string_view subject_private_key_pem,
+                                      const std::optional<Signer>& issuer)
+{
+  auto subject_key = read_private_key(subject_private_key_pem);
+  if (!subject_key) {
+    return tl::unexpected(subject_key.error());
+  }
+  Key signing_key;
+  Certificate issuer_certificate;
+  if (issuer) {
+    auto key = read_private_key(issuer->private_key_pem);
+    auto certificate = read_certificate(issuer->certificate_pem);
+    if (!key || !certificate) {
+      return fail(ErrorKind::manifest, "the issuer needs a PEM private key and certificate");
+    }
+    signing_key = std::move(*key);
+    issuer_certificate = std::move(*certificate);
+  }
+
+  Certificate certificate(X509_new());
+  X509_NAME* subject = X509_get_subject_name(certificate.get());
+  const auto* common_name = reinterpret_cast<const unsigned char*>(spec.common_name.c_str());
+  bool ok =
+      certificate && X509_set_version(certificate.get(), 2) == 1 && set_serial(certificate.get())
+      && set_validity(certificate.get(), spec.valid_for)
+      && X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, common_name, -1, -1, 0) == 1
+      && X509_set_issuer_name(certificate.get(),
+                              issuer ? X509_get_subject_name(issuer_certificate.get()) : subject)
+             == 1
+      && X509_set_pubkey(certificate.get(), subject_key->get()) == 1;
+  X509* authority = issuer ? issuer_certificate.get() : certificate.get();
+  ok = ok
+       && add_extension(certificate.get(),
+                        authority,
+                        NID_basic_constraints,
+                        spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE")
+       && add_extension(certificate.get(),
+                        authority,
+                        NID_key_usage,
+                        spec.is_ca ? "critical,keyCertSign,cRLSign,digitalSignature"
+                                   : "critical,digitalSignature,keyEncipherment")
+       && add_extension(certificate.get(), authority, NID_subject_key_identifier, "hash")
+       && add_extension(certificate.get(), authority, NID_authority_key_identifier, "keyid:always");
+  if (ok && !spec.is_ca) {
+    ok = add_extension(certificate.get(), authority, NID_ext_key_usage, "serverAuth,clientAuth");
+  }
+  if (const auto names = subject_alt_names(spec); ok && !names.empty()) {
+    ok = add_extension(certificate.get(), authority, NID_subject_alt_name, names);
+  }
+  EVP_PKEY* signer = issuer ? signing_key.get() : subject_key->get();
+  if (!ok || X509_sign(certificate.get(), signer, digest_for(signer)) <= 0) {
+    return crypto_failure("issuing a certificate for '" + spec.common_name + "'");
+  }
+  return certificate_pem(certificate.get());
+}
+
+Result<std::vector<std::uint8_t>> certificate_spki(std::string_view certificate_pem)
+{
+  auto certificate = read_certificate(certificate_pem);
+  if (!certificate) {
+    return tl::unexpected(certificate.error());
+  }
+  EVP_PKEY* key = X509_get0_pubkey(certificate->get());
+  if (key == nullptr) {
+    return crypto_failure("reading a certificate's public key");
+  }
+  return spki_der(key);
+}
+
+Result<std::vector<std::uint8_t>> private_key_spki(std::string_view private_key_pem)
+{
+  auto key = read_private_key(private_key_pem);
+  if (!key) {
+    return tl::unexpected(key.error());
+  }
+  return spki_der(key->get());
+}
+
+Result<std::vector<std::string>> split_certificates(std::string_view pem)
+{
+  auto bio = memory_reader(pem);
+  std::vector<std::string> certificates;
+  while (true) {
+    Certificate certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!certificate) {
+      break;
+    }
+    certificates.push_back(certificate_pem(certificate.get()));
+  }
+  ERR_clear_error();
+  if (certificates.empty()) {
+    return fail(ErrorKind::manifest, "no PEM certificate found");
+  }
+  return certificates;
+}
+
+bool is_signed_by(std::string_view certificate_pem, std::string_view issuer_certificate_pem)
+{
+  auto certificate = read_certificate(certificate_pem);
+  auto issuer = read_certificate(issuer_certificate_pem);
+  if (!certificate || !issuer) {
+    return false;
+  }
+  EVP_PKEY* key = X509_get0_pubkey(issuer->get());
+  const bool verified = key != nullptr && X509_verify(certificate->get(), key) == 1;
+  ERR_clear_error();
+  return verified;
+}
+
+}  // namespace sconectl::x509

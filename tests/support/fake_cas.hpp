@@ -1,0 +1,121 @@
+#pragma once
+
+#include "sconectl/cas/api.hpp"
+#include "sconectl/cas/transport.hpp"
+#include "sconectl/policy/session.hpp"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sconectl::testing {
+
+// Answers from a script, one per request, and records the requests.
+class ScriptedTransport final : public cas::HttpTransport {
+ public:
+  std::deque<Result<cas::HttpResponse>> answers;
+  std::vector<cas::HttpRequest> requests;
+
+  Result<cas::HttpResponse> send(const cas::HttpRequest& request) override
+  {
+    requests.push_back(request);
+    if (answers.empty()) {
+      return cas::HttpResponse{599, "script exhausted"};
+    }
+    auto answer = std::move(answers.front());
+    answers.pop_front();
+    return answer;
+  }
+};
+
+// The session endpoints of a CAS, in memory: create, update on the current predecessor, read
+// current and old versions. Hashes follow docs/cas.md, so a client's checks can pass or fail.
+class InMemoryCas final : public cas::HttpTransport {
+ public:
+  std::string requester = "test-client-key";
+  std::map<std::string, std::vector<cas::SessionRecord>> versions;  // oldest first
+  int posts = 0;
+  // Runs before a POST is handled (e.g. another client's update sneaking in).
+  std::function<void()> before_post;
+  // Apply the next POST, then fail as if the connection broke before the answer arrived.
+  bool lose_next_answer = false;
+  // Report a wrong hash for uploads (a CAS that stores something else).
+  bool misreport_hash = false;
+
+  Result<cas::HttpResponse> send(const cas::HttpRequest& request) override
+  {
+    if (request.method == "GET") {
+      return get(request.target);
+    }
+    ++posts;
+    if (before_post) {
+      auto hook = std::move(before_post);
+      before_post = nullptr;
+      hook();
+    }
+    auto response = post(request.body, requester);
+    if (lose_next_answer) {
+      lose_next_answer = false;
+      return fail(ErrorKind::network, "connection reset by peer");
+    }
+    return response;
+  }
+
+  // Stores a session as if `who` had uploaded it.
+  cas::HttpResponse post(const std::string& yaml, const std::string& who)
+  {
+    auto document = policy::parse_session_yaml(yaml);
+    if (!document) {
+      return {400, cas::error_body({document.error().message})};
+    }
+    const auto name = document->value("name", std::string());
+    auto& history = versions[name];
+    const bool update = document->contains("predecessor");
+    if (!update && !history.empty()) {
+      return {409, cas::error_body({"session exists"}, history.back().hash)};
+    }
+    if (update && (history.empty() || history.back().hash != document->at("predecessor"))) {
+      return {409,
+              cas::error_body({"predecessor mismatch"},
+                              history.empty() ? std::string() : history.back().hash)};
+    }
+    (*document)["creator"] = update ? history.front().creator : who;
+    cas::SessionRecord record{.name = name,
+                              .hash = policy::session_hash(*document),
+                              .creator = document->at("creator"),
+                              .session = policy::to_yaml(*document)};
+    if (update) {
+      record.predecessor = document->at("predecessor").get<std::string>();
+    }
+    history.push_back(record);
+    cas::UploadReceipt receipt{
+        name, misreport_hash ? std::string(64, 'f') : record.hash, record.predecessor};
+    return {update ? 200 : 201, cas::to_json(receipt).dump()};
+  }
+
+ private:
+  cas::HttpResponse get(const std::string& target)
+  {
+    const std::string prefix = std::string(cas::k_sessions_path) + "/";
+    auto rest = target.substr(prefix.size());
+    std::string hash;
+    if (const auto query = rest.find("?hash="); query != std::string::npos) {
+      hash = rest.substr(query + 6);
+      rest = rest.substr(0, query);
+    }
+    const auto found = versions.find(rest);
+    if (found == versions.end() || found->second.empty()) {
+      return {404, cas::error_body({"no such session"})};
+    }
+    for (const auto& record : found->second) {
+      if (hash.empty() ? &record == &found->second.back() : record.hash == hash) {
+        return {200, cas::to_json(record).dump()};
+      }
+    }
+    return {404, cas::error_body({"no such version"})};
+  }
+};
+
+}  // namespace sconectl::testing

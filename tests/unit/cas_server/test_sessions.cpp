@@ -1,0 +1,275 @@
+#include "cas_fixture.hpp"
+#include "sconectl/policy/session.hpp"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace sconectl::cas::testing {
+namespace {
+
+using SessionsTest = CasTest;
+
+TEST_F(SessionsTest, CreatedSessionReadsBackWithCreatorAndHash)
+{
+  const auto created = upload(m_alice, session_yaml("demo"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto receipt = json_of(created);
+  EXPECT_EQ(receipt.at("name"), "demo");
+  EXPECT_TRUE(receipt.at("predecessor").is_null());
+
+  const auto read_back = read(m_alice, "demo");
+  ASSERT_EQ(read_back.status, 200) << read_back.body;
+  const auto record = json_of(read_back);
+  EXPECT_EQ(record.at("hash"), receipt.at("hash"));
+  EXPECT_EQ(record.at("creator"), m_alice.key_hash);
+  const auto document = policy::parse_session_yaml(record.at("session").get<std::string>());
+  ASSERT_TRUE(document);
+  EXPECT_EQ(document->at("creator"), m_alice.key_hash);
+  EXPECT_EQ(policy::session_hash(*document), record.at("hash"));
+}
+
+TEST_F(SessionsTest, UpdateWithCurrentPredecessorKeepsHistoryReadableByHash)
+{
+  const auto first = create(m_alice, session_yaml("demo", "salt: \"one\"\n"));
+  const auto updated = upload(m_alice, with_predecessor(session_yaml("demo"), first));
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  const auto second = json_of(updated).at("hash").get<std::string>();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(json_of(updated).at("predecessor"), first);
+
+  EXPECT_EQ(json_of(read(m_alice, "demo")).at("hash"), second);
+  const auto old = read(m_alice, "demo", "hash=" + first);
+  ASSERT_EQ(old.status, 200) << old.body;
+  EXPECT_EQ(json_of(old).at("hash"), first);
+  EXPECT_NE(json_of(old).at("session").get<std::string>().find("one"), std::string::npos);
+  EXPECT_EQ(json_of(read(m_alice, "demo", "hash=" + second)).at("predecessor"), first);
+}
+
+TEST_F(SessionsTest, StalePredecessorIsAConflictNamingTheCurrentHash)
+{
+  const auto first = create(m_alice, session_yaml("demo"));
+  const auto second =
+      json_of(upload(m_alice, with_predecessor(session_yaml("demo"), first))).at("hash");
+  const auto stale =
+      upload(m_alice, with_predecessor(session_yaml("demo", "salt: \"x\"\n"), first));
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(json_of(stale).at("current"), second);
+  EXPECT_NE(messages_of(stale).find(first), std::string::npos);
+  EXPECT_NE(messages_of(stale).find(second.get<std::string>()), std::string::npos);
+}
+
+TEST_F(SessionsTest, CreatingAnExistingNameIsAConflict)
+{
+  const auto hash = create(m_alice, session_yaml("demo"));
+  const auto again = upload(m_alice, session_yaml("demo"));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(json_of(again).at("current"), hash);
+  EXPECT_EQ(messages_of(again), "session 'demo' exists; to update it, set predecessor to " + hash);
+}
+
+TEST_F(SessionsTest, UpdateOfAMissingSessionIsNotFound)
+{
+  const auto response =
+      upload(m_alice, with_predecessor(session_yaml("demo"), std::string(64, 'a')));
+  EXPECT_EQ(response.status, 404);
+}
+
+TEST_F(SessionsTest, OnlyTheCreatorMayUpdateByDefault)
+{
+  const auto hash = create(m_alice, session_yaml("demo"));
+  EXPECT_EQ(upload(m_bob, with_predecessor(session_yaml("demo"), hash)).status, 403);
+  const auto updated = upload(m_alice, with_predecessor(session_yaml("demo"), hash));
+  ASSERT_EQ(updated.status, 200);
+  // The creator stays the original one, so CREATOR keeps meaning the same client.
+  EXPECT_EQ(json_of(read(m_alice, "demo")).at("creator"), m_alice.key_hash);
+}
+
+TEST_F(SessionsTest, UpdateListNamingAnotherKeyLetsItUpdateButKeepsTheCreator)
+{
+  const auto hash =
+      create(m_alice,
+             session_yaml("demo",
+                          "access_policy:\n  update: [\"CREATOR\", \"" + m_bob.key_hash + "\"]\n"));
+  const auto by_bob = upload(m_bob, with_predecessor(session_yaml("demo"), hash));
+  ASSERT_EQ(by_bob.status, 200) << by_bob.body;
+  EXPECT_EQ(json_of(read(m_alice, "demo")).at("creator"), m_alice.key_hash);
+}
+
+TEST_F(SessionsTest, OnlyTheNamespaceCreatorMayCreateSessionsInIt)
+{
+  create(m_alice, session_yaml("shop"));
+  const auto refused = upload(m_bob, session_yaml("shop/db"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(messages_of(refused).find("create_sessions"), std::string::npos);
+  EXPECT_EQ(upload(m_alice, session_yaml("shop/db")).status, 201);
+}
+
+TEST_F(SessionsTest, CreateSessionsListAdmitsOtherKeys)
+{
+  create(m_alice,
+         session_yaml("shop", "access_policy:\n  create_sessions: [\"" + m_bob.key_hash + "\"]\n"));
+  EXPECT_EQ(upload(m_bob, session_yaml("shop/db")).status, 201);
+  EXPECT_EQ(upload(m_alice, session_yaml("shop/web")).status, 403);
+}
+
+TEST_F(SessionsTest, SessionInAMissingNamespaceIsNotFound)
+{
+  const auto response = upload(m_alice, session_yaml("shop/db"));
+  EXPECT_EQ(response.status, 404);
+  EXPECT_NE(messages_of(response).find("'shop'"), std::string::npos);
+}
+
+TEST_F(SessionsTest, OnlyTheCreatorMayReadByDefault)
+{
+  create(m_alice, session_yaml("demo"));
+  EXPECT_EQ(read(m_bob, "demo").status, 403);
+  EXPECT_EQ(read(m_alice, "demo").status, 200);
+}
+
+TEST_F(SessionsTest, AnyAndNoneApplyToEveryone)
+{
+  create(m_alice,
+         session_yaml("open", "access_policy:\n  read: [\"ANY\"]\n  update: [\"NONE\"]\n"));
+  EXPECT_EQ(read(m_bob, "open").status, 200);
+  const auto hash = json_of(read(m_bob, "open")).at("hash").get<std::string>();
+  EXPECT_EQ(upload(m_alice, with_predecessor(session_yaml("open"), hash)).status, 403);
+}
+
+TEST_F(SessionsTest, AnyNextToOtherEntriesIsRefused)
+{
+  const auto response =
+      upload(m_alice, session_yaml("demo", "access_policy:\n  read: [\"ANY\", \"CREATOR\"]\n"));
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(messages_of(response).find("access_policy.read: ANY and NONE must be the only entry"),
+            std::string::npos);
+}
+
+TEST_F(SessionsTest, UnsupportedAccessEntriesAreRefused)
+{
+  for (const auto* entry : {"\"$$SCONE::owner$$\"", "{signer: \"x\"}", "\"not-a-key-hash\""}) {
+    const auto response = upload(
+        m_alice, session_yaml("demo", std::string("access_policy:\n  update: [") + entry + "]\n"));
+    EXPECT_EQ(response.status, 400) << entry;
+  }
+}
+
+TEST_F(SessionsTest, CertificateEntryAdmitsItsKey)
+{
+  auto certificate =
+      x509::issue_certificate({.common_name = "bob"}, m_bob.private_key, std::nullopt);
+  ASSERT_TRUE(certificate);
+  nlohmann::ordered_json document = {
+      {"version", "0.3.10"}, {"name", "demo"}, {"access_policy", {{"read", {*certificate}}}}};
+  ASSERT_EQ(upload(m_alice, policy::to_yaml(document)).status, 201);
+  EXPECT_EQ(read(m_bob, "demo").status, 200);
+  EXPECT_EQ(read(m_alice, "demo").status, 403);
+}
+
+TEST_F(SessionsTest, ImportOfASecretThatIsNotExportedIsRefusedWithTheProblem)
+{
+  create(m_alice, session_yaml("shop"));
+  create(m_alice,
+         session_yaml("shop/db", "secrets:\n  - name: \"password\"\n    kind: \"ascii\"\n"));
+  const auto response =
+      upload(m_alice,
+             session_yaml("shop/web",
+                          "secrets:\n  - name: \"password\"\n    import:\n"
+                          "      session: \"../db\"\n      secret: \"password\"\n"));
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(messages_of(response),
+            "session 'shop/web' is not valid | session 'shop/web': secrets[0].import.secret: "
+            "session 'shop/db' does not export secret 'password' to 'shop/web'");
+}
+
+TEST_F(SessionsTest, RestartKeepsEverySessionAndItsCurrentHash)
+{
+  create(m_alice, session_yaml("shop"));
+  const auto first = create(m_alice, session_yaml("shop/db"));
+  const auto second =
+      json_of(upload(m_alice, with_predecessor(session_yaml("shop/db"), first))).at("hash");
+  const auto shop = json_of(read(m_alice, "shop")).at("hash");
+
+  reopen();
+  EXPECT_EQ(json_of(read(m_alice, "shop")).at("hash"), shop);
+  EXPECT_EQ(json_of(read(m_alice, "shop/db")).at("hash"), second);
+  EXPECT_EQ(read(m_alice, "shop/db", "hash=" + first).status, 200);
+  EXPECT_EQ(upload(m_alice, with_predecessor(session_yaml("shop/db"), first)).status, 409);
+}
+
+TEST_F(SessionsTest, MalformedSessionsAreRefused)
+{
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level < 10; ++level) {
+    const auto previous = "*a" + std::to_string(level - 1);
+    bomb += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [" + previous;
+    for (int i = 1; i < 10; ++i) {
+      bomb += ", " + previous;
+    }
+    bomb += "]\n";
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"broken YAML", "name: \"demo\nversion: [\n"},
+      {"a list", "- name: demo\n"},
+      {"an alias bomb", "version: \"0.3.10\"\nname: \"demo\"\n" + bomb},
+      {"no name", "version: \"0.3.10\"\n"},
+      {"a relative name", session_yaml("../x")},
+      {"a name with an empty segment", session_yaml("a//b")},
+      {"creator set", session_yaml("demo", "creator: \"" + m_alice.key_hash + "\"\n")},
+      {"a short predecessor", with_predecessor(session_yaml("demo"), "abc")},
+      {"an empty body", ""},
+  };
+  for (const auto& [what, yaml] : cases) {
+    const auto response = upload(m_alice, yaml);
+    EXPECT_EQ(response.status, 400) << what << ": " << response.body;
+    EXPECT_FALSE(messages_of(response).empty()) << what;
+  }
+  EXPECT_EQ(messages_of(upload(m_alice, session_yaml("demo", "creator: \"x\"\n"))),
+            "creator is set by CAS; remove it from the session");
+}
+
+TEST_F(SessionsTest, ConcurrentUpdatesFromOnePredecessorLetExactlyOneWin)
+{
+  const auto hash = create(m_alice, session_yaml("demo"));
+  std::atomic<int> succeeded = 0;
+  std::atomic<int> conflicts = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      const auto yaml =
+          with_predecessor(session_yaml("demo", "salt: \"" + std::to_string(i) + "\"\n"), hash);
+      const auto status = upload(m_alice, yaml).status;
+      if (status == 200) {
+        ++succeeded;
+      } else if (status == 409) {
+        ++conflicts;
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(succeeded, 1);
+  EXPECT_EQ(conflicts, 7);
+}
+
+TEST_F(SessionsTest, GeneratedMeshSessionsAreAccepted)
+{
+  const std::string root =
+      SCONECTL_SOURCE_DIR "/tests/golden/mesh/three-services/expected/policies/";
+  for (const auto* file : {"shop-4711.yaml",
+                           "shop-4711/db.yaml",
+                           "shop-4711/backend.yaml",
+                           "shop-4711/frontend.yaml"}) {
+    const auto response = upload(m_alice, sconectl::testing::read_file(root + file));
+    EXPECT_EQ(response.status, 201) << file << ": " << response.body;
+  }
+  const auto db = stored_secrets("shop-4711/db");
+  const auto backend = stored_secrets("shop-4711/backend");
+  ASSERT_TRUE(db.count("db_ca") && backend.count("backend_cert"));
+  EXPECT_TRUE(x509::is_signed_by(backend.at("backend_cert").value, db.at("db_ca").value));
+  EXPECT_EQ(backend.count("api_token"), 0U);  // explicit values are not generated
+}
+
+}  // namespace
+}  // namespace sconectl::cas::testing
