@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <mutex>
 
 namespace sconectl::cas {
@@ -36,10 +37,19 @@ std::optional<std::string> curl_pin(const std::string& cas_key)
          + std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(length));
 }
 
-bool is_tls_failure(CURLcode code)
+// A handshake cut short by the peer going away (reset, closed, refused) is a network failure
+// worth retrying, although curl reports it as CURLE_SSL_CONNECT_ERROR; a handshake the peer
+// completes and refuses stays a TLS failure.
+ErrorKind failure_kind(CURL* curl, CURLcode code)
 {
   switch (code) {
-    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CONNECT_ERROR: {
+      long os_errno = 0;
+      curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+      const bool connection_lost = os_errno == ECONNRESET || os_errno == EPIPE
+                                   || os_errno == ECONNREFUSED || os_errno == ECONNABORTED;
+      return connection_lost ? ErrorKind::network : ErrorKind::tls;
+    }
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_CERTPROBLEM:
@@ -48,9 +58,9 @@ bool is_tls_failure(CURLcode code)
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_SSL_ENGINE_INITFAILED:
-      return true;
+      return ErrorKind::tls;
     default:
-      return false;
+      return ErrorKind::network;
   }
 }
 
@@ -185,7 +195,8 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
                   where + " presents " + presented + ", not the pinned " + m_options.trust.cas_key
                       + "; refusing to talk to it");
     }
-    return fail(is_tls_failure(code) ? ErrorKind::tls : ErrorKind::network, where + ": " + detail);
+    spdlog::debug("{}: curl error {}", where, static_cast<int>(code));
+    return fail(failure_kind(curl, code), where + ": " + detail);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
@@ -210,7 +221,7 @@ Result<std::string> fetch_presented_chain(const CasAddress& address, const Timeo
   char error_text[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error_text);
   if (const CURLcode code = curl_easy_perform(curl.get()); code != CURLE_OK) {
-    return fail(is_tls_failure(code) ? ErrorKind::tls : ErrorKind::network,
+    return fail(failure_kind(curl.get(), code),
                 "CAS at " + address.authority() + ": "
                     + (error_text[0] != '\0' ? error_text : curl_easy_strerror(code)));
   }

@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 server_pid=
 cleanup() {
-  if [ -n "$server_pid" ]; then kill -9 "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ]; then kill -9 "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -200,7 +200,7 @@ step "restarted CAS keeps its key and all $count_before versions"
 burst="$work/burst"
 python3 "$root/bench/gen_mesh.py" "$burst" 150 >/dev/null
 sed -i -e "s|cas_url: .*|cas_url: $CAS_ADDR|" -e "s|mode: NoUpload|mode: Upload\n    cas_key: $CAS_KEY|" "$burst/mesh.yaml"
-(cd "$burst" && "$sconectl" --format json apply -f mesh.yaml >"$work/burst.json" 2>"$work/burst.err") &
+(cd "$burst" && "$sconectl" -v --format json apply -f mesh.yaml >"$work/burst.json" 2>"$work/burst.err") &
 apply_pid=$!
 for _ in $(seq 300); do
   [ "$(grep -c 'POST /v1/sessions' "$work/cas.log" || true)" -ge 40 ] && break
@@ -211,7 +211,7 @@ stop_cas -KILL
 step "SIGKILLed the CAS after $(grep -c 'POST /v1/sessions' "$work/cas.log") uploads in total"
 sleep 0.5
 start_cas "$CAS_ADDR"
-wait "$apply_pid" || fail "the apply did not complete on the restarted CAS: $(tail -n 5 "$work/burst.err")"
+wait "$apply_pid" || fail "the apply did not complete on the restarted CAS: $(grep -v ": created (" "$work/burst.err")"
 python3 - "$burst/target/cas/sessions.json" "$data/cas.db" <<'PY' || fail "an acknowledged session is missing"
 import json, sqlite3, sys
 record = json.load(open(sys.argv[1]))["sessions"]

@@ -202,7 +202,11 @@ class Upload {
       return *version ? &m_others.emplace(other, std::move((*version)->document)).first->second
                       : nullptr;
     };
-    for (const auto& problem : policy::validate_session(m_uploaded, lookup)) {
+    // An import from a session that does not exist yet is accepted: sessions that import from
+    // each other in a ring can only be uploaded one at a time, and the import is resolved when
+    // the program asks for its configuration. An existing source must export what is imported.
+    for (const auto& problem :
+         policy::validate_session(m_uploaded, lookup, policy::MissingSources::allowed)) {
       problems.push_back(policy::format(problem));
     }
     return problems;

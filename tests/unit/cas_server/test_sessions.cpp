@@ -182,6 +182,19 @@ TEST_F(SessionsTest, ImportOfASecretThatIsNotExportedIsRefusedWithTheProblem)
             "session 'shop/db' does not export secret 'password' to 'shop/web'");
 }
 
+// Sessions that import from each other in a ring reach the CAS one at a time, so the first
+// of them names a source that is not there yet.
+TEST_F(SessionsTest, ImportFromASessionNotUploadedYetIsAccepted)
+{
+  create(m_alice, session_yaml("shop"));
+  const auto response =
+      upload(m_alice,
+             session_yaml("shop/web",
+                          "secrets:\n  - name: \"password\"\n    import:\n"
+                          "      session: \"../db\"\n      secret: \"password\"\n"));
+  EXPECT_EQ(response.status, 201) << messages_of(response);
+}
+
 TEST_F(SessionsTest, RestartKeepsEverySessionAndItsCurrentHash)
 {
   create(m_alice, session_yaml("shop"));
