@@ -67,12 +67,10 @@ int run(int argc, const char* const* argv, Services& services)
   GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbosity, "More output on stderr (-vv for debug)");
   app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr, no progress");
-  app.add_option("--format", global.format, "Output format for results on stdout")
-      ->transform(
-          CLI::CheckedTransformer(std::map<std::string, OutputFormat>{{"text", OutputFormat::text},
-                                                                      {"json", OutputFormat::json}},
-                                  CLI::ignore_case))
-      ->default_str("text");
+  choices(app.add_option("--format", global.format, "Output format for results on stdout"),
+          std::map<std::string, OutputFormat>{{"text", OutputFormat::text},
+                                              {"json", OutputFormat::json}},
+          "text");
 
   const std::map<std::string, Action> actions{
       {"validate", add_validate_command(app, global, services)},

@@ -69,34 +69,33 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
   command->add_flag("-n,--no-push,--no-pull",
                     options->no_registry,
                     "Service: build without pushing. Mesh: use local images without pulling");
-  command->add_option("--mode", options->mode, "Enclave mode recorded in the policy")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, image::EnclaveMode>{
-          {"production", image::EnclaveMode::production}, {"debug", image::EnclaveMode::debug}}))
-      ->default_str("production");
+  choices(command->add_option("--mode", options->mode, "Enclave mode recorded in the policy"),
+          std::map<std::string, image::EnclaveMode>{{"production", image::EnclaveMode::production},
+                                                    {"debug", image::EnclaveMode::debug}},
+          "production");
   command->add_option("--release", options->release, "Helm release name (mesh)");
   command
       ->add_option("-t,--target-directory", options->target_directory, "Where generated files go")
       ->default_str("target");
   command->add_flag("-d,--dry-run", options->dry_run, "Generate everything, upload nothing");
-  command
-      ->add_option("-o,--output",
-                   options->output,
-                   "Mesh: helm_chart (always written), yaml (also plain manifests)")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, MeshOutput>{
-          {"helm_chart", MeshOutput::helm_chart}, {"yaml", MeshOutput::yaml}}))
-      ->default_str("helm_chart");
+  choices(command->add_option("-o,--output",
+                              options->output,
+                              "Mesh: helm_chart (always written), yaml (also plain manifests)"),
+          std::map<std::string, MeshOutput>{{"helm_chart", MeshOutput::helm_chart},
+                                            {"yaml", MeshOutput::yaml}},
+          "helm_chart");
   command->add_option("--set-version", options->set_version, "Tag of the default base images");
   command->add_flag("--strict", options->strict, "Treat warnings (e.g. unknown fields) as errors");
   command->add_flag(
       "--force", options->force, "Service: rebuild even when the image is up to date");
-  command
-      ->add_option("--measure",
-                   options->measurer,
-                   "Service: how to measure the enclave (content: computed from the image's "
-                   "files; scone: run it with SCONE_HASH=1)")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, image::Measurer>{
-          {"content", image::Measurer::content}, {"scone", image::Measurer::scone}}))
-      ->default_str("content");
+  choices(
+      command->add_option("--measure",
+                          options->measurer,
+                          "Service: how to measure the enclave (content: computed from the image's "
+                          "files; scone: run it with SCONE_HASH=1)"),
+      std::map<std::string, image::Measurer>{{"content", image::Measurer::content},
+                                             {"scone", image::Measurer::scone}},
+      "content");
   command->add_option(
       "--base-image", options->base_image, "Service: base image when build.from is not set");
   command->add_option("--config",
