@@ -10,47 +10,19 @@ sconectl=$(realpath "$1")
 record_service=$(realpath "$2")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -9 "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+test_name=cas_test
+# shellcheck source=lib.sh
+source "$root/tests/integration/lib.sh"
+trap 'stop_cas -KILL; rm -rf "$work"' EXIT
 
-skip_or_fail() {
-  echo "cas_test: SKIPPED: $1" >&2
-  if [ "${CI:-}" = true ]; then echo "cas_test: in CI this is a failure" >&2; exit 1; fi
-  exit 125
-}
-fail() {
-  echo "cas_test: FAILED: $*" >&2
-  if [ -f "$work/cas.log" ]; then echo "--- CAS log (last 20 lines)" >&2; tail -n 20 "$work/cas.log" >&2; fi
-  exit 1
-}
-step() { echo "cas_test: $*"; }
 command -v curl >/dev/null || skip_or_fail "curl is not installed"
 command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 is not installed"
 
-data="$work/cas-data"
-# start_cas [LISTEN]: runs `cas serve` in the background and sources its CAS_* lines.
-start_cas() {
-  local listen=${1:-127.0.0.1:0}
-  : >"$work/cas.env"
-  "$sconectl" -v cas serve --listen "$listen" --data-dir "$data" >"$work/cas.env" 2>>"$work/cas.log" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    if grep -q '^CAS_CERT=' "$work/cas.env"; then
-      # shellcheck disable=SC1091
-      . "$work/cas.env"
-      return 0
-    fi
-    kill -0 "$server_pid" 2>/dev/null || fail "cas serve exited: $(tail -n 5 "$work/cas.log")"
-    sleep 0.1
-  done
-  fail "cas serve did not print its address within 10 s"
-}
-stop_cas() { kill "${1:--TERM}" "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=; }
-
+# The services are recorded by record_service, not built: keep a Docker Engine that happens to
+# run (with images of the same names) out of it.
+export SCONECTL_DOCKER=/nonexistent
+cas_data="$work/cas-data"
+data=$cas_data
 start_cas
 first_key=$CAS_KEY
 step "local CAS at $CAS_ADDR, key $CAS_KEY"
