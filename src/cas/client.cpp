@@ -1,5 +1,7 @@
 #include "sconectl/cas/client.hpp"
 
+#include "sconectl/policy/session.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -7,6 +9,15 @@
 namespace sconectl::cas {
 
 namespace {
+
+std::optional<std::string> string_field(const policy::SessionDocument& document, const char* key)
+{
+  const auto found = document.find(key);
+  if (found == document.end() || !found->is_string()) {
+    return std::nullopt;
+  }
+  return found->get<std::string>();
+}
 
 bool is_retryable(long status)
 {
@@ -141,6 +152,60 @@ Result<nlohmann::json> CasClient::version()
     return server_error("reading the CAS version", *response);
   }
   return parse_json("reading the CAS version", *response);
+}
+
+// A CAS must return the version asked for, and a document that hashes to the hash it names and
+// that itself names the session, the predecessor and the creator the answer claims: the chain is
+// then followed through hashed content only, and a CAS cannot splice in another history.
+Result<void> verify_session_record(const SessionRecord& record,
+                                   const std::string& name,
+                                   const std::optional<std::string>& hash)
+{
+  const auto refuse = [&](const std::string& why) -> Result<void> {
+    return fail(ErrorKind::server,
+                "the CAS returned session '" + name + "'" + (hash ? " version " + *hash : "")
+                    + " with " + why);
+  };
+  auto parsed = policy::parse_session_yaml(record.session);
+  if (!parsed) {
+    return refuse("content that does not parse");
+  }
+  if (const auto actual = policy::session_hash(*parsed); actual != record.hash) {
+    return refuse("the hash " + record.hash + ", but its content hashes to " + actual);
+  }
+  if (hash && record.hash != *hash) {
+    return refuse("another version: " + record.hash);
+  }
+  if (record.name != name || string_field(*parsed, "name") != name) {
+    return refuse("content named '" + string_field(*parsed, "name").value_or("") + "'");
+  }
+  if (string_field(*parsed, "predecessor") != record.predecessor) {
+    return refuse("a predecessor that its content does not name");
+  }
+  if (const auto creator = string_field(*parsed, "creator");
+      creator && *creator != record.creator) {
+    return refuse("a creator that its content does not name");
+  }
+  return {};
+}
+
+Result<SessionRecord> read_verified_session(CasClient& client,
+                                            const std::string& name,
+                                            const std::optional<std::string>& hash)
+{
+  auto record = client.get_session(name, hash);
+  if (!record) {
+    return tl::unexpected(record.error());
+  }
+  if (!*record) {
+    return fail(
+        ErrorKind::server,
+        "the CAS has no session '" + name + "'" + (hash ? " with hash " + *hash : std::string()));
+  }
+  if (auto checked = verify_session_record(**record, name, hash); !checked) {
+    return tl::unexpected(checked.error());
+  }
+  return std::move(**record);
 }
 
 }  // namespace sconectl::cas

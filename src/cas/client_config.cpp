@@ -42,10 +42,20 @@ Result<AttestedCas> attested_from_json(const stdfs::path& file,
     return config_error(file, "cas_db." + address + ": expected an object");
   }
   AttestedCas cas;
-  cas.url = json.value("url", "");
-  cas.chain = json.value("chain", "");
-  cas.cas_key = json.value("cas_key", "");
-  cas.ca = json.value("ca", "");
+  for (auto [key, target] : {std::pair{"url", &cas.url},
+                             std::pair{"chain", &cas.chain},
+                             std::pair{"cas_key", &cas.cas_key},
+                             std::pair{"ca", &cas.ca}}) {
+    if (const auto found = json.find(key); found != json.end()) {
+      if (!found->is_string()) {
+        return config_error(file, "cas_db." + address + "." + key + ": expected a string");
+      }
+      *target = found->get<std::string>();
+    }
+  }
+  if (json.contains("trust") && !json.at("trust").is_string()) {
+    return config_error(file, "cas_db." + address + ".trust: expected pinned-key, ca or any");
+  }
   // Entries written by other tools carry no trust mode; their chain is what was attested.
   const auto trust = trust_mode_from(json.value("trust", "pinned-key"));
   if (!trust) {
@@ -55,14 +65,25 @@ Result<AttestedCas> attested_from_json(const stdfs::path& file,
   return cas;
 }
 
+// A directory that sconectl creates for config.json is private (0700); one that exists already,
+// perhaps shared with other files ($SCONE_CLI_CONFIG may point anywhere), keeps its mode.
+void create_private_directory(const stdfs::path& directory)
+{
+  std::error_code error;
+  if (directory.empty() || stdfs::exists(directory, error)) {
+    return;
+  }
+  if (stdfs::create_directories(directory, error)) {
+    ::chmod(directory.c_str(), 0700);
+  }
+}
+
 // An exclusive lock beside config.json for read-modify-write; released when the descriptor closes.
 class ConfigLock {
  public:
   static Result<ConfigLock> acquire(const stdfs::path& file)
   {
-    std::error_code error;
-    stdfs::create_directories(file.parent_path(), error);
-    ::chmod(file.parent_path().c_str(), 0700);
+    create_private_directory(file.parent_path());
     const auto lock_path = file.string() + ".lock";
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
@@ -131,11 +152,17 @@ Result<ClientConfig> load_client_config(const stdfs::path& file)
   }
   ClientConfig config;
   for (auto& [key, value] : json.items()) {
-    if (key == "default_cas" && value.is_string()) {
+    if ((key == "default_cas" || key == "identity") && !value.is_string()) {
+      return config_error(file, key + ": expected a string");
+    }
+    if (key == "cas_db" && !value.is_object()) {
+      return config_error(file, "cas_db: expected an object of attested CASes");
+    }
+    if (key == "default_cas") {
       config.default_cas = value.get<std::string>();
-    } else if (key == "identity" && value.is_string()) {
+    } else if (key == "identity") {
       config.identity = value.get<std::string>();
-    } else if (key == "cas_db" && value.is_object()) {
+    } else if (key == "cas_db") {
       for (auto& [address, entry] : value.items()) {
         auto cas = attested_from_json(file, address, entry);
         if (!cas) {
@@ -169,9 +196,7 @@ Result<void> save_client_config(const stdfs::path& file, const ClientConfig& con
     db[address] = std::move(entry);
   }
   json["cas_db"] = std::move(db);
-  std::error_code error;
-  stdfs::create_directories(file.parent_path(), error);
-  ::chmod(file.parent_path().c_str(), 0700);
+  create_private_directory(file.parent_path());
   return fs::write_file_atomically(file, json.dump(2) + "\n", fs::FileMode::private_to_owner);
 }
 

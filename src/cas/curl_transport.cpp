@@ -125,7 +125,8 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOption
       curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
       break;
     case TrustMode::any:
-      spdlog::warn(
+      // At error level, so that -q does not hide it: an unverified peer must never go unnoticed.
+      spdlog::error(
           "INSECURE: the CAS at {} is not verified (--only-for-testing-trust-any); "
           "anyone on the network path can impersonate it",
           transport->m_options.address.authority());

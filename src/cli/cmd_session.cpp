@@ -2,7 +2,6 @@
 #include "command.hpp"
 #include "sconectl/cas/client.hpp"
 #include "sconectl/cas/key_hash.hpp"
-#include "sconectl/policy/session.hpp"
 
 #include <memory>
 #include <set>
@@ -18,42 +17,6 @@ struct SessionCommand {
   CasOptions cas;
 };
 
-// A CAS must return what hashes to the hash it names; otherwise the chain proves nothing.
-Result<void> check_record(const cas::SessionRecord& record)
-{
-  auto parsed = policy::parse_session_yaml(record.session);
-  if (!parsed) {
-    return fail(ErrorKind::server,
-                "the CAS returned session '" + record.name + "' version " + record.hash
-                    + " in a form that does not parse");
-  }
-  if (const auto actual = policy::session_hash(*parsed); actual != record.hash) {
-    return fail(ErrorKind::server,
-                "the CAS returned session '" + record.name + "' as version " + record.hash
-                    + ", but its content hashes to " + actual);
-  }
-  return {};
-}
-
-Result<cas::SessionRecord> read_version(cas::CasClient& client,
-                                        const std::string& name,
-                                        const std::optional<std::string>& hash)
-{
-  auto record = client.get_session(name, hash);
-  if (!record) {
-    return tl::unexpected(record.error());
-  }
-  if (!*record) {
-    return fail(
-        ErrorKind::server,
-        "the CAS has no session '" + name + "'" + (hash ? " with hash " + *hash : std::string()));
-  }
-  if (auto checked = check_record(**record); !checked) {
-    return tl::unexpected(checked.error());
-  }
-  return std::move(**record);
-}
-
 Result<int> run_get(const SessionCommand& command, const GlobalOptions& global, Services& services)
 {
   auto connection = connect_with(command.cas, services);
@@ -61,10 +24,10 @@ Result<int> run_get(const SessionCommand& command, const GlobalOptions& global, 
     return tl::unexpected(connection.error());
   }
   cas::CasClient client(*connection->transport);
-  auto record =
-      read_version(client,
-                   command.name,
-                   command.hash.empty() ? std::nullopt : std::optional<std::string>(command.hash));
+  auto record = cas::read_verified_session(
+      client,
+      command.name,
+      command.hash.empty() ? std::nullopt : std::optional<std::string>(command.hash));
   if (!record) {
     return tl::unexpected(record.error());
   }
@@ -72,6 +35,9 @@ Result<int> run_get(const SessionCommand& command, const GlobalOptions& global, 
     services.out << cas::to_json(*record).dump(2) << '\n';
   } else {
     services.out << record->session;
+    if (!record->session.empty() && record->session.back() != '\n') {
+      services.out << '\n';
+    }
   }
   return exit_code::ok;
 }
@@ -89,7 +55,7 @@ Result<int> run_history(const SessionCommand& command,
   std::set<std::string> seen;
   std::optional<std::string> next;
   while (versions.size() < command.max_versions) {
-    auto record = read_version(client, command.name, next);
+    auto record = cas::read_verified_session(client, command.name, next);
     if (!record) {
       return tl::unexpected(record.error());
     }

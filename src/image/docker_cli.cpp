@@ -107,6 +107,13 @@ Error DockerCli::failure(const std::string& action, const Completed& completed) 
                             + "). Start it (sudo systemctl start docker, or scripts/infra/docker.sh "
                               "here), or set DOCKER_HOST to a running engine."};
   }
+  if (contains(err, "permission denied while trying to connect to the Docker daemon")
+      || contains(err, "permission denied while trying to connect to the docker API")) {
+    return Error{.kind = ErrorKind::process,
+                 .message = "the Docker daemon (" + engine
+                            + ") refused this user. Run as a member of the 'docker' group (or "
+                              "root), or set DOCKER_HOST to an engine you may use."};
+  }
   const auto store = configured_credential_store();
   if (!store.empty() && (contains(err, "credential") || contains(err, "docker-credential-"))) {
     return Error{.kind = ErrorKind::process,

@@ -311,6 +311,25 @@ class SessionBuilder {
 Result<std::vector<Session>> generate_sessions(const ResolvedMesh& mesh,
                                                const PolicyOptions& options)
 {
+  // A debug enclave's memory can be read from outside: tolerating one hands it the secrets. So
+  // production does not take `debug-mode` from the manifest; --mode debug says it on purpose.
+  const auto& policy = mesh.manifest.policy;
+  if (options.mode == image::EnclaveMode::production
+      && std::find(policy.tolerate.begin(), policy.tolerate.end(), "debug-mode")
+             != policy.tolerate.end()) {
+    const auto at = policy.at.of("tolerate");
+    return fail(
+        Error{.kind = ErrorKind::manifest,
+              .message = "policy.tolerate lists debug-mode in production mode",
+              .diagnostics = {Diagnostic{
+                  .severity = Severity::error,
+                  .file = mesh.manifest.source,
+                  .line = at.line,
+                  .column = at.column,
+                  .path = "policy.tolerate",
+                  .message = "debug-mode would give the secrets to debug enclaves, whose "
+                             "memory can be read; remove it, or apply with --mode debug"}}});
+  }
   SessionBuilder builder(mesh, options);
   std::vector<Session> sessions{builder.namespace_session()};
   for (const auto& service : mesh.services) {

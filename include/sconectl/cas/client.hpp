@@ -52,4 +52,17 @@ class CasClient {
   Sleeper m_sleep;
 };
 
+// Checks an answer to "GET session `name` [version `hash`]": the version asked for, content that
+// hashes to the hash the CAS names, and content that itself names the session, the predecessor
+// and the creator the answer claims. A chain followed through verified records is then one the
+// CAS cannot splice together from other histories.
+[[nodiscard]] Result<void> verify_session_record(const SessionRecord& record,
+                                                 const std::string& name,
+                                                 const std::optional<std::string>& hash);
+
+// get_session, then verify_session_record; a missing session or version is an error.
+[[nodiscard]] Result<SessionRecord> read_verified_session(CasClient& client,
+                                                          const std::string& name,
+                                                          const std::optional<std::string>& hash);
+
 }  // namespace sconectl::cas

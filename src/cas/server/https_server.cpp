@@ -216,6 +216,12 @@ Result<std::unique_ptr<LocalCasServer>> LocalCasServer::start(const LocalCasOpti
   // Without it, Nagle's algorithm holds the answer's last segment until the client's delayed
   // ACK (40 ms on Linux): every request on a kept-alive connection would take that long.
   https.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, which lets a second CAS bind
+  // the same port and the kernel split the clients between the two.
+  https.set_socket_options([](socket_t socket) {
+    const int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   const int port = listen->port == 0
                        ? https.bind_to_any_port(listen->host)

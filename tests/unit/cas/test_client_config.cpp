@@ -114,5 +114,34 @@ TEST(ClientConfig, ABrokenFileIsAnErrorNamingIt)
   EXPECT_FALSE(load_client_config(bad_trust));
 }
 
+TEST(ClientConfig, AWronglyTypedFieldIsAnErrorNamingTheField)
+{
+  testing::TempDir dir;
+  for (const auto& [text, field] :
+       std::map<std::string, std::string>{{R"({"cas_db": {"x:1": {"cas_key": 42}}})", "cas_key"},
+                                          {R"({"cas_db": {"x:1": {"trust": 1}}})", "trust"},
+                                          {R"({"identity": ["pem"]})", "identity"},
+                                          {R"({"default_cas": 7})", "default_cas"},
+                                          {R"({"cas_db": []})", "cas_db"}}) {
+    const auto file = dir.write("typed.json", text);
+    const auto config = load_client_config(file);
+    ASSERT_FALSE(config) << text;
+    EXPECT_EQ(config.error().kind, ErrorKind::io);
+    EXPECT_NE(config.error().message.find(field), std::string::npos) << config.error().message;
+  }
+}
+
+// $SCONE_CLI_CONFIG may name a file in a directory shared with other files: leave its mode.
+TEST(ClientConfig, AnExistingDirectoryKeepsItsMode)
+{
+  testing::TempDir dir;
+  const auto shared = dir.path() / "shared";
+  std::filesystem::create_directories(shared);
+  ::chmod(shared.c_str(), 0755);
+  ASSERT_TRUE(load_or_create_identity(shared / "scone.json"));
+  EXPECT_EQ(mode_of(shared), 0755u);
+  EXPECT_EQ(mode_of(shared / "scone.json"), 0600u);
+}
+
 }  // namespace
 }  // namespace sconectl::cas

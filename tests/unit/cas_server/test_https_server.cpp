@@ -159,6 +159,19 @@ TEST_F(HttpsServerTest, RestartKeepsTheIdentityAndTheSessions)
   EXPECT_EQ(read_back->status, 200);
 }
 
+// Two servers on one port would share its clients: clients pinned to one would fail at random.
+TEST_F(HttpsServerTest, ASecondServerCannotTakeABusyPort)
+{
+  RunningCas cas(m_options);
+  auto second_options = m_options;
+  second_options.data_dir = m_dir.path() / "second";
+  second_options.listen = cas.endpoint().address;
+  const auto second = LocalCasServer::start(second_options);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find(cas.endpoint().address), std::string::npos)
+      << second.error().message;
+}
+
 TEST_F(HttpsServerTest, ListenAddressMustBeHostAndPort)
 {
   for (const auto* listen : {"localhost", "127.0.0.1:", "127.0.0.1:99999", "::1:0"}) {

@@ -74,6 +74,26 @@ TEST(DockerCliTest, ExplainsADaemonThatIsDown)
             "docker, or scripts/infra/docker.sh here), or set DOCKER_HOST to a running engine.");
 }
 
+// "permission denied" on the daemon's socket is about this user, not about a registry login.
+TEST(DockerCliTest, ExplainsASocketThatRefusesThisUser)
+{
+  FakeProcessRunner runner;
+  runner.on(FakeProcessRunner::args_start_with({"version"}),
+            FakeProcessRunner::reply(1,
+                                     "",
+                                     "permission denied while trying to connect to the Docker "
+                                     "daemon socket at unix:///var/run/docker.sock: Get "
+                                     "\"http://%2Fvar%2Frun%2Fdocker.sock/v1.24/version\": dial "
+                                     "unix /var/run/docker.sock: connect: permission denied\n"));
+  DockerCli docker(runner);
+  ::unsetenv("DOCKER_HOST");
+  const auto version = docker.server_version();
+  ASSERT_FALSE(version);
+  EXPECT_EQ(version.error().message,
+            "the Docker daemon (the default socket) refused this user. Run as a member of the "
+            "'docker' group (or root), or set DOCKER_HOST to an engine you may use.");
+}
+
 TEST(DockerCliTest, ExplainsAMissingDockerCli)
 {
   FakeProcessRunner runner;  // no rules: every command fails to start

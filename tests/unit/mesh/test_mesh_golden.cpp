@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 namespace sconectl::mesh {
 namespace {
 
@@ -43,6 +46,33 @@ TEST_P(MeshGoldenTest, GeneratesTheExpectedPoliciesChartAndManifests)
     }
   }
   testing::compare_or_update_tree(dir / "expected", actual);
+}
+
+// Production never hands secrets to a debug enclave, even when the mesh asks for it.
+TEST(MeshDebugModeTest, ProductionRefusesAToleratedDebugModeThatDebugModeAccepts)
+{
+  testing::TempDir work;
+  const auto golden = k_golden / "hello-world";
+  const auto target = work.path() / "target";
+  testing::record_service(golden / "services" / "service.yaml", target);
+  std::ifstream original(golden / "mesh.yaml");
+  std::string text((std::istreambuf_iterator<char>(original)), std::istreambuf_iterator<char>());
+  const std::string tolerated = "tolerate: \"outdated-tcb, software-hardening-needed\"";
+  ASSERT_NE(text.find(tolerated), std::string::npos);
+  text.replace(text.find(tolerated), tolerated.size(), "tolerate: \"debug-mode, outdated-tcb\"");
+  const auto mesh_file = work.write("mesh.yaml", text);
+  const auto mesh = testing::load_mesh(mesh_file);
+
+  const auto production = generate_mesh(mesh, MeshApplyOptions{.target_dir = target});
+  ASSERT_FALSE(production);
+  const auto diagnostics = testing::diagnostics_text(production.error());
+  EXPECT_NE(diagnostics.find("mesh.yaml:14:"), std::string::npos) << diagnostics;
+  EXPECT_NE(diagnostics.find("policy.tolerate"), std::string::npos) << diagnostics;
+  EXPECT_FALSE(stdfs::exists(target / "policies"));
+
+  const auto debug = generate_mesh(
+      mesh, MeshApplyOptions{.target_dir = target, .mode = image::EnclaveMode::debug});
+  ASSERT_TRUE(debug) << testing::diagnostics_text(debug.error());
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden,
