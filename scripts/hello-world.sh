@@ -1,14 +1,48 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian 12 machine: installs what is missing, builds sconectl, starts a
-# local Docker Engine and a local registry (TLS, password) when none answers, makes a local Python
-# base image, and runs sconectl on the bundled example (examples/hello-world): validate the
-# manifests, then build, measure and push the confidential image, run it once, generate the mesh's
-# CAS policies and Helm chart (nothing is uploaded yet) and check the chart with helm.
-# Re-running it is fast: nothing is rebuilt when nothing changed.
+# The main job on a fresh Debian 12 machine, as the public tutorial's run.sh does it: installs what
+# is missing, builds sconectl, starts a local Docker Engine, a local registry (TLS, password) and a
+# local CAS when none is given, makes a local Python base image, and runs sconectl on the bundled
+# example (examples/hello-world): validate the manifests, build, measure and push the confidential
+# image, run it once, generate the mesh's CAS policies and Helm chart, upload the policies to the
+# CAS over mutual TLS, and check the chart with helm.
+# Re-running it is fast: nothing is rebuilt or uploaded when nothing changed.
+#
+# Usage: scripts/hello-world.sh [OPTIONS]
+#   --image-repo REPO   push the image to REPO instead of the local registry (be logged in to it)
+#   --cas HOST[:PORT]   upload to this CAS instead of a local one (default port 8081)
+#   --cas-key KEY       pin that CAS by its key hash (else it must be attested already:
+#                       `sconectl cas attest HOST --cas-key KEY`)
+#   --namespace NAME    the policy namespace (default hello-world-demo)
+#   --release NAME      the Helm release name (default: the namespace)
+#   -h, --help          this text
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 example="$root/examples/hello-world"
 state="${SCONECTL_INFRA_DIR:-/tmp/sconectl-infra}"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+image_repo="" cas="" cas_key="" namespace="hello-world-demo" release=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --image-repo | --cas | --cas-key | --namespace | --release)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "hello-world.sh: $1 needs a value" >&2; exit 2; }
+      case "$1" in
+        --image-repo) image_repo=$2 ;;
+        --cas) cas=$2 ;;
+        --cas-key) cas_key=$2 ;;
+        --namespace) namespace=$2 ;;
+        --release) release=$2 ;;
+      esac
+      shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "hello-world.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if [ -n "$cas_key" ] && [ -z "$cas" ]; then
+  echo "hello-world.sh: --cas-key pins the CAS given with --cas; the local CAS is pinned automatically" >&2
+  exit 2
+fi
+release=${release:-$namespace}
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -19,12 +53,23 @@ sconectl="$root/build/release/src/sconectl"
 
 step "starting a Docker Engine, a local registry and the base image (first run: a few minutes)"
 eval "$("$root/scripts/infra/docker.sh" --print-env)"
-eval "$("$root/scripts/infra/registry.sh" --print-env)"
-export DOCKER_CONFIG
+if [ -z "$image_repo" ]; then
+  eval "$("$root/scripts/infra/registry.sh" --print-env)"
+  export DOCKER_CONFIG
+  image_repo="$REGISTRY/sconectl-demo"
+fi
 base_image=$("$root/scripts/infra/base-image.sh")
 config="$state/sconectl-config.yaml"
 printf 'base_images:\n  python: %s\n' "$base_image" >"$config"
-export APP_IMAGE_REPO="${APP_IMAGE_REPO:-$REGISTRY/sconectl-demo}"
+export APP_IMAGE_REPO="$image_repo" APP_NAMESPACE="$namespace"
+
+if [ -z "$cas" ]; then
+  step "starting a local CAS (sconectl cas serve: for development, it does not attest programs)"
+  eval "$("$root/scripts/infra/cas.sh" "$sconectl" --print-env)"
+  cas=$CAS_ADDR
+  cas_key=$CAS_KEY
+fi
+export CAS_ADDR="$cas" CAS_KEY="$cas_key"
 
 cd "$example"
 step "sconectl validate --strict -f service.yaml -f mesh.yaml"
@@ -39,14 +84,17 @@ step "running the pushed image once (outside an enclave: CAS does not provide th
 docker run --rm --network "${DOCKER_NETWORK:-bridge}" -e API_USER=newcomer \
   "$APP_IMAGE_REPO/hello-user@$digest"
 
-step "sconectl apply -f mesh.yaml --dry-run -o yaml   (CAS policies and Helm chart; upload comes later)"
-"$sconectl" apply -f mesh.yaml --dry-run -o yaml
+step "sconectl apply -f mesh.yaml --release $release   (CAS policies, Helm chart, upload to $cas)"
+"$sconectl" apply -f mesh.yaml -o yaml --release "$release"
+
+step "sconectl session history $namespace/hello-user   (the chain of uploaded versions)"
+"$sconectl" session history "$namespace/hello-user" --cas "$cas" ${cas_key:+--cas-key "$cas_key"}
 
 step "checking the chart: helm lint --strict, helm template (helm is built with Go on first use)"
 if helm_env=$("$root/scripts/infra/chart-tools.sh" helm 2>"$state/chart-tools.err"); then
   eval "$helm_env"
   "$HELM" lint --strict target/helm
-  objects=$("$HELM" template hello-world-demo target/helm | grep -c '^kind:')
+  objects=$("$HELM" template "$release" target/helm | grep -c '^kind:')
   echo "helm template: $objects objects render"
 else
   # The chart is written either way; only the check needs helm.
@@ -59,7 +107,8 @@ Done. The image is $APP_IMAGE_REPO/hello-user@$digest
   build context:       $example/target/build/hello-user/
   service descriptor:  $example/target/services/hello-user.json (measurement, digest)
   CAS policies:        $example/target/policies/ (mode 0600: they hold explicit secret values)
-  Helm chart:          $example/target/helm/   (helm install hello-world-demo target/helm)
+  uploaded to:         $cas (session hashes in $example/target/cas/sessions.json)
+  Helm chart:          $example/target/helm/   (helm install $release target/helm)
   plain manifests:     $example/target/manifests/
   sconectl:            $sconectl
 DONE
