@@ -50,7 +50,7 @@ cp "$root/examples/hello-world/mesh.yaml" "$root/examples/hello-world/service.ya
 export CAS_ADDR CAS_KEY
 apply() { # apply NAME [ENV...]: apply -f mesh.yaml in $app with JSON output in $work/NAME.json
   local name=$1; shift
-  (cd "$app" && env "$@" "$sconectl" --format json apply -f mesh.yaml >"$work/$name.json" 2>"$work/$name.err")
+  (cd "$app" && env "$@" "$sconectl" -vv --format json apply -f mesh.yaml >"$work/$name.json" 2>"$work/$name.err")
 }
 actions() { python3 -c 'import json,sys; print(" ".join(s["action"] for s in json.load(open(sys.argv[1]))["uploaded"]))' "$work/$1.json"; }
 
@@ -60,6 +60,8 @@ step "first apply created the namespace and the service session"
 
 apply second || fail "second apply: $(cat "$work/second.err")"
 [ "$(actions second)" = "unchanged unchanged" ] || fail "re-apply uploaded something: $(actions second)"
+grep -q "1 connection(s) to the CAS for this apply" "$work/first.err" ||
+  fail "the first apply did not use one connection: $(grep 'connection(s)' "$work/first.err")"
 versions_before=$(sqlite3 "$data/cas.db" "select count(*) from versions")
 
 apply third API_USER=somebody-else || fail "apply with a changed API_USER: $(cat "$work/third.err")"
