@@ -35,7 +35,17 @@ class Problems {
   {
     add(Severity::warning, at, std::move(path), std::move(message));
   }
+  // A problem that is not the manifest's fault (Docker down, a failed pull): it still points at
+  // the service it concerns, but the run fails with `kind`, not as invalid input.
+  void failure(SourcePosition at, std::string path, const Error& cause)
+  {
+    if (!m_failure_kind) {
+      m_failure_kind = cause.kind;
+    }
+    add(Severity::error, at, std::move(path), cause.describe());
+  }
   [[nodiscard]] std::vector<Diagnostic>& all() { return m_diagnostics; }
+  [[nodiscard]] ErrorKind kind() const { return m_failure_kind.value_or(ErrorKind::manifest); }
 
  private:
   void add(Severity severity, SourcePosition at, std::string path, std::string message)
@@ -49,6 +59,7 @@ class Problems {
   }
 
   std::string m_file;
+  std::optional<ErrorKind> m_failure_kind;
   std::vector<Diagnostic> m_diagnostics;
 };
 
@@ -197,7 +208,7 @@ std::optional<Source> from_image(const MeshService& service,
   }
   auto info = options.images->inspect(service.image, options.pull);
   if (!info) {
-    problems.error(at, field, info.error().describe());
+    problems.failure(at, field, info.error());
     return std::nullopt;
   }
   if (!*info) {
@@ -230,7 +241,7 @@ std::optional<Source> from_image(const MeshService& service,
                                                     .measurer = options.measurer,
                                                     .scratch_dir = options.target_dir / "build"});
   if (!measured) {
-    problems.error(at, field, "measuring " + service.image + ": " + measured.error().describe());
+    problems.failure(at, field, measured.error().with_context("measuring " + service.image));
     return std::nullopt;
   }
   return Source{.metadata = std::move(*metadata),
@@ -583,7 +594,7 @@ Result<ResolvedMesh> resolve_mesh(const MeshManifest& mesh, const ResolveOptions
     const auto errors = std::count_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
       return d.severity == Severity::error;
     });
-    return fail(Error{.kind = ErrorKind::manifest,
+    return fail(Error{.kind = problems.kind(),
                       .message = "cannot resolve the services of " + mesh.source + " ("
                                  + std::to_string(errors) + (errors == 1 ? " error)" : " errors)"),
                       .diagnostics = std::move(diagnostics)});

@@ -180,6 +180,9 @@ class FakeImages final : public ImageSource {
   Result<std::optional<image::ImageInfo>> inspect(const std::string& reference, bool pull) override
   {
     pulls += pull ? 1 : 0;
+    if (daemon_down) {
+      return fail(ErrorKind::process, "cannot reach the Docker daemon");
+    }
     const auto found = images.find(reference);
     if (found == images.end()) {
       return std::optional<image::ImageInfo>();
@@ -203,6 +206,7 @@ class FakeImages final : public ImageSource {
   std::map<std::string, image::ImageInfo> images;
   std::vector<image::MeasureRequest> measured;
   int pulls = 0;
+  bool daemon_down = false;
 };
 
 image::ImageInfo labelled_image(const manifest::ServiceManifest& service)
@@ -263,6 +267,19 @@ TEST_F(ResolveTest, AnImageNotBuiltBySconectlIsRefused)
   ASSERT_FALSE(resolved);
   EXPECT_NE(testing::diagnostics_text(resolved.error()).find("it was not built by 'sconectl apply"),
             std::string::npos);
+}
+
+// Docker being down is no fault of the manifest: the run fails (exit 1), naming the service.
+TEST_F(ResolveTest, ADockerFailureIsARuntimeFailureNotInvalidInput)
+{
+  FakeImages images;
+  images.daemon_down = true;
+  const auto resolved = resolve(mesh_text(k_env), &images, false);
+  ASSERT_FALSE(resolved);
+  EXPECT_EQ(resolved.error().kind, ErrorKind::process);
+  const auto text = testing::diagnostics_text(resolved.error());
+  EXPECT_NE(text.find("services[0].image"), std::string::npos) << text;
+  EXPECT_NE(text.find("cannot reach the Docker daemon"), std::string::npos) << text;
 }
 
 TEST_F(ResolveTest, ADescriptorOfAnotherImageThanTheLocalOneIsRefused)
