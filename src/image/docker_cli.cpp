@@ -257,7 +257,11 @@ Result<void> DockerCli::build(const BuildRequest& request,
   }
   if (completed->exit_code != 0) {
     auto error = failure("docker build", *completed);
-    const auto output = completed->out + completed->err;
+    auto output = completed->out;
+    if (!output.empty() && output.back() != '\n' && !completed->err.empty()) {
+      output += '\n';  // so the last line of stdout and the first of stderr stay apart
+    }
+    output += completed->err;
     if (const auto step = failed_build_step(output);
         !step.empty() && error.message.rfind("docker build failed", 0) == 0) {
       error.message = "docker build failed at " + step + ": "

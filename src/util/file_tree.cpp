@@ -1,6 +1,8 @@
 #include "sconectl/util/file_tree.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <system_error>
 
@@ -66,7 +68,8 @@ Result<void> replace_directory(const stdfs::path& dir, const FileTree& files, Fi
   stdfs::create_directories(parent, ec);
   std::string staging = (parent / ("." + dir.filename().string() + ".tmp-XXXXXX")).string();
   if (::mkdtemp(staging.data()) == nullptr) {
-    return fail(ErrorKind::io, "cannot create a directory beside " + dir.string());
+    return fail(ErrorKind::io,
+                "cannot create a directory beside " + dir.string() + ": " + std::strerror(errno));
   }
   if (auto written = write_tree(staging, files, mode); !written) {
     stdfs::remove_all(staging, ec);
