@@ -10,13 +10,9 @@ sconectl=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-skip_or_fail() {
-  echo "mesh_chart_test: SKIPPED: $1" >&2
-  if [ "${CI:-}" = true ]; then echo "mesh_chart_test: in CI this is a failure" >&2; exit 1; fi
-  exit 125
-}
-fail() { echo "mesh_chart_test: FAILED: $*" >&2; exit 1; }
+test_name=mesh_chart_test
+# shellcheck source=lib.sh
+source "$root/tests/integration/lib.sh"
 
 tools=$("$root/scripts/infra/chart-tools.sh" 2>"$work/tools.log") || skip_or_fail "cannot install helm or kubernetes-validate: $(tail -n 5 "$work/tools.log")"
 eval "$tools"

@@ -14,32 +14,11 @@ sconectl=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+test_name=service_build_test
+# shellcheck source=lib.sh
+source "$root/tests/integration/lib.sh"
 
-skip_or_fail() {
-  if [ "${CI:-}" = "true" ]; then
-    echo "FAIL: $1 (CI=true: integration components must start)" >&2
-    exit 1
-  fi
-  echo "SKIPPED: $1" >&2
-  echo "  (this test needs a Docker Engine, Debian's docker-registry and debootstrap; see scripts/infra)" >&2
-  exit 125
-}
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-json_field() {  # json_field FILE EXPRESSION
-  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
-}
-
-"$root/scripts/infra/docker.sh" >"$work/docker.log" 2>&1 || skip_or_fail "no Docker Engine: $(tail -3 "$work/docker.log")"
-eval "$("$root/scripts/infra/docker.sh" --print-env)"
-registry_env=$("$root/scripts/infra/registry.sh" --print-env 2>"$work/registry.log") \
-  || skip_or_fail "no local registry: $(tail -3 "$work/registry.log")"
-eval "$registry_env"
-export DOCKER_CONFIG
-base_image=$("$root/scripts/infra/base-image.sh" 2>"$work/base.log") \
-  || skip_or_fail "no local base image: $(tail -3 "$work/base.log")"
+start_infra
 
 repo="$REGISTRY/sconectl-test-$$"
 export APP_IMAGE_REPO="$repo" APP_TAG=1
