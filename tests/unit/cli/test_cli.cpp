@@ -168,18 +168,35 @@ TEST_F(CliTest, ApplyRejectsAnInvalidManifestBeforeDoingAnything)
   EXPECT_TRUE(processes.started.empty());
 }
 
-}  // namespace
-}  // namespace sconectl::cli
-
-namespace sconectl::cli {
-namespace {
-
 class CasCliTest : public CliTest {
  protected:
   std::map<std::string, std::string> cas_env()
   {
     return {{"SCONECTL_CAS_CONFIG", (dir.path() / "cas").string()}, {"HOME", dir.path().string()}};
   }
+
+  // `apply -f mesh.yaml` on a one-service mesh whose CAS entry ends with `cas_extra` lines;
+  // returns the exit code and leaves the target directory's path in `target`.
+  int apply_mesh(const std::string& cas_extra)
+  {
+    const auto mesh = dir.write("mesh.yaml",
+                                "apiVersion: scone/5.8\nkind: mesh\ncas:\n  - name: cas\n"
+                                "    cas_url: 127.0.0.1:9\n"
+                                    + cas_extra + R"(policy:
+  namespace: demo
+env:
+  - service: global
+    env:
+      - name: API_USER
+        value: someone
+services:
+  - name: api
+    image: registry.example.com/api:1
+)");
+    target = (dir.path() / "target").string();
+    return run_cli({"apply", "-f", mesh.string(), "-t", target}, cas_env());
+  }
+  std::string target;
 };
 
 TEST_F(CasCliTest, AttestNeedsExactlyOneWayToTrustTheCas)
@@ -227,55 +244,14 @@ TEST_F(CasCliTest, SessionCommandsNeedAnAttestedCas)
 
 TEST_F(CasCliTest, UnsupportedCasModesAreRefusedBeforeAnythingIsGenerated)
 {
-  const auto mesh = dir.write("mesh.yaml", R"(apiVersion: scone/5.8
-kind: mesh
-cas:
-  - name: cas
-    cas_url: 127.0.0.1:9
-    mode: EncryptedManifest
-policy:
-  namespace: demo
-env:
-  - service: global
-    env:
-      - name: API_USER
-        value: someone
-services:
-  - name: api
-    image: registry.example.com/api:1
-)");
-  const auto target = (dir.path() / "target").string();
-  EXPECT_EQ(run_cli({"apply", "-f", mesh.string(), "-t", target}, cas_env()), 2);
+  EXPECT_EQ(apply_mesh("    mode: EncryptedManifest\n"), 2);
   EXPECT_NE(err.str().find("supported modes: Upload, NoUpload"), std::string::npos) << err.str();
   EXPECT_FALSE(std::filesystem::exists(target));
 }
 
-}  // namespace
-}  // namespace sconectl::cli
-
-namespace sconectl::cli {
-namespace {
-
 TEST_F(CasCliTest, UploadToACasThatIsNeitherPinnedNorAttestedFailsBeforeGenerating)
 {
-  const auto mesh = dir.write("mesh.yaml", R"(apiVersion: scone/5.8
-kind: mesh
-cas:
-  - name: cas
-    cas_url: 127.0.0.1:9
-policy:
-  namespace: demo
-env:
-  - service: global
-    env:
-      - name: API_USER
-        value: someone
-services:
-  - name: api
-    image: registry.example.com/api:1
-)");
-  const auto target = (dir.path() / "target").string();
-  EXPECT_EQ(run_cli({"apply", "-f", mesh.string(), "-t", target}, cas_env()), 2);
+  EXPECT_EQ(apply_mesh(""), 2);
   EXPECT_NE(err.str().find("is not attested: run `sconectl cas attest 127.0.0.1:9"),
             std::string::npos)
       << err.str();
