@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
-# formatting, builds with warnings as errors, runs unit and integration tests, then builds again
-# with AddressSanitizer and UndefinedBehaviorSanitizer and runs the tests once more.
+# formatting and the module layering, builds with warnings as errors, runs unit and integration
+# tests, then builds again with AddressSanitizer and UndefinedBehaviorSanitizer and runs the tests
+# once more.
+#
+# The second pass runs from a copy of the repository (its tracked and untracked, not ignored files)
+# in a directory of its own with nothing beside it, so a test that needs a file from outside the
+# repository without guarding for it fails there, as it would in a user's clone.
 #   scripts/test.sh [--no-sanitize]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,9 +36,12 @@ step "running tests"
 (cd "$root/build/test" && ctest --output-on-failure --timeout 300 -j"$(nproc)")
 
 if [ "$sanitize" = 1 ]; then
-  step "building with ASan and UBSan"
-  scripts/build.sh "$root/build/sanitize" -DSCONECTL_SANITIZE=ON
-  step "running tests under the sanitizers"
-  (cd "$root/build/sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  step "copying the repository to a directory with nothing beside it"
+  isolated=$(scripts/isolated-copy.sh)
+  echo "isolated copy: $isolated" >&2
+  step "building the copy with ASan and UBSan"
+  "$isolated/scripts/build.sh" "$isolated/build/sanitize" -DSCONECTL_SANITIZE=ON
+  step "running the copy's tests under the sanitizers"
+  (cd "$isolated/build/sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure --timeout 300 -j"$(nproc)")
 fi
