@@ -1,6 +1,6 @@
 #include "sconectl/cas/client.hpp"
 
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,7 +10,7 @@ namespace sconectl::cas {
 
 namespace {
 
-std::optional<std::string> string_field(const policy::SessionDocument& document, const char* key)
+std::optional<std::string> string_field(const model::SessionDocument& document, const char* key)
 {
   const auto found = document.find(key);
   if (found == document.end() || !found->is_string()) {
@@ -166,11 +166,11 @@ Result<void> verify_session_record(const SessionRecord& record,
                 "the CAS returned session '" + name + "'" + (hash ? " version " + *hash : "")
                     + " with " + why);
   };
-  auto parsed = policy::parse_session_yaml(record.session);
+  auto parsed = model::parse_session_yaml(record.session);
   if (!parsed) {
     return refuse("content that does not parse");
   }
-  if (const auto actual = policy::session_hash(*parsed); actual != record.hash) {
+  if (const auto actual = model::session_hash(*parsed); actual != record.hash) {
     return refuse("the hash " + record.hash + ", but its content hashes to " + actual);
   }
   if (hash && record.hash != *hash) {

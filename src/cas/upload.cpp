@@ -13,7 +13,7 @@ namespace sconectl::cas {
 namespace {
 
 namespace stdfs = std::filesystem;
-using policy::SessionDocument;
+using model::SessionDocument;
 
 constexpr std::size_t k_recorded_chain_length = 100;
 
@@ -26,7 +26,7 @@ std::size_t depth(const std::string& name)
 // agree with the server's view byte for byte.
 Result<SessionDocument> as_sent(const SessionDocument& document)
 {
-  return policy::parse_session_yaml(policy::to_yaml(document));
+  return model::parse_session_yaml(model::to_yaml(document));
 }
 
 nlohmann::json content_of(SessionDocument document)
@@ -38,7 +38,7 @@ nlohmann::json content_of(SessionDocument document)
 
 Result<bool> same_content(const SessionRecord& remote, const SessionDocument& local)
 {
-  auto parsed = policy::parse_session_yaml(remote.session);
+  auto parsed = model::parse_session_yaml(remote.session);
   if (!parsed) {
     return fail(ErrorKind::server,
                 "the CAS returned session '" + remote.name
@@ -50,7 +50,7 @@ Result<bool> same_content(const SessionRecord& remote, const SessionDocument& lo
 std::string expected_hash(SessionDocument sent, const std::string& creator)
 {
   sent["creator"] = creator;
-  return policy::session_hash(sent);
+  return model::session_hash(sent);
 }
 
 void remember(UploadRecord& record, const std::string& name, const std::string& hash)
@@ -75,7 +75,7 @@ class SessionUploader {
   {
   }
 
-  Result<UploadedSession> upload(const policy::Session& session)
+  Result<UploadedSession> upload(const model::Session& session)
   {
     auto local = as_sent(session.document);
     if (!local) {
@@ -112,7 +112,7 @@ class SessionUploader {
       document["predecessor"] = *predecessor;
     }
     const auto expected = expected_hash(document, creator);
-    auto posted = m_client.post_session(name, policy::to_yaml(document));
+    auto posted = m_client.post_session(name, model::to_yaml(document));
     if (!posted) {
       if (posted.error().kind == ErrorKind::conflict) {
         return resolve_conflict(name, document, predecessor, posted.error());
@@ -240,18 +240,18 @@ Result<void> save_upload_record(const stdfs::path& target_dir, const UploadRecor
   return fs::write_file_atomically(upload_record_file(target_dir), json.dump(2) + "\n");
 }
 
-std::vector<const policy::Session*> upload_order(const std::vector<policy::Session>& sessions)
+std::vector<const model::Session*> upload_order(const std::vector<model::Session>& sessions)
 {
-  std::map<std::string, const policy::Session*> by_name;
+  std::map<std::string, const model::Session*> by_name;
   for (const auto& session : sessions) {
     by_name.emplace(session.name, &session);
   }
-  std::vector<const policy::Session*> order;
+  std::vector<const model::Session*> order;
   std::set<std::string> placed;
   std::set<std::string> visiting;
   // Depth-first: a session's parent namespace and import sources first. A cycle of imports
   // cannot be ordered; the CAS then reports the import it cannot check.
-  std::function<void(const policy::Session&)> place = [&](const policy::Session& session) {
+  std::function<void(const model::Session&)> place = [&](const model::Session& session) {
     if (placed.contains(session.name) || !visiting.insert(session.name).second) {
       return;
     }
@@ -259,7 +259,7 @@ std::vector<const policy::Session*> upload_order(const std::vector<policy::Sessi
     if (const auto slash = session.name.rfind('/'); slash != std::string::npos) {
       before.push_back(session.name.substr(0, slash));
     }
-    for (auto& source : policy::imported_sessions(session.document)) {
+    for (auto& source : model::imported_sessions(session.document)) {
       before.push_back(std::move(source));
     }
     for (const auto& name : before) {
@@ -272,7 +272,7 @@ std::vector<const policy::Session*> upload_order(const std::vector<policy::Sessi
       order.push_back(&session);
     }
   };
-  std::vector<const policy::Session*> by_depth;
+  std::vector<const model::Session*> by_depth;
   for (const auto& session : sessions) {
     by_depth.push_back(&session);
   }
@@ -286,7 +286,7 @@ std::vector<const policy::Session*> upload_order(const std::vector<policy::Sessi
 }
 
 Result<UploadReport> upload_sessions(CasClient& client,
-                                     const std::vector<policy::Session>& sessions,
+                                     const std::vector<model::Session>& sessions,
                                      const std::string& own_key_hash,
                                      UploadRecord& record)
 {

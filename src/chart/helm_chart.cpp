@@ -66,7 +66,7 @@ Json extra_values(const nlohmann::json& given)
   return given.is_object() ? Json::parse(given.dump()) : Json::object();
 }
 
-std::string setting(const mesh::ResolvedService& service,
+std::string setting(const model::ResolvedService& service,
                     const std::string& name,
                     std::string fallback)
 {
@@ -74,7 +74,7 @@ std::string setting(const mesh::ResolvedService& service,
   return found == service.settings.end() ? std::move(fallback) : found->second;
 }
 
-Result<int> service_port(const mesh::ResolvedService& service)
+Result<int> service_port(const model::ResolvedService& service)
 {
   const auto text = setting(service, "APP_SERVICE_PORT", std::to_string(k_default_service_port));
   int port = 0;
@@ -92,7 +92,7 @@ Result<int> service_port(const mesh::ResolvedService& service)
   return port;
 }
 
-Json pull_secrets(const mesh::ResolvedService& service)
+Json pull_secrets(const model::ResolvedService& service)
 {
   Json list = Json::array();
   const auto names = setting(service, "imagePullSecrets", "");
@@ -113,7 +113,7 @@ Json pull_secrets(const mesh::ResolvedService& service)
   return list;
 }
 
-std::string image_of(const mesh::ResolvedService& service)
+std::string image_of(const model::ResolvedService& service)
 {
   if (service.image_digest && service.image.find('@') == std::string::npos) {
     return service.image + "@" + *service.image_digest;
@@ -121,7 +121,7 @@ std::string image_of(const mesh::ResolvedService& service)
   return service.image;
 }
 
-Result<Json> service_values(const mesh::ResolvedService& service, const std::string& cas)
+Result<Json> service_values(const model::ResolvedService& service, const std::string& cas)
 {
   auto port = service_port(service);
   if (!port) {
@@ -236,7 +236,7 @@ std::string check_release_name(const std::string& release)
          "letter or digit";
 }
 
-Result<Chart> generate_chart(const mesh::ResolvedMesh& mesh, const ChartOptions& options)
+Result<Chart> generate_chart(const model::ResolvedMesh& mesh, const ChartOptions& options)
 {
   const auto& namespace_name = mesh.manifest.policy.namespace_name;
   std::string name = options.release.empty() ? kubernetes_name(namespace_name) : options.release;

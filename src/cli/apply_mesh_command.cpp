@@ -1,31 +1,14 @@
 #include "apply_options.hpp"
 #include "cas_options.hpp"
 #include "report.hpp"
-#include "sconectl/cas/upload.hpp"
-#include "sconectl/mesh/apply_mesh.hpp"
+#include "sconectl/apply/apply_mesh.hpp"
+#include "sconectl/chart/helm_chart.hpp"
 
 #include <spdlog/spdlog.h>
 
 namespace sconectl::cli {
 
 namespace {
-
-using manifest::PolicyHandling;
-
-// Upload and NoUpload are supported; --dry-run turns any mode into NoUpload. The signing and
-// encrypting modes are refused before anything is generated.
-Result<bool> should_upload(const manifest::MeshManifest& mesh, const ApplyOptions& options)
-{
-  const auto* cas = manifest::cas_for_role(mesh, "cas");
-  const auto mode = cas && cas->mode ? *cas->mode : PolicyHandling::upload;
-  if (mode != PolicyHandling::upload && mode != PolicyHandling::no_upload && !options.dry_run) {
-    return fail(ErrorKind::usage,
-                "cas mode " + std::string(manifest::to_string(mode))
-                    + " is not supported by this sconectl yet; supported modes: Upload, NoUpload "
-                      "(or --dry-run, which uploads nothing)");
-  }
-  return !options.dry_run && mode == PolicyHandling::upload && cas != nullptr;
-}
 
 // Checks that the CAS is pinned or attested (no network yet), so a mistake there is reported
 // before anything is generated.
@@ -41,29 +24,7 @@ Result<cas::CasConnection> prepare_connection(const manifest::MeshManifest& mesh
   return connection;
 }
 
-Result<cas::UploadReport> upload(cas::CasConnection& connection,
-                                 const mesh::MeshApplyResult& generated,
-                                 const ApplyOptions& options)
-{
-  auto record = cas::load_upload_record(options.target_directory);
-  if (!record) {
-    return tl::unexpected(record.error());
-  }
-  if (record->cas != connection.address.authority()) {
-    *record = cas::UploadRecord{.cas = connection.address.authority()};  // another CAS: new chains
-  }
-  cas::CasClient client(*connection.transport);
-  auto report = cas::upload_sessions(client, generated.sessions, connection.own_key_hash, *record);
-  // What was accepted before a failure stays recorded.
-  if (auto saved = cas::save_upload_record(options.target_directory, *record); !saved) {
-    return tl::unexpected(saved.error());
-  }
-  spdlog::debug("{} connection(s) to the CAS for this apply",
-                connection.transport->connections_opened());
-  return report;
-}
-
-void print_text(const mesh::MeshApplyResult& result,
+void print_text(const apply::MeshApplyResult& result,
                 const std::optional<cas::UploadReport>& uploads,
                 std::ostream& out)
 {
@@ -109,7 +70,7 @@ nlohmann::json uploads_json(const std::optional<cas::UploadReport>& uploads)
   return sessions;
 }
 
-nlohmann::json to_json(const mesh::MeshApplyResult& result,
+nlohmann::json to_json(const apply::MeshApplyResult& result,
                        const std::optional<cas::UploadReport>& uploads)
 {
   auto services = nlohmann::json::array();
@@ -122,7 +83,7 @@ nlohmann::json to_json(const mesh::MeshApplyResult& result,
           service.image_digest ? nlohmann::json(*service.image_digest) : nlohmann::json(nullptr)},
          {"measurement", {{"method", service.measurement_method}, {"value", service.measurement}}},
          {"source",
-          service.source == mesh::MetadataSource::descriptor ? "descriptor" : "image_labels"}});
+          service.source == model::MetadataSource::descriptor ? "descriptor" : "image_labels"}});
   }
   auto sessions = nlohmann::json::array();
   for (std::size_t i = 0; i < result.sessions.size(); ++i) {
@@ -146,7 +107,7 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
                                 const GlobalOptions& global,
                                 Services& services)
 {
-  const auto wants_upload = should_upload(mesh, options);
+  const auto wants_upload = apply::wants_upload(mesh, options.dry_run);
   if (!wants_upload) {
     return tl::unexpected(wants_upload.error());
   }
@@ -165,22 +126,22 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
   }
   image::DockerCli docker(services.processes, services.docker_program);
   mesh::DockerImageSource images(docker);
-  auto result = mesh::generate_mesh(
+  auto result = apply::generate_mesh(
       mesh,
-      mesh::MeshApplyOptions{.target_dir = options.target_directory,
-                             .pull = !options.no_registry,
-                             .measurer = options.measurer,
-                             .mode = options.mode,
-                             .release = options.release,
-                             .write_manifests = options.output == MeshOutput::yaml,
-                             .images = &images});
+      apply::MeshApplyOptions{.target_dir = options.target_directory,
+                              .pull = !options.no_registry,
+                              .measurer = options.measurer,
+                              .mode = options.mode,
+                              .release = options.release,
+                              .write_manifests = options.output == MeshOutput::yaml,
+                              .images = &images});
   if (!result) {
     return tl::unexpected(std::move(result.error()));
   }
   print_diagnostics(services.err, result->mesh.warnings);
   std::optional<cas::UploadReport> uploads;
   if (connection) {
-    auto uploaded = upload(*connection, *result, options);
+    auto uploaded = apply::upload_policies(*connection, result->sessions, options.target_directory);
     if (!uploaded) {
       return tl::unexpected(uploaded.error());
     }

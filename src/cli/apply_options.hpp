@@ -4,7 +4,7 @@
 
 #include "cas_options.hpp"
 #include "command.hpp"
-#include "sconectl/image/apply_service.hpp"
+#include "sconectl/apply/apply_service.hpp"
 #include "sconectl/manifest/mesh.hpp"
 #include "sconectl/manifest/service.hpp"
 
@@ -20,7 +20,7 @@ struct ApplyOptions {
   std::string file;
   bool print_defaults = false;
   bool no_registry = false;  // --no-push for a service, --no-pull for a mesh
-  image::EnclaveMode mode = image::EnclaveMode::production;
+  model::EnclaveMode mode = model::EnclaveMode::production;
   std::string release;
   std::string target_directory = "target";
   bool dry_run = false;

@@ -74,7 +74,7 @@ class BuildProgress {
   bool m_open_line = false;
 };
 
-void print_result(const image::ServiceApplyResult& result,
+void print_result(const apply::ServiceApplyResult& result,
                   const GlobalOptions& global,
                   std::ostream& out)
 {
@@ -124,10 +124,10 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
     return tl::unexpected(std::move(config.error()));
   }
   BuildProgress progress(global, services.err);
-  image::ServiceApplyOptions apply_options{
+  apply::ServiceApplyOptions apply_options{
       .target_dir = options.target_directory,
-      .push = options.no_registry ? image::Push::no : image::Push::yes,
-      .rebuild = options.force ? image::Rebuild::always : image::Rebuild::when_inputs_changed,
+      .push = options.no_registry ? apply::Push::no : apply::Push::yes,
+      .rebuild = options.force ? apply::Rebuild::always : apply::Rebuild::when_inputs_changed,
       .measurer = options.measurer,
       .mode = options.mode,
       .base_image = {.from_command_line = options.base_image.empty()
@@ -139,7 +139,7 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
       .on_build_output = [&progress](std::string_view line) { progress.output(line); },
       .on_progress = [&progress](std::string_view text) { progress.note(text); }};
   image::DockerCli docker(services.processes, services.docker_program);
-  auto result = image::apply_service(service, apply_options, docker);
+  auto result = apply::apply_service(service, apply_options, docker);
   if (!result) {
     return tl::unexpected(std::move(result.error()));
   }

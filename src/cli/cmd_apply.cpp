@@ -70,8 +70,8 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
                     options->no_registry,
                     "Service: build without pushing. Mesh: use local images without pulling");
   choices(command->add_option("--mode", options->mode, "Enclave mode recorded in the policy"),
-          std::map<std::string, image::EnclaveMode>{{"production", image::EnclaveMode::production},
-                                                    {"debug", image::EnclaveMode::debug}},
+          std::map<std::string, model::EnclaveMode>{{"production", model::EnclaveMode::production},
+                                                    {"debug", model::EnclaveMode::debug}},
           "production");
   command->add_option("--release", options->release, "Helm release name (mesh)");
   command

@@ -1,6 +1,5 @@
 #include "sconectl/mesh/resolve.hpp"
 
-#include "sconectl/image/apply_service.hpp"
 #include "sconectl/image/service_descriptor.hpp"
 #include "sconectl/mesh/service_metadata.hpp"
 
@@ -13,6 +12,9 @@
 namespace sconectl::mesh {
 
 namespace stdfs = std::filesystem;
+using model::MetadataSource;
+using model::ResolvedMesh;
+using model::ResolvedService;
 
 namespace {
 

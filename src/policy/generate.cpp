@@ -1,5 +1,6 @@
-#include "export_match.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/policy/generate.hpp"
+
+#include "sconectl/model/export_match.hpp"
 
 #include <algorithm>
 #include <map>
@@ -9,9 +10,10 @@ namespace sconectl::policy {
 namespace {
 
 using manifest::SecretDefinition;
-using mesh::ResolvedMesh;
-using mesh::ResolvedService;
-using Json = SessionDocument;
+using model::ResolvedMesh;
+using model::ResolvedService;
+using model::Session;
+using Json = model::SessionDocument;
 
 Json access_policy(bool is_namespace)
 {
@@ -26,7 +28,7 @@ Json security(const ResolvedMesh& mesh, const PolicyOptions& options)
 {
   const auto& policy = mesh.manifest.policy;
   std::vector<std::string> tolerate = policy.tolerate;
-  if (options.mode == image::EnclaveMode::debug
+  if (options.mode == model::EnclaveMode::debug
       && std::find(tolerate.begin(), tolerate.end(), "debug-mode") == tolerate.end()) {
     tolerate.emplace_back("debug-mode");
   }
@@ -150,7 +152,7 @@ std::vector<const ResolvedService*> exporters_of(const SecretOwners& owners,
     }
     const bool exported = std::any_of(
         secret->exports.begin(), secret->exports.end(), [&](const manifest::SecretExport& entry) {
-          return export_reaches(
+          return model::export_reaches(
               entry.session, entry.namespace_name, candidate->session, importer.session);
         });
     if (exported) {
@@ -221,7 +223,7 @@ class SessionBuilder {
 
   Session namespace_session() const
   {
-    Json document{{"version", k_session_language_version},
+    Json document{{"version", model::k_session_language_version},
                   {"name", m_mesh.manifest.policy.namespace_name},
                   {"access_policy", access_policy(true)}};
     return {.name = m_mesh.manifest.policy.namespace_name, .document = std::move(document)};
@@ -253,7 +255,7 @@ class SessionBuilder {
       }
     }
 
-    Json document{{"version", k_session_language_version},
+    Json document{{"version", model::k_session_language_version},
                   {"name", service.session},
                   {"access_policy", access_policy(false)},
                   {"services", Json::array({std::move(program)})},
@@ -314,7 +316,7 @@ Result<std::vector<Session>> generate_sessions(const ResolvedMesh& mesh,
   // A debug enclave's memory can be read from outside: tolerating one hands it the secrets. So
   // production does not take `debug-mode` from the manifest; --mode debug says it on purpose.
   const auto& policy = mesh.manifest.policy;
-  if (options.mode == image::EnclaveMode::production
+  if (options.mode == model::EnclaveMode::production
       && std::find(policy.tolerate.begin(), policy.tolerate.end(), "debug-mode")
              != policy.tolerate.end()) {
     const auto at = policy.at.of("tolerate");
@@ -341,7 +343,7 @@ Result<std::vector<Session>> generate_sessions(const ResolvedMesh& mesh,
                       .diagnostics = builder.problems()});
   }
   std::vector<Diagnostic> invalid;
-  for (const auto& problem : validate_sessions(sessions)) {
+  for (const auto& problem : model::validate_sessions(sessions)) {
     invalid.push_back(Diagnostic{.severity = Severity::error,
                                  .file = mesh.manifest.source,
                                  .line = 0,

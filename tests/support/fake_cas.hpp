@@ -2,7 +2,7 @@
 
 #include "sconectl/cas/api.hpp"
 #include "sconectl/cas/transport.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 
 #include <deque>
 #include <functional>
@@ -66,7 +66,7 @@ class InMemoryCas final : public cas::HttpTransport {
   // Stores a session as if `who` had uploaded it.
   cas::HttpResponse post(const std::string& yaml, const std::string& who)
   {
-    auto document = policy::parse_session_yaml(yaml);
+    auto document = model::parse_session_yaml(yaml);
     if (!document) {
       return {400, cas::error_body({document.error().message})};
     }
@@ -83,9 +83,9 @@ class InMemoryCas final : public cas::HttpTransport {
     }
     (*document)["creator"] = update ? history.front().creator : who;
     cas::SessionRecord record{.name = name,
-                              .hash = policy::session_hash(*document),
+                              .hash = model::session_hash(*document),
                               .creator = document->at("creator"),
-                              .session = policy::to_yaml(*document)};
+                              .session = model::to_yaml(*document)};
     if (update) {
       record.predecessor = document->at("predecessor").get<std::string>();
     }

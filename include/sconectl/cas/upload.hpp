@@ -1,7 +1,7 @@
 #pragma once
 
 #include "sconectl/cas/client.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
@@ -38,8 +38,8 @@ struct UploadRecord {
 // The order in which sessions are uploaded: parents before children (the namespace first), and a
 // session after those in the set it imports from, so the CAS can check every import. Otherwise
 // the given order.
-[[nodiscard]] std::vector<const policy::Session*> upload_order(
-    const std::vector<policy::Session>& sessions);
+[[nodiscard]] std::vector<const model::Session*> upload_order(
+    const std::vector<model::Session>& sessions);
 
 struct UploadReport {
   std::string cas;                        // host:port
@@ -54,7 +54,7 @@ struct UploadReport {
 // previous upload record from this target directory: a session changed on the CAS by someone else
 // since then is reported in the warnings. Updates `record` with every accepted hash.
 [[nodiscard]] Result<UploadReport> upload_sessions(CasClient& client,
-                                                   const std::vector<policy::Session>& sessions,
+                                                   const std::vector<model::Session>& sessions,
                                                    const std::string& own_key_hash,
                                                    UploadRecord& record);
 

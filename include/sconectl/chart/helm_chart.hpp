@@ -1,7 +1,6 @@
 #pragma once
 
-#include "sconectl/image/apply_service.hpp"
-#include "sconectl/mesh/resolve.hpp"
+#include "sconectl/model/resolved_mesh.hpp"
 #include "sconectl/util/error.hpp"
 #include "sconectl/util/file_tree.hpp"
 
@@ -32,7 +31,7 @@ struct Chart {
 // configured to fetch their program's environment from CAS (SCONE_CONFIG_ID, SCONE_CAS_ADDR,
 // SCONE_LAS_ADDR). Holds no program environment, no secret and no $$SCONE:: reference.
 // Deterministic: the same resolved mesh gives the same bytes.
-[[nodiscard]] Result<Chart> generate_chart(const mesh::ResolvedMesh& mesh,
+[[nodiscard]] Result<Chart> generate_chart(const model::ResolvedMesh& mesh,
                                            const ChartOptions& options);
 
 // What `helm template <release> <chart>` renders from the chart's default values, built without

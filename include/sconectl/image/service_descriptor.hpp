@@ -11,6 +11,11 @@
 
 namespace sconectl::image {
 
+// Labels that mark images built by sconectl.
+inline constexpr const char* k_label_input_digest = "dev.sconectl.input-digest";
+inline constexpr const char* k_label_service = "dev.sconectl.service";
+inline constexpr const char* k_label_version = "dev.sconectl.version";
+
 // The format of target/services/<name>.json; bumped on incompatible changes.
 inline constexpr int k_descriptor_format = 1;
 

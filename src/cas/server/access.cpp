@@ -9,7 +9,7 @@ namespace sconectl::cas::server {
 
 namespace {
 
-using Json = policy::SessionDocument;
+using Json = model::SessionDocument;
 
 constexpr const char* k_creator = "CREATOR";
 constexpr const char* k_any = "ANY";

@@ -13,7 +13,7 @@ namespace sconectl::cas::server {
 
 namespace {
 
-using Json = policy::SessionDocument;
+using Json = model::SessionDocument;
 
 tl::unexpected<Error> refuse(std::string message)
 {

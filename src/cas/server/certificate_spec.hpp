@@ -2,7 +2,7 @@
 
 // Private to the local CAS: reading the certificate parameters of x509 and x509-ca secrets.
 
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/error.hpp"
 #include "sconectl/util/x509.hpp"
 
@@ -15,7 +15,7 @@ namespace sconectl::cas::server {
 // What to issue for secret `name`: common_name (default: the secret's name), `dns` and `san`
 // ("dns:<name>", "ip:<address>") and `valid_for`. Errors (ErrorKind::manifest) name the secret.
 [[nodiscard]] Result<x509::CertificateSpec> certificate_spec(const std::string& name,
-                                                             const policy::SessionDocument& secret,
+                                                             const model::SessionDocument& secret,
                                                              bool is_ca);
 
 // A certificate lifetime as the session language writes it: "90 days", "1 year", "12h";

@@ -13,7 +13,7 @@
 // * Access lists hold CREATOR, ANY, NONE (alone), key hashes or PEM certificates; anything else
 //   (placeholders, signers, governance rules) is refused at upload with 400.
 // * Stored: the uploaded document plus `creator` (the key hash of whoever created the session;
-//   kept on updates) and the uploaded `predecessor`; its hash is policy::session_hash of that.
+//   kept on updates) and the uploaded `predecessor`; its hash is model::session_hash of that.
 //   Each upload is one SQLite transaction, answered only after it committed.
 // * Secrets without `value` or `import` are generated in that transaction (secret_generation.hpp)
 //   and never returned, except those marked export_public, through /v1/values: ascii as is,

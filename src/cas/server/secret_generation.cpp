@@ -1,7 +1,7 @@
 #include "secret_generation.hpp"
 
-#include "../../policy/export_match.hpp"
 #include "certificate_spec.hpp"
+#include "sconectl/model/export_match.hpp"
 #include "sconectl/util/x509.hpp"
 
 #include <openssl/rand.h>
@@ -14,7 +14,7 @@ namespace sconectl::cas::server {
 
 namespace {
 
-using Json = policy::SessionDocument;
+using Json = model::SessionDocument;
 
 constexpr std::uint64_t k_default_size = 20;
 constexpr std::uint64_t k_max_size = 64 * 1024;
@@ -229,7 +229,7 @@ class Generator {
   Result<std::optional<StoredSecret>> imported(const Json& secret) const
   {
     const auto& import = secret.at("import");
-    return m_imported(policy::absolute_session_name(text_field(import, "session"), m_name),
+    return m_imported(model::absolute_session_name(text_field(import, "session"), m_name),
                       text_field(import, "secret"));
   }
 
@@ -269,7 +269,7 @@ class Generator {
       if (!*value) {
         return refuse(
             "secret '" + user + "': its issuer '" + issuer + "', imported from session '"
-            + policy::absolute_session_name(text_field(secret->at("import"), "session"), m_name)
+            + model::absolute_session_name(text_field(secret->at("import"), "session"), m_name)
             + "', has no value in this CAS");
       }
       authority = std::move(*value);

@@ -2,7 +2,7 @@
 
 // Private to the local CAS: the values it generates for a session's secrets.
 
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/error.hpp"
 #include "store.hpp"
 
@@ -20,13 +20,13 @@ using SecretLookup = std::function<Result<std::optional<StoredSecret>>(const std
 
 // What an upload replaces, for migration: the current document and its generated values.
 struct PreviousVersion {
-  const policy::SessionDocument& document;
+  const model::SessionDocument& document;
   const SecretValues& values;
 };
 
 // One message per secret whose kind this CAS cannot generate or serve (pgp-key, jwt).
 [[nodiscard]] std::vector<std::string> unsupported_secret_kinds(
-    const policy::SessionDocument& session);
+    const model::SessionDocument& session);
 
 // The values CAS holds for `session` once it is stored: one for every secret that has neither
 // `value` nor `import` (private keys first, then CAs, then certificates), except public-key,
@@ -34,7 +34,7 @@ struct PreviousVersion {
 // same name and kind are kept, private keys only when `migrate: true` is set in both versions
 // (and the key type is unchanged); certificates are always issued anew. Errors of kind
 // ErrorKind::manifest are the uploader's (a missing issuer, a bad `valid_for`); others are ours.
-[[nodiscard]] Result<SecretValues> generate_secrets(const policy::SessionDocument& session,
+[[nodiscard]] Result<SecretValues> generate_secrets(const model::SessionDocument& session,
                                                     const std::optional<PreviousVersion>& previous,
                                                     const SecretLookup& imported);
 

@@ -184,7 +184,7 @@ Result<std::optional<StoredVersion>> Store::read_version(const char* sql,
   version.predecessor = statement.column(2);
   version.creator = statement.column(3).value_or("");
   version.document =
-      policy::SessionDocument::parse(statement.column(4).value_or(""), nullptr, false);
+      model::SessionDocument::parse(statement.column(4).value_or(""), nullptr, false);
   version.yaml = statement.column(5).value_or("");
   if (version.document.is_discarded()) {
     return fail(ErrorKind::internal, "session store: version " + version.hash + " is corrupt");

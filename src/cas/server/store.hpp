@@ -2,7 +2,7 @@
 
 // Private to the local CAS: the durable session store (SQLite).
 
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
@@ -16,13 +16,13 @@ struct sqlite3;
 namespace sconectl::cas::server {
 
 // One version of a session as stored: the document includes `creator` and, for updates,
-// `predecessor`; `hash` is policy::session_hash(document) and `yaml` policy::to_yaml(document).
+// `predecessor`; `hash` is model::session_hash(document) and `yaml` model::to_yaml(document).
 struct StoredVersion {
   std::string name;
   std::string hash;
   std::optional<std::string> predecessor;
   std::string creator;
-  policy::SessionDocument document;
+  model::SessionDocument document;
   std::string yaml;
 };
 

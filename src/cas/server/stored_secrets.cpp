@@ -1,6 +1,6 @@
 #include "stored_secrets.hpp"
 
-#include "../../policy/export_match.hpp"
+#include "sconectl/model/export_match.hpp"
 #include "sconectl/util/digest.hpp"
 #include "sconectl/util/x509.hpp"
 
@@ -10,7 +10,7 @@ namespace sconectl::cas::server {
 
 namespace {
 
-using Json = policy::SessionDocument;
+using Json = model::SessionDocument;
 
 constexpr int k_max_import_hops = 8;
 
@@ -67,7 +67,7 @@ Result<std::optional<StoredSecret>> find_stored_secret(Store& store,
     if (!import.is_object()) {
       return std::optional<StoredSecret>();
     }
-    at_session = policy::absolute_session_name(import.value("session", std::string()), at_session);
+    at_session = model::absolute_session_name(import.value("session", std::string()), at_session);
     at_secret = import.value("secret", std::string());
   }
   return std::optional<StoredSecret>();

@@ -2,7 +2,7 @@
 
 // Private to the local CAS: reading secret values back, for imports and for /v1/values.
 
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/error.hpp"
 #include "store.hpp"
 
@@ -22,6 +22,6 @@ namespace sconectl::cas::server {
 // is, binary as lower-case hex, a private key as its public key (PEM), a public-key secret as the
 // public key of its private_key, certificates as PEM. std::nullopt when it has no value here.
 [[nodiscard]] Result<std::optional<std::string>> public_value_text(
-    const policy::SessionDocument& session, const std::string& name, const SecretValues& values);
+    const model::SessionDocument& session, const std::string& name, const SecretValues& values);
 
 }  // namespace sconectl::cas::server

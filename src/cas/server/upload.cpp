@@ -13,7 +13,7 @@ namespace sconectl::cas::server {
 
 namespace {
 
-using Json = policy::SessionDocument;
+using Json = model::SessionDocument;
 
 constexpr std::size_t k_hash_length = 64;
 
@@ -187,7 +187,7 @@ class Upload {
     for (auto& problem : unsupported_secret_kinds(m_uploaded)) {
       problems.push_back(std::move(problem));
     }
-    const policy::SessionLookup lookup = [this](const std::string& other) -> const Json* {
+    const model::SessionLookup lookup = [this](const std::string& other) -> const Json* {
       if (other == m_header.name) {
         return &m_uploaded;
       }
@@ -206,8 +206,8 @@ class Upload {
     // each other in a ring can only be uploaded one at a time, and the import is resolved when
     // the program asks for its configuration. An existing source must export what is imported.
     for (const auto& problem :
-         policy::validate_session(m_uploaded, lookup, policy::MissingSources::allowed)) {
-      problems.push_back(policy::format(problem));
+         model::validate_session(m_uploaded, lookup, model::MissingSources::allowed)) {
+      problems.push_back(model::format(problem));
     }
     return problems;
   }
@@ -222,8 +222,8 @@ class Upload {
                           .creator = creator,
                           .document = m_uploaded};
     version.document["creator"] = creator;
-    version.hash = policy::session_hash(version.document);
-    version.yaml = policy::to_yaml(version.document);
+    version.hash = model::session_hash(version.document);
+    version.yaml = model::to_yaml(version.document);
     return version;
   }
 
@@ -283,7 +283,7 @@ CasResponse RequestHandler::upload(const CasRequest& request)
                           {"a session is uploaded as Content-Type application/yaml, not '"
                            + request.content_type.substr(0, 100) + "'"});
   }
-  auto parsed = policy::parse_session_yaml(request.body);
+  auto parsed = model::parse_session_yaml(request.body);
   if (!parsed) {
     return error_response(400, {"the session is not readable YAML", parsed.error().message});
   }

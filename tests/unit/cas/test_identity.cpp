@@ -1,7 +1,7 @@
 #include "sconectl/cas/api.hpp"
 #include "sconectl/cas/identity.hpp"
 #include "sconectl/cas/key_hash.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/x509.hpp"
 
 #include <gtest/gtest.h>
@@ -98,15 +98,15 @@ TEST(Certificates, AnIssuedCertificateVerifiesAgainstItsCaOnly)
 
 TEST(SessionHash, IgnoresKeyOrderButNotContent)
 {
-  policy::SessionDocument a = {{"name", "ns"}, {"version", "0.3.10"}};
-  policy::SessionDocument b = {{"version", "0.3.10"}, {"name", "ns"}};
-  EXPECT_EQ(policy::session_hash(a), policy::session_hash(b));
-  EXPECT_EQ(policy::session_hash(a).size(), 64u);
+  model::SessionDocument a = {{"name", "ns"}, {"version", "0.3.10"}};
+  model::SessionDocument b = {{"version", "0.3.10"}, {"name", "ns"}};
+  EXPECT_EQ(model::session_hash(a), model::session_hash(b));
+  EXPECT_EQ(model::session_hash(a).size(), 64u);
   b["predecessor"] = std::string(64, '0');
-  EXPECT_NE(policy::session_hash(a), policy::session_hash(b));
+  EXPECT_NE(model::session_hash(a), model::session_hash(b));
   a["creator"] = "someone";
-  EXPECT_NE(policy::session_hash(a),
-            policy::session_hash(policy::SessionDocument{{"name", "ns"}, {"version", "0.3.10"}}));
+  EXPECT_NE(model::session_hash(a),
+            model::session_hash(model::SessionDocument{{"name", "ns"}, {"version", "0.3.10"}}));
 }
 
 TEST(CasAddress, DefaultsThePortAndAcceptsTheUsualForms)

@@ -1,5 +1,5 @@
 #include "sconectl/cas/client.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,19 +11,19 @@ SessionRecord honest_record(const std::string& name,
                             const std::optional<std::string>& predecessor,
                             const std::string& api_user)
 {
-  policy::SessionDocument document = {{"version", "0.3.10"},
-                                      {"name", name},
-                                      {"creator", "client-key"},
-                                      {"services", {{{"name", "app"}}}},
-                                      {"env", api_user}};
+  model::SessionDocument document = {{"version", "0.3.10"},
+                                     {"name", name},
+                                     {"creator", "client-key"},
+                                     {"services", {{{"name", "app"}}}},
+                                     {"env", api_user}};
   if (predecessor) {
     document["predecessor"] = *predecessor;
   }
   return {.name = name,
-          .hash = policy::session_hash(document),
+          .hash = model::session_hash(document),
           .predecessor = predecessor,
           .creator = "client-key",
-          .session = policy::to_yaml(document)};
+          .session = model::to_yaml(document)};
 }
 
 std::string message_of(const Result<void>& result)

@@ -25,10 +25,10 @@ struct Sleeps {
   }
 };
 
-std::vector<policy::Session> mesh_sessions(const std::string& user = "alice")
+std::vector<model::Session> mesh_sessions(const std::string& user = "alice")
 {
-  policy::SessionDocument ns = {{"version", "0.3.10"}, {"name", "ns"}};
-  policy::SessionDocument api = {
+  model::SessionDocument ns = {{"version", "0.3.10"}, {"name", "ns"}};
+  model::SessionDocument api = {
       {"version", "0.3.10"},
       {"name", "ns/api"},
       {"services",
@@ -40,7 +40,7 @@ std::vector<policy::Session> mesh_sessions(const std::string& user = "alice")
       {"secrets",
        {{{"name", "pw"}, {"kind", "ascii"}, {"size", 16}},
         {{"name", "ca"}, {"import", {{"session", "../db"}, {"secret", "ca"}}}}}}};
-  policy::SessionDocument db = {
+  model::SessionDocument db = {
       {"version", "0.3.10"},
       {"name", "ns/db"},
       {"secrets", {{{"name", "ca"}, {"kind", "x509-ca"}, {"export", {{{"session", "../api"}}}}}}}};
@@ -165,11 +165,11 @@ TEST(Upload, AConcurrentChangeIsReportedWithBothHashesAndNotOverwritten)
   ASSERT_TRUE(upload_sessions(client, mesh_sessions(), server.requester, record));
   const auto before = server.versions["ns/api"].back().hash;
   server.before_post = [&] {
-    auto sneaky = policy::parse_session_yaml(server.versions["ns/api"].back().session).value();
+    auto sneaky = model::parse_session_yaml(server.versions["ns/api"].back().session).value();
     sneaky.erase("creator");
     sneaky["predecessor"] = before;
     sneaky["services"][0]["environment"]["API_USER"] = "mallory";
-    server.post(policy::to_yaml(sneaky), "someone-else");
+    server.post(model::to_yaml(sneaky), "someone-else");
   };
   const auto result = upload_sessions(client, mesh_sessions("bob"), server.requester, record);
   ASSERT_FALSE(result);
@@ -210,12 +210,12 @@ TEST(Upload, WarnsWhenTheCasChangedSinceTheLastApply)
   CasClient client(server);
   UploadRecord record;
   ASSERT_TRUE(upload_sessions(client, mesh_sessions(), server.requester, record));
-  auto changed = policy::parse_session_yaml(server.versions["ns/db"].back().session).value();
+  auto changed = model::parse_session_yaml(server.versions["ns/db"].back().session).value();
   changed.erase("creator");
   changed["predecessor"] = server.versions["ns/db"].back().hash;
   changed["secrets"][0]["kind"] = "x509-ca";
   changed["secrets"][0]["common_name"] = "evil";
-  server.post(policy::to_yaml(changed), server.requester);
+  server.post(model::to_yaml(changed), server.requester);
   const auto result = upload_sessions(client, mesh_sessions(), server.requester, record);
   ASSERT_TRUE(result) << result.error().message;
   ASSERT_EQ(result->warnings.size(), 1u);

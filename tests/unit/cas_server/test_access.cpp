@@ -7,7 +7,7 @@ namespace {
 using server::check_access_policy;
 using server::is_permitted;
 using server::Operation;
-using Json = policy::SessionDocument;
+using Json = model::SessionDocument;
 
 Json stored(const std::string& creator, const Json& access_policy)
 {

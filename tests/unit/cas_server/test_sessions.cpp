@@ -1,5 +1,5 @@
 #include "cas_fixture.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 
 #include <atomic>
 #include <thread>
@@ -23,10 +23,10 @@ TEST_F(SessionsTest, CreatedSessionReadsBackWithCreatorAndHash)
   const auto record = json_of(read_back);
   EXPECT_EQ(record.at("hash"), receipt.at("hash"));
   EXPECT_EQ(record.at("creator"), m_alice.key_hash);
-  const auto document = policy::parse_session_yaml(record.at("session").get<std::string>());
+  const auto document = model::parse_session_yaml(record.at("session").get<std::string>());
   ASSERT_TRUE(document);
   EXPECT_EQ(document->at("creator"), m_alice.key_hash);
-  EXPECT_EQ(policy::session_hash(*document), record.at("hash"));
+  EXPECT_EQ(model::session_hash(*document), record.at("hash"));
 }
 
 TEST_F(SessionsTest, UpdateWithCurrentPredecessorKeepsHistoryReadableByHash)
@@ -161,7 +161,7 @@ TEST_F(SessionsTest, CertificateEntryAdmitsItsKey)
   ASSERT_TRUE(certificate);
   nlohmann::ordered_json document = {
       {"version", "0.3.10"}, {"name", "demo"}, {"access_policy", {{"read", {*certificate}}}}};
-  ASSERT_EQ(upload(m_alice, policy::to_yaml(document)).status, 201);
+  ASSERT_EQ(upload(m_alice, model::to_yaml(document)).status, 201);
   EXPECT_EQ(read(m_bob, "demo").status, 200);
   EXPECT_EQ(read(m_alice, "demo").status, 403);
 }

@@ -7,7 +7,7 @@
 
 #include "golden.hpp"
 #include "mesh_fixture.hpp"
-#include "sconectl/mesh/apply_mesh.hpp"
+#include "sconectl/apply/apply_mesh.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,8 +36,8 @@ TEST_P(MeshGoldenTest, GeneratesTheExpectedPoliciesChartAndManifests)
   }
   const auto mesh = testing::load_mesh(dir / "mesh.yaml");
 
-  const auto result =
-      generate_mesh(mesh, MeshApplyOptions{.target_dir = target, .write_manifests = true});
+  const auto result = apply::generate_mesh(
+      mesh, apply::MeshApplyOptions{.target_dir = target, .write_manifests = true});
   ASSERT_TRUE(result) << testing::diagnostics_text(result.error());
   std::map<std::string, std::string> actual;
   for (const auto* part : {"policies", "helm", "manifests"}) {
@@ -63,15 +63,15 @@ TEST(MeshDebugModeTest, ProductionRefusesAToleratedDebugModeThatDebugModeAccepts
   const auto mesh_file = work.write("mesh.yaml", text);
   const auto mesh = testing::load_mesh(mesh_file);
 
-  const auto production = generate_mesh(mesh, MeshApplyOptions{.target_dir = target});
+  const auto production = apply::generate_mesh(mesh, apply::MeshApplyOptions{.target_dir = target});
   ASSERT_FALSE(production);
   const auto diagnostics = testing::diagnostics_text(production.error());
   EXPECT_NE(diagnostics.find("mesh.yaml:14:"), std::string::npos) << diagnostics;
   EXPECT_NE(diagnostics.find("policy.tolerate"), std::string::npos) << diagnostics;
   EXPECT_FALSE(stdfs::exists(target / "policies"));
 
-  const auto debug = generate_mesh(
-      mesh, MeshApplyOptions{.target_dir = target, .mode = image::EnclaveMode::debug});
+  const auto debug = apply::generate_mesh(
+      mesh, apply::MeshApplyOptions{.target_dir = target, .mode = model::EnclaveMode::debug});
   ASSERT_TRUE(debug) << testing::diagnostics_text(debug.error());
 }
 

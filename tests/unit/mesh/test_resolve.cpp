@@ -1,5 +1,5 @@
 #include "mesh_fixture.hpp"
-#include "sconectl/image/apply_service.hpp"
+#include "sconectl/apply/apply_service.hpp"
 #include "sconectl/mesh/resolve.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,9 @@
 namespace sconectl::mesh {
 namespace {
 
+using model::MetadataSource;
+using model::ResolvedMesh;
+using model::ResolvedService;
 using testing::TempDir;
 
 constexpr const char* k_service = R"(apiVersion: scone/5.8

@@ -1,10 +1,12 @@
-#include "sconectl/mesh/apply_mesh.hpp"
+#include "sconectl/apply/apply_mesh.hpp"
 
+#include "sconectl/chart/helm_chart.hpp"
+#include "sconectl/policy/generate.hpp"
 #include "sconectl/util/file_tree.hpp"
 
 #include <spdlog/spdlog.h>
 
-namespace sconectl::mesh {
+namespace sconectl::apply {
 
 namespace {
 
@@ -16,7 +18,7 @@ constexpr std::size_t k_min_scanned_value = 6;
 // puts it there; this check keeps helm_extra_values (free-form) from doing so by accident.
 Result<void> refuse_confidential_values(const fs::FileTree& files,
                                         const std::string& where,
-                                        const ResolvedMesh& mesh)
+                                        const model::ResolvedMesh& mesh)
 {
   for (const auto& [path, content] : files) {
     if (content.find(k_secret_reference) != std::string::npos) {
@@ -52,11 +54,11 @@ std::filesystem::path session_file(const std::filesystem::path& target_dir, cons
 Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
                                       const MeshApplyOptions& options)
 {
-  auto resolved = resolve_mesh(manifest,
-                               ResolveOptions{.target_dir = options.target_dir,
-                                              .pull = options.pull,
-                                              .measurer = options.measurer,
-                                              .images = options.images});
+  auto resolved = mesh::resolve_mesh(manifest,
+                                     mesh::ResolveOptions{.target_dir = options.target_dir,
+                                                          .pull = options.pull,
+                                                          .measurer = options.measurer,
+                                                          .images = options.images});
   if (!resolved) {
     return tl::unexpected(std::move(resolved.error()));
   }
@@ -91,7 +93,7 @@ Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
                          .manifests_dir = std::nullopt};
   fs::FileTree policies;
   for (const auto& session : result.sessions) {
-    policies[session.name + ".yaml"] = policy::to_yaml(session.document);
+    policies[session.name + ".yaml"] = model::to_yaml(session.document);
     result.session_files.push_back(session_file(options.target_dir, session.name));
   }
   if (auto written = fs::replace_directory(
@@ -114,4 +116,40 @@ Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
   return result;
 }
 
-}  // namespace sconectl::mesh
+Result<bool> wants_upload(const manifest::MeshManifest& mesh, bool dry_run)
+{
+  using manifest::PolicyHandling;
+  const auto* cas = manifest::cas_for_role(mesh, "cas");
+  const auto mode = cas && cas->mode ? *cas->mode : PolicyHandling::upload;
+  if (mode != PolicyHandling::upload && mode != PolicyHandling::no_upload && !dry_run) {
+    return fail(ErrorKind::usage,
+                "cas mode " + std::string(manifest::to_string(mode))
+                    + " is not supported by this sconectl yet; supported modes: Upload, NoUpload "
+                      "(or --dry-run, which uploads nothing)");
+  }
+  return !dry_run && mode == PolicyHandling::upload && cas != nullptr;
+}
+
+Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
+                                          const std::vector<model::Session>& sessions,
+                                          const std::filesystem::path& target_dir)
+{
+  auto record = cas::load_upload_record(target_dir);
+  if (!record) {
+    return tl::unexpected(record.error());
+  }
+  if (record->cas != connection.address.authority()) {
+    *record = cas::UploadRecord{.cas = connection.address.authority()};  // another CAS: new chains
+  }
+  cas::CasClient client(*connection.transport);
+  auto report = cas::upload_sessions(client, sessions, connection.own_key_hash, *record);
+  // What was accepted before a failure stays recorded.
+  if (auto saved = cas::save_upload_record(target_dir, *record); !saved) {
+    return tl::unexpected(saved.error());
+  }
+  spdlog::debug("{} connection(s) to the CAS for this apply",
+                connection.transport->connections_opened());
+  return report;
+}
+
+}  // namespace sconectl::apply

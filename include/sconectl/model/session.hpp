@@ -1,7 +1,5 @@
 #pragma once
 
-#include "sconectl/image/apply_service.hpp"
-#include "sconectl/mesh/resolve.hpp"
 #include "sconectl/util/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -11,7 +9,9 @@
 #include <string_view>
 #include <vector>
 
-namespace sconectl::policy {
+// The CAS session document: the one model of a session that the policy generator, the CAS
+// client, the local CAS and the runtime share. Pure data and checks: no Docker, no mesh, no I/O.
+namespace sconectl::model {
 
 // The CAS session language version every generated session declares.
 inline constexpr const char* k_session_language_version = "0.3.10";
@@ -24,17 +24,6 @@ struct Session {
   std::string name;
   SessionDocument document;
 };
-
-struct PolicyOptions {
-  image::EnclaveMode mode = image::EnclaveMode::production;
-};
-
-// The sessions that enforce a mesh: its namespace session first, then one session per service
-// named "<namespace>/<service>", with the service's command, environment, attestation, images,
-// secrets (generated ones as definitions only), imports from the sessions that export to it,
-// volumes and the mesh's attestation tolerations. Deterministic for the same input.
-[[nodiscard]] Result<std::vector<Session>> generate_sessions(const mesh::ResolvedMesh& mesh,
-                                                             const PolicyOptions& options);
 
 // Session YAML as CAS reads it (see yaml::to_yaml: every string double-quoted, since CAS rejects
 // unquoted values where it expects strings).
@@ -80,4 +69,4 @@ enum class MissingSources { problem, allowed };
 // validate_session over a set that is uploaded together (imports resolve within the set).
 [[nodiscard]] std::vector<SessionProblem> validate_sessions(const std::vector<Session>& sessions);
 
-}  // namespace sconectl::policy
+}  // namespace sconectl::model

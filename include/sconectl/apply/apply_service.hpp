@@ -5,6 +5,7 @@
 #include "sconectl/image/measure_image.hpp"
 #include "sconectl/image/service_descriptor.hpp"
 #include "sconectl/manifest/service.hpp"
+#include "sconectl/model/enclave_mode.hpp"
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
@@ -12,9 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace sconectl::image {
-
-enum class EnclaveMode { production, debug };
+namespace sconectl::apply {
 
 enum class Push { yes, no };
 enum class Rebuild { when_inputs_changed, always };
@@ -23,9 +22,9 @@ struct ServiceApplyOptions {
   std::filesystem::path target_dir = "target";
   Push push = Push::yes;
   Rebuild rebuild = Rebuild::when_inputs_changed;
-  Measurer measurer = Measurer::content;
-  EnclaveMode mode = EnclaveMode::production;
-  BaseImageChoice base_image;
+  image::Measurer measurer = image::Measurer::content;
+  model::EnclaveMode mode = model::EnclaveMode::production;
+  image::BaseImageChoice base_image;
   // Each line of `docker build` output, as it arrives.
   std::function<void(std::string_view line)> on_build_output;
   // Short notes on what happens next ("building", "measuring", "pushing").
@@ -33,7 +32,7 @@ struct ServiceApplyOptions {
 };
 
 struct ServiceApplyResult {
-  ServiceDescriptor descriptor;
+  image::ServiceDescriptor descriptor;
   bool up_to_date = false;  // the image existed with the same input digest: nothing was built
   std::filesystem::path descriptor_file;
 };
@@ -43,11 +42,6 @@ struct ServiceApplyResult {
 // image with the same input digest already exists.
 [[nodiscard]] Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& service,
                                                        const ServiceApplyOptions& options,
-                                                       DockerCli& docker);
+                                                       image::DockerCli& docker);
 
-// Labels that mark images built by sconectl.
-inline constexpr const char* k_label_input_digest = "dev.sconectl.input-digest";
-inline constexpr const char* k_label_service = "dev.sconectl.service";
-inline constexpr const char* k_label_version = "dev.sconectl.version";
-
-}  // namespace sconectl::image
+}  // namespace sconectl::apply

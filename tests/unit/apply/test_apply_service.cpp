@@ -1,14 +1,16 @@
 #include "fake_process_runner.hpp"
 #include "image_archive.hpp"
 #include "manifest_text.hpp"
-#include "sconectl/image/apply_service.hpp"
+#include "sconectl/apply/apply_service.hpp"
 #include "sconectl/util/digest.hpp"
 #include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
-namespace sconectl::image {
+namespace sconectl::apply {
 namespace {
+
+using namespace image;  // the Docker-side types the apply drives
 
 namespace stdfs = std::filesystem;
 using testing::FakeProcessRunner;
@@ -229,4 +231,4 @@ TEST_F(ApplyServiceTest, SconeMeasurerNeedsTheSconeRuntime)
 }
 
 }  // namespace
-}  // namespace sconectl::image
+}  // namespace sconectl::apply

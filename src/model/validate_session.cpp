@@ -1,13 +1,13 @@
-#include "export_match.hpp"
 #include "sconectl/manifest/names.hpp"
 #include "sconectl/manifest/secret_reference.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/export_match.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/yaml.hpp"
 
 #include <map>
 #include <set>
 
-namespace sconectl::policy {
+namespace sconectl::model {
 
 namespace {
 
@@ -424,4 +424,4 @@ std::vector<SessionProblem> validate_sessions(const std::vector<Session>& sessio
   return problems;
 }
 
-}  // namespace sconectl::policy
+}  // namespace sconectl::model

@@ -1,10 +1,10 @@
-#include "export_match.hpp"
+#include "sconectl/model/export_match.hpp"
 
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 
 #include <set>
 
-namespace sconectl::policy {
+namespace sconectl::model {
 
 namespace {
 
@@ -58,4 +58,4 @@ std::vector<std::string> imported_sessions(const SessionDocument& session)
   return {sources.begin(), sources.end()};
 }
 
-}  // namespace sconectl::policy
+}  // namespace sconectl::model

@@ -1,15 +1,36 @@
-#include "sconectl/image/apply_service.hpp"
+#include "sconectl/apply/apply_service.hpp"
 
 #include "sconectl/image/build_context.hpp"
 #include "sconectl/image/dockerfile.hpp"
 #include "sconectl/image/measure_image.hpp"
+#include "sconectl/image/service_descriptor.hpp"
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/util/digest.hpp"
 #include "sconectl/version.hpp"
 
 #include <spdlog/spdlog.h>
 
-namespace sconectl::image {
+namespace sconectl::apply {
+
+using image::assemble_build_context;
+using image::BuildContext;
+using image::BuildRequest;
+using image::context_listing;
+using image::descriptor_path;
+using image::DockerCli;
+using image::ImageInfo;
+using image::k_label_input_digest;
+using image::k_label_service;
+using image::k_label_version;
+using image::measure_image;
+using image::measurer_name;
+using image::MeasureRequest;
+using image::plan_dockerfile;
+using image::read_descriptor;
+using image::render_dockerfile;
+using image::resolve_base_image;
+using image::ServiceDescriptor;
+using image::write_descriptor;
 
 namespace {
 
@@ -172,7 +193,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
       .base_image = *base_image,
       .measurement_method = method,
       .measurement = std::move(measurement),
-      .mode = options.mode == EnclaveMode::production ? "production" : "debug",
+      .mode = options.mode == model::EnclaveMode::production ? "production" : "debug",
       .input_digest = digest,
       .sconectl_version = k_version,
       .service = manifest::service_metadata(service, manifest::Disclosure::everything)};
@@ -187,4 +208,4 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
                             .descriptor_file = descriptor_path(options.target_dir, build.name)};
 }
 
-}  // namespace sconectl::image
+}  // namespace sconectl::apply

@@ -1,11 +1,12 @@
 #pragma once
 
-// Private to the policy module: how session references in exports and imports are read.
+// How session references in exports and imports are read: by the generator, the validator and
+// the local CAS alike.
 
 #include <optional>
 #include <string>
 
-namespace sconectl::policy {
+namespace sconectl::model {
 
 // The absolute name of a session reference made from inside session `from`: "../x" names a
 // sibling, "./x" a child, anything else is absolute.
@@ -19,4 +20,4 @@ namespace sconectl::policy {
                                   const std::string& exporter,
                                   const std::string& importer);
 
-}  // namespace sconectl::policy
+}  // namespace sconectl::model

@@ -1,31 +1,35 @@
 #pragma once
 
-#include "sconectl/chart/helm_chart.hpp"
-#include "sconectl/image/apply_service.hpp"
+#include "sconectl/cas/connect.hpp"
+#include "sconectl/cas/upload.hpp"
+#include "sconectl/image/measure_image.hpp"
 #include "sconectl/manifest/mesh.hpp"
 #include "sconectl/mesh/resolve.hpp"
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/enclave_mode.hpp"
+#include "sconectl/model/resolved_mesh.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
 #include <optional>
 #include <vector>
 
-namespace sconectl::mesh {
+// `apply -f mesh.yaml` as a library call: resolve, generate, write, and upload.
+namespace sconectl::apply {
 
 struct MeshApplyOptions {
   std::filesystem::path target_dir = "target";
   bool pull = true;
   image::Measurer measurer = image::Measurer::content;
-  image::EnclaveMode mode = image::EnclaveMode::production;
+  model::EnclaveMode mode = model::EnclaveMode::production;
   std::string release;           // Helm release (and chart) name; empty: from the namespace
   bool write_manifests = false;  // -o yaml: also target/manifests/
-  ImageSource* images = nullptr;
+  mesh::ImageSource* images = nullptr;
 };
 
 struct MeshApplyResult {
-  ResolvedMesh mesh;
-  std::vector<policy::Session> sessions;  // namespace first
+  model::ResolvedMesh mesh;
+  std::vector<model::Session> sessions;  // namespace first
   std::vector<std::filesystem::path> session_files;
   std::string chart_name;
   std::filesystem::path chart_dir;
@@ -44,4 +48,15 @@ struct MeshApplyResult {
 [[nodiscard]] Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& mesh,
                                                     const MeshApplyOptions& options);
 
-}  // namespace sconectl::mesh
+// Whether the mesh's policies go to its CAS: Upload does, NoUpload and `dry_run` do not. The
+// signing and encrypting modes are refused (kind usage) before anything is generated.
+[[nodiscard]] Result<bool> wants_upload(const manifest::MeshManifest& mesh, bool dry_run);
+
+// Uploads the generated sessions over `connection` (cas::upload_sessions), continuing the
+// predecessor chains recorded in target/cas/sessions.json; what the CAS accepted is recorded there
+// even when a later session fails. A record made for another CAS is started afresh.
+[[nodiscard]] Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
+                                                        const std::vector<model::Session>& sessions,
+                                                        const std::filesystem::path& target_dir);
+
+}  // namespace sconectl::apply

@@ -1,7 +1,7 @@
 #include "golden.hpp"
 #include "mesh_fixture.hpp"
+#include "sconectl/apply/apply_mesh.hpp"
 #include "sconectl/chart/helm_chart.hpp"
-#include "sconectl/mesh/apply_mesh.hpp"
 #include "sconectl/util/file_tree.hpp"
 
 #include <gtest/gtest.h>
@@ -41,9 +41,9 @@ build:
 
 class ChartTest : public ::testing::Test {
  protected:
-  Result<mesh::MeshApplyResult> apply(const std::string& extra_mesh,
-                                      const std::string& port = "8080",
-                                      bool manifests = true)
+  Result<apply::MeshApplyResult> apply(const std::string& extra_mesh,
+                                       const std::string& port = "8080",
+                                       bool manifests = true)
   {
     testing::record_service(m_dir.write("web/service.yaml", k_service), target());
     const auto file = m_dir.write("mesh.yaml", R"(apiVersion: scone/5.8
@@ -66,8 +66,8 @@ services:
     image: registry.example.com/team/web:1
 )" + extra_mesh);
     m_mesh = testing::load_mesh(file);
-    return mesh::generate_mesh(
-        m_mesh, mesh::MeshApplyOptions{.target_dir = target(), .write_manifests = manifests});
+    return apply::generate_mesh(
+        m_mesh, apply::MeshApplyOptions{.target_dir = target(), .write_manifests = manifests});
   }
 
   [[nodiscard]] std::filesystem::path target() const { return m_dir.path() / "target"; }

@@ -1,8 +1,8 @@
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 
 #include <gtest/gtest.h>
 
-namespace sconectl::policy {
+namespace sconectl::model {
 namespace {
 
 const std::string k_hash(64, 'a');
@@ -206,4 +206,4 @@ f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
 }
 
 }  // namespace
-}  // namespace sconectl::policy
+}  // namespace sconectl::model

@@ -1,7 +1,7 @@
-#include "sconectl/policy/session.hpp"
+#include "sconectl/model/session.hpp"
 #include "sconectl/util/digest.hpp"
 
-namespace sconectl::policy {
+namespace sconectl::model {
 
 std::string session_hash(const SessionDocument& session)
 {
@@ -11,4 +11,4 @@ std::string session_hash(const SessionDocument& session)
   return to_hex(sha256(text));
 }
 
-}  // namespace sconectl::policy
+}  // namespace sconectl::model
