@@ -29,6 +29,9 @@ step "checking formatting (clang-format)"
 mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find src include tests -name '*.[ch]pp')
 clang-format --dry-run --Werror "${sources[@]}"
 
+step "checking the module layering (scripts/check-layers.py)"
+python3 scripts/check-layers.py
+
 step "building (warnings are errors)"
 scripts/build.sh "$root/build/test"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// Private to the manifest module: YAML text to nodes, and YAML nodes to JSON.
+// Private to the manifest module: YAML text to nodes for the manifest readers.
 
 #include "parse_context.hpp"
 
@@ -25,10 +25,8 @@ namespace sconectl::manifest::detail {
                                                            const std::string& path,
                                                            ParseContext& context);
 
-// Converts an arbitrary YAML subtree (helm_extra_values) to JSON, expanding variables in scalars.
-// Scalars stay strings except plain true/false/null and numbers, as a YAML 1.2 reader sees them.
-// Refuses more than 100000 values or nesting deeper than k_max_yaml_depth, which aliases can
-// reach (or make endless: `&a [*a]`) although the document itself passed the syntax check.
+// Converts an arbitrary YAML subtree (helm_extra_values) to JSON with yaml::to_json_tree (its
+// typing and limits), expanding variables in scalars, and reports its problems through `context`.
 // `at`, when given, is where all problems are reported: for YAML parsed from a string, the nodes'
 // own positions are inside that string, not in the file.
 [[nodiscard]] std::optional<nlohmann::json> to_json(const YAML::Node& node,

@@ -1,7 +1,7 @@
 #include "sconectl/mesh/resolve.hpp"
 
 #include "sconectl/image/service_descriptor.hpp"
-#include "sconectl/mesh/service_metadata.hpp"
+#include "sconectl/manifest/service_json.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -139,7 +139,7 @@ std::optional<std::string> registry_digest(const image::ImageInfo& info,
 }
 
 struct Source {
-  ServiceMetadata metadata;
+  manifest::ServiceMetadata metadata;
   MetadataSource kind = MetadataSource::descriptor;
   std::string detail;
   std::string measurement;
@@ -178,7 +178,7 @@ std::optional<Source> from_descriptor(
       return std::nullopt;
     }
   }
-  auto metadata = service_metadata_from_json(descriptor.service);
+  auto metadata = manifest::service_metadata_from_json(descriptor.service);
   if (!metadata) {
     problems.error(at, path + ".image", where + ": " + metadata.error().message);
     return std::nullopt;
@@ -230,7 +230,8 @@ std::optional<Source> from_image(const MeshService& service,
                        + " label: it was not built by 'sconectl apply -f service.yaml'");
     return std::nullopt;
   }
-  auto metadata = service_metadata_from_json(nlohmann::json::parse(label->second, nullptr, false));
+  auto metadata =
+      manifest::service_metadata_from_json(nlohmann::json::parse(label->second, nullptr, false));
   if (!metadata) {
     problems.error(at, field, "image " + service.image + ": " + metadata.error().message);
     return std::nullopt;

@@ -1,5 +1,6 @@
 #include "sconectl/policy/generate.hpp"
 
+#include "sconectl/manifest/service_json.hpp"
 #include "sconectl/model/export_match.hpp"
 
 #include <algorithm>
@@ -49,73 +50,58 @@ Json security(const ResolvedMesh& mesh, const PolicyOptions& options)
   return Json{{"attestation", std::move(attestation)}};
 }
 
+// Copies `keys` that `from` has into `to`, in the order given.
+void copy_in_order(Json& to, const nlohmann::json& from, std::initializer_list<const char*> keys)
+{
+  for (const char* key : keys) {
+    if (from.contains(key)) {
+      to[key] = from.at(key);
+    }
+  }
+}
+
+// The session form of a secret definition: the manifest's one JSON mapping of it (to_json), in
+// the order the CAS session language lists the fields, without the descriptor's `has_value`, and
+// with `dns` (the older spelling of `san: ["dns:..."]`) folded into `san`.
 Json secret_definition(const SecretDefinition& secret)
 {
-  Json json{{"name", secret.name}, {"kind", manifest::to_string(secret.kind)}};
-  if (secret.size) {
-    json["size"] = *secret.size;
-  }
-  if (secret.key_type) {
-    json["key_type"] = manifest::to_string(*secret.key_type);
-  }
-  if (secret.value) {
-    json["value"] = *secret.value;
-  }
-  if (secret.migrate) {
-    json["migrate"] = *secret.migrate;
-  }
-  if (secret.private_key) {
-    json["private_key"] = *secret.private_key;
-  }
-  if (secret.issuer) {
-    json["issuer"] = *secret.issuer;
-  }
-  if (secret.common_name) {
-    json["common_name"] = *secret.common_name;
-  }
-  // `dns` is the older spelling of `san: ["dns:..."]`; both are written as `san`.
+  const auto fields = manifest::to_json(secret, manifest::Disclosure::everything);
+  Json json;
+  copy_in_order(json,
+                fields,
+                {"name",
+                 "kind",
+                 "size",
+                 "key_type",
+                 "value",
+                 "migrate",
+                 "private_key",
+                 "issuer",
+                 "common_name"});
   std::vector<std::string> san;
-  for (const auto& name : secret.dns) {
+  for (const auto& name : fields.value("dns", std::vector<std::string>{})) {
     san.push_back("dns:" + name);
   }
-  san.insert(san.end(), secret.san.begin(), secret.san.end());
+  for (const auto& name : fields.value("san", std::vector<std::string>{})) {
+    san.push_back(name);
+  }
   if (!san.empty()) {
     json["san"] = san;
   }
-  if (secret.endpoint) {
-    json["endpoint"] = manifest::to_string(*secret.endpoint);
-  }
-  if (secret.valid_for) {
-    json["valid_for"] = *secret.valid_for;
-  }
-  if (secret.tenant_id) {
-    json["tenant_id"] = *secret.tenant_id;
-  }
-  if (secret.client_id) {
-    json["client_id"] = *secret.client_id;
-  }
-  if (secret.application_secret) {
-    json["application_secret"] = *secret.application_secret;
-  }
-  if (secret.certificate_thumbprint) {
-    json["certificate_thumbprint"] = *secret.certificate_thumbprint;
-  }
-  if (secret.export_public) {
-    json["export_public"] = *secret.export_public;
-  }
-  if (!secret.exports.empty()) {
+  copy_in_order(json,
+                fields,
+                {"endpoint",
+                 "valid_for",
+                 "tenant_id",
+                 "client_id",
+                 "application_secret",
+                 "certificate_thumbprint",
+                 "export_public"});
+  if (fields.contains("export")) {
     Json exports = Json::array();
-    for (const auto& exported : secret.exports) {
+    for (const auto& exported : fields.at("export")) {
       Json entry = Json::object();
-      if (exported.session) {
-        entry["session"] = *exported.session;
-      }
-      if (exported.session_hash) {
-        entry["session_hash"] = *exported.session_hash;
-      }
-      if (exported.namespace_name) {
-        entry["namespace"] = *exported.namespace_name;
-      }
+      copy_in_order(entry, exported, {"session", "session_hash", "namespace"});
       exports.push_back(std::move(entry));
     }
     json["export"] = std::move(exports);

@@ -1,11 +1,15 @@
 #include "sconectl/util/yaml.hpp"
 
-#include "../manifest/yaml_syntax.hpp"
+#include "sconectl/util/yaml_tree.hpp"
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <regex>
+#include <vector>
 
 namespace sconectl::yaml {
 
@@ -58,72 +62,154 @@ void emit(YAML::Emitter& out, const nlohmann::ordered_json& value)
   }
 }
 
-// Aliases can make a small document expand enormously ("billion laughs"); a document that needs
-// more nodes than this is refused rather than expanded. Sessions and values files are small.
-constexpr std::size_t k_max_nodes = 200'000;
-constexpr int k_max_depth = 64;
-
-struct Converter {
-  std::size_t nodes = 0;
-
-  nlohmann::ordered_json convert(const YAML::Node& node, int depth)
-  {
-    if (++nodes > k_max_nodes) {
-      throw std::runtime_error("the document has more than " + std::to_string(k_max_nodes)
-                               + " values (aliases expanded)");
-    }
-    if (depth > k_max_depth) {
-      throw std::runtime_error("the document nests deeper than " + std::to_string(k_max_depth)
-                               + " levels (or an alias refers to itself)");
-    }
-    switch (node.Type()) {
-      case YAML::NodeType::Map: {
-        nlohmann::ordered_json object = nlohmann::ordered_json::object();
-        for (const auto& entry : node) {
-          if (!entry.first.IsScalar()) {
-            throw std::runtime_error("a mapping key must be a plain value");
-          }
-          const auto key = entry.first.Scalar();
-          if (object.contains(key)) {
-            throw std::runtime_error("duplicate key '" + key + "'");
-          }
-          object[key] = convert(entry.second, depth + 1);
-        }
-        return object;
-      }
-      case YAML::NodeType::Sequence: {
-        nlohmann::ordered_json array = nlohmann::ordered_json::array();
-        for (const auto& item : node) {
-          array.push_back(convert(item, depth + 1));
-        }
-        return array;
-      }
-      case YAML::NodeType::Scalar:
-        return scalar(node);
-      default:
-        return nullptr;
-    }
-  }
-
-  static nlohmann::ordered_json scalar(const YAML::Node& node)
-  {
-    const auto& text = node.Scalar();
-    if (node.Tag() == "!") {  // quoted: always a string
-      return text;
-    }
-    if (text == "true" || text == "false") {
-      return text == "true";
-    }
-    if (text == "~" || text == "null") {
-      return nullptr;
-    }
-    if (!text.empty() && text.size() < 20
-        && text.find_first_not_of("0123456789") == std::string::npos) {
-      return std::stoull(text);
-    }
+nlohmann::ordered_json typed_scalar(const YAML::Node& node, std::string text)
+{
+  // Quoted scalars carry the "!" tag in yaml-cpp; they always stay strings.
+  if (node.Tag() == "!") {
     return text;
   }
+  static const std::regex integer(R"([-+]?[0-9]+)");
+  static const std::regex decimal(R"([-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?)");
+  if (text == "true" || text == "false") {
+    return text == "true";
+  }
+  if (text == "null" || text == "~") {
+    return nullptr;
+  }
+  if (text.size() < 19 && std::regex_match(text, integer)) {
+    // Non-negative integers are unsigned, as nlohmann::json's own parser makes them: checks such
+    // as "a size is a non-negative integer" then hold for YAML and JSON input alike.
+    if (text.front() == '-') {
+      return std::stoll(text);
+    }
+    return std::stoull(text);
+  }
+  if (std::regex_match(text, decimal)) {
+    errno = 0;
+    const double number = std::strtod(text.c_str(), nullptr);
+    if (errno != ERANGE) {  // 1e999 stays text: JSON has no infinity
+      return number;
+    }
+  }
+  return text;
+}
+
+std::string join(const std::string& parent, const std::string& key)
+{
+  return parent.empty() ? key : parent + "." + key;
+}
+
+// Walks a subtree, bounded in size (`m_budget`) and depth (`m_levels`, the enclosing mappings and
+// lists). The first problem stops the walk.
+class TreeConverter {
+ public:
+  explicit TreeConverter(const ScalarText& scalar_text) : m_scalar_text(scalar_text) {}
+
+  std::optional<nlohmann::ordered_json> convert(const YAML::Node& node, const std::string& path)
+  {
+    if (m_budget == 0) {
+      m_too_large = true;
+      return std::nullopt;
+    }
+    --m_budget;
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        return nlohmann::ordered_json(nullptr);
+      case YAML::NodeType::Scalar:
+        return typed_scalar(node, m_scalar_text ? m_scalar_text(node, path) : node.Scalar());
+      case YAML::NodeType::Sequence:
+      case YAML::NodeType::Map:
+        break;
+    }
+    if (m_levels.size() >= static_cast<std::size_t>(k_max_depth)) {
+      report_too_deep();
+      return std::nullopt;
+    }
+    m_levels.push_back(Level{node, path});
+    auto value = node.IsSequence() ? convert_sequence(node, path) : convert_map(node, path);
+    m_levels.pop_back();
+    return value;
+  }
+
+  [[nodiscard]] bool too_large() const { return m_too_large; }
+  [[nodiscard]] std::optional<TreeProblem>& problem() { return m_problem; }
+
+ private:
+  struct Level {
+    YAML::Node node;
+    std::string path;
+  };
+
+  std::optional<nlohmann::ordered_json> convert_sequence(const YAML::Node& node,
+                                                         const std::string& path)
+  {
+    auto array = nlohmann::ordered_json::array();
+    std::size_t index = 0;
+    for (const auto& item : node) {
+      auto value = convert(item, path + "[" + std::to_string(index++) + "]");
+      if (!value) {
+        return std::nullopt;
+      }
+      array.push_back(std::move(*value));
+    }
+    return array;
+  }
+
+  std::optional<nlohmann::ordered_json> convert_map(const YAML::Node& node, const std::string& path)
+  {
+    auto object = nlohmann::ordered_json::object();
+    for (const auto& pair : node) {
+      if (!pair.first.IsScalar()) {
+        m_problem = TreeProblem{pair.first, path, "field names must be plain strings"};
+        return std::nullopt;
+      }
+      const auto& key = pair.first.Scalar();
+      if (object.contains(key)) {
+        m_problem = TreeProblem{pair.first, path, "duplicate key '" + key + "'"};
+        return std::nullopt;
+      }
+      auto value = convert(pair.second, join(path, key));
+      if (!value) {
+        return std::nullopt;
+      }
+      object[key] = std::move(*value);
+    }
+    return object;
+  }
+
+  // An alias used inside its own anchor's value nests without end: the same node then appears
+  // twice among the enclosing levels, and the message names the outer one.
+  void report_too_deep()
+  {
+    for (std::size_t outer = 0; outer < m_levels.size(); ++outer) {
+      const auto& anchored = m_levels[outer].node;
+      for (std::size_t inner = outer + 1; inner < m_levels.size(); ++inner) {
+        if (m_levels[inner].node.is(anchored)) {
+          m_problem = TreeProblem{anchored,
+                                  m_levels[outer].path,
+                                  "a YAML alias (*name) is used inside the value of its own anchor "
+                                  "(&name), which would repeat without end"};
+          return;
+        }
+      }
+    }
+    m_problem = TreeProblem{m_levels.front().node,
+                            m_levels.front().path,
+                            "nested deeper than " + std::to_string(k_max_depth) + " levels"};
+  }
+
+  const ScalarText& m_scalar_text;
+  std::size_t m_budget = k_max_values;
+  bool m_too_large = false;
+  std::optional<TreeProblem> m_problem;
+  std::vector<Level> m_levels;
 };
+
+std::string at_line(const TextPosition& at)
+{
+  return "line " + std::to_string(at.line) + ", column " + std::to_string(at.column) + ": ";
+}
 
 }  // namespace
 
@@ -137,24 +223,45 @@ std::string to_yaml(const nlohmann::ordered_json& document)
   return std::string(out.c_str()) + "\n";
 }
 
+tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(const YAML::Node& node,
+                                                               const std::string& path,
+                                                               const ScalarText& scalar_text)
+{
+  TreeConverter converter(scalar_text);
+  auto value = converter.convert(node, path);
+  if (converter.too_large()) {
+    return tl::unexpected(TreeProblem{node,
+                                      path,
+                                      "too large: more than " + std::to_string(k_max_values)
+                                          + " values (after expanding YAML aliases)"});
+  }
+  if (!value) {
+    return tl::unexpected(std::move(*converter.problem()));
+  }
+  return std::move(*value);
+}
+
 Result<nlohmann::ordered_json> parse_yaml(std::string_view text)
 {
-  if (const auto problem = manifest::detail::check_yaml_syntax(text)) {
-    return fail(ErrorKind::manifest,
-                "line " + std::to_string(problem->at.line) + ", column "
-                    + std::to_string(problem->at.column) + ": " + problem->message);
+  if (const auto problem = check_syntax(text)) {
+    return fail(ErrorKind::manifest, at_line(problem->at) + problem->message);
   }
   try {
     const auto root = YAML::Load(std::string(text));
     if (!root.IsMap()) {
       return fail(ErrorKind::manifest, "expected a YAML mapping at the top");
     }
-    Converter converter;
-    return converter.convert(root, 0);
+    auto converted = to_json_tree(root);
+    if (!converted) {
+      const auto& problem = converted.error();
+      const auto mark = problem.node.Mark();
+      const auto where = mark.is_null() ? std::string() : at_line({mark.line + 1, mark.column + 1});
+      return fail(ErrorKind::manifest,
+                  where + (problem.path.empty() ? "" : problem.path + ": ") + problem.message);
+    }
+    return std::move(*converted);
   } catch (const YAML::Exception& e) {
-    return fail(ErrorKind::manifest,
-                "line " + std::to_string(e.mark.line + 1) + ", column "
-                    + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return fail(ErrorKind::manifest, at_line({e.mark.line + 1, e.mark.column + 1}) + e.msg);
   } catch (const std::exception& e) {
     return fail(ErrorKind::manifest, e.what());
   }

@@ -102,9 +102,33 @@ INSTANTIATE_TEST_SUITE_P(Invalid,
                          ::testing::ValuesIn(corpus_cases()),
                          testing::case_test_name);
 
-TEST(CorpusSizeTest, HasAtLeastFortyCases)
+// The corpus held this many cases when this line was last changed; raise it when adding some. A
+// test run that finds fewer (a missing or moved folder, a renamed extension) fails here instead of
+// passing with nothing checked.
+constexpr std::size_t k_corpus_cases = 143;
+
+TEST(CorpusSizeTest, EveryFileOfTheCorpusIsACaseAndNoneIsMissing)
 {
-  EXPECT_GE(corpus_cases().size(), 40U);
+  ASSERT_TRUE(stdfs::is_directory(k_corpus)) << k_corpus << " is missing";
+  std::size_t manifests = 0;
+  for (const auto& entry : stdfs::directory_iterator(k_corpus)) {
+    if (!entry.is_regular_file()) {
+      continue;  // files/ holds inputs that cases refer to
+    }
+    const auto& path = entry.path();
+    if (path.extension() == ".yaml") {
+      ++manifests;
+      EXPECT_TRUE(stdfs::exists(stdfs::path(path).replace_extension(".expected")))
+          << path << " has no .expected file";
+    } else if (path.extension() == ".expected") {
+      EXPECT_TRUE(stdfs::exists(stdfs::path(path).replace_extension(".yaml")))
+          << path << " has no .yaml case";
+    } else {
+      ADD_FAILURE() << path << " is neither a case (.yaml) nor its expectation (.expected)";
+    }
+  }
+  EXPECT_EQ(corpus_cases().size(), manifests);
+  EXPECT_GE(corpus_cases().size(), k_corpus_cases);
 }
 
 }  // namespace

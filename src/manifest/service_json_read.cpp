@@ -1,6 +1,6 @@
-#include "sconectl/mesh/service_metadata.hpp"
+#include "sconectl/manifest/service_json.hpp"
 
-namespace sconectl::mesh {
+namespace sconectl::manifest {
 
 namespace {
 
@@ -86,9 +86,9 @@ T enum_value(const json& value, const std::string& path, Parse parse)
   return *parsed;
 }
 
-std::vector<manifest::EnvironmentVariable> variables(const json& list, const std::string& path)
+std::vector<EnvironmentVariable> variables(const json& list, const std::string& path)
 {
-  std::vector<manifest::EnvironmentVariable> result;
+  std::vector<EnvironmentVariable> result;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto at = path + "[" + std::to_string(i) + "]";
     result.push_back({.name = text(field(list[i], "name", at), at + ".name"),
@@ -98,14 +98,12 @@ std::vector<manifest::EnvironmentVariable> variables(const json& list, const std
   return result;
 }
 
-manifest::SecretDefinition secret(const json& object, const std::string& path)
+SecretDefinition secret(const json& object, const std::string& path)
 {
-  manifest::SecretDefinition definition;
+  SecretDefinition definition;
   definition.name = text(field(object, "name", path), path + ".name");
-  definition.kind =
-      enum_value<manifest::SecretKind>(field(object, "kind", path), path + ".kind", [](auto t) {
-        return manifest::secret_kind_from(t);
-      });
+  definition.kind = enum_value<SecretKind>(
+      field(object, "kind", path), path + ".kind", [](auto t) { return secret_kind_from(t); });
   if (object.contains("size")) {
     if (!object.at("size").is_number_unsigned()) {
       throw MalformedField{path + ".size"};
@@ -114,10 +112,8 @@ manifest::SecretDefinition secret(const json& object, const std::string& path)
   }
   definition.value = optional_text(object, "value", path);
   if (object.contains("key_type")) {
-    definition.key_type =
-        enum_value<manifest::KeyType>(object.at("key_type"), path + ".key_type", [](auto t) {
-          return manifest::key_type_from(t);
-        });
+    definition.key_type = enum_value<KeyType>(
+        object.at("key_type"), path + ".key_type", [](auto t) { return key_type_from(t); });
   }
   definition.migrate = optional_bool(object, "migrate", path);
   definition.export_public = optional_bool(object, "export_public", path);
@@ -127,10 +123,8 @@ manifest::SecretDefinition secret(const json& object, const std::string& path)
   definition.dns = texts(object, "dns", path);
   definition.san = texts(object, "san", path);
   if (object.contains("endpoint")) {
-    definition.endpoint = enum_value<manifest::CertificateEndpoint>(
-        object.at("endpoint"), path + ".endpoint", [](auto t) {
-          return manifest::endpoint_from(t);
-        });
+    definition.endpoint = enum_value<CertificateEndpoint>(
+        object.at("endpoint"), path + ".endpoint", [](auto t) { return endpoint_from(t); });
   }
   definition.valid_for = optional_text(object, "valid_for", path);
   definition.tenant_id = optional_text(object, "tenant_id", path);
@@ -148,14 +142,14 @@ manifest::SecretDefinition secret(const json& object, const std::string& path)
   return definition;
 }
 
-manifest::Volume volume(const json& object, const std::string& path)
+Volume volume(const json& object, const std::string& path)
 {
-  manifest::Volume result;
+  Volume result;
   result.name = text(field(object, "name", path), path + ".name");
   result.path = optional_text(object, "path", path);
   if (object.contains("import")) {
     const auto& imported = object.at("import");
-    result.import = manifest::VolumeImport{
+    result.import = VolumeImport{
         .session = text(field(imported, "session", path + ".import"), path + ".import.session"),
         .volume = text(field(imported, "volume", path + ".import"), path + ".import.volume")};
   }
@@ -186,7 +180,7 @@ ServiceMetadata metadata(const json& object)
   for (std::size_t i = 0; i < secrets.size(); ++i) {
     auto definition = secret(secrets[i], "service.secrets[" + std::to_string(i) + "]");
     const bool value_withheld = secrets[i].value("has_value", false) && !definition.value;
-    const bool aad_withheld = definition.kind == manifest::SecretKind::aad_token
+    const bool aad_withheld = definition.kind == SecretKind::aad_token
                               && !definition.application_secret
                               && !definition.certificate_thumbprint;
     if (value_withheld || aad_withheld) {
@@ -219,7 +213,7 @@ Result<ServiceMetadata> service_metadata_from_json(const nlohmann::json& json)
   }
 }
 
-Result<manifest::SecretDefinition> secret_from_json(const nlohmann::json& json)
+Result<SecretDefinition> secret_from_json(const nlohmann::json& json)
 {
   try {
     return secret(json, "secret");
@@ -228,4 +222,4 @@ Result<manifest::SecretDefinition> secret_from_json(const nlohmann::json& json)
   }
 }
 
-}  // namespace sconectl::mesh
+}  // namespace sconectl::manifest

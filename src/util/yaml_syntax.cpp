@@ -1,8 +1,8 @@
-#include "yaml_syntax.hpp"
+#include "sconectl/util/yaml_tree.hpp"
 
 #include <yaml.h>
 
-namespace sconectl::manifest::detail {
+namespace sconectl::yaml {
 
 namespace {
 
@@ -23,17 +23,17 @@ class Parser {
   yaml_parser_t m_parser{};
 };
 
-SourcePosition one_based(const yaml_mark_t& mark)
+TextPosition one_based(const yaml_mark_t& mark)
 {
   return {static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1};
 }
 
 // Reader errors (bad bytes) carry only an offset; scanner errors inside a construct point best at
 // where the construct started ("while scanning a quoted scalar" -> the opening quote).
-SourcePosition position_of_problem(const yaml_parser_t& parser, std::string_view text)
+TextPosition position_of_problem(const yaml_parser_t& parser, std::string_view text)
 {
   if (parser.error == YAML_READER_ERROR) {
-    SourcePosition at{1, 1};
+    TextPosition at{1, 1};
     for (std::size_t i = 0; i < parser.problem_offset && i < text.size(); ++i) {
       if (text[i] == '\n') {
         ++at.line;
@@ -64,7 +64,7 @@ std::string describe(const yaml_parser_t& parser)
 
 }  // namespace
 
-std::optional<SyntaxProblem> check_yaml_syntax(std::string_view text)
+std::optional<SyntaxProblem> check_syntax(std::string_view text)
 {
   Parser parser(text);
   int depth = 0;
@@ -77,9 +77,9 @@ std::optional<SyntaxProblem> check_yaml_syntax(std::string_view text)
     const auto at = one_based(event.start_mark);
     yaml_event_delete(&event);
     if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
-      if (++depth > k_max_yaml_depth) {
+      if (++depth > k_max_depth) {
         return SyntaxProblem{
-            at, "invalid YAML: nested deeper than " + std::to_string(k_max_yaml_depth) + " levels"};
+            at, "invalid YAML: nested deeper than " + std::to_string(k_max_depth) + " levels"};
       }
     } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
       --depth;
@@ -89,4 +89,4 @@ std::optional<SyntaxProblem> check_yaml_syntax(std::string_view text)
   }
 }
 
-}  // namespace sconectl::manifest::detail
+}  // namespace sconectl::yaml

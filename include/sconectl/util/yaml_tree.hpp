@@ -1,0 +1,60 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+// The one way YAML becomes JSON, with one set of limits, for every YAML input: manifests and
+// their helm_extra_values, and CAS sessions (yaml::parse_yaml). yaml-cpp builds the nodes; a
+// strict libyaml pass checks the text first, because yaml-cpp 0.7 accepts some broken documents
+// (an unclosed quote silently runs to the end of the file) and reports others vaguely ("bad
+// file" for deep nesting), while libyaml names the problem and needs no recursion.
+namespace sconectl::yaml {
+
+// Nesting deeper than this is refused: no manifest or session needs it, and yaml-cpp recurses per
+// level.
+inline constexpr int k_max_depth = 200;
+// Aliases can make a small document expand enormously ("billion laughs"); a document that needs
+// more values than this is refused rather than expanded.
+inline constexpr std::size_t k_max_values = 100000;
+
+// 1-based; 0 when not known.
+struct TextPosition {
+  int line = 0;
+  int column = 0;
+};
+
+struct SyntaxProblem {
+  TextPosition at;
+  std::string message;  // "invalid YAML: ...", with a hint for the common mistakes
+};
+
+// Checks `text` with libyaml's event parser, nesting included. std::nullopt when it is well-formed.
+[[nodiscard]] std::optional<SyntaxProblem> check_syntax(std::string_view text);
+
+// Why a subtree could not be converted, and where: `node` is the node to point at (its Mark()),
+// `path` the field path to it ("a.b[2]").
+struct TreeProblem {
+  YAML::Node node;
+  std::string path;
+  std::string message;
+};
+
+// The text of a scalar before it is typed; the manifest reader expands ${VARIABLES} here.
+using ScalarText = std::function<std::string(const YAML::Node& scalar, const std::string& path)>;
+
+// Converts a yaml-cpp subtree rooted at field path `path`. Quoted scalars stay strings; plain
+// true/false, null/~, integers and decimals are typed as a YAML 1.2 core-schema reader types
+// them, everything else is a string. Keys keep their document order. Refuses keys that are not
+// scalars, duplicate keys, more than k_max_values values (aliases expanded) and more than
+// k_max_depth levels, naming the anchor when an alias is used inside its own value.
+[[nodiscard]] tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(
+    const YAML::Node& node, const std::string& path = "", const ScalarText& scalar_text = {});
+
+}  // namespace sconectl::yaml

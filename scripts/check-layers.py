@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Fails when an #include in src/ or include/ crosses the module layering the wrong way.
+
+The library is layered (docs/architecture.md): each module may include its own headers and those
+of the modules listed for it below, nothing else. A quoted include that is not a public
+"sconectl/..." header must name a private header in the same folder (no "../" into another
+module's internals). Run by scripts/test.sh; exits 1 and names every offending line.
+
+    scripts/check-layers.py [REPO_ROOT]
+"""
+import pathlib
+import re
+import sys
+
+# module -> modules it may include (besides itself). version.hpp is open to all.
+ALLOWED = {
+    "util": set(),
+    "manifest": {"util"},
+    "model": {"manifest", "util"},
+    "policy": {"model", "manifest", "util"},
+    "chart": {"model", "manifest", "util"},
+    "image": {"model", "manifest", "util"},
+    "cas": {"model", "manifest", "util"},
+    "cas_server": {"cas", "model", "manifest", "util"},
+    "runtime": {"cas", "model", "manifest", "util"},
+    "mesh": {"image", "model", "manifest", "util"},
+    "apply": {"mesh", "policy", "chart", "image", "cas", "model", "manifest", "util"},
+    "cli": {"apply", "cas_server", "runtime", "mesh", "policy", "chart", "image", "cas", "model",
+            "manifest", "util"},
+    "main": {"cli"},
+}
+OPEN_TO_ALL = {"version.hpp"}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def module_of(path: pathlib.Path, root: pathlib.Path) -> str:
+    parts = path.relative_to(root).parts
+    if parts[0] == "include":  # include/sconectl/<module>/...
+        parts = parts[2:]
+    else:  # src/<module>/...
+        parts = parts[1:]
+    if len(parts) == 1:
+        return "main" if parts[0] == "main.cpp" else parts[0]
+    if parts[0] == "cas" and parts[1] == "server":
+        return "cas_server"
+    return parts[0]
+
+
+def header_module(include: str) -> str | None:
+    parts = include.split("/")
+    if parts[0] != "sconectl":
+        return None
+    if len(parts) == 2:
+        return parts[1]  # e.g. sconectl/version.hpp
+    return parts[1]
+
+
+def main() -> int:
+    root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent)
+    root = root.resolve()
+    problems = []
+    sources = sorted((root / "src").rglob("*.[ch]pp")) + sorted((root / "include").rglob("*.hpp"))
+    for source in sources:
+        module = module_of(source, root)
+        if module not in ALLOWED:
+            problems.append(f"{source.relative_to(root)}: module '{module}' is not in the layer table "
+                            "of scripts/check-layers.py")
+            continue
+        for number, line in enumerate(source.read_text().splitlines(), start=1):
+            match = INCLUDE.match(line)
+            if not match:
+                continue
+            include = match.group(1)
+            where = f"{source.relative_to(root)}:{number}"
+            target = header_module(include)
+            if target is None:
+                if "/" in include or not (source.parent / include).exists():
+                    problems.append(f"{where}: \"{include}\" is not a header of this folder; include "
+                                    "another module through its public sconectl/<module>/ header")
+                continue
+            if target in OPEN_TO_ALL or target == module:
+                continue
+            if target not in ALLOWED[module]:
+                allowed = ", ".join(sorted(ALLOWED[module])) or "nothing"
+                problems.append(f"{where}: {module} must not include {include} (module '{target}'); "
+                                f"{module} may use {allowed}")
+    for problem in problems:
+        print(f"check-layers: {problem}", file=sys.stderr)
+    if problems:
+        print(f"check-layers: {len(problems)} include(s) cross the layering", file=sys.stderr)
+        return 1
+    print(f"check-layers: {len(sources)} files follow the layering")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
