@@ -38,6 +38,17 @@ Result<PeerTrust> trust_from(const ConnectOptions& options,
 
 }  // namespace
 
+TransportFactory curl_transport_factory()
+{
+  return [](CurlTransportOptions options) -> Result<std::unique_ptr<HttpTransport>> {
+    auto transport = CurlTransport::create(std::move(options));
+    if (!transport) {
+      return tl::unexpected(std::move(transport.error()));
+    }
+    return std::unique_ptr<HttpTransport>(std::move(*transport));
+  };
+}
+
 Result<CasConnection> connect_to_cas(const ConnectOptions& options)
 {
   auto config = load_or_create_identity(options.config_file);
@@ -71,12 +82,15 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
     return tl::unexpected(own_key_hash.error());
   }
   const auto mode = trust->mode;
+  if (!options.make_transport) {
+    return fail(ErrorKind::internal, "no transport factory to reach the CAS with");
+  }
   auto transport =
-      CurlTransport::create(CurlTransportOptions{.address = *address,
-                                                 .trust = std::move(*trust),
-                                                 .client_identity = std::move(*identity),
-                                                 .timeouts = options.timeouts,
-                                                 .reuse_connection = options.reuse_connection});
+      options.make_transport(CurlTransportOptions{.address = *address,
+                                                  .trust = std::move(*trust),
+                                                  .client_identity = std::move(*identity),
+                                                  .timeouts = options.timeouts,
+                                                  .reuse_connection = options.reuse_connection});
   if (!transport) {
     return tl::unexpected(transport.error());
   }

@@ -22,13 +22,6 @@ std::size_t depth(const std::string& name)
   return static_cast<std::size_t>(std::count(name.begin(), name.end(), '/'));
 }
 
-// The document as the CAS will parse it from the YAML we send, so that comparisons and hashes
-// agree with the server's view byte for byte.
-Result<SessionDocument> as_sent(const SessionDocument& document)
-{
-  return model::parse_session_yaml(model::to_yaml(document));
-}
-
 nlohmann::json content_of(SessionDocument document)
 {
   document.erase("creator");
@@ -77,21 +70,20 @@ class SessionUploader {
 
   Result<UploadedSession> upload(const model::Session& session)
   {
-    auto local = as_sent(session.document);
-    if (!local) {
-      return tl::unexpected(local.error().with_context("session '" + session.name + "'"));
-    }
-    local->erase("predecessor");
+    // The CAS hashes what it parses from the YAML sent; to_yaml and parse_session_yaml round-trip
+    // every session document exactly (tests/unit/model), so the document itself is what it sees.
+    SessionDocument local = session.document;
+    local.erase("predecessor");
     auto current = m_client.get_session(session.name);
     if (!current) {
       return tl::unexpected(current.error());
     }
     if (!*current) {
-      return send(session.name, *local, std::nullopt, m_own_key_hash);
+      return send(session.name, local, std::nullopt, m_own_key_hash);
     }
     const auto& remote = **current;
     warn_if_changed_elsewhere(remote);
-    auto unchanged = same_content(remote, *local);
+    auto unchanged = same_content(remote, local);
     if (!unchanged) {
       return tl::unexpected(unchanged.error());
     }
@@ -99,7 +91,7 @@ class SessionUploader {
       return UploadedSession{
           session.name, UploadAction::unchanged, remote.hash, remote.predecessor};
     }
-    return send(session.name, *local, remote.hash, remote.creator);
+    return send(session.name, local, remote.hash, remote.creator);
   }
 
  private:

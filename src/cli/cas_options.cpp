@@ -75,7 +75,8 @@ Result<cas::CasConnection> connect_with(const CasOptions& options,
       .cas_key = pin,
       .config_file = *config_file,
       .timeouts = cas_timeouts(options),
-      .reuse_connection = !options.new_connection_per_request});
+      .reuse_connection = !options.new_connection_per_request,
+      .make_transport = services.cas_transport});
 }
 
 }  // namespace sconectl::cli

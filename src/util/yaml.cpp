@@ -217,6 +217,7 @@ std::string to_yaml(const nlohmann::ordered_json& document)
 {
   YAML::Emitter out;
   out.SetIndent(2);
+  out.SetDoublePrecision(17);  // enough digits that every double reads back as itself
   out.SetSeqFormat(YAML::Block);
   out.SetMapFormat(YAML::Block);
   emit(out, document);

@@ -30,6 +30,20 @@ class ScriptedTransport final : public cas::HttpTransport {
   }
 };
 
+// A transport that forwards to one the test owns, for code that takes ownership of its transport
+// (cas::TransportFactory) while the test keeps inspecting the CAS behind it.
+class BorrowedTransport final : public cas::HttpTransport {
+ public:
+  explicit BorrowedTransport(cas::HttpTransport& inner) : m_inner(inner) {}
+  Result<cas::HttpResponse> send(const cas::HttpRequest& request) override
+  {
+    return m_inner.send(request);
+  }
+
+ private:
+  cas::HttpTransport& m_inner;
+};
+
 // The session endpoints of a CAS, in memory: create, update on the current predecessor, read
 // current and old versions. Hashes follow docs/cas.md, so a client's checks can pass or fail.
 class InMemoryCas final : public cas::HttpTransport {

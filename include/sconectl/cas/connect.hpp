@@ -5,16 +5,24 @@
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 namespace sconectl::cas {
 
+// Makes the transport for a connection: CurlTransport::create by default; tests pass one that
+// answers from an in-memory CAS, so everything above the transport runs as in production.
+using TransportFactory =
+    std::function<Result<std::unique_ptr<HttpTransport>>(CurlTransportOptions options)>;
+
+[[nodiscard]] TransportFactory curl_transport_factory();
+
 // A mutually authenticated connection to one CAS, as every command that talks to a CAS needs it.
 struct CasConnection {
   CasAddress address;
-  std::unique_ptr<CurlTransport> transport;
+  std::unique_ptr<HttpTransport> transport;
   std::string own_key_hash;  // this client's identity as the CAS sees it
   TrustMode trust = TrustMode::pinned_key;
 };
@@ -25,6 +33,7 @@ struct ConnectOptions {
   std::filesystem::path config_file;
   Timeouts timeouts;
   bool reuse_connection = true;
+  TransportFactory make_transport = curl_transport_factory();
 };
 
 // Loads (creating on first use) the client identity and picks how to trust the CAS: the given

@@ -32,6 +32,8 @@ class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
   [[nodiscard]] virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+  // Network connections opened so far; 0 for transports that use none (the in-memory CAS).
+  [[nodiscard]] virtual long connections_opened() const { return 0; }
 };
 
 // How the CAS's certificate is checked.
@@ -65,7 +67,7 @@ class CurlTransport final : public HttpTransport {
 
   [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request) override;
   // Connections opened so far (1 when every request reused the first one).
-  [[nodiscard]] long connections_opened() const { return m_connections; }
+  [[nodiscard]] long connections_opened() const override { return m_connections; }
 
  private:
   explicit CurlTransport(CurlTransportOptions options);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sconectl/cas/connect.hpp"
 #include "sconectl/manifest/variables.hpp"
 #include "sconectl/util/process.hpp"
 
@@ -17,6 +18,8 @@ struct Services {
   manifest::VariableLookup variables = manifest::process_environment();
   // The Docker CLI to drive ($SCONECTL_DOCKER in main, "docker" by default).
   std::string docker_program = "docker";
+  // How connections to a CAS are made (libcurl over mutual TLS; in tests, an in-memory CAS).
+  cas::TransportFactory cas_transport = cas::curl_transport_factory();
 };
 
 // Parses the command line, runs the command, and returns the process exit code (see README).

@@ -1,4 +1,6 @@
+#include "fake_cas.hpp"
 #include "manifest_text.hpp"
+#include "mesh_fixture.hpp"
 #include "sconectl/cli/app.hpp"
 #include "temp_dir.hpp"
 
@@ -37,11 +39,13 @@ class CliTest : public ::testing::Test {
     Services services{.processes = processes,
                       .out = out,
                       .err = err,
-                      .variables = sconectl::testing::variables(std::move(env))};
+                      .variables = sconectl::testing::variables(std::move(env)),
+                      .cas_transport = cas_transport};
     return run(static_cast<int>(argv.size()), argv.data(), services);
   }
 
   RefusingProcessRunner processes;
+  cas::TransportFactory cas_transport = cas::curl_transport_factory();
   std::ostringstream out;
   std::ostringstream err;
   TempDir dir;
@@ -256,6 +260,59 @@ TEST_F(CasCliTest, UploadToACasThatIsNeitherPinnedNorAttestedFailsBeforeGenerati
             std::string::npos)
       << err.str();
   EXPECT_FALSE(std::filesystem::exists(target));
+}
+
+// The whole upload path of `apply -f mesh.yaml` (identity, pin, generation, upload order, the
+// record of accepted hashes) with only the network replaced: the transport answers from an
+// in-memory CAS that hashes and chains sessions as docs/cas.md says.
+TEST_F(CasCliTest, ApplyUploadsThePoliciesAndAReapplyUploadsNothing)
+{
+  ASSERT_EQ(run_cli({"self", "show-key-hash"}, cas_env()), 0) << err.str();
+  sconectl::testing::InMemoryCas cas_server;
+  cas_server.requester = out.str().substr(0, out.str().find('\n'));
+  std::vector<std::string> dialled;
+  cas_transport =
+      [&](cas::CurlTransportOptions options) -> Result<std::unique_ptr<cas::HttpTransport>> {
+    dialled.push_back(options.address.authority() + " pinned to " + options.trust.cas_key);
+    return std::make_unique<sconectl::testing::BorrowedTransport>(cas_server);
+  };
+  const auto service = dir.write("service.yaml", R"(apiVersion: scone/5.8
+kind: genservice
+environment:
+  local:
+    - name: API_PASSWORD
+      value: "$$SCONE::pw$$"
+  global:
+    - name: API_USER
+secrets:
+  global:
+    - name: pw
+      kind: ascii
+      size: 12
+build:
+  name: api
+  kind: python
+  to: registry.example.com/api:1
+  command: python3 api.py
+)");
+  sconectl::testing::record_service(service, dir.path() / "target");
+  const std::string pin = "3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh";
+
+  ASSERT_EQ(apply_mesh("    cas_key: " + pin + "\n"), 0) << err.str();
+  EXPECT_EQ(dialled, std::vector<std::string>{"127.0.0.1:9 pinned to " + pin});
+  ASSERT_EQ(cas_server.versions.count("demo"), 1u);
+  ASSERT_EQ(cas_server.versions.count("demo/api"), 1u);
+  const auto& stored = cas_server.versions.at("demo/api").back();
+  EXPECT_NE(stored.session.find("someone"), std::string::npos) << stored.session;
+  EXPECT_NE(out.str().find("demo/api: created " + stored.hash), std::string::npos) << out.str();
+  const auto record =
+      sconectl::testing::read_file(std::filesystem::path(target) / "cas" / "sessions.json");
+  EXPECT_NE(record.find(stored.hash), std::string::npos) << record;
+  const int posts = cas_server.posts;
+
+  ASSERT_EQ(apply_mesh("    cas_key: " + pin + "\n"), 0) << err.str();
+  EXPECT_EQ(cas_server.posts, posts) << "an unchanged mesh must not be uploaded again";
+  EXPECT_NE(out.str().find("demo/api: unchanged " + stored.hash), std::string::npos) << out.str();
 }
 
 }  // namespace

@@ -185,6 +185,25 @@ TEST(SessionYamlTest, QuotesEveryStringAndReadsItBack)
   EXPECT_EQ(to_yaml(*back), text);
 }
 
+// The CAS hashes what it parses from the YAML it is sent, and the client hashes the document it
+// sent: the two agree only because every session value survives to_yaml and back unchanged.
+TEST(SessionYamlTest, EveryValueTypeRoundTripsExactly)
+{
+  const auto document = SessionDocument::parse(R"({
+    "name": "ns/app", "text": "line one\nline \"two\" # not a comment: {x}",
+    "looks_like_other_types": ["true", "null", "12", "-3", "1.5", "~", ""],
+    "flag": true, "off": false, "nothing": null, "count": 12, "negative": -3,
+    "ratio": 0.1, "big": 123456789012345678, "empty_list": [], "empty_map": {},
+    "nested": {"list": [{"a": "b"}, [1, 2]], "unicode": "grüße ✓"}
+  })");
+  const auto text = to_yaml(document);
+  const auto back = parse_session_yaml(text);
+  ASSERT_TRUE(back) << back.error().message << "\n" << text;
+  EXPECT_EQ(*back, document) << text;
+  EXPECT_EQ(session_hash(*back), session_hash(document));
+  EXPECT_EQ(to_yaml(*back), text);
+}
+
 TEST(SessionYamlTest, RefusesAliasBombsSelfReferencesAndDuplicateKeys)
 {
   const auto bomb = parse_session_yaml(R"(a: &a ["x","x","x","x","x","x","x","x","x","x"]
