@@ -1,5 +1,7 @@
 #include "sconectl/manifest/variables.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 namespace sconectl::manifest {
@@ -175,14 +177,23 @@ std::vector<VariableUse> find_variables(std::string_view text)
   return uses;
 }
 
-std::vector<std::string> find_mesh_references(std::string_view text)
+namespace {
+
+struct MeshReference {
+  std::size_t begin = 0;  // of "{{"
+  std::size_t end = 0;    // after "}}"
+  std::string_view name;  // empty when the braces hold something else
+};
+
+// Calls `visit` for each `{{...}}` in `text`, in order.
+template <class Visit>
+void scan_mesh_references(std::string_view text, Visit&& visit)
 {
-  std::vector<std::string> names;
   std::size_t i = 0;
   while ((i = text.find("{{", i)) != std::string_view::npos) {
     const auto close = text.find("}}", i + 2);
     if (close == std::string_view::npos) {
-      break;
+      return;
     }
     auto inner = text.substr(i + 2, close - i - 2);
     while (!inner.empty() && inner.front() == ' ') {
@@ -191,10 +202,53 @@ std::vector<std::string> find_mesh_references(std::string_view text)
     while (!inner.empty() && inner.back() == ' ') {
       inner.remove_suffix(1);
     }
-    names.emplace_back(inner);
+    const bool is_name = !inner.empty() && std::all_of(inner.begin(), inner.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+    });
+    visit(
+        MeshReference{.begin = i, .end = close + 2, .name = is_name ? inner : std::string_view()});
     i = close + 2;
   }
+}
+
+}  // namespace
+
+std::vector<std::string> find_mesh_references(std::string_view text)
+{
+  std::vector<std::string> names;
+  scan_mesh_references(text, [&](const MeshReference& reference) {
+    if (!reference.name.empty()) {
+      names.emplace_back(reference.name);
+    }
+  });
   return names;
+}
+
+Substitution substitute_mesh_references(
+    std::string_view text,
+    const std::function<std::optional<std::string>(const std::string&)>& lookup)
+{
+  Substitution result;
+  std::size_t copied = 0;
+  scan_mesh_references(text, [&](const MeshReference& reference) {
+    if (reference.name.empty()) {
+      return;
+    }
+    const std::string name(reference.name);
+    auto value = lookup(name);
+    if (!value) {
+      if (std::find(result.undefined.begin(), result.undefined.end(), name)
+          == result.undefined.end()) {
+        result.undefined.push_back(name);
+      }
+      return;
+    }
+    result.text.append(text.substr(copied, reference.begin - copied));
+    result.text += *value;
+    copied = reference.end;
+  });
+  result.text.append(text.substr(copied));
+  return result;
 }
 
 }  // namespace sconectl::manifest

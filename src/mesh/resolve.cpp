@@ -2,6 +2,7 @@
 
 #include "sconectl/image/service_descriptor.hpp"
 #include "sconectl/manifest/service_json.hpp"
+#include "sconectl/manifest/variables.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -357,8 +358,8 @@ class ServiceResolver {
 
   std::string substitute(const std::string& text, const std::string& what)
   {
-    auto result =
-        substitute_mesh_references(text, [this](const std::string& name) { return lookup(name); });
+    auto result = manifest::substitute_mesh_references(
+        text, [this](const std::string& name) { return lookup(name); });
     // A global without a value was reported already; do not report each use of it again.
     std::erase_if(result.undefined,
                   [this](const std::string& name) { return m_unset_globals.count(name) > 0; });

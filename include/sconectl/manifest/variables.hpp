@@ -39,7 +39,21 @@ struct Expansion {
 // The variable uses in `text`, in order of appearance (for `apply --print-defaults`).
 [[nodiscard]] std::vector<VariableUse> find_variables(std::string_view text);
 
-// The names of `{{NAME}}` mesh references in `text` (whitespace inside the braces allowed).
+// `{{NAME}}` mesh references: spaces inside the braces are allowed, NAME is letters, digits,
+// '_', '.' and '-'. Any other `{{...}}` text is not a reference and stays as it is (Helm and Go
+// templates use braces too). One scanner serves both functions below.
+
+// The names of the mesh references in `text`, in order of appearance.
 [[nodiscard]] std::vector<std::string> find_mesh_references(std::string_view text);
+
+struct Substitution {
+  std::string text;
+  std::vector<std::string> undefined;  // names lookup did not know, each once
+};
+
+// Replaces each mesh reference by lookup(NAME); a reference lookup does not know is kept.
+[[nodiscard]] Substitution substitute_mesh_references(
+    std::string_view text,
+    const std::function<std::optional<std::string>(const std::string&)>& lookup);
 
 }  // namespace sconectl::manifest

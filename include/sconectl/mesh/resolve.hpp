@@ -57,15 +57,4 @@ struct ResolveOptions {
 [[nodiscard]] Result<model::ResolvedMesh> resolve_mesh(const manifest::MeshManifest& mesh,
                                                        const ResolveOptions& options);
 
-struct Substitution {
-  std::string text;
-  std::vector<std::string> undefined;
-};
-
-// Replaces each `{{NAME}}` (spaces inside the braces allowed; NAME of letters, digits, '_', '.',
-// '-') by lookup(NAME). Other `{{...}}` text is kept as it is.
-[[nodiscard]] Substitution substitute_mesh_references(
-    std::string_view text,
-    const std::function<std::optional<std::string>(const std::string&)>& lookup);
-
 }  // namespace sconectl::mesh

@@ -90,5 +90,25 @@ TEST(FindMeshReferencesTest, FindsNamesInBraces)
             (std::vector<std::string>{"DNS_IP", "NS"}));
 }
 
+TEST(SubstituteMeshReferencesTest, ReplacesNamesAndKeepsOtherBraces)
+{
+  const auto lookup = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "A") {
+      return "1";
+    }
+    return std::nullopt;
+  };
+  auto result =
+      substitute_mesh_references("x={{A}} y={{ A }} z={{B}} w={{ not a name }} {{", lookup);
+  EXPECT_EQ(result.text, "x=1 y=1 z={{B}} w={{ not a name }} {{");
+  EXPECT_EQ(result.undefined, std::vector<std::string>{"B"});
+}
+
+TEST(FindMeshReferencesTest, ListsOnlyNamesTheSubstitutionWouldReplace)
+{
+  EXPECT_EQ(find_mesh_references("{{A}} {{ b.c-d_e }} {{ not a name }} {{}} {{ B"),
+            (std::vector<std::string>{"A", "b.c-d_e"}));
+}
+
 }  // namespace
 }  // namespace sconectl::manifest

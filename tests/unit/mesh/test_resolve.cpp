@@ -297,19 +297,5 @@ TEST_F(ResolveTest, ADescriptorOfAnotherImageThanTheLocalOneIsRefused)
       << text;
 }
 
-TEST(SubstituteMeshReferencesTest, ReplacesNamesAndKeepsOtherBraces)
-{
-  const auto lookup = [](const std::string& name) -> std::optional<std::string> {
-    if (name == "A") {
-      return "1";
-    }
-    return std::nullopt;
-  };
-  auto result =
-      substitute_mesh_references("x={{A}} y={{ A }} z={{B}} w={{ not a name }} {{", lookup);
-  EXPECT_EQ(result.text, "x=1 y=1 z={{B}} w={{ not a name }} {{");
-  EXPECT_EQ(result.undefined, std::vector<std::string>{"B"});
-}
-
 }  // namespace
 }  // namespace sconectl::mesh
