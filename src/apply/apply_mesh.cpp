@@ -60,28 +60,28 @@ Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
                                                           .measurer = options.measurer,
                                                           .images = options.images});
   if (!resolved) {
-    return tl::unexpected(std::move(resolved.error()));
+    return forward_error(std::move(resolved.error()));
   }
   auto sessions = policy::generate_sessions(*resolved, policy::PolicyOptions{.mode = options.mode});
   if (!sessions) {
-    return tl::unexpected(std::move(sessions.error()));
+    return forward_error(std::move(sessions.error()));
   }
   auto chart = chart::generate_chart(*resolved, chart::ChartOptions{.release = options.release});
   if (!chart) {
-    return tl::unexpected(std::move(chart.error()));
+    return forward_error(std::move(chart.error()));
   }
   const auto chart_dir = options.target_dir / "helm";
   const auto manifests_dir = options.target_dir / "manifests";
   if (auto clean = refuse_confidential_values(chart->files, chart_dir.string(), *resolved);
       !clean) {
-    return tl::unexpected(std::move(clean.error()));
+    return forward_error(std::move(clean.error()));
   }
   fs::FileTree manifests;
   if (options.write_manifests) {
     manifests = chart::render_manifests(*chart, chart->name);
     if (auto clean = refuse_confidential_values(manifests, manifests_dir.string(), *resolved);
         !clean) {
-      return tl::unexpected(std::move(clean.error()));
+      return forward_error(std::move(clean.error()));
     }
   }
 
@@ -99,14 +99,14 @@ Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
   if (auto written = fs::replace_directory(
           options.target_dir / "policies", policies, fs::FileMode::private_to_owner);
       !written) {
-    return tl::unexpected(std::move(written.error()));
+    return forward_error(std::move(written.error()));
   }
   if (auto written = fs::replace_directory(chart_dir, chart->files); !written) {
-    return tl::unexpected(std::move(written.error()));
+    return forward_error(std::move(written.error()));
   }
   if (options.write_manifests) {
     if (auto written = fs::replace_directory(manifests_dir, manifests); !written) {
-      return tl::unexpected(std::move(written.error()));
+      return forward_error(std::move(written.error()));
     }
     result.manifests_dir = manifests_dir;
   }
@@ -136,7 +136,7 @@ Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
 {
   auto record = cas::load_upload_record(target_dir);
   if (!record) {
-    return tl::unexpected(record.error());
+    return forward_error(std::move(record.error()));
   }
   if (record->cas != connection.address.authority()) {
     *record = cas::UploadRecord{.cas = connection.address.authority()};  // another CAS: new chains
@@ -145,7 +145,7 @@ Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
   auto report = cas::upload_sessions(client, sessions, connection.own_key_hash, *record);
   // What was accepted before a failure stays recorded.
   if (auto saved = cas::save_upload_record(target_dir, *record); !saved) {
-    return tl::unexpected(saved.error());
+    return forward_error(std::move(saved.error()));
   }
   spdlog::debug("{} connection(s) to the CAS for this apply",
                 connection.transport->connections_opened());

@@ -81,7 +81,7 @@ Result<ImageInfo> require_image(DockerCli& docker, const std::string& reference,
 {
   auto info = docker.inspect(reference);
   if (!info) {
-    return tl::unexpected(std::move(info.error()));
+    return forward_error(std::move(info.error()));
   }
   if (*info) {
     return std::move(**info);
@@ -91,7 +91,7 @@ Result<ImageInfo> require_image(DockerCli& docker, const std::string& reference,
       pulled.error().with_context("base image " + reference
                                   + " is not available locally; build or load it, or pick another "
                                     "with --base-image or build.from");
-      return tl::unexpected(std::move(pulled.error()));
+      return forward_error(std::move(pulled.error()));
     }
     return require_image(docker, reference, false);
   }
@@ -106,24 +106,24 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
 {
   const auto& build = service.build;
   if (auto version = docker.server_version(); !version) {
-    return tl::unexpected(std::move(version.error()));
+    return forward_error(std::move(version.error()));
   }
   auto base_image = resolve_base_image(build, options.base_image);
   if (!base_image) {
-    return tl::unexpected(std::move(base_image.error()));
+    return forward_error(std::move(base_image.error()));
   }
   auto base_info = require_image(docker, *base_image, true);
   if (!base_info) {
-    return tl::unexpected(std::move(base_info.error()));
+    return forward_error(std::move(base_info.error()));
   }
   auto plan = plan_dockerfile(service, *base_image);
   if (!plan) {
-    return tl::unexpected(std::move(plan.error()));
+    return forward_error(std::move(plan.error()));
   }
   const auto build_dir = options.target_dir / "build" / build.name;
   auto context = assemble_build_context(service, render_dockerfile(*plan), build_dir);
   if (!context) {
-    return tl::unexpected(std::move(context.error()));
+    return forward_error(std::move(context.error()));
   }
   auto labels = image_labels(service, *base_image);
   const auto digest = input_digest(*context, base_info->id, labels);
@@ -131,7 +131,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
 
   auto existing = docker.inspect(build.to);
   if (!existing) {
-    return tl::unexpected(std::move(existing.error()));
+    return forward_error(std::move(existing.error()));
   }
   const bool up_to_date = options.rebuild == Rebuild::when_inputs_changed && *existing
                           && (*existing)->labels.count(k_label_input_digest) > 0
@@ -143,12 +143,12 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
                      options.on_build_output);
     if (!built) {
       built.error().with_context("building the image of service '" + build.name + "'");
-      return tl::unexpected(std::move(built.error()));
+      return forward_error(std::move(built.error()));
     }
   }
   auto image = require_image(docker, build.to, false);
   if (!image) {
-    return tl::unexpected(std::move(image.error()));
+    return forward_error(std::move(image.error()));
   }
 
   const auto method = std::string(measurer_name(options.measurer));
@@ -167,7 +167,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
                                   docker);
     if (!measured) {
       measured.error().with_context("measuring the image of service '" + build.name + "'");
-      return tl::unexpected(std::move(measured.error()));
+      return forward_error(std::move(measured.error()));
     }
     measurement = std::move(*measured);
   }
@@ -178,7 +178,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
     auto pushed = docker.push(build.to);
     if (!pushed) {
       pushed.error().with_context("pushing the image of service '" + build.name + "'");
-      return tl::unexpected(std::move(pushed.error()));
+      return forward_error(std::move(pushed.error()));
     }
     image_digest = std::move(*pushed);
   } else if (previous && previous->image_id == image->id) {
@@ -198,7 +198,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
       .sconectl_version = k_version,
       .service = manifest::service_metadata(service, manifest::Disclosure::everything)};
   if (auto written = write_descriptor(descriptor, options.target_dir); !written) {
-    return tl::unexpected(std::move(written.error()));
+    return forward_error(std::move(written.error()));
   }
   spdlog::info("service '{}' recorded in {}",
                build.name,

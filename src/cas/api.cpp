@@ -51,13 +51,13 @@ Result<SessionRecord> session_record_from_json(const nlohmann::json& json)
                             std::pair{"session", &record.session}}) {
     auto value = read_required(json, key);
     if (!value) {
-      return tl::unexpected(value.error());
+      return forward_error(std::move(value.error()));
     }
     *field = std::move(*value);
   }
   auto predecessor = read_optional(json, "predecessor");
   if (!predecessor) {
-    return tl::unexpected(predecessor.error());
+    return forward_error(std::move(predecessor.error()));
   }
   record.predecessor = std::move(*predecessor);
   return record;
@@ -79,7 +79,7 @@ Result<UploadReceipt> upload_receipt_from_json(const nlohmann::json& json)
   }
   auto predecessor = read_optional(json, "predecessor");
   if (!predecessor) {
-    return tl::unexpected(predecessor.error());
+    return forward_error(std::move(predecessor.error()));
   }
   return UploadReceipt{std::move(*name), std::move(*hash), std::move(*predecessor)};
 }

@@ -87,7 +87,7 @@ Result<std::optional<SessionRecord>> CasClient::get_session(const std::string& n
   bool retried = false;
   auto response = send_with_retries(request, retried);
   if (!response) {
-    return tl::unexpected(response.error().with_context(what));
+    return forward_error(std::move(response.error()), what);
   }
   if (response->status == 404) {
     return std::optional<SessionRecord>();
@@ -97,11 +97,11 @@ Result<std::optional<SessionRecord>> CasClient::get_session(const std::string& n
   }
   auto json = parse_json(what, *response);
   if (!json) {
-    return tl::unexpected(json.error());
+    return forward_error(std::move(json.error()));
   }
   auto record = session_record_from_json(*json);
   if (!record) {
-    return tl::unexpected(record.error().with_context(what));
+    return forward_error(std::move(record.error()), what);
   }
   return std::optional<SessionRecord>(std::move(*record));
 }
@@ -116,7 +116,7 @@ Result<PostOutcome> CasClient::post_session(const std::string& name, const std::
   PostOutcome outcome;
   auto response = send_with_retries(request, outcome.retried);
   if (!response) {
-    return tl::unexpected(response.error().with_context(what));
+    return forward_error(std::move(response.error()), what);
   }
   if (response->status != 200 && response->status != 201) {
     auto error = server_error(what, *response);
@@ -129,11 +129,11 @@ Result<PostOutcome> CasClient::post_session(const std::string& name, const std::
   }
   auto json = parse_json(what, *response);
   if (!json) {
-    return tl::unexpected(json.error());
+    return forward_error(std::move(json.error()));
   }
   auto receipt = upload_receipt_from_json(*json);
   if (!receipt) {
-    return tl::unexpected(receipt.error().with_context(what));
+    return forward_error(std::move(receipt.error()), what);
   }
   outcome.receipt = std::move(*receipt);
   outcome.created = response->status == 201;
@@ -146,7 +146,7 @@ Result<nlohmann::json> CasClient::version()
   auto response =
       send_with_retries({.method = "GET", .target = std::string(k_version_path)}, retried);
   if (!response) {
-    return tl::unexpected(response.error());
+    return forward_error(std::move(response.error()));
   }
   if (response->status != 200) {
     return server_error("reading the CAS version", *response);
@@ -195,7 +195,7 @@ Result<SessionRecord> read_verified_session(CasClient& client,
 {
   auto record = client.get_session(name, hash);
   if (!record) {
-    return tl::unexpected(record.error());
+    return forward_error(std::move(record.error()));
   }
   if (!*record) {
     return fail(
@@ -203,7 +203,7 @@ Result<SessionRecord> read_verified_session(CasClient& client,
         "the CAS has no session '" + name + "'" + (hash ? " with hash " + *hash : std::string()));
   }
   if (auto checked = verify_session_record(**record, name, hash); !checked) {
-    return tl::unexpected(checked.error());
+    return forward_error(std::move(checked.error()));
   }
   return std::move(**record);
 }

@@ -144,7 +144,7 @@ Result<ClientConfig> load_client_config(const stdfs::path& file)
   }
   auto text = fs::read_text_file(file);
   if (!text) {
-    return tl::unexpected(text.error());
+    return forward_error(std::move(text.error()));
   }
   auto json = nlohmann::json::parse(*text, nullptr, false);
   if (!json.is_object()) {
@@ -166,7 +166,7 @@ Result<ClientConfig> load_client_config(const stdfs::path& file)
       for (auto& [address, entry] : value.items()) {
         auto cas = attested_from_json(file, address, entry);
         if (!cas) {
-          return tl::unexpected(cas.error());
+          return forward_error(std::move(cas.error()));
         }
         config.cas_db.emplace(address, std::move(*cas));
       }
@@ -205,17 +205,17 @@ Result<ClientConfig> update_client_config(const stdfs::path& file,
 {
   auto lock = ConfigLock::acquire(file);
   if (!lock) {
-    return tl::unexpected(lock.error());
+    return forward_error(std::move(lock.error()));
   }
   auto config = load_client_config(file);
   if (!config) {
-    return tl::unexpected(config.error());
+    return forward_error(std::move(config.error()));
   }
   if (auto changed = change(*config); !changed) {
-    return tl::unexpected(changed.error());
+    return forward_error(std::move(changed.error()));
   }
   if (auto saved = save_client_config(file, *config); !saved) {
-    return tl::unexpected(saved.error());
+    return forward_error(std::move(saved.error()));
   }
   return config;
 }
@@ -224,7 +224,7 @@ Result<ClientConfig> load_or_create_identity(const stdfs::path& file)
 {
   auto config = load_client_config(file);
   if (!config) {
-    return tl::unexpected(config.error());
+    return forward_error(std::move(config.error()));
   }
   if (!config->identity.empty()) {
     if (auto valid = parse_identity(config->identity); !valid) {
@@ -239,7 +239,7 @@ Result<ClientConfig> load_or_create_identity(const stdfs::path& file)
     auto identity = create_identity(
         IdentitySubject{.common_name = "sconectl client", .dns_names = {"sconectl-client"}});
     if (!identity) {
-      return tl::unexpected(identity.error());
+      return forward_error(std::move(identity.error()));
     }
     current.identity = to_pem(*identity);
     return {};

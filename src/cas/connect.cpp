@@ -43,7 +43,7 @@ TransportFactory curl_transport_factory()
   return [](CurlTransportOptions options) -> Result<std::unique_ptr<HttpTransport>> {
     auto transport = CurlTransport::create(std::move(options));
     if (!transport) {
-      return tl::unexpected(std::move(transport.error()));
+      return forward_error(std::move(transport.error()));
     }
     return std::unique_ptr<HttpTransport>(std::move(*transport));
   };
@@ -53,7 +53,7 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
 {
   auto config = load_or_create_identity(options.config_file);
   if (!config) {
-    return tl::unexpected(config.error());
+    return forward_error(std::move(config.error()));
   }
   auto address_text = options.address;
   if (address_text.empty()) {
@@ -67,19 +67,19 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
   }
   auto address = parse_cas_address(address_text);
   if (!address) {
-    return tl::unexpected(address.error());
+    return forward_error(std::move(address.error()));
   }
   auto trust = trust_from(options, *config, *address);
   if (!trust) {
-    return tl::unexpected(trust.error());
+    return forward_error(std::move(trust.error()));
   }
   auto identity = parse_identity(config->identity);
   if (!identity) {
-    return tl::unexpected(identity.error().with_context(options.config_file.string()));
+    return forward_error(std::move(identity.error()), options.config_file.string());
   }
   auto own_key_hash = key_hash_of_certificate(identity->certificate_pem);
   if (!own_key_hash) {
-    return tl::unexpected(own_key_hash.error());
+    return forward_error(std::move(own_key_hash.error()));
   }
   const auto mode = trust->mode;
   if (!options.make_transport) {
@@ -92,7 +92,7 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
                                                   .timeouts = options.timeouts,
                                                   .reuse_connection = options.reuse_connection});
   if (!transport) {
-    return tl::unexpected(transport.error());
+    return forward_error(std::move(transport.error()));
   }
   return CasConnection{.address = *address,
                        .transport = std::move(*transport),
@@ -118,15 +118,15 @@ Result<AttestResult> attest_cas(const AttestOptions& options,
   }
   auto address = parse_cas_address(options.address);
   if (!address) {
-    return tl::unexpected(address.error());
+    return forward_error(std::move(address.error()));
   }
   auto chain = fetch_presented_chain(*address, options.timeouts);
   if (!chain) {
-    return tl::unexpected(chain.error());
+    return forward_error(std::move(chain.error()));
   }
   auto presented = key_hash_of_certificate(*chain);
   if (!presented) {
-    return tl::unexpected(presented.error().with_context("the CAS's certificate"));
+    return forward_error(std::move(presented.error()), "the CAS's certificate");
   }
   PeerTrust trust;
   if (options.cas_key) {
@@ -148,13 +148,13 @@ Result<AttestResult> attest_cas(const AttestOptions& options,
   auto transport = CurlTransport::create(
       CurlTransportOptions{.address = *address, .trust = trust, .timeouts = options.timeouts});
   if (!transport) {
-    return tl::unexpected(transport.error());
+    return forward_error(std::move(transport.error()));
   }
   CasClient client(**transport, RetryPolicy{.total = std::chrono::milliseconds(0)});
   auto version = client.version();
   if (!version) {
-    return tl::unexpected(
-        version.error().with_context("attesting the CAS at " + address->authority()));
+    return forward_error(std::move(version.error()),
+                         "attesting the CAS at " + address->authority());
   }
   AttestResult result{.authority = address->authority(),
                       .cas_key = *presented,
@@ -173,7 +173,7 @@ Result<AttestResult> attest_cas(const AttestOptions& options,
     return {};
   });
   if (!saved) {
-    return tl::unexpected(saved.error());
+    return forward_error(std::move(saved.error()));
   }
   return result;
 }

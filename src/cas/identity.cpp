@@ -8,7 +8,7 @@ Result<TlsIdentity> create_identity(const IdentitySubject& subject)
 {
   auto key = x509::generate_private_key(x509::KeyType::p256);
   if (!key) {
-    return tl::unexpected(key.error());
+    return forward_error(std::move(key.error()));
   }
   auto certificate =
       x509::issue_certificate(x509::CertificateSpec{.common_name = subject.common_name,
@@ -17,7 +17,7 @@ Result<TlsIdentity> create_identity(const IdentitySubject& subject)
                               *key,
                               std::nullopt);
   if (!certificate) {
-    return tl::unexpected(certificate.error());
+    return forward_error(std::move(certificate.error()));
   }
   return TlsIdentity{.private_key_pem = std::move(*key),
                      .certificate_pem = std::move(*certificate)};

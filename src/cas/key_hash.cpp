@@ -20,7 +20,7 @@ Result<std::string> key_hash_of_certificate(std::string_view certificate_pem)
 {
   auto spki = x509::certificate_spki(certificate_pem);
   if (!spki) {
-    return tl::unexpected(spki.error());
+    return forward_error(std::move(spki.error()));
   }
   return key_hash_of_spki(*spki);
 }

@@ -76,7 +76,7 @@ class SessionUploader {
     local.erase("predecessor");
     auto current = m_client.get_session(session.name);
     if (!current) {
-      return tl::unexpected(current.error());
+      return forward_error(std::move(current.error()));
     }
     if (!*current) {
       return send(session.name, local, std::nullopt, m_own_key_hash);
@@ -85,7 +85,7 @@ class SessionUploader {
     warn_if_changed_elsewhere(remote);
     auto unchanged = same_content(remote, local);
     if (!unchanged) {
-      return tl::unexpected(unchanged.error());
+      return forward_error(std::move(unchanged.error()));
     }
     if (*unchanged) {
       return UploadedSession{
@@ -109,7 +109,7 @@ class SessionUploader {
       if (posted.error().kind == ErrorKind::conflict) {
         return resolve_conflict(name, document, predecessor, posted.error());
       }
-      return tl::unexpected(posted.error());
+      return forward_error(std::move(posted.error()));
     }
     if (posted->receipt.hash != expected) {
       return fail(ErrorKind::server,
@@ -200,7 +200,7 @@ Result<UploadRecord> load_upload_record(const stdfs::path& target_dir)
   }
   auto text = fs::read_text_file(file);
   if (!text) {
-    return tl::unexpected(text.error());
+    return forward_error(std::move(text.error()));
   }
   const auto json = nlohmann::json::parse(*text, nullptr, false);
   UploadRecord record;
@@ -287,7 +287,7 @@ Result<UploadReport> upload_sessions(CasClient& client,
   for (const auto* session : upload_order(sessions)) {
     auto uploaded = uploader.upload(*session);
     if (!uploaded) {
-      return tl::unexpected(uploaded.error());
+      return forward_error(std::move(uploaded.error()));
     }
     spdlog::info(
         "session {}: {} ({})", uploaded->name, to_string(uploaded->action), uploaded->hash);

@@ -125,7 +125,7 @@ Result<Json> service_values(const model::ResolvedService& service, const std::st
 {
   auto port = service_port(service);
   if (!port) {
-    return tl::unexpected(std::move(port.error()));
+    return forward_error(std::move(port.error()));
   }
   const bool pinned =
       service.image_digest.has_value() || service.image.find('@') != std::string::npos;
@@ -264,7 +264,7 @@ Result<Chart> generate_chart(const model::ResolvedMesh& mesh, const ChartOptions
     }
     auto values = service_values(service, cas);
     if (!values) {
-      return tl::unexpected(std::move(values.error()));
+      return forward_error(std::move(values.error()));
     }
     services[key] = std::move(*values);
   }

@@ -19,7 +19,7 @@ Result<cas::CasConnection> prepare_connection(const manifest::MeshManifest& mesh
   const auto* cas = manifest::cas_for_role(mesh, "cas");
   auto connection = connect_with(options.cas, services, cas->cas_url, cas->cas_key);
   if (!connection) {
-    return tl::unexpected(connection.error().with_context("uploading the policies"));
+    return forward_error(std::move(connection.error()), "uploading the policies");
   }
   return connection;
 }
@@ -109,7 +109,7 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
 {
   const auto wants_upload = apply::wants_upload(mesh, options.dry_run);
   if (!wants_upload) {
-    return tl::unexpected(wants_upload.error());
+    return forward_error(std::move(wants_upload.error()));
   }
   if (!options.release.empty()) {
     if (const auto problem = chart::check_release_name(options.release); !problem.empty()) {
@@ -120,7 +120,7 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
   if (*wants_upload) {
     auto prepared = prepare_connection(mesh, options, services);
     if (!prepared) {
-      return tl::unexpected(prepared.error());
+      return forward_error(std::move(prepared.error()));
     }
     connection = std::move(*prepared);
   }
@@ -136,14 +136,14 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
                               .write_manifests = options.output == MeshOutput::yaml,
                               .images = &images});
   if (!result) {
-    return tl::unexpected(std::move(result.error()));
+    return forward_error(std::move(result.error()));
   }
   print_diagnostics(services.err, result->mesh.warnings);
   std::optional<cas::UploadReport> uploads;
   if (connection) {
     auto uploaded = apply::upload_policies(*connection, result->sessions, options.target_directory);
     if (!uploaded) {
-      return tl::unexpected(uploaded.error());
+      return forward_error(std::move(uploaded.error()));
     }
     for (const auto& warning : uploaded->warnings) {
       services.err << "sconectl: warning: " << warning << '\n';

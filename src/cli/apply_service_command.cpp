@@ -121,7 +121,7 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
       options.config_file.empty() ? std::nullopt
                                   : std::optional<std::filesystem::path>(options.config_file));
   if (!config) {
-    return tl::unexpected(std::move(config.error()));
+    return forward_error(std::move(config.error()));
   }
   BuildProgress progress(global, services.err);
   apply::ServiceApplyOptions apply_options{
@@ -141,7 +141,7 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
   image::DockerCli docker(services.processes, services.docker_program);
   auto result = apply::apply_service(service, apply_options, docker);
   if (!result) {
-    return tl::unexpected(std::move(result.error()));
+    return forward_error(std::move(result.error()));
   }
   print_result(*result, global, services.out);
   return exit_code::ok;

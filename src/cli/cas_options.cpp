@@ -64,7 +64,7 @@ Result<cas::CasConnection> connect_with(const CasOptions& options,
 {
   auto config_file = cas_config_file(options, services);
   if (!config_file) {
-    return tl::unexpected(config_file.error());
+    return forward_error(std::move(config_file.error()));
   }
   std::optional<std::string> pin = mesh_cas_key;
   if (!options.cas_key.empty()) {

@@ -44,7 +44,7 @@ Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, 
   print_diagnostics(services.err, report.ok() ? report.diagnostics : std::vector<Diagnostic>{});
   auto document = manifest::to_result(std::move(report));
   if (!document) {
-    return tl::unexpected(std::move(document.error()));
+    return forward_error(std::move(document.error()));
   }
   if (const auto* service = std::get_if<manifest::ServiceManifest>(&*document)) {
     return apply_service_manifest(*service, options, global, services);

@@ -28,7 +28,7 @@ Result<int> run_attest(const AttestCommand& command,
 {
   auto config_file = cas_config_file(command.cas, services);
   if (!config_file) {
-    return tl::unexpected(config_file.error());
+    return forward_error(std::move(config_file.error()));
   }
   cas::AttestOptions options{.address = command.address,
                              .trust_any = command.trust_any,
@@ -40,7 +40,7 @@ Result<int> run_attest(const AttestCommand& command,
   if (!command.ca_file.empty()) {
     auto pem = fs::read_text_file(command.ca_file);
     if (!pem) {
-      return tl::unexpected(pem.error().with_context("--ca-file"));
+      return forward_error(std::move(pem.error()), "--ca-file");
     }
     options.ca_pem = std::move(*pem);
   }
@@ -52,7 +52,7 @@ Result<int> run_attest(const AttestCommand& command,
   }
   auto result = cas::attest_cas(options, *config_file);
   if (!result) {
-    return tl::unexpected(result.error());
+    return forward_error(std::move(result.error()));
   }
   if (global.format == OutputFormat::json) {
     services.out << nlohmann::json{{"cas", result->authority},
@@ -85,7 +85,7 @@ Result<int> run_serve(ServeCommand& command, Services& services)
   }
   command.server.data_dir = command.data_dir;
   if (auto served = cas::serve_local_cas(command.server, services.out); !served) {
-    return tl::unexpected(served.error());
+    return forward_error(std::move(served.error()));
   }
   return exit_code::ok;
 }

@@ -21,7 +21,7 @@ Result<int> run_get(const SessionCommand& command, const GlobalOptions& global, 
 {
   auto connection = connect_with(command.cas, services);
   if (!connection) {
-    return tl::unexpected(connection.error());
+    return forward_error(std::move(connection.error()));
   }
   cas::CasClient client(*connection->transport);
   auto record = cas::read_verified_session(
@@ -29,7 +29,7 @@ Result<int> run_get(const SessionCommand& command, const GlobalOptions& global, 
       command.name,
       command.hash.empty() ? std::nullopt : std::optional<std::string>(command.hash));
   if (!record) {
-    return tl::unexpected(record.error());
+    return forward_error(std::move(record.error()));
   }
   if (global.format == OutputFormat::json) {
     services.out << cas::to_json(*record).dump(2) << '\n';
@@ -48,7 +48,7 @@ Result<int> run_history(const SessionCommand& command,
 {
   auto connection = connect_with(command.cas, services);
   if (!connection) {
-    return tl::unexpected(connection.error());
+    return forward_error(std::move(connection.error()));
   }
   cas::CasClient client(*connection->transport);
   auto versions = nlohmann::json::array();
@@ -57,7 +57,7 @@ Result<int> run_history(const SessionCommand& command,
   while (versions.size() < command.max_versions) {
     auto record = cas::read_verified_session(client, command.name, next);
     if (!record) {
-      return tl::unexpected(record.error());
+      return forward_error(std::move(record.error()));
     }
     if (!seen.insert(record->hash).second) {
       return fail(ErrorKind::server,
@@ -88,19 +88,19 @@ Result<int> run_show_key_hash(const CasOptions& options, Services& services)
 {
   auto config_file = cas_config_file(options, services);
   if (!config_file) {
-    return tl::unexpected(config_file.error());
+    return forward_error(std::move(config_file.error()));
   }
   auto config = cas::load_or_create_identity(*config_file);
   if (!config) {
-    return tl::unexpected(config.error());
+    return forward_error(std::move(config.error()));
   }
   auto identity = cas::parse_identity(config->identity);
   if (!identity) {
-    return tl::unexpected(identity.error().with_context(config_file->string()));
+    return forward_error(std::move(identity.error()), config_file->string());
   }
   auto hash = cas::key_hash_of_certificate(identity->certificate_pem);
   if (!hash) {
-    return tl::unexpected(hash.error());
+    return forward_error(std::move(hash.error()));
   }
   services.out << *hash << '\n';
   return exit_code::ok;

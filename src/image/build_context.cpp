@@ -201,7 +201,7 @@ Result<BuildContext> assemble_build_context(const manifest::ServiceManifest& ser
   auto written = write_context(service, dockerfile, staging, context.entries);
   if (!written) {
     stdfs::remove_all(staging, ec);
-    return tl::unexpected(std::move(written.error()));
+    return forward_error(std::move(written.error()));
   }
   // Replace the old context as a whole: move it aside, move the new one in, drop the old one.
   const auto old = dir.string() + ".old";

@@ -139,7 +139,7 @@ Result<ContentMeasurement> measure_content(const ImageFilesystem& filesystem,
   std::map<std::string, const ImageFile*> selected;
   auto binary = binary_paths(filesystem, command.front(), *root, search_path);
   if (!binary) {
-    return tl::unexpected(std::move(binary.error()));
+    return forward_error(std::move(binary.error()));
   }
   for (const auto& path : *binary) {
     selected[path] = &filesystem.at(path);

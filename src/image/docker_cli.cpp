@@ -144,7 +144,7 @@ Result<std::string> DockerCli::server_version()
 {
   auto completed = docker({"version", "--format", "{{.Server.Version}}"});
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   if (completed->exit_code != 0) {
     return tl::unexpected(failure("docker version", *completed));
@@ -157,7 +157,7 @@ Result<std::map<std::string, std::string>> DockerCli::image_ids()
   auto completed =
       docker({"image", "ls", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"});
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   if (completed->exit_code != 0) {
     return tl::unexpected(failure("docker image ls", *completed));
@@ -183,7 +183,7 @@ Result<std::optional<ImageInfo>> DockerCli::inspect(const std::string& reference
 {
   auto completed = docker({"image", "inspect", "--format", "{{json .}}", reference});
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   if (completed->exit_code != 0) {
     if (contains(completed->err, "No such image") || contains(completed->err, "No such object")) {
@@ -222,7 +222,7 @@ Result<void> DockerCli::pull(const std::string& reference)
 {
   auto completed = docker({"pull", "--quiet", reference}, k_long_timeout);
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   if (completed->exit_code != 0) {
     return tl::unexpected(failure("docker pull " + reference, *completed));
@@ -253,7 +253,7 @@ Result<void> DockerCli::build(const BuildRequest& request,
   };
   auto completed = docker(std::move(args), k_long_timeout, forward);
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   if (completed->exit_code != 0) {
     auto error = failure("docker build", *completed);
@@ -277,7 +277,7 @@ Result<std::string> DockerCli::push(const std::string& reference)
 {
   auto completed = docker({"push", reference}, k_long_timeout);
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   if (completed->exit_code != 0) {
     return tl::unexpected(failure("docker push " + reference, *completed));
@@ -294,7 +294,7 @@ Result<void> DockerCli::save(const std::string& reference, const std::filesystem
 {
   auto completed = docker({"save", "--output", archive.string(), reference}, k_long_timeout);
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   if (completed->exit_code != 0) {
     return tl::unexpected(failure("docker save " + reference, *completed));

@@ -31,17 +31,17 @@ Result<std::string> measure_with_content(const MeasureRequest& request, DockerCl
   auto saved = docker.save(request.reference, archive);
   if (!saved) {
     std::filesystem::remove(archive, ec);
-    return tl::unexpected(std::move(saved.error()));
+    return forward_error(std::move(saved.error()));
   }
   auto filesystem = read_saved_image(archive);
   std::filesystem::remove(archive, ec);
   if (!filesystem) {
-    return tl::unexpected(std::move(filesystem.error()));
+    return forward_error(std::move(filesystem.error()));
   }
   auto measurement =
       measure_content(*filesystem, request.command, request.pwd, search_path(request.info));
   if (!measurement) {
-    return tl::unexpected(std::move(measurement.error()));
+    return forward_error(std::move(measurement.error()));
   }
   return measurement->value;
 }
@@ -53,7 +53,7 @@ Result<std::string> measure_with_scone(const MeasureRequest& request, DockerCli&
                               {{"SCONE_HASH", "1"}, {"SCONE_NO_TIME_THREAD", "1"}},
                               k_scone_hash_timeout);
   if (!completed) {
-    return tl::unexpected(std::move(completed.error()));
+    return forward_error(std::move(completed.error()));
   }
   static const std::regex hash(R"(^\s*([0-9a-f]{64})\s*$)");
   std::smatch match;

@@ -34,7 +34,7 @@ Result<UserConfig> read_user_config(const std::optional<std::filesystem::path>& 
   }
   const auto text = fs::read_text_file(path);
   if (!text) {
-    return tl::unexpected(text.error());
+    return forward_error(std::move(text.error()));
   }
   const LoadOptions options{.undefined_variables = UndefinedVariables::allow};
   detail::ParseContext context(path.string(), options, detail::ParseContext::Expand::nothing);

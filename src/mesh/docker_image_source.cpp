@@ -13,7 +13,7 @@ Result<std::optional<image::ImageInfo>> DockerImageSource::inspect(const std::st
     return info;
   }
   if (auto pulled = m_docker.pull(reference); !pulled) {
-    return tl::unexpected(std::move(pulled.error()));
+    return forward_error(std::move(pulled.error()));
   }
   return m_docker.inspect(reference);
 }

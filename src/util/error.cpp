@@ -31,6 +31,17 @@ tl::unexpected<Error> fail(Error error)
   return tl::unexpected<Error>(std::move(error));
 }
 
+tl::unexpected<Error> forward_error(Error error)
+{
+  return tl::unexpected<Error>(std::move(error));
+}
+
+tl::unexpected<Error> forward_error(Error error, std::string context)
+{
+  error.with_context(std::move(context));
+  return tl::unexpected<Error>(std::move(error));
+}
+
 int exit_code_for(ErrorKind kind)
 {
   switch (kind) {

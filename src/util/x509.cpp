@@ -202,7 +202,7 @@ Result<std::string> public_key_of(std::string_view private_key_pem)
 {
   auto key = read_private_key(private_key_pem);
   if (!key) {
-    return tl::unexpected(key.error());
+    return forward_error(std::move(key.error()));
   }
   Bio out(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_PUBKEY(out.get(), key->get()) != 1) {
@@ -217,7 +217,7 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
 {
   auto subject_key = read_private_key(subject_private_key_pem);
   if (!subject_key) {
-    return tl::unexpected(subject_key.error());
+    return forward_error(std::move(subject_key.error()));
   }
   Key signing_key;
   Certificate issuer_certificate;
@@ -272,7 +272,7 @@ Result<std::vector<std::uint8_t>> certificate_spki(std::string_view certificate_
 {
   auto certificate = read_certificate(certificate_pem);
   if (!certificate) {
-    return tl::unexpected(certificate.error());
+    return forward_error(std::move(certificate.error()));
   }
   EVP_PKEY* key = X509_get0_pubkey(certificate->get());
   if (key == nullptr) {
@@ -285,7 +285,7 @@ Result<std::vector<std::uint8_t>> private_key_spki(std::string_view private_key_
 {
   auto key = read_private_key(private_key_pem);
   if (!key) {
-    return tl::unexpected(key.error());
+    return forward_error(std::move(key.error()));
   }
   return spki_der(key->get());
 }

@@ -46,6 +46,13 @@ using Result = tl::expected<T, Error>;
 [[nodiscard]] tl::unexpected<Error> fail(ErrorKind kind, std::string message);
 [[nodiscard]] tl::unexpected<Error> fail(Error error);
 
+// The one way to pass a failure from a call on to the caller. With `context`, it says what was
+// being done ("building image 'x'"), which describe() puts before the cause; without, for causes
+// whose own message already names the file, field or peer.
+//   if (!read) { return forward_error(std::move(read.error()), "reading " + path); }
+[[nodiscard]] tl::unexpected<Error> forward_error(Error error);
+[[nodiscard]] tl::unexpected<Error> forward_error(Error error, std::string context);
+
 // The documented exit codes (README, "Exit codes"). Computed here and nowhere else.
 namespace exit_code {
 inline constexpr int ok = 0;

@@ -41,11 +41,11 @@ Result<TlsIdentity> load_or_create_identity(const stdfs::path& path,
   if (stdfs::exists(path, error)) {
     auto text = fs::read_text_file(path);
     if (!text) {
-      return tl::unexpected(text.error());
+      return forward_error(std::move(text.error()));
     }
     auto identity = parse_identity(*text);
     if (!identity) {
-      return tl::unexpected(identity.error().with_context("reading " + path.string()));
+      return forward_error(std::move(identity.error()), "reading " + path.string());
     }
     return identity;
   }
@@ -57,12 +57,12 @@ Result<TlsIdentity> load_or_create_identity(const stdfs::path& path,
   }
   auto identity = create_identity(subject);
   if (!identity) {
-    return tl::unexpected(identity.error());
+    return forward_error(std::move(identity.error()));
   }
   if (auto written =
           fs::write_file_atomically(path, to_pem(*identity), fs::FileMode::private_to_owner);
       !written) {
-    return tl::unexpected(written.error());
+    return forward_error(std::move(written.error()));
   }
   return identity;
 }
@@ -81,18 +81,18 @@ Result<DataDir> prepare_data_dir(const LocalCasOptions& options)
                 "cannot resolve " + options.data_dir.string() + ": " + error.message());
   }
   if (auto created = create_private_directory(directory); !created) {
-    return tl::unexpected(created.error());
+    return forward_error(std::move(created.error()));
   }
   auto identity = load_or_create_identity(directory / "identity.pem", options.extra_names);
   if (!identity) {
-    return tl::unexpected(identity.error());
+    return forward_error(std::move(identity.error()));
   }
   DataDir data{.identity = std::move(*identity),
                .certificate = directory / "cas.crt",
                .database = directory / "cas.db"};
   if (auto written = fs::write_file_atomically(data.certificate, data.identity.certificate_pem);
       !written) {
-    return tl::unexpected(written.error());
+    return forward_error(std::move(written.error()));
   }
   stdfs::permissions(data.certificate,
                      stdfs::perms::owner_read | stdfs::perms::owner_write | stdfs::perms::group_read

@@ -176,15 +176,15 @@ Result<std::unique_ptr<LocalCasServer>> LocalCasServer::start(const LocalCasOpti
 {
   auto listen = server::parse_listen_address(options.listen);
   if (!listen) {
-    return tl::unexpected(listen.error());
+    return forward_error(std::move(listen.error()));
   }
   auto data = server::prepare_data_dir(options);
   if (!data) {
-    return tl::unexpected(data.error());
+    return forward_error(std::move(data.error()));
   }
   auto handler = server::RequestHandler::open(data->database);
   if (!handler) {
-    return tl::unexpected(handler.error());
+    return forward_error(std::move(handler.error()));
   }
   auto state = std::make_unique<State>();
   state->data = std::move(*data);
@@ -275,7 +275,7 @@ Result<void> serve_local_cas(const LocalCasOptions& options, std::ostream& out)
 {
   auto server = LocalCasServer::start(options);
   if (!server) {
-    return tl::unexpected(server.error());
+    return forward_error(std::move(server.error()));
   }
   // Handle signals before announcing the address: a script that read it may stop us at once.
   server::StopOnSignal stopper([&server] { (*server)->stop(); });

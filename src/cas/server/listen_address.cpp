@@ -15,7 +15,7 @@ Result<CasAddress> parse_listen_address(std::string_view text)
   const bool any_port = text.substr(colon + 1) == "0";
   auto address = parse_cas_address(any_port ? text.substr(0, colon) : text);
   if (!address) {
-    return tl::unexpected(address.error());
+    return forward_error(std::move(address.error()));
   }
   if (any_port) {
     address->port = 0;

@@ -95,7 +95,7 @@ Result<std::unique_ptr<RequestHandler>> RequestHandler::open(const std::filesyst
 {
   auto store = Store::open(database);
   if (!store) {
-    return tl::unexpected(store.error());
+    return forward_error(std::move(store.error()));
   }
   return std::unique_ptr<RequestHandler>(new RequestHandler(std::move(*store)));
 }

@@ -86,7 +86,7 @@ Result<std::string> random_ascii(std::uint64_t size)
   while (text.size() < size) {
     auto bytes = random_bytes(size);
     if (!bytes) {
-      return tl::unexpected(bytes.error());
+      return forward_error(std::move(bytes.error()));
     }
     for (const char byte : *bytes) {
       const auto value = static_cast<unsigned char>(byte);
@@ -117,7 +117,7 @@ class Generator {
       if (kind == "x509-ca" || kind == "x509") {
         (kind == "x509-ca" ? authorities : leaves).emplace_back(name, secret);
       } else if (auto done = generate_plain(name, *secret, kind); !done) {
-        return tl::unexpected(done.error());
+        return forward_error(std::move(done.error()));
       }
     }
     // CAs may be issued by other CAs of this session: issue those whose issuer is ready first.
@@ -130,7 +130,7 @@ class Generator {
           continue;
         }
         if (auto done = issue(it->first, *it->second, true); !done) {
-          return tl::unexpected(done.error());
+          return forward_error(std::move(done.error()));
         }
         it = authorities.erase(it);
       }
@@ -141,7 +141,7 @@ class Generator {
     }
     for (const auto& [name, secret] : leaves) {
       if (auto done = issue(name, *secret, false); !done) {
-        return tl::unexpected(done.error());
+        return forward_error(std::move(done.error()));
       }
     }
     return std::move(m_values);
@@ -192,7 +192,7 @@ class Generator {
       }
       auto size = size_of(secret, name);
       if (!size) {
-        return tl::unexpected(size.error());
+        return forward_error(std::move(size.error()));
       }
       value = kind == "ascii" ? random_ascii(*size) : random_bytes(*size);
     } else if (kind == "private-key") {
@@ -212,7 +212,7 @@ class Generator {
       return {};  // public-key is derived when read; aad-token and config-fragment hold nothing
     }
     if (!value) {
-      return tl::unexpected(value.error());
+      return forward_error(std::move(value.error()));
     }
     m_values[name] = StoredSecret{.kind = kind, .value = std::move(*value)};
     return {};
@@ -246,7 +246,7 @@ class Generator {
     if (secret != nullptr && secret->contains("import")) {
       auto value = imported(*secret);
       if (!value) {
-        return tl::unexpected(value.error());
+        return forward_error(std::move(value.error()));
       }
       if (*value && (*value)->kind == "private-key") {
         return (*value)->value;
@@ -264,7 +264,7 @@ class Generator {
                secret != nullptr && secret->contains("import")) {
       auto value = imported(*secret);
       if (!value) {
-        return tl::unexpected(value.error());
+        return forward_error(std::move(value.error()));
       }
       if (!*value) {
         return refuse(
@@ -286,25 +286,25 @@ class Generator {
   {
     auto spec = certificate_spec(name, secret, is_ca);
     if (!spec) {
-      return tl::unexpected(spec.error());
+      return forward_error(std::move(spec.error()));
     }
     const auto key_name = text_field(secret, "private_key");
     auto key = key_name.empty() ? x509::generate_private_key(x509::KeyType::p256)
                                 : private_key_named(key_name, name);
     if (!key) {
-      return tl::unexpected(key.error());
+      return forward_error(std::move(key.error()));
     }
     std::optional<x509::Signer> signer;
     if (const auto issuer = text_field(secret, "issuer"); !issuer.empty()) {
       auto found = signer_named(issuer, name);
       if (!found) {
-        return tl::unexpected(found.error());
+        return forward_error(std::move(found.error()));
       }
       signer = std::move(*found);
     }
     auto certificate = x509::issue_certificate(*spec, *key, signer);
     if (!certificate) {
-      return tl::unexpected(certificate.error());
+      return forward_error(std::move(certificate.error()));
     }
     m_values[name] = StoredSecret{.kind = is_ca ? "x509-ca" : "x509",
                                   .value = std::move(*certificate),

@@ -123,7 +123,7 @@ Result<void> create_private_file(const std::filesystem::path& path)
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& database)
 {
   if (auto created = create_private_file(database); !created) {
-    return tl::unexpected(created.error());
+    return forward_error(std::move(created.error()));
   }
   sqlite3* handle = nullptr;
   const int opened = sqlite3_open_v2(
@@ -136,12 +136,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& database
   for (const char* setup :
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", k_schema}) {
     if (auto done = store->execute(setup); !done) {
-      return tl::unexpected(done.error());
+      return forward_error(std::move(done.error()));
     }
   }
   const auto pragma = "PRAGMA user_version=" + std::to_string(k_schema_version);
   if (auto done = store->execute(pragma.c_str()); !done) {
-    return tl::unexpected(done.error());
+    return forward_error(std::move(done.error()));
   }
   return store;
 }
@@ -230,7 +230,7 @@ Result<SecretValues> Store::secrets(const std::string& session)
 Result<Store::Transaction> Store::begin()
 {
   if (auto begun = execute("BEGIN IMMEDIATE"); !begun) {
-    return tl::unexpected(begun.error());
+    return forward_error(std::move(begun.error()));
   }
   return Transaction(*this);
 }

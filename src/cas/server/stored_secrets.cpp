@@ -44,14 +44,14 @@ Result<std::optional<StoredSecret>> find_stored_secret(Store& store,
   for (int hop = 0; hop < k_max_import_hops; ++hop) {
     auto values = store.secrets(at_session);
     if (!values) {
-      return tl::unexpected(values.error());
+      return forward_error(std::move(values.error()));
     }
     if (const auto found = values->find(at_secret); found != values->end()) {
       return std::optional<StoredSecret>(found->second);
     }
     auto version = store.current(at_session);
     if (!version) {
-      return tl::unexpected(version.error());
+      return forward_error(std::move(version.error()));
     }
     const Json* definition =
         *version ? secret_definition((*version)->document, at_secret) : nullptr;
@@ -93,7 +93,7 @@ Result<std::optional<std::string>> public_value_text(const Json& session,
     }
     auto public_key = x509::public_key_of(key->second.value);
     if (!public_key) {
-      return tl::unexpected(public_key.error());
+      return forward_error(std::move(public_key.error()));
     }
     return std::optional<std::string>(std::move(*public_key));
   }
@@ -108,7 +108,7 @@ Result<std::optional<std::string>> public_value_text(const Json& session,
   if (kind == "private-key") {
     auto public_key = x509::public_key_of(value);
     if (!public_key) {
-      return tl::unexpected(public_key.error());
+      return forward_error(std::move(public_key.error()));
     }
     return std::optional<std::string>(std::move(*public_key));
   }
