@@ -4,6 +4,7 @@
 #include "sconectl/image/dockerfile.hpp"
 #include "sconectl/image/measure_image.hpp"
 #include "sconectl/image/service_descriptor.hpp"
+#include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/util/digest.hpp"
 #include "sconectl/version.hpp"
@@ -43,13 +44,8 @@ void note(const ServiceApplyOptions& options, std::string_view text)
 
 std::string tag_of(const std::string& reference)
 {
-  const auto name = reference.substr(0, reference.find('@'));
-  const auto colon = name.rfind(':');
-  const auto slash = name.rfind('/');
-  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
-    return "latest";
-  }
-  return name.substr(colon + 1);
+  const auto parsed = manifest::parse_image_reference(reference);
+  return parsed ? parsed->tag_or_latest() : "latest";
 }
 
 std::map<std::string, std::string> image_labels(const manifest::ServiceManifest& service,

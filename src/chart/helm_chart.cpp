@@ -1,5 +1,6 @@
 #include "sconectl/chart/helm_chart.hpp"
 
+#include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/util/yaml.hpp"
 #include "templates.hpp"
 
@@ -113,9 +114,15 @@ Json pull_secrets(const model::ResolvedService& service)
   return list;
 }
 
+bool names_a_digest(const std::string& image)
+{
+  const auto reference = manifest::parse_image_reference(image);
+  return reference && reference->digest;
+}
+
 std::string image_of(const model::ResolvedService& service)
 {
-  if (service.image_digest && service.image.find('@') == std::string::npos) {
+  if (service.image_digest && !names_a_digest(service.image)) {
     return service.image + "@" + *service.image_digest;
   }
   return service.image;
@@ -127,8 +134,7 @@ Result<Json> service_values(const model::ResolvedService& service, const std::st
   if (!port) {
     return forward_error(std::move(port.error()));
   }
-  const bool pinned =
-      service.image_digest.has_value() || service.image.find('@') != std::string::npos;
+  const bool pinned = service.image_digest.has_value() || names_a_digest(service.image);
   Json values{{"enabled", true},
               {"meshService", service.name},
               {"replicaCount", 1},

@@ -1,4 +1,5 @@
 #include "apply_options.hpp"
+#include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/user_config.hpp"
 
 #include <cstdlib>
@@ -101,8 +102,10 @@ void print_result(const apply::ServiceApplyResult& result,
       << "  measurement (" << descriptor.measurement_method << "): " << descriptor.measurement
       << "\n";
   if (descriptor.image_digest) {
-    const auto name = descriptor.image_reference.substr(0, descriptor.image_reference.rfind(':'));
-    out << "  pushed: " << name << "@" << *descriptor.image_digest << "\n";
+    // host:5000/repo without a tag must keep its port: the parser knows which ':' is which.
+    const auto parsed = manifest::parse_image_reference(descriptor.image_reference);
+    const auto repository = parsed ? parsed->repository() : descriptor.image_reference;
+    out << "  pushed: " << repository << "@" << *descriptor.image_digest << "\n";
   } else {
     out << "  not pushed (--no-push)\n";
   }

@@ -1,5 +1,7 @@
 #include "sconectl/manifest/names.hpp"
 
+#include "sconectl/manifest/image_reference.hpp"
+
 #include <algorithm>
 #include <regex>
 #include <vector>
@@ -60,15 +62,10 @@ std::string check_session_name(std::string_view text)
 
 std::string check_image_reference(std::string_view text)
 {
-  // Follows the grammar of the distribution reference: domain, path components, tag, digest.
-  static const std::regex pattern(
-      R"(((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?)"
-      R"([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
-      R"((?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?)");
   if (text.empty()) {
     return "an image reference like registry.example.com/team/app:1.0";
   }
-  if (text.size() > 512 || !matches(text, pattern)) {
+  if (!parse_image_reference(text)) {
     return "an image reference like registry.example.com/team/app:1.0 (lower-case path, "
            "optional :tag and @sha256:digest)";
   }

@@ -1,5 +1,6 @@
 #include "parse_document.hpp"
 #include "parse_fields.hpp"
+#include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/util/fs.hpp"
 #include "yaml_document.hpp"
 
@@ -184,12 +185,10 @@ nlohmann::json parse_helm_extra_values(MapReader& reader)
 // The default service name is the image's last path component without tag or digest.
 std::string name_from_image(const std::string& image)
 {
-  auto name = image.substr(0, image.find('@'));
-  const auto slash = name.rfind('/');
-  if (slash != std::string::npos) {
-    name = name.substr(slash + 1);
+  if (const auto reference = parse_image_reference(image)) {
+    return reference->name();
   }
-  return name.substr(0, name.find(':'));
+  return image;  // the image field itself is reported as invalid
 }
 
 std::string display_path(const std::string& mesh_source, const std::string& relative)

@@ -1,6 +1,7 @@
 #include "sconectl/mesh/resolve.hpp"
 
 #include "sconectl/image/service_descriptor.hpp"
+#include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/manifest/variables.hpp"
 
@@ -66,31 +67,14 @@ class Problems {
   std::vector<Diagnostic> m_diagnostics;
 };
 
-// "registry/repo:tag@sha256:..." -> "registry/repo:tag"
-std::string without_digest(const std::string& reference)
+// The mesh's image references were checked when the mesh was read; one that does not parse
+// cannot reach this point, and would be taken as a bare path.
+manifest::ImageReference reference_of(const std::string& image)
 {
-  return reference.substr(0, reference.find('@'));
-}
-
-std::optional<std::string> pinned_digest(const std::string& reference)
-{
-  const auto at = reference.find('@');
-  if (at == std::string::npos) {
-    return std::nullopt;
+  if (auto parsed = manifest::parse_image_reference(image)) {
+    return std::move(*parsed);
   }
-  return reference.substr(at + 1);
-}
-
-// "registry:5000/repo:tag" -> "registry:5000/repo"
-std::string repository_of(const std::string& reference)
-{
-  auto name = without_digest(reference);
-  const auto colon = name.rfind(':');
-  const auto slash = name.rfind('/');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-    name.resize(colon);
-  }
-  return name;
+  return manifest::ImageReference{.path = image};
 }
 
 struct DescriptorMatch {
@@ -126,14 +110,15 @@ std::map<std::string, DescriptorMatch> read_descriptors(const stdfs::path& targe
 std::optional<std::string> registry_digest(const image::ImageInfo& info,
                                            const std::string& reference)
 {
-  if (auto pinned = pinned_digest(reference)) {
-    return pinned;
+  const auto parsed = reference_of(reference);
+  if (parsed.digest) {
+    return parsed.digest;
   }
-  const auto repository = repository_of(reference);
+  const auto repository = parsed.repository();
   for (const auto& entry : info.repo_digests) {
-    const auto at = entry.find('@');
-    if (at != std::string::npos && entry.substr(0, at) == repository) {
-      return entry.substr(at + 1);
+    const auto listed = manifest::parse_image_reference(entry);
+    if (listed && listed->digest && listed->repository() == repository) {
+      return listed->digest;
     }
   }
   return std::nullopt;
@@ -158,7 +143,7 @@ std::optional<Source> from_descriptor(
   const auto& descriptor = match.descriptor;
   const auto at = service.at.of("image");
   const auto where = match.path.string();
-  if (const auto pinned = pinned_digest(service.image);
+  if (const auto pinned = reference_of(service.image).digest;
       pinned && descriptor.image_digest != pinned) {
     problems.error(at,
                    path + ".image",
@@ -515,7 +500,7 @@ Result<ResolvedMesh> resolve_mesh(const MeshManifest& mesh, const ResolveOptions
     const auto& service = mesh.services[i];
     const auto path = "services[" + std::to_string(i) + "]";
     refuse_unsupported_overrides(service, path, problems);
-    const auto match = descriptors.find(without_digest(service.image));
+    const auto match = descriptors.find(reference_of(service.image).without_digest());
     auto source = match != descriptors.end()
                       ? from_descriptor(service, path, match->second, local_ids, problems)
                       : from_image(service, path, options, problems);
