@@ -6,7 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace sconectl::cas {
 
@@ -69,40 +72,99 @@ std::string base_url(const CasAddress& address)
   return "https://" + address.authority();
 }
 
-void set_timeouts(CURL* curl, const Timeouts& timeouts)
-{
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts.connect.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeouts.request.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-}
+using SlistPtr = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
 
-void set_blob(CURL* curl, CURLoption option, const std::string& pem)
+// Sets options on one handle and keeps the first one libcurl refuses. Nothing is sent after a
+// refusal: an option that did not take (a pin, a CA, a client certificate) must never leave a
+// connection less verified than asked. Later calls after a refusal do nothing.
+class Options {
+ public:
+  explicit Options(CURL* curl) : m_curl(curl) {}
+
+  template <class Value>
+  Options& set(CURLoption option, Value value)
+  {
+    if (m_refused.empty()) {
+      if (const CURLcode code = curl_easy_setopt(m_curl, option, value); code != CURLE_OK) {
+        const auto* known = curl_easy_option_by_id(option);
+        m_refused = std::string("libcurl refused option ")
+                    + (known != nullptr ? known->name : std::to_string(option)) + ": "
+                    + curl_easy_strerror(code);
+      }
+    }
+    return *this;
+  }
+
+  Options& blob(CURLoption option, const std::string& pem)
+  {
+    curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+    return set(option, &blob);
+  }
+
+  Options& timeouts(const Timeouts& timeouts)
+  {
+    return set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts.connect.count()))
+        .set(CURLOPT_TIMEOUT_MS, static_cast<long>(timeouts.request.count()))
+        .set(CURLOPT_NOSIGNAL, 1L)
+        .set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  }
+
+  // A refusal is a TLS-class failure: the connection cannot be made as it must be, and retrying
+  // would not change that.
+  [[nodiscard]] Result<void> result(const CasAddress& address) const
+  {
+    if (!m_refused.empty()) {
+      return fail(ErrorKind::tls, "CAS at " + address.authority() + ": " + m_refused);
+    }
+    return {};
+  }
+
+ private:
+  CURL* m_curl;
+  std::string m_refused;
+};
+
+Result<SlistPtr> request_headers(const HttpRequest& request)
 {
-  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
-  curl_easy_setopt(curl, option, &blob);
+  SlistPtr headers(nullptr, curl_slist_free_all);
+  std::vector<std::string> lines{"Accept: application/json",
+                                 // curl would otherwise wait a second for "100 Continue" before
+                                 // large bodies.
+                                 "Expect:"};
+  if (request.method == "POST") {
+    lines.push_back("Content-Type: " + request.content_type);
+  }
+  for (const auto& line : lines) {
+    auto* appended = curl_slist_append(headers.get(), line.c_str());
+    if (appended == nullptr) {
+      return fail(ErrorKind::internal, "libcurl could not allocate a request header");
+    }
+    headers.release();
+    headers.reset(appended);
+  }
+  return headers;
 }
 
 }  // namespace
 
+void CurlTransport::EasyHandleDeleter::operator()(void* handle) const
+{
+  curl_easy_cleanup(static_cast<CURL*>(handle));
+}
+
 CurlTransport::CurlTransport(CurlTransportOptions options) : m_options(std::move(options)) {}
 
-CurlTransport::~CurlTransport()
-{
-  if (m_handle != nullptr) {
-    curl_easy_cleanup(static_cast<CURL*>(m_handle));
-  }
-}
+CurlTransport::~CurlTransport() = default;
 
 Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOptions options)
 {
   global_init();
   std::unique_ptr<CurlTransport> transport(new CurlTransport(std::move(options)));
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
+  transport->m_handle.reset(curl_easy_init());
+  if (!transport->m_handle) {
     return fail(ErrorKind::internal, "cannot initialise libcurl");
   }
-  transport->m_handle = curl;
+  Options set(static_cast<CURL*>(transport->m_handle.get()));
   const auto& trust = transport->m_options.trust;
   switch (trust.mode) {
     case TrustMode::pinned_key: {
@@ -114,15 +176,15 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOption
       }
       // The identity of the CAS is its key, not a name or a CA: the pin alone decides, and curl
       // checks it before any request byte is sent.
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-      curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY, pin->c_str());
+      set.set(CURLOPT_SSL_VERIFYPEER, 0L)
+          .set(CURLOPT_SSL_VERIFYHOST, 0L)
+          .set(CURLOPT_PINNEDPUBLICKEY, pin->c_str());
       break;
     }
     case TrustMode::ca:
-      set_blob(curl, CURLOPT_CAINFO_BLOB, trust.ca_pem);
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+      set.blob(CURLOPT_CAINFO_BLOB, trust.ca_pem)
+          .set(CURLOPT_SSL_VERIFYPEER, 1L)
+          .set(CURLOPT_SSL_VERIFYHOST, 2L);
       break;
     case TrustMode::any:
       // At error level, so that -q does not hide it: an unverified peer must never go unnoticed.
@@ -130,57 +192,58 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOption
           "INSECURE: the CAS at {} is not verified (--only-for-testing-trust-any); "
           "anyone on the network path can impersonate it",
           transport->m_options.address.authority());
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+      set.set(CURLOPT_SSL_VERIFYPEER, 0L).set(CURLOPT_SSL_VERIFYHOST, 0L);
       break;
   }
   if (const auto& identity = transport->m_options.client_identity) {
-    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
-    set_blob(curl, CURLOPT_SSLCERT_BLOB, identity->certificate_pem);
-    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
-    set_blob(curl, CURLOPT_SSLKEY_BLOB, identity->private_key_pem);
+    set.set(CURLOPT_SSLCERTTYPE, "PEM")
+        .blob(CURLOPT_SSLCERT_BLOB, identity->certificate_pem)
+        .set(CURLOPT_SSLKEYTYPE, "PEM")
+        .blob(CURLOPT_SSLKEY_BLOB, identity->private_key_pem);
   }
-  set_timeouts(curl, transport->m_options.timeouts);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  set.timeouts(transport->m_options.timeouts)
+      .set(CURLOPT_WRITEFUNCTION, append_body)
+      .set(CURLOPT_TCP_KEEPALIVE, 1L);
   if (!transport->m_options.reuse_connection) {
-    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+    set.set(CURLOPT_FRESH_CONNECT, 1L).set(CURLOPT_FORBID_REUSE, 1L);
+  }
+  if (auto configured = set.result(transport->m_options.address); !configured) {
+    return forward_error(std::move(configured.error()));
   }
   return transport;
 }
 
 Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
 {
-  auto* curl = static_cast<CURL*>(m_handle);
+  auto* curl = static_cast<CURL*>(m_handle.get());
   const auto url = base_url(m_options.address) + request.target;
   HttpResponse response;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Accept: application/json");
-  // curl would otherwise wait a second for "100 Continue" before large bodies.
-  headers = curl_slist_append(headers, "Expect:");
-  if (request.method == "POST") {
-    const auto content_type = "Content-Type: " + request.content_type;
-    headers = curl_slist_append(headers, content_type.c_str());
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(
-        curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  } else {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  auto headers = request_headers(request);
+  if (!headers) {
+    return forward_error(std::move(headers.error()));
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   char error_text[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-  curl_slist_free_all(headers);
+  Options set(curl);
+  set.set(CURLOPT_URL, url.c_str()).set(CURLOPT_WRITEDATA, &response.body);
+  if (request.method == "POST") {
+    set.set(CURLOPT_POST, 1L)
+        .set(CURLOPT_POSTFIELDS, request.body.data())
+        .set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else {
+    set.set(CURLOPT_HTTPGET, 1L);
+  }
+  set.set(CURLOPT_HTTPHEADER, headers->get()).set(CURLOPT_ERRORBUFFER, error_text);
+  const auto configured = set.result(m_options.address);
+  const CURLcode code = configured ? curl_easy_perform(curl) : CURLE_OK;
+  // The handle outlives this call: it must not keep pointers to the headers and the buffer.
+  Options(curl).set(CURLOPT_HTTPHEADER, nullptr).set(CURLOPT_ERRORBUFFER, nullptr);
+  if (!configured) {
+    return forward_error(Error(configured.error()));
+  }
   long connects = 0;
-  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
-  m_connections += connects;
+  if (curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
+    m_connections += connects;
+  }
   if (code != CURLE_OK) {
     const std::string detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
     const auto where = "CAS at " + m_options.address.authority();
@@ -199,7 +262,10 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
     spdlog::debug("{}: curl error {}", where, static_cast<int>(code));
     return fail(failure_kind(curl, code), where + ": " + detail);
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status) != CURLE_OK) {
+    return fail(ErrorKind::network,
+                "CAS at " + m_options.address.authority() + ": no HTTP status in the answer");
+  }
   return response;
 }
 
@@ -212,22 +278,30 @@ Result<std::string> fetch_presented_chain(const CasAddress& address, const Timeo
   }
   const auto url = base_url(address) + std::string(k_version_path);
   std::string ignored;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_CERTINFO, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &ignored);
-  set_timeouts(curl.get(), timeouts);
   char error_text[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error_text);
+  // Reading the chain is the one place that verifies nothing: the chain is only shown and hashed,
+  // never trusted.
+  Options set(curl.get());
+  set.set(CURLOPT_URL, url.c_str())
+      .set(CURLOPT_SSL_VERIFYPEER, 0L)
+      .set(CURLOPT_SSL_VERIFYHOST, 0L)
+      .set(CURLOPT_CERTINFO, 1L)
+      .set(CURLOPT_WRITEFUNCTION, append_body)
+      .set(CURLOPT_WRITEDATA, &ignored)
+      .timeouts(timeouts)
+      .set(CURLOPT_ERRORBUFFER, error_text);
+  if (auto configured = set.result(address); !configured) {
+    return forward_error(std::move(configured.error()));
+  }
   if (const CURLcode code = curl_easy_perform(curl.get()); code != CURLE_OK) {
     return fail(failure_kind(curl.get(), code),
                 "CAS at " + address.authority() + ": "
                     + (error_text[0] != '\0' ? error_text : curl_easy_strerror(code)));
   }
   curl_certinfo* info = nullptr;
-  curl_easy_getinfo(curl.get(), CURLINFO_CERTINFO, &info);
+  if (curl_easy_getinfo(curl.get(), CURLINFO_CERTINFO, &info) != CURLE_OK) {
+    info = nullptr;
+  }
   std::string chain;
   for (int i = 0; info != nullptr && i < info->num_of_certs; ++i) {
     for (curl_slist* field = info->certinfo[i]; field != nullptr; field = field->next) {

@@ -70,9 +70,14 @@ class CurlTransport final : public HttpTransport {
   [[nodiscard]] long connections_opened() const override { return m_connections; }
 
  private:
+  // CURL is `void` in curl.h; the deleter is defined where curl.h is included.
+  struct EasyHandleDeleter {
+    void operator()(void* handle) const;
+  };
+
   explicit CurlTransport(CurlTransportOptions options);
   CurlTransportOptions m_options;
-  void* m_handle = nullptr;  // CURL*, opaque so curl.h stays out of this header
+  std::unique_ptr<void, EasyHandleDeleter> m_handle;
   long m_connections = 0;
 };
 
