@@ -1,5 +1,6 @@
 #include "sconectl/manifest/image_reference.hpp"
 
+#include <algorithm>
 #include <regex>
 
 namespace sconectl::manifest {
@@ -13,16 +14,23 @@ bool matches(std::string_view text, const std::regex& pattern)
   return std::regex_match(text.begin(), text.end(), pattern);
 }
 
-bool is_registry(std::string_view component)
-{
-  return component.find_first_of(".:[") != std::string_view::npos || component == "localhost";
-}
-
 bool valid_registry(std::string_view text)
 {
   static const std::regex host_and_port(
       R"(((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?)");
   return matches(text, host_and_port);
+}
+
+// Docker's rule (splitDockerDomain) plus bracketed IPv6: a '.', a ':', an upper-case letter (which
+// no path may have) or "localhost" marks a registry. A component that looks like one but is no
+// valid host ("my_team.v2") stays in the path, as the manifest checks have always read it.
+bool is_registry(std::string_view component)
+{
+  const bool looks_like_one =
+      component.find_first_of(".:[") != std::string_view::npos || component == "localhost"
+      || std::any_of(
+          component.begin(), component.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return looks_like_one && valid_registry(component);
 }
 
 bool valid_path(std::string_view text)
@@ -87,9 +95,6 @@ std::optional<ImageReference> parse_image_reference(std::string_view text)
       slash != std::string_view::npos && is_registry(rest.substr(0, slash))) {
     reference.registry = std::string(rest.substr(0, slash));
     rest = rest.substr(slash + 1);
-    if (!valid_registry(reference.registry)) {
-      return std::nullopt;
-    }
   }
   if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
     reference.tag = std::string(rest.substr(colon + 1));

@@ -182,13 +182,20 @@ nlohmann::json parse_helm_extra_values(MapReader& reader)
   return to_json(parsed, path, reader.context(), at).value_or(nullptr);
 }
 
-// The default service name is the image's last path component without tag or digest.
+// The default service name is the image's last path component without tag or digest. An image
+// that does not parse is reported on its own field, or not at all when an unset variable made it
+// so; its name is still the text after the last '/', so that it draws no second error as a
+// service name.
 std::string name_from_image(const std::string& image)
 {
   if (const auto reference = parse_image_reference(image)) {
     return reference->name();
   }
-  return image;  // the image field itself is reported as invalid
+  auto name = image.substr(0, image.find('@'));
+  if (const auto slash = name.rfind('/'); slash != std::string::npos) {
+    name.erase(0, slash + 1);
+  }
+  return name.substr(0, name.find(':'));
 }
 
 std::string display_path(const std::string& mesh_source, const std::string& relative)

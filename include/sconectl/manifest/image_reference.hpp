@@ -8,9 +8,10 @@ namespace sconectl::manifest {
 
 // An OCI image reference, as the distribution reference grammar reads it:
 //   [registry[:port]/]path[:tag][@sha256:<64 hex>]
-// The first component is a registry when it has a '.' or a ':', is "localhost", or is a bracketed
-// IPv6 address ("[::1]:5000"); otherwise it is part of the path ("team/app" is on the default
-// registry). The one parser of image references: every reader of one goes through it.
+// The first component is a registry when it is a valid host[:port] and has a '.', a ':' or an
+// upper-case letter, is "localhost", or is a bracketed IPv6 address ("[::1]:5000"); otherwise it
+// is part of the path ("team/app" is on the default registry). The one parser of image
+// references: every reader of one goes through it.
 struct ImageReference {
   std::string registry;  // "host", "host:port" or "[v6]:port"; empty for the default registry
   std::string path;      // "team/app"
