@@ -47,12 +47,9 @@ def module_of(path: pathlib.Path, root: pathlib.Path) -> str:
 
 
 def header_module(include: str) -> str | None:
+    """"sconectl/<module>/x.hpp" -> "<module>" ("sconectl/version.hpp" -> "version.hpp")."""
     parts = include.split("/")
-    if parts[0] != "sconectl":
-        return None
-    if len(parts) == 2:
-        return parts[1]  # e.g. sconectl/version.hpp
-    return parts[1]
+    return parts[1] if parts[0] == "sconectl" and len(parts) >= 2 else None
 
 
 def main() -> int:

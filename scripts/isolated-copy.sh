@@ -30,7 +30,14 @@ done
 shopt -u dotglob nullglob
 
 cd "$root"
-git ls-files -z --cached --others --exclude-standard |
+list_files() {
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z --cached --others --exclude-standard
+  else  # an unpacked source archive: everything but build output
+    find . -path ./build -prune -o \( -type f -o -type l \) -print0
+  fi
+}
+list_files |
   while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done |
   tar --null --files-from=- --create --file=- | tar --extract --preserve-permissions --file=- -C "$copy"
 # The copy is not a git checkout; scripts that list files fall back to find.
