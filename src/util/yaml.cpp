@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
-#include <regex>
 #include <vector>
 
 namespace sconectl::yaml {
@@ -62,21 +61,69 @@ void emit(YAML::Emitter& out, const nlohmann::ordered_json& value)
   }
 }
 
+// Advances `at` over digits and returns how many there were. std::regex is slow enough in
+// libstdc++ to show on every scalar of every session a CAS reads, so these are written out.
+std::size_t digits(std::string_view text, std::size_t& at)
+{
+  const auto start = at;
+  while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+    ++at;
+  }
+  return at - start;
+}
+
+void skip_sign(std::string_view text, std::size_t& at)
+{
+  if (at < text.size() && (text[at] == '-' || text[at] == '+')) {
+    ++at;
+  }
+}
+
+// [-+]?[0-9]+
+bool is_integer(std::string_view text)
+{
+  std::size_t at = 0;
+  skip_sign(text, at);
+  return digits(text, at) > 0 && at == text.size();
+}
+
+// [-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?
+bool is_decimal(std::string_view text)
+{
+  std::size_t at = 0;
+  skip_sign(text, at);
+  const auto whole = digits(text, at);
+  if (at == text.size() || text[at] != '.') {
+    return false;
+  }
+  ++at;
+  const auto fraction = digits(text, at);
+  if (whole == 0 && fraction == 0) {
+    return false;
+  }
+  if (at < text.size() && (text[at] == 'e' || text[at] == 'E')) {
+    ++at;
+    skip_sign(text, at);
+    if (digits(text, at) == 0) {
+      return false;
+    }
+  }
+  return at == text.size();
+}
+
 nlohmann::ordered_json typed_scalar(const YAML::Node& node, std::string text)
 {
   // Quoted scalars carry the "!" tag in yaml-cpp; they always stay strings.
   if (node.Tag() == "!") {
     return text;
   }
-  static const std::regex integer(R"([-+]?[0-9]+)");
-  static const std::regex decimal(R"([-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?)");
   if (text == "true" || text == "false") {
     return text == "true";
   }
   if (text == "null" || text == "~") {
     return nullptr;
   }
-  if (text.size() < 19 && std::regex_match(text, integer)) {
+  if (text.size() < 19 && is_integer(text)) {
     // Non-negative integers are unsigned, as nlohmann::json's own parser makes them: checks such
     // as "a size is a non-negative integer" then hold for YAML and JSON input alike.
     if (text.front() == '-') {
@@ -84,7 +131,7 @@ nlohmann::ordered_json typed_scalar(const YAML::Node& node, std::string text)
     }
     return std::stoull(text);
   }
-  if (std::regex_match(text, decimal)) {
+  if (is_decimal(text)) {
     errno = 0;
     const double number = std::strtod(text.c_str(), nullptr);
     if (errno != ERANGE) {  // 1e999 stays text: JSON has no infinity

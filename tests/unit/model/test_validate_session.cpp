@@ -204,6 +204,27 @@ TEST(SessionYamlTest, EveryValueTypeRoundTripsExactly)
   EXPECT_EQ(to_yaml(*back), text);
 }
 
+TEST(SessionYamlTest, PlainScalarsAreTypedAsTheYamlCoreSchemaTypesThem)
+{
+  const auto parsed = parse_session_yaml(
+      "a: 12\nb: -3\nc: 1.5\nd: .5\ne: 2.5e-3\nf: 1.\ng: +7\nh: 1.2.3\ni: 12abc\nj: 1e5\n"
+      "k: .\nl: '12'\nm: true\nn: ~\n");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto& d = *parsed;
+  EXPECT_TRUE(d["a"].is_number_unsigned());
+  EXPECT_EQ(d["b"], -3);
+  EXPECT_EQ(d["c"], 1.5);
+  EXPECT_EQ(d["d"], 0.5);
+  EXPECT_EQ(d["e"], 2.5e-3);
+  EXPECT_EQ(d["f"], 1.0);
+  EXPECT_EQ(d["g"], 7);
+  for (const char* text : {"h", "i", "j", "k", "l"}) {
+    EXPECT_TRUE(d[text].is_string()) << text;
+  }
+  EXPECT_EQ(d["m"], true);
+  EXPECT_TRUE(d["n"].is_null());
+}
+
 TEST(SessionYamlTest, RefusesAliasBombsSelfReferencesAndDuplicateKeys)
 {
   const auto bomb = parse_session_yaml(R"(a: &a ["x","x","x","x","x","x","x","x","x","x"]
