@@ -52,8 +52,9 @@ int main(int argc, char** argv)
     std::fprintf(stderr, "%s\n", filesystem.error().message.c_str());
     return 1;
   }
-  const auto measurement =
-      sconectl::image::measure_content(*filesystem, {"python3", "x.py"}, "/app", "/usr/bin");
+  const auto measurement = sconectl::model::measure_content(
+      sconectl::model::FileMapView(*filesystem),
+      {.command = {"python3", "x.py"}, .pwd = "/app", .search_path = "/usr/bin"});
   const auto seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!measurement) {

@@ -6,6 +6,7 @@
 #include "sconectl/image/service_descriptor.hpp"
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/service_json.hpp"
+#include "sconectl/model/content_measurement.hpp"
 #include "sconectl/util/digest.hpp"
 #include "sconectl/version.hpp"
 
@@ -73,6 +74,15 @@ std::string input_digest(const BuildContext& context,
   return "sha256:" + to_hex(sha256(inputs.dump()));
 }
 
+std::vector<std::string> injection_targets(const manifest::ServiceManifest& service)
+{
+  std::vector<std::string> paths;
+  for (const auto& file : service.injection_files) {
+    paths.push_back(file.path);
+  }
+  return paths;
+}
+
 Result<ImageInfo> require_image(DockerCli& docker, const std::string& reference, bool may_pull)
 {
   auto info = docker.inspect(reference);
@@ -112,16 +122,31 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
   if (!base_info) {
     return forward_error(std::move(base_info.error()));
   }
+  if (options.sim_runtime && options.measurer != image::Measurer::content) {
+    return fail(ErrorKind::usage,
+                "--runtime sim measures with the content measurement; --measure scone needs a "
+                "SCONE runtime");
+  }
   auto plan = plan_dockerfile(service, *base_image);
   if (!plan) {
     return forward_error(std::move(plan.error()));
   }
+  if (options.sim_runtime) {
+    plan->runtime =
+        image::RuntimePlan{.image_path = model::k_sim_runtime_path,
+                           .not_measured = injection_targets(service),
+                           .allow_persistent_injection = options.allow_persistent_injection};
+  }
   const auto build_dir = options.target_dir / "build" / build.name;
-  auto context = assemble_build_context(service, render_dockerfile(*plan), build_dir);
+  auto context =
+      assemble_build_context(service, render_dockerfile(*plan), build_dir, options.sim_runtime);
   if (!context) {
     return forward_error(std::move(context.error()));
   }
   auto labels = image_labels(service, *base_image);
+  if (options.sim_runtime) {
+    labels[image::k_label_runtime] = image::k_runtime_sim;
+  }
   const auto digest = input_digest(*context, base_info->id, labels);
   labels[k_label_input_digest] = digest;
 
@@ -154,13 +179,19 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
     measurement = previous->measurement;
   } else {
     note(options, "measuring " + build.to + " (" + method + ")");
-    auto measured = measure_image(MeasureRequest{.reference = build.to,
-                                                 .info = *image,
-                                                 .command = plan->command,
-                                                 .pwd = plan->workdir,
-                                                 .measurer = options.measurer,
-                                                 .scratch_dir = options.target_dir / "build"},
-                                  docker);
+    auto measured = measure_image(
+        MeasureRequest{.reference = build.to,
+                       .info = *image,
+                       .command = plan->command,
+                       .pwd = plan->workdir,
+                       .measurer = options.measurer,
+                       .runtime = plan->runtime
+                                      ? std::optional<std::string>(plan->runtime->image_path)
+                                      : std::nullopt,
+                       .not_measured =
+                           plan->runtime ? plan->runtime->not_measured : std::vector<std::string>(),
+                       .scratch_dir = options.target_dir / "build"},
+        docker);
     if (!measured) {
       measured.error().with_context("measuring the image of service '" + build.name + "'");
       return forward_error(std::move(measured.error()));
@@ -190,6 +221,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
       .measurement_method = method,
       .measurement = std::move(measurement),
       .mode = options.mode == model::EnclaveMode::production ? "production" : "debug",
+      .runtime = options.sim_runtime ? image::k_runtime_sim : "none",
       .input_digest = digest,
       .sconectl_version = k_version,
       .service = manifest::service_metadata(service, manifest::Disclosure::everything)};

@@ -1,6 +1,7 @@
 #include "sconectl/chart/helm_chart.hpp"
 
 #include "sconectl/manifest/image_reference.hpp"
+#include "sconectl/manifest/position.hpp"
 #include "sconectl/util/yaml.hpp"
 #include "templates.hpp"
 
@@ -8,6 +9,7 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 namespace sconectl::chart {
 
@@ -29,19 +31,32 @@ bool is_dns_label(const std::string& text, std::size_t max_length)
          && text.back() != '-';
 }
 
-// The host that pods contact for attestation: the cas_url without a port (the enclave port is
-// implied by the runtime).
-std::string cas_address(const manifest::MeshManifest& mesh)
+// Where pods attest. A SCONE runtime gets the cas_url's host (its enclave port is implied); the
+// simulation runtime gets the cas_url as written, because the local CAS answers attestations on
+// its API port, and the CAS key it must pin.
+struct CasEndpoint {
+  std::string host;
+  std::string url;
+  std::optional<std::string> key;
+  std::string source;
+  manifest::SourcePosition at;
+};
+
+CasEndpoint cas_endpoint(const manifest::MeshManifest& mesh)
 {
   const auto* cas = manifest::cas_for_role(mesh, "cas");
   if (cas == nullptr) {
-    return "";
+    return CasEndpoint{.source = mesh.source};
   }
   const auto& url = cas->cas_url;
-  if (url.starts_with("[")) {
-    return url.substr(0, url.find(']') + 1);
+  const auto host =
+      url.starts_with("[") ? url.substr(0, url.find(']') + 1) : url.substr(0, url.find(':'));
+  std::optional<std::string> key;
+  if (cas->cas_key && !cas->cas_key->empty()) {
+    key = cas->cas_key;
   }
-  return url.substr(0, url.find(':'));
+  return CasEndpoint{
+      .host = host, .url = url, .key = key, .source = mesh.source, .at = cas->at.of("cas_key")};
 }
 
 // Values maps merge key by key; anything else is replaced. This is how Helm combines values files.
@@ -128,7 +143,46 @@ std::string image_of(const model::ResolvedService& service)
   return service.image;
 }
 
-Result<Json> service_values(const model::ResolvedService& service, const std::string& cas)
+// The directories the simulation runtime writes injection files into, each a memory-backed
+// emptyDir in the pod, so the files never touch the node's disk.
+Json injection_volumes(const model::ResolvedService& service)
+{
+  std::vector<std::string> dirs;
+  for (const auto& file : service.injection_files) {
+    const auto slash = file.path.rfind('/');
+    auto dir = slash == 0 || slash == std::string::npos ? "/" : file.path.substr(0, slash);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+      dirs.push_back(std::move(dir));
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  Json volumes = Json::array();
+  for (std::size_t i = 0; i < dirs.size(); ++i) {
+    volumes.push_back(Json{{"name", "injection-" + std::to_string(i)}, {"mountPath", dirs[i]}});
+  }
+  return volumes;
+}
+
+Result<Json> sim_service_values(const model::ResolvedService& service, const CasEndpoint& cas)
+{
+  if (!cas.key) {
+    return fail(Error{
+        .kind = ErrorKind::manifest,
+        .message =
+            "service '" + service.name + "' runs the simulation runtime, which needs the CAS key",
+        .diagnostics = {Diagnostic{.severity = Severity::error,
+                                   .file = cas.source,
+                                   .line = cas.at.line,
+                                   .column = cas.at.column,
+                                   .path = "cas[].cas_key",
+                                   .message = "set cas_key to the key hash of the CAS (printed "
+                                              "by `sconectl cas serve`): the runtime talks only "
+                                              "to the CAS whose key it is given"}}});
+  }
+  return Json{{"casAddress", cas.url}, {"casKey", *cas.key}, {"runtime", "sim"}};
+}
+
+Result<Json> service_values(const model::ResolvedService& service, const CasEndpoint& cas)
 {
   auto port = service_port(service);
   if (!port) {
@@ -143,7 +197,7 @@ Result<Json> service_values(const model::ResolvedService& service, const std::st
               {"imagePullSecrets", pull_secrets(service)},
               {"scone",
                {{"configId", service.session + "/" + service.name},
-                {"casAddress", cas},
+                {"casAddress", cas.host},
                 {"log", setting(service, "SCONE_LOG", k_default_scone_log)}}},
               {"service", {{"enabled", true}, {"type", "ClusterIP"}, {"port", *port}}},
               {"resources", {{"limits", {{k_sgx_resource, 1}}}}},
@@ -152,6 +206,17 @@ Result<Json> service_values(const model::ResolvedService& service, const std::st
               {"tolerations", Json::array()},
               {"podAnnotations", Json::object()},
               {"podLabels", Json::object()}};
+  if (service.simulation_runtime) {
+    auto sim = sim_service_values(service, cas);
+    if (!sim) {
+      return forward_error(std::move(sim.error()));
+    }
+    merge_into(values["scone"], *sim);
+    // No SGX device and no LAS: the pod runs on any node.
+    values["resources"] = Json::object();
+    values["nodeSelector"] = Json::object();
+    values["injectionVolumes"] = injection_volumes(service);
+  }
   merge_into(values, extra_values(service.helm_extra_values));
   return values;
 }
@@ -176,7 +241,18 @@ Json values_schema()
         {"scone",
          {{"type", "object"},
           {"required", {"configId", "casAddress", "log"}},
-          {"properties", {{"configId", string}, {"casAddress", string}, {"log", string}}}}},
+          {"properties",
+           {{"configId", string},
+            {"casAddress", string},
+            {"casKey", string},
+            {"runtime", {{"enum", {"sim"}}}},
+            {"log", string}}}}},
+        {"injectionVolumes",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"},
+            {"required", {"name", "mountPath"}},
+            {"properties", {{"name", string}, {"mountPath", string}}}}}}},
         {"service",
          {{"type", "object"},
           {"required", {"enabled", "type", "port"}},
@@ -253,7 +329,7 @@ Result<Chart> generate_chart(const model::ResolvedMesh& mesh, const ChartOptions
     return fail(ErrorKind::usage,
                 "cannot name the chart '" + name + "': " + problem + "; pass --release");
   }
-  const auto cas = cas_address(mesh.manifest);
+  const auto cas = cas_endpoint(mesh.manifest);
   Json services = Json::object();
   std::map<std::string, std::string> owners;
   for (const auto& service : mesh.services) {
@@ -274,7 +350,7 @@ Result<Chart> generate_chart(const model::ResolvedMesh& mesh, const ChartOptions
     }
     services[key] = std::move(*values);
   }
-  Json values{{"mesh", {{"namespace", namespace_name}, {"casAddress", cas}}},
+  Json values{{"mesh", {{"namespace", namespace_name}, {"casAddress", cas.host}}},
               {"services", std::move(services)}};
   merge_into(values, extra_values(mesh.manifest.helm_extra_values));
 

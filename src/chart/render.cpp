@@ -83,6 +83,18 @@ Json deployment(const std::string& chart,
                   {{{"name", "api"},
                     {"containerPort", member(member(service, "service"), "port")},
                     {"protocol", "TCP"}}}}};
+  if (const auto& key = member(scone, "casKey"); is_set(key)) {
+    container["env"].push_back({{"name", "SCONE_CAS_KEY"}, {"value", key}});
+  }
+  const auto& injection = member(service, "injectionVolumes");
+  if (is_set(injection)) {
+    Json mounts = Json::array();
+    for (const auto& volume : injection) {
+      mounts.push_back(
+          {{"name", member(volume, "name")}, {"mountPath", member(volume, "mountPath")}});
+    }
+    container["volumeMounts"] = std::move(mounts);
+  }
   set_if(container, "resources", member(service, "resources"));
 
   Json pod_spec = Json::object();
@@ -91,7 +103,13 @@ Json deployment(const std::string& chart,
   set_if(pod_spec, "nodeSelector", member(service, "nodeSelector"));
   set_if(pod_spec, "affinity", member(service, "affinity"));
   set_if(pod_spec, "tolerations", member(service, "tolerations"));
-
+  if (is_set(injection)) {
+    Json volumes = Json::array();
+    for (const auto& volume : injection) {
+      volumes.push_back({{"name", member(volume, "name")}, {"emptyDir", {{"medium", "Memory"}}}});
+    }
+    pod_spec["volumes"] = std::move(volumes);
+  }
   Json pod_metadata = Json::object();
   set_if(pod_metadata, "annotations", member(service, "podAnnotations"));
   auto pod_labels = selector_labels(release, name);

@@ -76,6 +76,19 @@ spec:
                   fieldPath: status.hostIP
             - name: SCONE_LOG
               value: {{ $service.scone.log | quote }}
+            {{- with $service.scone.casKey }}
+            # The simulation runtime (no SGX) talks only to the CAS with this key.
+            - name: SCONE_CAS_KEY
+              value: {{ . | quote }}
+            {{- end }}
+          {{- with $service.injectionVolumes }}
+          # Injection files are written here after attestation: memory-backed, never on disk.
+          volumeMounts:
+            {{- range . }}
+            - name: {{ .name | quote }}
+              mountPath: {{ .mountPath | quote }}
+            {{- end }}
+          {{- end }}
           ports:
             - name: api
               containerPort: {{ $service.service.port }}
@@ -95,6 +108,14 @@ spec:
       {{- with $service.tolerations }}
       tolerations:
         {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $service.injectionVolumes }}
+      volumes:
+        {{- range . }}
+        - name: {{ .name | quote }}
+          emptyDir:
+            medium: Memory
+        {{- end }}
       {{- end }}
 {{- end }}
 {{- end }}

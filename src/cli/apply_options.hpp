@@ -29,6 +29,8 @@ struct ApplyOptions {
   bool strict = false;
   bool force = false;
   image::Measurer measurer = image::Measurer::content;
+  std::string runtime = "none";  // service: "none" or "sim"
+  bool allow_persistent_injection = false;
   std::string base_image;
   std::string config_file;
   CasOptions cas;  // mesh: where the client identity lives, timeouts

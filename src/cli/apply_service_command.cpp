@@ -1,8 +1,10 @@
 #include "apply_options.hpp"
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/user_config.hpp"
+#include "sconectl/runtime/runtime.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
 
 #include <unistd.h>
@@ -91,6 +93,7 @@ void print_result(const apply::ServiceApplyResult& result,
                            {{"method", descriptor.measurement_method},
                             {"value", descriptor.measurement}}},
                           {"mode", descriptor.mode},
+                          {"runtime", descriptor.runtime},
                           {"up_to_date", result.up_to_date},
                           {"descriptor", result.descriptor_file.string()}}
                .dump(2)
@@ -109,8 +112,36 @@ void print_result(const apply::ServiceApplyResult& result,
   } else {
     out << "  not pushed (--no-push)\n";
   }
-  out << "  mode: " << descriptor.mode << "\n  descriptor: " << result.descriptor_file.string()
-      << "\n";
+  out << "  mode: " << descriptor.mode << "\n";
+  if (descriptor.runtime == image::k_runtime_sim) {
+    out << "  runtime: sim (" << runtime::k_simulation_warning << ")\n";
+  }
+  out << "  descriptor: " << result.descriptor_file.string() << "\n";
+}
+
+// The runtime executable: $SCONECTL_RUNTIME_SIM, else beside this sconectl (installed), else in
+// the build tree's runtime folder.
+Result<std::filesystem::path> find_sim_runtime()
+{
+  if (const char* given = std::getenv("SCONECTL_RUNTIME_SIM"); given != nullptr && *given != 0) {
+    return std::filesystem::path(given);
+  }
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::vector<std::filesystem::path> candidates;
+  if (!ec) {
+    candidates = {self.parent_path() / runtime::k_runtime_name,
+                  self.parent_path() / "runtime" / runtime::k_runtime_name};
+  }
+  for (const auto& candidate : candidates) {
+    if (std::filesystem::is_regular_file(candidate, ec)) {
+      return candidate;
+    }
+  }
+  return fail(ErrorKind::usage,
+              std::string("--runtime sim: cannot find ") + runtime::k_runtime_name
+                  + " beside sconectl; build it (cmake target sconectl-runtime-sim) or set "
+                    "SCONECTL_RUNTIME_SIM to its path");
 }
 
 }  // namespace
@@ -126,6 +157,16 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
   if (!config) {
     return forward_error(std::move(config.error()));
   }
+  std::optional<std::filesystem::path> sim_runtime;
+  if (options.runtime == "sim") {
+    auto found = find_sim_runtime();
+    if (!found) {
+      return forward_error(std::move(found.error()));
+    }
+    sim_runtime = std::move(*found);
+  } else if (options.allow_persistent_injection) {
+    return fail(ErrorKind::usage, "--allow-persistent-injection goes with --runtime sim");
+  }
   BuildProgress progress(global, services.err);
   apply::ServiceApplyOptions apply_options{
       .target_dir = options.target_directory,
@@ -139,6 +180,8 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
                      .from_config = config->base_images,
                      .version = options.set_version.empty() ? image::k_default_scone_version
                                                             : options.set_version},
+      .sim_runtime = sim_runtime,
+      .allow_persistent_injection = options.allow_persistent_injection,
       .on_build_output = [&progress](std::string_view line) { progress.output(line); },
       .on_progress = [&progress](std::string_view text) { progress.note(text); }};
   image::DockerCli docker(services.processes, services.docker_program);

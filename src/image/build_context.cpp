@@ -143,6 +143,7 @@ class ContextWriter {
 Result<void> write_context(const manifest::ServiceManifest& service,
                            const std::string& dockerfile,
                            const stdfs::path& root,
+                           const std::optional<stdfs::path>& runtime_binary,
                            std::vector<ContextEntry>& entries)
 {
   ContextWriter writer(service, root);
@@ -152,6 +153,17 @@ Result<void> write_context(const manifest::ServiceManifest& service,
   }
   if (auto ok = writer.add_file(dockerfile_path, "Dockerfile", "Dockerfile"); !ok) {
     return ok;
+  }
+  if (runtime_binary) {
+    if (!stdfs::is_regular_file(*runtime_binary)) {
+      return fail(ErrorKind::io,
+                  "the simulation runtime " + runtime_binary->string()
+                      + " is missing: build it (target sconectl-runtime-sim) or set "
+                        "SCONECTL_RUNTIME_SIM");
+    }
+    if (auto ok = writer.add_file(*runtime_binary, k_context_runtime, "--runtime sim"); !ok) {
+      return ok;
+    }
   }
   const auto& build = service.build;
   if (build.requirements) {
@@ -188,7 +200,8 @@ Result<void> write_context(const manifest::ServiceManifest& service,
 
 Result<BuildContext> assemble_build_context(const manifest::ServiceManifest& service,
                                             const std::string& dockerfile,
-                                            const stdfs::path& dir)
+                                            const stdfs::path& dir,
+                                            const std::optional<stdfs::path>& runtime_binary)
 {
   std::error_code ec;
   stdfs::create_directories(dir.parent_path(), ec);
@@ -198,7 +211,7 @@ Result<BuildContext> assemble_build_context(const manifest::ServiceManifest& ser
     return fail(ErrorKind::io, "cannot create a directory beside " + dir.string());
   }
   BuildContext context{.dir = dir};
-  auto written = write_context(service, dockerfile, staging, context.entries);
+  auto written = write_context(service, dockerfile, staging, runtime_binary, context.entries);
   if (!written) {
     stdfs::remove_all(staging, ec);
     return forward_error(std::move(written.error()));

@@ -156,8 +156,32 @@ std::string render_dockerfile(const DockerfilePlan& plan)
   for (const auto& step : plan.run) {
     text += "RUN " + exec_form({"/bin/sh", "-c", step}) + "\n";
   }
+  if (plan.runtime) {
+    text += "COPY " + exec_form({k_context_runtime, plan.runtime->image_path}) + "\n";
+    text += "ENTRYPOINT " + exec_form(runtime_entrypoint(plan)) + "\n";
+    // Arguments given to `docker run` become the session's host arguments (@@1, @@2, ...).
+    text += "CMD []\n";
+    return text;
+  }
   text += "CMD " + exec_form(plan.command) + "\n";
   return text;
+}
+
+std::vector<std::string> runtime_entrypoint(const DockerfilePlan& plan)
+{
+  if (!plan.runtime) {
+    return {};
+  }
+  std::vector<std::string> entrypoint{
+      plan.runtime->image_path, "--program", plan.command.front(), "--pwd", plan.workdir};
+  for (const auto& path : plan.runtime->not_measured) {
+    entrypoint.insert(entrypoint.end(), {"--not-measured", path});
+  }
+  if (plan.runtime->allow_persistent_injection) {
+    entrypoint.emplace_back("--allow-persistent-injection");
+  }
+  entrypoint.emplace_back("--");
+  return entrypoint;
 }
 
 }  // namespace sconectl::image

@@ -9,8 +9,6 @@ namespace sconectl::image {
 
 namespace {
 
-constexpr const char* k_default_search_path =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr std::chrono::minutes k_scone_hash_timeout{2};
 
 std::string search_path(const ImageInfo& info)
@@ -20,7 +18,7 @@ std::string search_path(const ImageInfo& info)
       return entry.substr(5);
     }
   }
-  return k_default_search_path;
+  return model::k_default_search_path;
 }
 
 Result<std::string> measure_with_content(const MeasureRequest& request, DockerCli& docker)
@@ -38,8 +36,12 @@ Result<std::string> measure_with_content(const MeasureRequest& request, DockerCl
   if (!filesystem) {
     return forward_error(std::move(filesystem.error()));
   }
-  auto measurement =
-      measure_content(*filesystem, request.command, request.pwd, search_path(request.info));
+  auto measurement = model::measure_content(model::FileMapView(*filesystem),
+                                            {.command = request.command,
+                                             .pwd = request.pwd,
+                                             .search_path = search_path(request.info),
+                                             .runtime = request.runtime,
+                                             .not_measured = request.not_measured});
   if (!measurement) {
     return forward_error(std::move(measurement.error()));
   }

@@ -6,22 +6,28 @@ namespace sconectl::image {
 
 nlohmann::json to_json(const ServiceDescriptor& descriptor)
 {
-  return {{"format", k_descriptor_format},
-          {"kind", "ServiceDescriptor"},
-          {"name", descriptor.name},
-          {"image",
-           {{"reference", descriptor.image_reference},
-            {"id", descriptor.image_id},
-            {"digest",
-             descriptor.image_digest ? nlohmann::json(*descriptor.image_digest)
-                                     : nlohmann::json(nullptr)},
-            {"base", descriptor.base_image}}},
-          {"measurement",
-           {{"method", descriptor.measurement_method}, {"value", descriptor.measurement}}},
-          {"mode", descriptor.mode},
-          {"input_digest", descriptor.input_digest},
-          {"sconectl_version", descriptor.sconectl_version},
-          {"service", descriptor.service}};
+  nlohmann::json json{
+      {"format", k_descriptor_format},
+      {"kind", "ServiceDescriptor"},
+      {"name", descriptor.name},
+      {"image",
+       {{"reference", descriptor.image_reference},
+        {"id", descriptor.image_id},
+        {"digest",
+         descriptor.image_digest ? nlohmann::json(*descriptor.image_digest)
+                                 : nlohmann::json(nullptr)},
+        {"base", descriptor.base_image}}},
+      {"measurement",
+       {{"method", descriptor.measurement_method}, {"value", descriptor.measurement}}},
+      {"mode", descriptor.mode},
+      {"input_digest", descriptor.input_digest},
+      {"sconectl_version", descriptor.sconectl_version},
+      {"service", descriptor.service}};
+  // Written only for a runtime, so descriptors of images without one stay as they were.
+  if (descriptor.runtime != "none") {
+    json["runtime"] = descriptor.runtime;
+  }
+  return json;
 }
 
 Result<ServiceDescriptor> descriptor_from_json(const nlohmann::json& json)
@@ -44,6 +50,7 @@ Result<ServiceDescriptor> descriptor_from_json(const nlohmann::json& json)
         .input_digest = json.at("input_digest").get<std::string>(),
         .sconectl_version = json.at("sconectl_version").get<std::string>(),
         .service = json.at("service")};
+    descriptor.runtime = json.value("runtime", std::string("none"));
     if (!image.at("digest").is_null()) {
       descriptor.image_digest = image.at("digest").get<std::string>();
     }

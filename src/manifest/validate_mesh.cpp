@@ -23,7 +23,9 @@ const std::vector<std::string_view> k_tolerations{"debug-mode",
                                                   "insecure-configuration",
                                                   "outdated-tcb",
                                                   "maa-managed-tcb",
-                                                  "local-attestation-trust-cas-tcb"};
+                                                  "local-attestation-trust-cas-tcb",
+                                                  // sconectl's own: the simulation runtime.
+                                                  "simulation"};
 
 // CAS key hashes: Base58Check of a version byte and 32 bytes (50 characters).
 bool is_key_hash(const std::string& text)

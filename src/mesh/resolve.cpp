@@ -4,6 +4,7 @@
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/manifest/variables.hpp"
+#include "sconectl/model/content_measurement.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -131,6 +132,7 @@ struct Source {
   std::string measurement;
   std::string measurement_method;
   std::optional<std::string> image_digest;
+  bool simulation_runtime = false;
 };
 
 std::optional<Source> from_descriptor(
@@ -174,7 +176,8 @@ std::optional<Source> from_descriptor(
                 .detail = where,
                 .measurement = descriptor.measurement,
                 .measurement_method = descriptor.measurement_method,
-                .image_digest = descriptor.image_digest};
+                .image_digest = descriptor.image_digest,
+                .simulation_runtime = descriptor.runtime == image::k_runtime_sim};
 }
 
 std::optional<Source> from_image(const MeshService& service,
@@ -222,13 +225,23 @@ std::optional<Source> from_image(const MeshService& service,
     problems.error(at, field, "image " + service.image + ": " + metadata.error().message);
     return std::nullopt;
   }
-  auto measured =
-      options.images->measure(image::MeasureRequest{.reference = service.image,
-                                                    .info = **info,
-                                                    .command = metadata->command,
-                                                    .pwd = metadata->pwd.value_or("/"),
-                                                    .measurer = options.measurer,
-                                                    .scratch_dir = options.target_dir / "build"});
+  const auto runtime_label = labels.find(image::k_label_runtime);
+  const bool simulation_runtime =
+      runtime_label != labels.end() && runtime_label->second == image::k_runtime_sim;
+  std::vector<std::string> not_measured;
+  for (const auto& file : metadata->injection_files) {
+    not_measured.push_back(file.path);
+  }
+  auto measured = options.images->measure(image::MeasureRequest{
+      .reference = service.image,
+      .info = **info,
+      .command = metadata->command,
+      .pwd = metadata->pwd.value_or("/"),
+      .measurer = options.measurer,
+      .runtime =
+          simulation_runtime ? std::optional<std::string>(model::k_sim_runtime_path) : std::nullopt,
+      .not_measured = simulation_runtime ? not_measured : std::vector<std::string>(),
+      .scratch_dir = options.target_dir / "build"});
   if (!measured) {
     problems.failure(at, field, measured.error().with_context("measuring " + service.image));
     return std::nullopt;
@@ -238,7 +251,8 @@ std::optional<Source> from_image(const MeshService& service,
                 .detail = "labels of " + service.image,
                 .measurement = std::move(*measured),
                 .measurement_method = std::string(image::measurer_name(options.measurer)),
-                .image_digest = registry_digest(**info, service.image)};
+                .image_digest = registry_digest(**info, service.image),
+                .simulation_runtime = simulation_runtime};
 }
 
 // The mesh `env` values that apply to `service`, later blocks overriding earlier ones.
@@ -302,6 +316,7 @@ class ServiceResolver {
                              .source_detail = m_source.detail,
                              .measurement = m_source.measurement,
                              .measurement_method = m_source.measurement_method,
+                             .simulation_runtime = m_source.simulation_runtime,
                              .command = metadata.command,
                              .pwd = metadata.pwd.value_or("/"),
                              .environment = {},

@@ -1,6 +1,7 @@
 #include "sconectl/policy/generate.hpp"
 
 #include "sconectl/manifest/service_json.hpp"
+#include "sconectl/model/enclave_mode.hpp"
 #include "sconectl/model/export_match.hpp"
 
 #include <algorithm>
@@ -299,24 +300,60 @@ class SessionBuilder {
 Result<std::vector<Session>> generate_sessions(const ResolvedMesh& mesh,
                                                const PolicyOptions& options)
 {
-  // A debug enclave's memory can be read from outside: tolerating one hands it the secrets. So
-  // production does not take `debug-mode` from the manifest; --mode debug says it on purpose.
+  // A debug enclave's memory can be read from outside, and a simulated program has no enclave
+  // at all: tolerating either hands it the secrets. So production does not take `debug-mode` or
+  // `simulation` from the manifest; --mode debug says it on purpose.
   const auto& policy = mesh.manifest.policy;
-  if (options.mode == model::EnclaveMode::production
-      && std::find(policy.tolerate.begin(), policy.tolerate.end(), "debug-mode")
-             != policy.tolerate.end()) {
+  const auto tolerates = [&policy](std::string_view value) {
+    return std::find(policy.tolerate.begin(), policy.tolerate.end(), value)
+           != policy.tolerate.end();
+  };
+  for (const auto& [value, why] :
+       {std::pair<std::string_view, std::string_view>{
+            "debug-mode",
+            "debug-mode would give the secrets to debug enclaves, whose memory can "
+            "be read"},
+        {"simulation",
+         "simulation would give the secrets to programs that run without SGX, "
+         "whose memory the host can read"}}) {
+    if (options.mode != model::EnclaveMode::production || !tolerates(value)) {
+      continue;
+    }
     const auto at = policy.at.of("tolerate");
     return fail(
         Error{.kind = ErrorKind::manifest,
-              .message = "policy.tolerate lists debug-mode in production mode",
+              .message = "policy.tolerate lists " + std::string(value) + " in production mode",
               .diagnostics = {Diagnostic{
                   .severity = Severity::error,
                   .file = mesh.manifest.source,
                   .line = at.line,
                   .column = at.column,
                   .path = "policy.tolerate",
-                  .message = "debug-mode would give the secrets to debug enclaves, whose "
-                             "memory can be read; remove it, or apply with --mode debug"}}});
+                  .message = std::string(why) + "; remove it, or apply with --mode debug"}}});
+  }
+  std::vector<Diagnostic> simulated;
+  for (std::size_t i = 0; i < mesh.services.size(); ++i) {
+    if (!mesh.services[i].simulation_runtime || tolerates(model::k_simulation_toleration)) {
+      continue;
+    }
+    const auto& service = mesh.manifest.services.at(i);
+    const auto at = service.at.of("image");
+    simulated.push_back(Diagnostic{
+        .severity = Severity::error,
+        .file = mesh.manifest.source,
+        .line = at.line,
+        .column = at.column,
+        .path = "services[" + std::to_string(i) + "].image",
+        .message = "service '" + service.name
+                   + "' was built with --runtime sim (no SGX), "
+                     "which the CAS configures only for a session that tolerates it: add "
+                     "'simulation' to policy.tolerate and apply with --mode debug, or rebuild "
+                     "the service without --runtime sim"});
+  }
+  if (!simulated.empty()) {
+    return fail(Error{.kind = ErrorKind::manifest,
+                      .message = "the mesh does not tolerate simulation",
+                      .diagnostics = std::move(simulated)});
   }
   SessionBuilder builder(mesh, options);
   std::vector<Session> sessions{builder.namespace_session()};

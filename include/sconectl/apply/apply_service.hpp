@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ struct ServiceApplyOptions {
   image::Measurer measurer = image::Measurer::content;
   model::EnclaveMode mode = model::EnclaveMode::production;
   image::BaseImageChoice base_image;
+  // With a path: the simulation runtime (`--runtime sim`, no SGX) becomes the image's entrypoint.
+  std::optional<std::filesystem::path> sim_runtime;
+  bool allow_persistent_injection = false;
   // Each line of `docker build` output, as it arrives.
   std::function<void(std::string_view line)> on_build_output;
   // Short notes on what happens next ("building", "measuring", "pushing").

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,12 @@ struct BuildContext {
 // manifest's directory and refused otherwise. Modes are normalised and modification times fixed,
 // so the same inputs give the same context on any machine. The directory is replaced as a whole:
 // readers never see a half-written context.
-[[nodiscard]] Result<BuildContext> assemble_build_context(const manifest::ServiceManifest& service,
-                                                          const std::string& dockerfile,
-                                                          const std::filesystem::path& dir);
+// With `runtime_binary`, the simulation runtime is added as k_context_runtime.
+[[nodiscard]] Result<BuildContext> assemble_build_context(
+    const manifest::ServiceManifest& service,
+    const std::string& dockerfile,
+    const std::filesystem::path& dir,
+    const std::optional<std::filesystem::path>& runtime_binary = std::nullopt);
 
 // A canonical, documented listing of the context (one JSON array per entry) for digests.
 [[nodiscard]] std::string context_listing(const BuildContext& context);

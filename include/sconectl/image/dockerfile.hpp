@@ -3,6 +3,7 @@
 #include "sconectl/manifest/service.hpp"
 #include "sconectl/util/error.hpp"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,15 @@ inline constexpr const char* k_context_app_dir = "app";
 inline constexpr const char* k_context_requirements = "requirements.txt";
 inline constexpr const char* k_image_requirements_path = "/tmp/sconectl/requirements.txt";
 inline constexpr const char* k_default_workdir = manifest::k_default_pwd;
+inline constexpr const char* k_context_runtime = "sconectl-runtime-sim";
+
+// The simulation runtime as the image's entrypoint (--runtime sim): it measures what the
+// arguments name, attests, and runs the session's command in place of CMD.
+struct RuntimePlan {
+  std::string image_path;                 // where it is copied in the image
+  std::vector<std::string> not_measured;  // the injection files' targets
+  bool allow_persistent_injection = false;
+};
 
 // Everything the Dockerfile says, decided from the manifest.
 struct DockerfilePlan {
@@ -30,7 +40,11 @@ struct DockerfilePlan {
   std::vector<std::string> compile;
   std::vector<std::string> run;
   std::vector<std::string> command;  // for Java kinds with the class path inserted
+  std::optional<RuntimePlan> runtime;
 };
+
+// The entrypoint that starts the runtime: `<runtime> --program P --pwd D [...] --`.
+[[nodiscard]] std::vector<std::string> runtime_entrypoint(const DockerfilePlan& plan);
 
 // Errors (kind manifest) for values a Dockerfile cannot carry, naming the field.
 [[nodiscard]] Result<DockerfilePlan> plan_dockerfile(const manifest::ServiceManifest& service,

@@ -4,6 +4,7 @@
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,10 @@ struct MeasureRequest {
   std::vector<std::string> command;  // the service's command; its first word is the binary
   std::string pwd;
   Measurer measurer = Measurer::content;
+  // The simulation runtime's path in the image and the paths it writes after attestation
+  // (content measurement version 2); unset for an image without a runtime (version 1).
+  std::optional<std::string> runtime;
+  std::vector<std::string> not_measured;
   std::filesystem::path scratch_dir;  // where `docker save` may write its archive for a moment
 };
 

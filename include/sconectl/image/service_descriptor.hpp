@@ -15,6 +15,9 @@ namespace sconectl::image {
 inline constexpr const char* k_label_input_digest = "dev.sconectl.input-digest";
 inline constexpr const char* k_label_service = "dev.sconectl.service";
 inline constexpr const char* k_label_version = "dev.sconectl.version";
+// "sim" on images whose entrypoint is the simulation runtime; absent otherwise.
+inline constexpr const char* k_label_runtime = "dev.sconectl.runtime";
+inline constexpr const char* k_runtime_sim = "sim";
 
 // The format of target/services/<name>.json; bumped on incompatible changes.
 inline constexpr int k_descriptor_format = 1;
@@ -30,6 +33,7 @@ struct ServiceDescriptor {
   std::string measurement_method;  // "content" or "scone"
   std::string measurement;         // 64 hex digits
   std::string mode;                // "production" or "debug"
+  std::string runtime = "none";    // "none", or "sim" for the simulation runtime (no SGX)
   std::string input_digest;
   std::string sconectl_version;
   nlohmann::json service;  // manifest::service_metadata(..., Disclosure::everything)

@@ -37,6 +37,9 @@ struct ResolvedService {
   std::string source_detail;  // the descriptor's path, or the image
   std::string measurement;    // MRENCLAVE, 64 hex digits
   std::string measurement_method;
+  // Built with `--runtime sim`: the pod runs the simulation runtime, which attests to the CAS
+  // (no SGX) and needs the CAS's address and key.
+  bool simulation_runtime = false;
   std::vector<std::string> command;
   std::string pwd;
   // The program's environment, delivered by CAS after attestation. SCONE_* runtime settings are

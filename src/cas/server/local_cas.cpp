@@ -18,10 +18,12 @@
 // * Secrets without `value` or `import` are generated in that transaction (secret_generation.hpp)
 //   and never returned, except those marked export_public, through /v1/values: ascii as is,
 //   binary as hex, private keys as their public key, certificates as PEM. On an update, ascii
-//   and binary values are kept, private keys only with `migrate: true` in both versions (same
-//   key type), certificates are issued anew; only the current version's values are kept.
+//   and binary values are kept while their size stays (a new size rolls them), private keys only
+//   with `migrate: true` in both versions (same key type), certificates are issued anew; only the
+//   current version's values are kept.
 #include "request_handler.hpp"
 #include "sconectl/cas/api.hpp"
+#include "sconectl/cas/attestation.hpp"
 #include "sconectl/version.hpp"
 
 #include <spdlog/spdlog.h>
@@ -125,6 +127,13 @@ CasResponse RequestHandler::dispatch(const CasRequest& request)
     return is_read_method(request.method) ? version_response()
                                           : method_not_allowed(request.method, "GET");
   }
+  if (request.path == k_attestation_nonce_path) {
+    return is_read_method(request.method) ? attestation_nonce()
+                                          : method_not_allowed(request.method, "GET");
+  }
+  if (request.path == k_attestation_path) {
+    return request.method == "POST" ? attest(request) : method_not_allowed(request.method, "POST");
+  }
   if (request.path == k_sessions_path) {
     return request.method == "POST" ? upload(request) : method_not_allowed(request.method, "POST");
   }
@@ -139,7 +148,8 @@ CasResponse RequestHandler::dispatch(const CasRequest& request)
   }
   return error_response(404,
                         {"no such endpoint; this CAS serves " + std::string(k_sessions_path) + ", "
-                         + std::string(k_values_path) + " and " + std::string(k_version_path)});
+                         + std::string(k_values_path) + ", " + std::string(k_attestation_path)
+                         + " and " + std::string(k_version_path)});
 }
 
 }  // namespace sconectl::cas::server

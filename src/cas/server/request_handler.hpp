@@ -2,6 +2,7 @@
 
 // Private to the local CAS: the API of docs/cas.md without HTTP, so it can be tested directly.
 
+#include "nonces.hpp"
 #include "sconectl/util/error.hpp"
 #include "store.hpp"
 
@@ -46,9 +47,12 @@ class RequestHandler {
   CasResponse upload(const CasRequest& request);
   CasResponse read_session(const CasRequest& request, const std::string& encoded_name);
   CasResponse read_values(const std::string& encoded_selector);
+  CasResponse attestation_nonce();
+  CasResponse attest(const CasRequest& request);
 
   std::mutex m_mutex;
   std::unique_ptr<Store> m_store;
+  NonceStore m_nonces;
 };
 
 // A JSON error body (cas::error_body) with its status.

@@ -186,13 +186,14 @@ class Generator {
   {
     Result<std::string> value;
     if (kind == "ascii" || kind == "binary") {
-      if (const auto* kept = previous_value(name, kind)) {
-        m_values[name] = *kept;
-        return {};
-      }
       auto size = size_of(secret, name);
       if (!size) {
         return forward_error(std::move(size.error()));
+      }
+      // Kept across updates while the definition stays; a new size rolls the value over.
+      if (const auto* kept = previous_value(name, kind); kept && kept->value.size() == *size) {
+        m_values[name] = *kept;
+        return {};
       }
       value = kind == "ascii" ? random_ascii(*size) : random_bytes(*size);
     } else if (kind == "private-key") {

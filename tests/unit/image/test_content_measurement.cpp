@@ -32,9 +32,10 @@ std::vector<std::vector<testing::TarEntry>> python_image(const std::string& prog
            file("app/lib/util.py", "def f(): pass\n")}};
 }
 
-Result<ContentMeasurement> measure(const TempDir& dir,
-                                   const std::vector<std::vector<testing::TarEntry>>& layers,
-                                   std::vector<std::string> command = {"python3", "greet.py"})
+Result<model::ContentMeasurement> measure(const TempDir& dir,
+                                          const std::vector<std::vector<testing::TarEntry>>& layers,
+                                          std::vector<std::string> command = {"python3",
+                                                                              "greet.py"})
 {
   const auto archive = dir.path() / "image.tar";
   testing::write_saved_image(archive, layers);
@@ -42,7 +43,8 @@ Result<ContentMeasurement> measure(const TempDir& dir,
   if (!filesystem) {
     return tl::unexpected(filesystem.error());
   }
-  return measure_content(*filesystem, command, "/app", k_path);
+  return model::measure_content(model::FileMapView(*filesystem),
+                                {.command = command, .pwd = "/app", .search_path = k_path});
 }
 
 TEST(ContentMeasurementTest, ListsTheResolvedBinaryAndEverythingUnderPwd)
@@ -123,7 +125,9 @@ TEST(ContentMeasurementTest, ReportsAMissingProgramOrWorkingDirectory)
   testing::write_saved_image(archive, {{file("usr/bin/python3", "x", 0755)}});
   const auto filesystem = read_saved_image(archive);
   ASSERT_TRUE(filesystem);
-  const auto no_pwd = measure_content(*filesystem, {"python3"}, "/app", k_path);
+  const auto no_pwd =
+      model::measure_content(model::FileMapView(*filesystem),
+                             {.command = {"python3"}, .pwd = "/app", .search_path = k_path});
   ASSERT_FALSE(no_pwd);
   EXPECT_EQ(no_pwd.error().message, "the working directory /app is not in the image");
 }

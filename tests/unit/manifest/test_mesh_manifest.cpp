@@ -172,7 +172,7 @@ services:
             "mesh.yaml:11:13: policy.tolerate: unknown toleration 'hyperthreadin' (did you mean "
             "'hyperthreading'?); expected one of: debug-mode, hyperthreading, insecure-igpu, "
             "software-hardening-needed, aepic-leak, insecure-configuration, outdated-tcb, "
-            "maa-managed-tcb, local-attestation-trust-cas-tcb\n"
+            "maa-managed-tcb, local-attestation-trust-cas-tcb, simulation\n"
             "mesh.yaml:12:22: policy.ignore_advisories: '*' ignores every advisory and cannot be "
             "combined with advisory IDs\n");
 }

@@ -1,0 +1,19 @@
+#pragma once
+
+#include "sconectl/model/content_measurement.hpp"
+
+#include <string>
+
+namespace sconectl::runtime {
+
+// The running container's own file system as the measurement sees it: lstat(2) for entries,
+// a SHA-256 of each regular file's content read as it is now.
+class LiveFileTree final : public model::FileTreeView {
+ public:
+  [[nodiscard]] Result<std::optional<model::FileEntry>> entry(
+      const std::string& path) const override;
+  [[nodiscard]] Result<model::FileMap> tree_below(const std::string& dir) const override;
+  [[nodiscard]] std::string name() const override { return "this container"; }
+};
+
+}  // namespace sconectl::runtime

@@ -1,0 +1,173 @@
+#include "placeholders.hpp"
+
+#include "sconectl/manifest/secret_reference.hpp"
+#include "sconectl/util/digest.hpp"
+#include "sconectl/util/x509.hpp"
+
+#include <openssl/evp.h>
+
+#include <span>
+
+namespace sconectl::cas::server {
+
+namespace {
+
+std::span<const std::uint8_t> bytes_of(const std::string& text)
+{
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+std::optional<std::string> hex_to_bytes(std::string_view text)
+{
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  if (text.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::string bytes;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const auto digit = [](char c) {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    const int high = digit(text[i]);
+    const int low = digit(text[i + 1]);
+    if (high < 0 || low < 0) {
+      return std::nullopt;
+    }
+    bytes.push_back(static_cast<char>(high * 16 + low));
+  }
+  return bytes;
+}
+
+std::string base64(const std::string& bytes, bool url)
+{
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(bytes.data()),
+                                      static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(written));
+  if (url) {
+    for (auto& c : out) {
+      c = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+  }
+  return out;
+}
+
+std::string base32(const std::string& bytes, bool pad)
+{
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : bytes) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(alphabet[(buffer >> (bits - 5)) & 31U]);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) {
+    out.push_back(alphabet[(buffer << (5 - bits)) & 31U]);
+  }
+  while (pad && out.size() % 8 != 0) {
+    out.push_back('=');
+  }
+  return out;
+}
+
+Result<std::string> binary_in(const std::string& bytes, const std::string& format)
+{
+  if (format.empty() || format == "bin") return bytes;
+  if (format == "hex") return to_hex(bytes_of(bytes));
+  if (format == "base64") return base64(bytes, false);
+  if (format == "base64url") return base64(bytes, true);
+  if (format == "base32") return base32(bytes, true);
+  if (format == "base32nopad") return base32(bytes, false);
+  return fail(ErrorKind::manifest, "");
+}
+
+Result<std::string> formatted(const SecretValue& secret, const std::string& format)
+{
+  const auto& stored = secret.stored;
+  if (stored.kind == "ascii" && format.empty()) {
+    return stored.value;
+  }
+  if (stored.kind == "binary") {
+    if (!secret.written_in_session) {
+      return binary_in(stored.value, format);
+    }
+    const auto bytes = hex_to_bytes(stored.value);
+    if (!bytes) {
+      return fail(ErrorKind::manifest, "its value is not hex");
+    }
+    return binary_in(*bytes, format);
+  }
+  if (stored.kind == "private-key"
+      && (format.empty() || format == "pem" || format == "pkcs8:pem")) {
+    return stored.value;
+  }
+  if (stored.kind == "x509" || stored.kind == "x509-ca") {
+    if (format.empty() || format == "crt" || format == "crt:pem") {
+      return stored.value;
+    }
+    if ((format == "privatekey" || format == "privatekey:pem" || format == "key")
+        && !stored.private_key.empty()) {
+      return stored.private_key;
+    }
+  }
+  return fail(ErrorKind::manifest, "");
+}
+
+}  // namespace
+
+Result<std::string> resolve_placeholders(std::string_view text, const SecretSource& secrets)
+{
+  const auto scan = manifest::find_secret_references(text);
+  if (!scan.problems.empty()) {
+    return fail(ErrorKind::manifest, scan.problems.front());
+  }
+  std::string resolved;
+  std::size_t cursor = 0;
+  for (const auto& reference : scan.references) {
+    const auto at = text.find(reference.text, cursor);
+    if (at == std::string_view::npos) {
+      return fail(ErrorKind::internal, "placeholder " + reference.text + " not found again");
+    }
+    resolved.append(text.substr(cursor, at - cursor));
+    cursor = at + reference.text.size();
+    if (!reference.filter.empty()) {
+      return fail(ErrorKind::manifest,
+                  reference.text + ": the encoding filter '" + reference.filter
+                      + "' is not supported by the local CAS");
+    }
+    auto secret = secrets(reference.name);
+    if (!secret) {
+      return forward_error(std::move(secret.error()));
+    }
+    if (!*secret) {
+      return fail(
+          ErrorKind::manifest,
+          reference.text + ": the session has no value for secret '" + reference.name + "'");
+    }
+    auto value = formatted(**secret, reference.format);
+    if (!value) {
+      const auto why = value.error().message.empty()
+                           ? "the local CAS cannot give a " + (*secret)->stored.kind + " secret"
+                                 + (reference.format.empty() ? std::string(" here")
+                                                             : " as '" + reference.format + "'")
+                           : value.error().message;
+      return fail(ErrorKind::manifest, reference.text + ": " + why);
+    }
+    resolved += *value;
+  }
+  resolved.append(text.substr(cursor));
+  return resolved;
+}
+
+}  // namespace sconectl::cas::server

@@ -1,0 +1,296 @@
+#include "sconectl/runtime/cas_channel.hpp"
+
+#include "sconectl/cas/api.hpp"
+#include "sconectl/cas/key_hash.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sconectl::runtime {
+
+namespace {
+
+constexpr std::size_t k_max_answer_bytes = 16 * 1024 * 1024;
+
+struct SslContextDeleter {
+  void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+};
+struct SslDeleter {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+
+class Socket {
+ public:
+  explicit Socket(int fd = -1) : m_fd(fd) {}
+  Socket(Socket&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+  Socket& operator=(Socket&&) = delete;
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket()
+  {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+  [[nodiscard]] int fd() const { return m_fd; }
+
+ private:
+  int m_fd;
+};
+
+std::string openssl_reason()
+{
+  const auto code = ERR_get_error();
+  if (code == 0) {
+    return "no detail";
+  }
+  std::array<char, 256> text{};
+  ERR_error_string_n(code, text.data(), text.size());
+  return text.data();
+}
+
+Result<Socket> connect_tcp(const cas::CasAddress& address, std::chrono::milliseconds timeout)
+{
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const auto port = std::to_string(address.port);
+  if (const int rc = ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return fail(ErrorKind::network,
+                "cannot resolve the CAS host " + address.host + ": " + ::gai_strerror(rc));
+  }
+  std::string last_error = "no address";
+  for (const addrinfo* candidate = found; candidate != nullptr; candidate = candidate->ai_next) {
+    Socket socket(::socket(candidate->ai_family,
+                           candidate->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                           candidate->ai_protocol));
+    if (socket.fd() < 0) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    if (::connect(socket.fd(), candidate->ai_addr, candidate->ai_addrlen) != 0
+        && errno != EINPROGRESS) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    pollfd waiting{.fd = socket.fd(), .events = POLLOUT, .revents = 0};
+    const int ready = ::poll(&waiting, 1, static_cast<int>(timeout.count()));
+    int socket_error = 0;
+    socklen_t length = sizeof(socket_error);
+    if (ready <= 0) {
+      last_error = ready == 0 ? "timed out" : std::strerror(errno);
+      continue;
+    }
+    ::getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &socket_error, &length);
+    if (socket_error != 0) {
+      last_error = std::strerror(socket_error);
+      continue;
+    }
+    // Blocking from here on, with the same limit on every read and write.
+    const int flags = 0;
+    ::fcntl(socket.fd(), F_SETFL, flags);
+    timeval limit{.tv_sec = static_cast<time_t>(timeout.count() / 1000),
+                  .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+    ::setsockopt(socket.fd(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+    ::freeaddrinfo(found);
+    return socket;
+  }
+  ::freeaddrinfo(found);
+  return fail(ErrorKind::network,
+              "cannot connect to the CAS at " + address.authority() + ": " + last_error);
+}
+
+class PinnedChannel final : public CasChannel {
+ public:
+  PinnedChannel(Socket socket,
+                std::unique_ptr<SSL_CTX, SslContextDeleter> context,
+                std::unique_ptr<SSL, SslDeleter> ssl,
+                std::string authority)
+      : m_socket(std::move(socket)),
+        m_context(std::move(context)),
+        m_ssl(std::move(ssl)),
+        m_authority(std::move(authority))
+  {
+  }
+  ~PinnedChannel() override { SSL_shutdown(m_ssl.get()); }
+  PinnedChannel(const PinnedChannel&) = delete;
+  PinnedChannel& operator=(const PinnedChannel&) = delete;
+
+  Result<ChannelAnswer> get(std::string_view path) override { return exchange("GET", path, {}); }
+
+  Result<ChannelAnswer> post_json(std::string_view path, std::string_view body) override
+  {
+    return exchange("POST", path, body);
+  }
+
+ private:
+  Result<ChannelAnswer> exchange(std::string_view method,
+                                 std::string_view path,
+                                 std::string_view body)
+  {
+    std::string request = std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: "
+                          + m_authority + "\r\nAccept: application/json\r\n";
+    if (method == "POST") {
+      request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size())
+                 + "\r\n";
+    }
+    request += "\r\n";
+    request.append(body);
+    if (SSL_write(m_ssl.get(), request.data(), static_cast<int>(request.size())) <= 0) {
+      return fail(ErrorKind::network, "cannot send to the CAS at " + m_authority);
+    }
+    std::string received;
+    std::size_t header_end = std::string::npos;
+    std::size_t body_size = 0;
+    std::array<char, 16384> buffer{};
+    for (;;) {
+      if (header_end != std::string::npos && received.size() >= header_end + 4 + body_size) {
+        break;
+      }
+      const int count = SSL_read(m_ssl.get(), buffer.data(), static_cast<int>(buffer.size()));
+      if (count <= 0) {
+        return fail(ErrorKind::network,
+                    "the CAS at " + m_authority + " closed the connection mid-answer");
+      }
+      received.append(buffer.data(), static_cast<std::size_t>(count));
+      if (received.size() > k_max_answer_bytes) {
+        return fail(ErrorKind::network, "the CAS's answer is too large");
+      }
+      if (header_end == std::string::npos) {
+        header_end = received.find("\r\n\r\n");
+        if (header_end != std::string::npos) {
+          auto size = content_length(received.substr(0, header_end));
+          if (!size) {
+            return forward_error(std::move(size.error()));
+          }
+          body_size = *size;
+        }
+      }
+    }
+    ChannelAnswer answer;
+    const auto status_line = received.substr(0, received.find("\r\n"));
+    const auto space = status_line.find(' ');
+    if (!status_line.starts_with("HTTP/1.") || space == std::string::npos
+        || std::from_chars(status_line.data() + space + 1,
+                           status_line.data() + status_line.size(),
+                           answer.status)
+                   .ec
+               != std::errc()) {
+      return fail(ErrorKind::network, "the CAS did not answer in HTTP");
+    }
+    answer.body = received.substr(header_end + 4, body_size);
+    return answer;
+  }
+
+  static Result<std::size_t> content_length(const std::string& headers)
+  {
+    std::string lower;
+    for (const char c : headers) {
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    const auto at = lower.find("\r\ncontent-length:");
+    if (at == std::string::npos) {
+      return fail(ErrorKind::network, "the CAS's answer has no Content-Length");
+    }
+    auto start = at + 17;
+    while (start < lower.size() && lower[start] == ' ') {
+      ++start;
+    }
+    std::size_t size = 0;
+    if (std::from_chars(lower.data() + start, lower.data() + lower.size(), size).ec != std::errc()
+        || size > k_max_answer_bytes) {
+      return fail(ErrorKind::network, "the CAS's answer has a bad Content-Length");
+    }
+    return size;
+  }
+
+  Socket m_socket;
+  std::unique_ptr<SSL_CTX, SslContextDeleter> m_context;
+  std::unique_ptr<SSL, SslDeleter> m_ssl;
+  std::string m_authority;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<CasChannel>> connect_pinned(const std::string& address_text,
+                                                   const std::string& key_hash,
+                                                   std::chrono::milliseconds timeout)
+{
+  const auto pinned = cas::parse_key_hash(key_hash);
+  if (!pinned) {
+    return fail(ErrorKind::usage,
+                "SCONE_CAS_KEY is not a CAS key hash: " + cas::key_hash_problem(key_hash));
+  }
+  auto address = cas::parse_cas_address(address_text);
+  if (!address) {
+    return forward_error(std::move(address.error()));
+  }
+  auto socket = connect_tcp(*address, timeout);
+  if (!socket) {
+    return forward_error(std::move(socket.error()));
+  }
+  std::unique_ptr<SSL_CTX, SslContextDeleter> context(SSL_CTX_new(TLS_client_method()));
+  if (!context || SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION) != 1) {
+    return fail(ErrorKind::tls, "cannot set up TLS: " + openssl_reason());
+  }
+  // Verification is the pin check below: the CAS certificate is self-issued, and its key is what
+  // the operator gave us.
+  SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);
+  std::unique_ptr<SSL, SslDeleter> ssl(SSL_new(context.get()));
+  if (!ssl || SSL_set_fd(ssl.get(), socket->fd()) != 1) {
+    return fail(ErrorKind::tls, "cannot set up TLS: " + openssl_reason());
+  }
+  // SNI names hosts, never IP addresses (RFC 6066).
+  in6_addr ignored{};
+  const bool is_ip = ::inet_pton(AF_INET, address->host.c_str(), &ignored) == 1
+                     || ::inet_pton(AF_INET6, address->host.c_str(), &ignored) == 1;
+  if (!is_ip
+      && SSL_ctrl(ssl.get(),
+                  SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                  TLSEXT_NAMETYPE_host_name,
+                  const_cast<char*>(address->host.c_str()))
+             != 1) {
+    return fail(ErrorKind::tls, "cannot set up TLS: " + openssl_reason());
+  }
+  if (SSL_connect(ssl.get()) != 1) {
+    return fail(
+        ErrorKind::tls,
+        "TLS handshake with the CAS at " + address->authority() + " failed: " + openssl_reason());
+  }
+  X509* peer = SSL_get0_peer_certificate(ssl.get());
+  unsigned char* spki = nullptr;
+  const int spki_size = peer != nullptr ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(peer), &spki) : -1;
+  if (spki_size <= 0) {
+    return fail(ErrorKind::tls, "the CAS at " + address->authority() + " sent no certificate");
+  }
+  const auto presented = cas::key_hash_of_spki(
+      std::span<const std::uint8_t>(spki, static_cast<std::size_t>(spki_size)));
+  CRYPTO_free(static_cast<void*>(spki), __FILE__, __LINE__);
+  if (presented != key_hash) {
+    return fail(ErrorKind::tls,
+                "the CAS at " + address->authority() + " presented the key " + presented
+                    + ", not the pinned SCONE_CAS_KEY " + key_hash + ": nothing was sent to it");
+  }
+  return std::unique_ptr<CasChannel>(new PinnedChannel(
+      std::move(*socket), std::move(context), std::move(ssl), address->authority()));
+}
+
+}  // namespace sconectl::runtime
