@@ -1,0 +1,244 @@
+// The local CAS's attestation endpoint, driven by the simulation runtime's own protocol code.
+#include "cas_fixture.hpp"
+#include "sconectl/cas/attestation.hpp"
+#include "sconectl/runtime/runtime.hpp"
+
+namespace sconectl::cas::testing {
+namespace {
+
+constexpr const char* k_measurement =
+    "1111111111111111111111111111111111111111111111111111111111111111";
+constexpr const char* k_other_measurement =
+    "2222222222222222222222222222222222222222222222222222222222222222";
+
+// The runtime's channel, answered in-process by the request handler.
+class HandlerChannel final : public runtime::CasChannel {
+ public:
+  // Holds the fixture's pointer: the fixture opens (and may reopen) the handler in SetUp.
+  explicit HandlerChannel(std::unique_ptr<server::RequestHandler>& cas) : m_cas(cas) {}
+  Result<runtime::ChannelAnswer> get(std::string_view path) override
+  {
+    const auto response = m_cas->handle(CasRequest{.method = "GET", .path = std::string(path)});
+    return runtime::ChannelAnswer{response.status, response.body};
+  }
+  Result<runtime::ChannelAnswer> post_json(std::string_view path, std::string_view body) override
+  {
+    last_body = std::string(body);
+    const auto response = m_cas->handle(CasRequest{.method = "POST",
+                                                   .path = std::string(path),
+                                                   .content_type = "application/json",
+                                                   .body = std::string(body)});
+    return runtime::ChannelAnswer{response.status, response.body};
+  }
+  std::string last_body;
+
+ private:
+  std::unique_ptr<server::RequestHandler>& m_cas;
+};
+
+std::string service_session(const std::string& name,
+                            const std::string& tolerate = "[simulation]",
+                            const std::string& extra_secret = "")
+{
+  return session_yaml(name,
+                      "services:\n"
+                      "  - name: api\n"
+                      "    image_name: api\n"
+                      "    command: [\"python3\", \"app.py\", \"@@1\"]\n"
+                      "    pwd: /app\n"
+                      "    environment:\n"
+                      "      API_USER: myself\n"
+                      "      API_PASSWORD: \"$$SCONE::api_password$$\"\n"
+                      "      KEY_HEX: \"$$SCONE::key:hex$$\"\n"
+                      "      \\@\\@HOME: \"\"\n"
+                      "    attestation:\n"
+                      "      mrenclave: [\""
+                          + std::string(k_measurement)
+                          + "\"]\n"
+                            "images:\n"
+                            "  - name: api\n"
+                            "    injection_files:\n"
+                            "      - path: /run/api/conf\n"
+                            "        content: \"password=$$SCONE::api_password$$\\n\"\n"
+                            "secrets:\n"
+                            "  - name: api_password\n"
+                            "    kind: ascii\n"
+                            "    size: 16\n"
+                            "  - name: key\n"
+                            "    kind: binary\n"
+                            "    value: \"00ff\"\n"
+                          + extra_secret + "security:\n  attestation:\n    tolerate: " + tolerate
+                          + "\n");
+}
+
+class AttestationTest : public CasTest {
+ protected:
+  Result<ProgramConfiguration> attest(const std::string& config_id,
+                                      const std::string& measurement = k_measurement)
+  {
+    return runtime::attest(m_channel, config_id, measurement);
+  }
+  HandlerChannel m_channel{m_cas};
+};
+
+TEST_F(AttestationTest, AnAdmittedMeasurementGetsTheResolvedConfiguration)
+{
+  create(m_alice, service_session("demo"));
+  const auto configuration = attest("demo/api");
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  const auto password = stored_secrets("demo").at("api_password").value;
+  ASSERT_EQ(password.size(), 16U);
+  EXPECT_EQ(configuration->command, (std::vector<std::string>{"python3", "app.py", "@@1"}));
+  EXPECT_EQ(configuration->environment,
+            (std::map<std::string, std::string>{
+                {"API_PASSWORD", password}, {"API_USER", "myself"}, {"KEY_HEX", "00ff"}}));
+  EXPECT_EQ(configuration->host_environment, (std::vector<std::string>{"HOME"}));
+  EXPECT_EQ(configuration->pwd, "/app");
+  ASSERT_EQ(configuration->injection_files.size(), 1U);
+  EXPECT_EQ(configuration->injection_files[0].path, "/run/api/conf");
+  EXPECT_EQ(configuration->injection_files[0].content, "password=" + password + "\n");
+  EXPECT_TRUE(configuration->attestation_checked);
+}
+
+TEST_F(AttestationTest, AnotherMeasurementIsRefusedWithSconesMessage)
+{
+  create(m_alice, service_session("demo"));
+  const auto refused = attest("demo/api", k_other_measurement);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            std::string("Attestation failed\nUnexpected enclave measurement (MRENCLAVE, ")
+                + k_other_measurement + ") - Expected " + k_measurement);
+}
+
+TEST_F(AttestationTest, OnlyTheCurrentSessionVersionCounts)
+{
+  const auto first = create(m_alice, service_session("demo"));
+  auto updated = service_session("demo");
+  updated.replace(updated.find(k_measurement), 64, k_other_measurement);
+  ASSERT_EQ(upload(m_alice, with_predecessor(updated, first)).status, 200);
+  EXPECT_FALSE(attest("demo/api", k_measurement));
+  EXPECT_TRUE(attest("demo/api", k_other_measurement));
+}
+
+TEST_F(AttestationTest, ASessionThatDoesNotTolerateSimulationIsRefusedByName)
+{
+  create(m_alice, service_session("demo", "[outdated-tcb]"));
+  const auto refused = attest("demo/api");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("does not tolerate simulation"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST_F(AttestationTest, AttestationModeNoneIsServedWithoutAMeasurementCheck)
+{
+  auto yaml = service_session("demo", "[outdated-tcb]");
+  yaml += "    mode: none\n";
+  create(m_alice, yaml);
+  const auto configuration = attest("demo/api", k_other_measurement);
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  EXPECT_FALSE(configuration->attestation_checked);
+}
+
+TEST_F(AttestationTest, AReplayedRequestIsRefused)
+{
+  create(m_alice, service_session("demo"));
+  ASSERT_TRUE(attest("demo/api"));
+  const auto replayed = m_cas->handle(
+      CasRequest{.method = "POST", .path = "/v1/attestation", .body = m_channel.last_body});
+  EXPECT_EQ(replayed.status, 403);
+  EXPECT_NE(messages_of(replayed).find("already used"), std::string::npos);
+}
+
+TEST_F(AttestationTest, ARequestWhoseFieldsWereChangedIsRefused)
+{
+  create(m_alice, service_session("demo"));
+  const auto nonce = json_of(get(std::nullopt, "/v1/attestation/nonce")).at("nonce");
+  AttestationRequest request{.config_id = "demo/api",
+                             .measurement = k_measurement,
+                             .nonce = nonce.get<std::string>(),
+                             .public_key = std::string(64, 'a')};
+  request.report_data = report_data_of(request);
+  request.measurement = k_other_measurement;  // changed after binding
+  const auto response = m_cas->handle(
+      CasRequest{.method = "POST", .path = "/v1/attestation", .body = to_json(request).dump()});
+  EXPECT_EQ(response.status, 403);
+  EXPECT_NE(messages_of(response).find("report data"), std::string::npos);
+}
+
+TEST_F(AttestationTest, UnknownSessionsAndServicesAre404)
+{
+  create(m_alice, service_session("demo"));
+  const auto missing_session = attest("nothing/api");
+  ASSERT_FALSE(missing_session);
+  EXPECT_NE(missing_session.error().message.find("no session 'nothing'"), std::string::npos);
+  const auto missing_service = attest("demo/other");
+  ASSERT_FALSE(missing_service);
+  EXPECT_NE(missing_service.error().message.find("has no service 'other'"), std::string::npos);
+}
+
+TEST_F(AttestationTest, GarbageAndTricksGet4xx)
+{
+  create(m_alice, service_session("demo"));
+  for (const std::string& body :
+       {std::string("not json"),
+        std::string("{}"),
+        std::string("[1,2,3]"),
+        std::string(R"({"config_id":"demo/api","measurement":"x","nonce":"y","public_key":"z",)"
+                    R"("report_data":"w"})"),
+        std::string(R"({"config_id":"demo/api","extra":1})"),
+        std::string(100000, '{')}) {
+    const auto response =
+        m_cas->handle(CasRequest{.method = "POST", .path = "/v1/attestation", .body = body});
+    EXPECT_GE(response.status, 400) << body.substr(0, 40);
+    EXPECT_LT(response.status, 500) << body.substr(0, 40);
+  }
+  for (const char* config_id : {"../demo/api", "demo/../demo/api", "/api", "demo/", "x"}) {
+    const auto refused = attest(config_id);
+    EXPECT_FALSE(refused) << config_id;
+  }
+  EXPECT_EQ(m_cas->handle(CasRequest{.method = "DELETE", .path = "/v1/attestation"}).status, 405);
+  EXPECT_TRUE(attest("demo/api"));  // still serving
+}
+
+TEST_F(AttestationTest, ConstructsTheRuntimeCannotHonourAreRefusedByName)
+{
+  auto yaml = service_session("demo");
+  yaml += "  service_access_token: abc\n";
+  create(m_alice, yaml);
+  const auto refused = attest("demo/api");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("security.service_access_token"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST_F(AttestationTest, APasswordRollReplacesTheValue)
+{
+  const auto first = create(m_alice, service_session("demo"));
+  const auto before = attest("demo/api");
+  ASSERT_TRUE(before);
+  auto rolled = service_session("demo");
+  rolled.replace(rolled.find("size: 16"), 8, "size: 24");
+  ASSERT_EQ(upload(m_alice, with_predecessor(rolled, first)).status, 200);
+  const auto after = attest("demo/api");
+  ASSERT_TRUE(after);
+  const auto& old_password = before->environment.at("API_PASSWORD");
+  EXPECT_EQ(after->environment.at("API_PASSWORD").size(), 24U);
+  EXPECT_EQ(after->injection_files[0].content.find(old_password), std::string::npos);
+  EXPECT_EQ(after->environment.at("API_PASSWORD").find(old_password), std::string::npos);
+}
+
+TEST_F(AttestationTest, AnUnchangedDefinitionKeepsTheValueAcrossUpdates)
+{
+  const auto first = create(m_alice, service_session("demo"));
+  const auto before = attest("demo/api");
+  auto updated = service_session("demo");
+  updated.replace(updated.find("API_USER: myself"), 16, "API_USER: others");
+  ASSERT_EQ(upload(m_alice, with_predecessor(updated, first)).status, 200);
+  const auto after = attest("demo/api");
+  ASSERT_TRUE(before && after);
+  EXPECT_EQ(after->environment.at("API_PASSWORD"), before->environment.at("API_PASSWORD"));
+  EXPECT_EQ(after->environment.at("API_USER"), "others");
+}
+
+}  // namespace
+}  // namespace sconectl::cas::testing
