@@ -57,7 +57,7 @@ TEST(MeshDebugModeTest, ProductionRefusesAToleratedDebugModeThatDebugModeAccepts
   testing::record_service(golden / "services" / "service.yaml", target);
   std::ifstream original(golden / "mesh.yaml");
   std::string text((std::istreambuf_iterator<char>(original)), std::istreambuf_iterator<char>());
-  const std::string tolerated = "tolerate: \"outdated-tcb, software-hardening-needed\"";
+  const std::string tolerated = "tolerate: \"${APP_TOLERATE:-outdated-tcb, software-hardening-needed}\"";
   ASSERT_NE(text.find(tolerated), std::string::npos);
   text.replace(text.find(tolerated), tolerated.size(), "tolerate: \"debug-mode, outdated-tcb\"");
   const auto mesh_file = work.write("mesh.yaml", text);
