@@ -57,7 +57,8 @@ TEST(MeshDebugModeTest, ProductionRefusesAToleratedDebugModeThatDebugModeAccepts
   testing::record_service(golden / "services" / "service.yaml", target);
   std::ifstream original(golden / "mesh.yaml");
   std::string text((std::istreambuf_iterator<char>(original)), std::istreambuf_iterator<char>());
-  const std::string tolerated = "tolerate: \"${APP_TOLERATE:-outdated-tcb, software-hardening-needed}\"";
+  const std::string tolerated =
+      "tolerate: \"${APP_TOLERATE:-outdated-tcb, software-hardening-needed}\"";
   ASSERT_NE(text.find(tolerated), std::string::npos);
   text.replace(text.find(tolerated), tolerated.size(), "tolerate: \"debug-mode, outdated-tcb\"");
   const auto mesh_file = work.write("mesh.yaml", text);
@@ -66,7 +67,7 @@ TEST(MeshDebugModeTest, ProductionRefusesAToleratedDebugModeThatDebugModeAccepts
   const auto production = apply::generate_mesh(mesh, apply::MeshApplyOptions{.target_dir = target});
   ASSERT_FALSE(production);
   const auto diagnostics = testing::diagnostics_text(production.error());
-  EXPECT_NE(diagnostics.find("mesh.yaml:14:"), std::string::npos) << diagnostics;
+  EXPECT_NE(diagnostics.find("mesh.yaml:16:"), std::string::npos) << diagnostics;
   EXPECT_NE(diagnostics.find("policy.tolerate"), std::string::npos) << diagnostics;
   EXPECT_FALSE(stdfs::exists(target / "policies"));
 
