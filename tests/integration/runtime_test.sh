@@ -164,9 +164,9 @@ step "a wrong SCONE_CAS_KEY: refused before a request was sent"
 
 # --- the runtime needs nothing from the image: FROM scratch, with a static busybox as the program
 if ! { [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q "statically linked"; }; then
-  skip_or_fail "no static /bin/busybox (Debian's busybox-static) for the FROM scratch check"
-fi
-{
+  [ "${CI:-}" = true ] && fail "no static /bin/busybox (Debian's busybox-static) for the FROM scratch check"
+  step "SKIPPED the FROM scratch check: no static /bin/busybox (install busybox-static)"
+else
   mkdir -p "$work/scratch/app"
   echo data >"$work/scratch/app/data"
   cp /bin/busybox "$work/scratch/busybox"
@@ -186,7 +186,7 @@ DOCKERFILE
   grep -qx "[0-9a-f]\{64\}" "$logs/scratch.out" || fail "no measurement from the scratch image"
   docker rmi -f "sconectl-scratch-$$" >/dev/null
   step "the runtime starts and measures in a FROM scratch image"
-}
+fi
 
 # --- the password: in the CAS store and the attested program only
 for c in "${containers[@]}"; do docker logs "$c" >>"$logs/all-containers.log" 2>&1 || true; done
