@@ -10,7 +10,8 @@
 #include <vector>
 
 // `sconectl cas serve`: a CAS for development and tests, speaking the API of docs/cas.md over
-// mutual TLS, storing sessions durably in SQLite. It does not attest programs (no enclave port).
+// mutual TLS, storing sessions durably in SQLite. It configures only programs on the simulation
+// runtime (no SGX: docs/attestation.md), for sessions that tolerate `simulation`.
 namespace sconectl::cas {
 
 struct LocalCasOptions {
