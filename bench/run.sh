@@ -7,16 +7,23 @@
 #           services: wall time and peak memory
 #  cas      1000 sessions uploaded to a local CAS in one apply, over one reused connection and
 #           with a new connection per request (baseline); then the unchanged re-apply
+#  runtime  the hello-world image with the simulation runtime (measure, attest, run) against the
+#           same image started without it, to the program's output; and the runtime's
+#           measurement throughput (needs scripts/infra and hyperfine)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:-all}
-"$root/scripts/build.sh" "$root/build/release" >/dev/null 2>&1 || "$root/scripts/build.sh" "$root/build/release"
+# BENCH_BUILD_DIR: use an existing build instead of building build/release.
+build=${BENCH_BUILD_DIR:-$root/build/release}
+if [ -z "${BENCH_BUILD_DIR:-}" ]; then
+  "$root/scripts/build.sh" "$build" >/dev/null 2>&1 || "$root/scripts/build.sh" "$build"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 if [ "$what" = content ] || [ "$what" = all ]; then
   size=${BENCH_CONTENT_MIB:-512}
-  "$root/build/release/bench/bench_content_measurement" "$work/content" "$size"
+  "$build/bench/bench_content_measurement" "$work/content" "$size"
   start=$(date +%s.%N)
   find "$work/content/files" -type f -print0 | xargs -0 sha256sum >/dev/null
   end=$(date +%s.%N)
@@ -31,7 +38,7 @@ if [ "$what" = noop ] || [ "$what" = all ]; then
   printf 'base_images:\n  python: %s\n' "$base" >"$work/config.yaml"
   cd "$work/app"
   export APP_IMAGE_REPO="$REGISTRY/sconectl-bench"
-  sconectl=("$root/build/release/src/sconectl" -q apply -f service.yaml --no-push --config "$work/config.yaml")
+  sconectl=("$build/src/sconectl" -q apply -f service.yaml --no-push --config "$work/config.yaml")
   "${sconectl[@]}" >/dev/null
   runs=${BENCH_RUNS:-20}
   start=$(date +%s.%N)
@@ -46,7 +53,7 @@ if [ "$what" = mesh ] || [ "$what" = all ]; then
     # GNU time: %e wall seconds, %M peak resident set size in KiB. Docker is not consulted
     # (SCONECTL_DOCKER points nowhere), so the figure is sconectl's own work.
     (cd "$work/mesh-$n" && SCONECTL_DOCKER=/nonexistent /usr/bin/time -f '%e %M' -o "$work/time-$n" \
-      "$root/build/release/src/sconectl" -q apply -f mesh.yaml --dry-run -o yaml >/dev/null)
+      "$build/src/sconectl" -q apply -f mesh.yaml --dry-run -o yaml >/dev/null)
     read -r seconds kib <"$work/time-$n"
     files=$(find "$work/mesh-$n/target/policies" "$work/mesh-$n/target/helm" "$work/mesh-$n/target/manifests" -type f | wc -l)
     python3 -c "import sys; n,s,k,f=int(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]); print(f'mesh apply --dry-run: {n:5d} services in {s:6.2f} s ({s/n*1000:6.2f} ms per service), peak RSS {k/1024:6.1f} MiB, {f} files')" "$n" "$seconds" "$kib" "$files"
@@ -55,7 +62,7 @@ fi
 
 if [ "$what" = cas ] || [ "$what" = all ]; then
   n=${BENCH_CAS_SESSIONS:-1000}
-  sconectl="$root/build/release/src/sconectl"
+  sconectl="$build/src/sconectl"
   export SCONECTL_CAS_CONFIG="$work/client"
   # run_upload NAME [OPTIONS...]: a fresh CAS, then one timed apply that uploads n+1 sessions.
   run_upload() {
@@ -91,3 +98,65 @@ if [ "$what" = cas ] || [ "$what" = all ]; then
   run_upload new-connection-per-request --new-connection-per-request
 fi
 
+if [ "$what" = runtime ] || [ "$what" = all ]; then
+  command -v hyperfine >/dev/null || { echo "runtime: needs hyperfine (Debian package hyperfine)" >&2; exit 1; }
+  sconectl="$build/src/sconectl"
+  "$root/scripts/infra/docker.sh"
+  eval "$("$root/scripts/infra/docker.sh" --print-env)"
+  eval "$("$root/scripts/infra/registry.sh" --print-env)"
+  export DOCKER_CONFIG
+  base=$("$root/scripts/infra/base-image.sh")
+  "$sconectl" cas serve --listen 127.0.0.1:0 --data-dir "$work/cas-runtime" >"$work/cas-runtime.env" 2>/dev/null &
+  cas_pid=$!
+  for _ in $(seq 100); do grep -q '^CAS_CERT=' "$work/cas-runtime.env" && break; sleep 0.1; done
+  # shellcheck disable=SC1090
+  . "$work/cas-runtime.env"
+  export CAS_ADDR CAS_KEY SCONECTL_CAS_CONFIG="$work/client"
+  export APP_IMAGE_REPO="$REGISTRY/sconectl-bench-runtime" APP_NAMESPACE="bench-runtime-$$"
+  export APP_TOLERATE="outdated-tcb, simulation"
+  cp -r "$root/examples/hello-world" "$work/rt"
+  printf 'base_images:\n  python: %s\n' "$base" >"$work/config.yaml"
+  # The program prints its lines and exits (no KEEP_RUNNING), so each run ends with its output.
+  sed -i '/KEEP_RUNNING/,+1d' "$work/rt/service.yaml"
+  (cd "$work/rt" && "$sconectl" -q apply -f service.yaml --config "$work/config.yaml" --runtime sim >/dev/null &&
+    "$sconectl" -q apply -f mesh.yaml --mode debug >/dev/null)
+  image="$APP_IMAGE_REPO/hello-user:1"
+  with_runtime="docker run --rm --network host --tmpfs /run/hello-user -e SCONE_CONFIG_ID=$APP_NAMESPACE/hello-user/hello-user -e SCONE_CAS_ADDR=$CAS_ADDR -e SCONE_CAS_KEY=$CAS_KEY $image"
+  without_runtime="docker run --rm --network host --entrypoint python3 -w /app -e API_USER=myself $image greet.py"
+  $with_runtime 2>/dev/null | grep -q "thanks for passing" || { echo "runtime: the attested run failed" >&2; exit 1; }
+  runs=${BENCH_RUNS:-30}
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/runtime.json" \
+    -n without-runtime "$without_runtime" -n with-runtime "$with_runtime" >"$work/hyperfine.txt" 2>&1 ||
+    { cat "$work/hyperfine.txt" >&2; exit 1; }
+  # Measurement throughput: SCONE_HASH=1 over a large /app (the runtime's own measuring, in its
+  # container), against the same with the image's small /app; the difference is the large tree.
+  size=${BENCH_RUNTIME_MIB:-256}
+  mkdir -p "$work/big"
+  python3 - "$work/big" "$size" <<'PY'
+import os, sys
+out, mib = sys.argv[1], int(sys.argv[2])
+for i in range(mib // 4):
+    with open(os.path.join(out, f"f{i}.bin"), "wb") as f:
+        f.write(os.urandom(4 * 1024 * 1024))
+PY
+  hyperfine -N --warmup 2 --runs "${BENCH_RUNTIME_RUNS:-10}" --export-json "$work/measure.json" \
+    -n small "docker run --rm -e SCONE_HASH=1 $image" \
+    -n large "docker run --rm -e SCONE_HASH=1 -v $work/big:/app:ro $image" >"$work/hyperfine-measure.txt" 2>&1 ||
+    { cat "$work/hyperfine-measure.txt" >&2; exit 1; }
+  python3 - "$work/runtime.json" "$work/measure.json" "$size" <<'PY'
+import json, sys
+def medians(path):
+    return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
+start = medians(sys.argv[1])
+base, attested = start["without-runtime"], start["with-runtime"]
+print(f"runtime start: without the runtime {base*1000:.0f} ms, with it {attested*1000:.0f} ms "
+      f"(medians): the runtime adds {(attested-base)*1000:.0f} ms, ratio {attested/base:.2f} "
+      f"(goal: adds under 50 ms)")
+m = medians(sys.argv[2])
+mib = int(sys.argv[3])
+extra = m["large"] - m["small"]
+print(f"runtime measurement: {mib} MiB more under pwd costs {extra:.2f} s = {mib/extra:.0f} MiB/s "
+      f"(docker run -e SCONE_HASH=1, medians {m['small']*1000:.0f} ms and {m['large']*1000:.0f} ms)")
+PY
+  kill "$cas_pid"; wait "$cas_pid" 2>/dev/null || true
+fi
