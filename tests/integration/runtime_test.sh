@@ -139,6 +139,7 @@ step "integrity: a changed program pushed under the same tag, mesh not applied, 
 # --- consistency: version 2 with the mesh applied runs; version 1 pushed as tag 2 fails
 export APP_TAG=2
 run service-2 apply -f service.yaml --config "$work/config.yaml" --runtime sim
+docker tag "$image:2" "$image:version-2"
 run mesh-2 apply -f mesh.yaml --mode debug
 second=$(json_field "$logs/service-2.json" 'd["measurement"]["value"]')
 start pod-v2 "$image:2"
@@ -161,6 +162,23 @@ grep -q "nothing was sent to it" "$logs/wrong-key.out" || fail "no pin refusal: 
 after=$(grep -c "/v1/attestation" "$work/cas.log" || true)
 [ "$before" = "$after" ] || fail "the runtime sent a request despite the wrong key"
 step "a wrong SCONE_CAS_KEY: refused before a request was sent"
+
+# --- bad input to the attestation endpoint over HTTPS: 4xx, and the CAS stays up
+post() { curl -sS --cacert "$CAS_CERT" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' "$@"; }
+head -c 3000000 /dev/zero | tr '\0' '{' >"$work/huge.json"
+for body in 'garbage' '{}' '{"config_id":"../../etc/passwd"}' "@$work/huge.json" \
+            '{"config_id":"x/y","measurement":"'"$built"'","nonce":"'"$built"'","public_key":"'"$built"'","report_data":"'"$built"'"}'; do
+  code=$(post --data-binary "$body" "https://$CAS_ADDR/v1/attestation")
+  [[ $code =~ ^4[0-9][0-9]$ ]] || fail "attestation body ${body:0:30}: HTTP $code, not 4xx"
+done
+for path in "/v1/attestation/../sessions" "/v1/attestation/nonce/x" "/v1/attestation%2f..%2fsessions"; do
+  code=$(curl -sS --cacert "$CAS_CERT" -o /dev/null -w '%{http_code}' --path-as-is "https://$CAS_ADDR$path")
+  [[ $code =~ ^4[0-9][0-9]$ ]] || fail "GET $path: HTTP $code, not 4xx"
+done
+start pod-after-garbage "$image:version-2"
+wait_exit_or_line pod-after-garbage "checksum"
+docker logs pod-after-garbage 2>&1 | grep -q "thanks for passing" || fail "the CAS stopped serving after bad input"
+step "garbage, a 3 MB body, unknown ids and path tricks get 4xx; the CAS keeps serving"
 
 # --- the runtime needs nothing from the image: FROM scratch, with a static busybox as the program
 if ! { [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q "statically linked"; }; then
