@@ -54,10 +54,14 @@ inline image::ServiceDescriptor fake_descriptor(const manifest::ServiceManifest&
       .service = manifest::service_metadata(service, manifest::Disclosure::everything)};
 }
 
+// `runtime`: "none", or "sim" for a service built with --runtime sim.
 inline void record_service(const std::filesystem::path& manifest_file,
-                           const std::filesystem::path& target)
+                           const std::filesystem::path& target,
+                           const std::string& runtime = "none")
 {
-  if (!image::write_descriptor(fake_descriptor(load_service(manifest_file)), target)) {
+  auto descriptor = fake_descriptor(load_service(manifest_file));
+  descriptor.runtime = runtime;
+  if (!image::write_descriptor(descriptor, target)) {
     throw std::runtime_error("cannot write a descriptor in test");
   }
 }

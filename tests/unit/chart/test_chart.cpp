@@ -149,6 +149,95 @@ TEST_F(ChartTest, ExtraValuesMergeIntoTheServiceAndReachTheManifests)
   EXPECT_NE(deployment.find("name: \"team-ns-1-web-app\""), std::string::npos) << deployment;
 }
 
+// A service built with --runtime sim, in a mesh with the given policy and CAS key lines.
+class SimulationChartTest : public ::testing::Test {
+ protected:
+  Result<apply::MeshApplyResult> apply(const std::string& tolerate,
+                                       const std::string& cas_key,
+                                       model::EnclaveMode mode = model::EnclaveMode::debug)
+  {
+    std::string service = k_service;
+    service += "injection_files:\n  - path: /run/web/conf\n    content: \"x={{API_USER}}\"\n";
+    testing::record_service(m_dir.write("web/service.yaml", service), target(), "sim");
+    const auto file = m_dir.write("mesh.yaml", R"(apiVersion: scone/5.8
+kind: mesh
+cas:
+  - name: cas
+    cas_url: cas.example.com:18765
+    mode: NoUpload
+)" + cas_key + R"(
+policy:
+  namespace: sim-ns
+  tolerate: ")" + tolerate + R"("
+env:
+  - service: global
+    env:
+      - name: API_USER
+        value: "the-api-user"
+services:
+  - name: web_app
+    image: registry.example.com/team/web:1
+)");
+    m_mesh = testing::load_mesh(file);
+    return apply::generate_mesh(
+        m_mesh,
+        apply::MeshApplyOptions{.target_dir = target(), .mode = mode, .write_manifests = true});
+  }
+  [[nodiscard]] std::filesystem::path target() const { return m_dir.path() / "target"; }
+  TempDir m_dir;
+  manifest::MeshManifest m_mesh;
+};
+
+constexpr const char* k_key_line =
+    "    cas_key: 3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh";
+
+TEST_F(SimulationChartTest, ASimServiceNeedsTheSimulationToleration)
+{
+  const auto refused = apply("outdated-tcb", k_key_line);
+  ASSERT_FALSE(refused);
+  const auto text = testing::diagnostics_text(refused.error());
+  EXPECT_EQ(refused.error().kind, ErrorKind::manifest);
+  EXPECT_NE(text.find("services[0].image"), std::string::npos) << text;
+  EXPECT_NE(text.find("add 'simulation' to policy.tolerate"), std::string::npos) << text;
+  EXPECT_FALSE(std::filesystem::exists(target() / "helm"));
+}
+
+TEST_F(SimulationChartTest, ProductionRefusesTheSimulationToleration)
+{
+  const auto refused = apply("simulation", k_key_line, model::EnclaveMode::production);
+  ASSERT_FALSE(refused);
+  const auto text = testing::diagnostics_text(refused.error());
+  EXPECT_NE(text.find("policy.tolerate lists simulation in production mode"), std::string::npos)
+      << text;
+}
+
+TEST_F(SimulationChartTest, ASimServiceNeedsTheCasKey)
+{
+  const auto refused = apply("simulation", "");
+  ASSERT_FALSE(refused);
+  const auto text = testing::diagnostics_text(refused.error());
+  EXPECT_NE(text.find("cas[].cas_key"), std::string::npos) << text;
+  EXPECT_NE(text.find("needs the CAS key"), std::string::npos) << text;
+}
+
+TEST_F(SimulationChartTest, TheDeploymentGivesTheRuntimeItsCasAndAMemoryVolume)
+{
+  const auto result = apply("simulation", k_key_line);
+  ASSERT_TRUE(result) << testing::diagnostics_text(result.error());
+  const auto values = testing::read_file(target() / "helm" / "values.yaml");
+  EXPECT_NE(values.find("casAddress: \"cas.example.com:18765\""), std::string::npos) << values;
+  EXPECT_NE(values.find("casKey: \"3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh\""),
+            std::string::npos);
+  EXPECT_NE(values.find("mountPath: \"/run/web\""), std::string::npos) << values;
+  EXPECT_EQ(values.find("sgx.k8s.io/sgx"), std::string::npos) << values;
+  const auto deployment = testing::read_file(target() / "manifests" / "web-app-deployment.yaml");
+  EXPECT_NE(deployment.find("SCONE_CAS_KEY"), std::string::npos) << deployment;
+  EXPECT_NE(deployment.find("medium: \"Memory\""), std::string::npos) << deployment;
+  EXPECT_NE(deployment.find("mountPath: \"/run/web\""), std::string::npos) << deployment;
+  const auto policy = testing::read_file(target() / "policies" / "sim-ns" / "web_app.yaml");
+  EXPECT_NE(policy.find("- \"simulation\""), std::string::npos) << policy;
+}
+
 TEST(ChartNamesTest, KubernetesNamesAndReleaseNames)
 {
   EXPECT_EQ(kubernetes_name("Web_App.v2"), "web-app-v2");
