@@ -92,3 +92,16 @@ print_env() {
     shift 2
   done
 }
+
+# parse_mode [OPTION]: sets `mode` from a daemon script's one option: ensure (none), print-env or
+# stop; --help prints the script's header comment.
+parse_mode() {
+  mode="ensure"
+  case "${1:-}" in
+    "") ;;
+    --print-env) mode="print-env" ;;
+    --stop) mode="stop" ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option '$1'; use --print-env, --stop or no option." ;;
+  esac
+}

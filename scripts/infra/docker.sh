@@ -43,14 +43,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$here/common.sh"
 
-mode="ensure"
-case "${1:-}" in
-  "") ;;
-  --print-env) mode="print-env" ;;
-  --stop) mode="stop" ;;
-  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) die "unknown option '$1'; use --print-env, --stop or no option." ;;
-esac
+parse_mode "$@"
 
 if [ -n "${SCONECTL_INFRA_DIR:-}" ]; then log="$INFRA_DIR/dockerd.log"; else log="/var/log/sconectl-dockerd.log"; fi
 pid_file="$INFRA_DIR/dockerd.pid"     # the dockerd this script started
