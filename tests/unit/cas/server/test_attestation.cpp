@@ -227,6 +227,30 @@ TEST_F(AttestationTest, APasswordRollReplacesTheValue)
   EXPECT_EQ(after->environment.at("API_PASSWORD").find(old_password), std::string::npos);
 }
 
+TEST_F(AttestationTest, AnImportedSecretComesFromTheExportingSession)
+{
+  create(m_alice, session_yaml("shop", "access_policy:\n  create_sessions: [CREATOR]\n"));
+  create(m_alice,
+         session_yaml("shop/db",
+                      "secrets:\n  - name: db_password\n    kind: ascii\n    size: 12\n"
+                      "    export:\n      - session: shop/api\n"));
+  create(m_alice,
+         session_yaml("shop/api",
+                      "services:\n  - name: api\n    command: [server]\n    pwd: /srv\n"
+                      "    environment:\n      DB_PASSWORD: \"$$SCONE::db_password$$\"\n"
+                      "    attestation:\n      mrenclave: [\""
+                          + std::string(k_measurement)
+                          + "\"]\n"
+                            "secrets:\n  - name: db_password\n    import:\n"
+                            "      session: ../db\n      secret: db_password\n"
+                            "security:\n  attestation:\n    tolerate: [simulation]\n"));
+  const auto configuration = attest("shop/api/api");
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  EXPECT_EQ(configuration->environment.at("DB_PASSWORD"),
+            stored_secrets("shop/db").at("db_password").value);
+  EXPECT_EQ(configuration->environment.at("DB_PASSWORD").size(), 12U);
+}
+
 TEST_F(AttestationTest, AnUnchangedDefinitionKeepsTheValueAcrossUpdates)
 {
   const auto first = create(m_alice, service_session("demo"));
