@@ -35,6 +35,12 @@ python3 scripts/check-layers.py
 step "building (warnings are errors)"
 scripts/build.sh "$root/build/test"
 
+step "starting a local Kubernetes (scripts/infra/kubernetes.sh; the first run builds it: see docs/kubernetes.md)"
+if ! scripts/infra/kubernetes.sh; then
+  [ "${CI:-}" = true ] && { echo "test.sh: the local Kubernetes did not start" >&2; exit 1; }
+  echo "test.sh: the local Kubernetes did not start; its tests will say so and skip" >&2
+fi
+
 step "running tests"
 (cd "$root/build/test" && ctest --output-on-failure --timeout 300 -j"$(nproc)")
 

@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# Ensures a single-node Kubernetes on this machine, built from the package registries: the
+# components come from the Go module k8s.io/kubernetes (through the wrapper module in
+# scripts/infra/kubernetes/, pinned by its go.sum), etcd from Debian's etcd-server, containers
+# from Debian's containerd and runc, the pod network from Debian's containernetworking-plugins.
+# Nothing is downloaded as a prebuilt binary and no image is pulled from a public registry: the
+# pause image is a static program of our own, built here. Idempotent and quiet on success.
+#
+# Usage: scripts/infra/kubernetes.sh [--print-env | --stop]
+#   (no option)  ensure the cluster answers and its node is Ready, print nothing
+#   --print-env  ensure it, then print (eval-safe) KEY=VALUE lines:
+#                  KUBECONFIG   an admin kubeconfig for the cluster
+#                  KUBECTL      the kubectl built for it
+#                  K8S_NODE_IP  the address pods reach the host on (the CNI bridge's gateway)
+#   --stop       stop every component this script started (state and certificates stay)
+#
+# Environment:
+#   SCONECTL_INFRA_DIR        state directory (default /tmp/sconectl-infra); the cluster lives in
+#                             $SCONECTL_INFRA_DIR/kubernetes
+#   SCONECTL_K8S_CACHE        where built binaries are kept by version (default
+#                             ~/.cache/sconectl/kubernetes); a second run builds nothing
+#   SCONECTL_K8S_TIMEOUT      seconds to wait for each component (default 180)
+#
+# Everything listens on 127.0.0.1 or on the pod bridge (10.88.0.1); nothing on other interfaces.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$here/common.sh"
+
+parse_mode "$@"
+
+version="v1.34.2"
+dir="$INFRA_DIR/kubernetes"
+cache="${SCONECTL_K8S_CACHE:-$HOME/.cache/sconectl/kubernetes}/$version"
+bin="$cache/bin"
+timeout_s="${SCONECTL_K8S_TIMEOUT:-180}"
+node="$(hostname)"
+bridge_ip="10.88.0.1"
+pod_cidr="10.88.0.0/16"
+service_cidr="10.96.0.0/16"
+api="https://127.0.0.1:6443"
+etcd_client="127.0.0.1:23790"
+etcd_peer="127.0.0.1:23800"
+containerd_sock="$dir/containerd/containerd.sock"
+components=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet)
+
+print_facts() {
+  print_env KUBECONFIG "$dir/admin.kubeconfig" KUBECTL "$bin/kubectl" K8S_NODE_IP "$bridge_ip"
+}
+
+pid_of() {
+  local pid
+  pid="$(cat "$dir/$1.pid" 2>/dev/null || true)"
+  if alive_named "$pid" "$(printf '%.15s' "$1")"; then echo "$pid"; fi
+}
+
+stop_all() {
+  local name pid
+  for ((i = ${#components[@]} - 1; i >= 0; i--)); do
+    name="${components[$i]}"
+    pid="$(pid_of "$name")"
+    if [ -n "$pid" ]; then
+      kill "$pid" 2>/dev/null || true
+      wait_until 90 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$dir/$name.pid"
+  done
+}
+
+kubectl_() { "$bin/kubectl" --kubeconfig "$dir/admin.kubeconfig" "$@"; }
+node_ready() {
+  [ "$(kubectl_ get node "$node" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+all_running() {
+  local name
+  for name in "${components[@]}"; do [ -n "$(pid_of "$name")" ] || return 1; done
+}
+
+if [ "$mode" = stop ]; then
+  take_lock kubernetes 300
+  stop_all
+  exit 0
+fi
+
+if [ -x "$bin/kubectl" ] && all_running && node_ready; then
+  [ "$mode" = print-env ] && print_facts
+  exit 0
+fi
+
+require_root
+take_lock kubernetes 1800
+apt_install etcd-server containerd runc containernetworking-plugins openssl gcc libc6-dev
+mkdir -p "$dir" "$bin"
+umask 077
+
+# --- the binaries, built once per version ------------------------------------------------------
+build_log="$cache/build.log"
+if ! for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do [ -x "$bin/$c" ] || exit 1; done; then
+  command -v go >/dev/null || die "Go is needed to build Kubernetes $version (go 1.24 or later)."
+  note "building Kubernetes $version from the Go module proxy (the first time: about 15 minutes on 2 cores)"
+  # The version goes in through ldflags, or the binaries report v0.0.0-master.
+  ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$version"
+  ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34"
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$version"
+  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" -o "$bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet) >"$build_log" 2>&1 ||
+    die "building Kubernetes $version failed." "$build_log"
+fi
+
+# --- certificates (once) ------------------------------------------------------------------------
+pki="$dir/pki"
+mkdir -p "$pki"
+ssl_log="$pki/openssl.log"
+if [ ! -s "$pki/ca.crt" ]; then
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 3650 \
+    -subj "/CN=sconectl test cluster CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" >"$ssl_log" 2>&1 || die "openssl: the cluster CA" "$ssl_log"
+fi
+# issue NAME SUBJECT EXTENDED_KEY_USAGE [SANS]
+issue() {
+  local name=$1 subject=$2 usage=$3 sans=${4:-}
+  [ -s "$pki/$name.crt" ] && return 0
+  {
+    echo "basicConstraints=critical,CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=$usage"
+    [ -z "$sans" ] || echo "subjectAltName=$sans"
+  } >"$pki/$name.ext"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -subj "$subject" \
+    -keyout "$pki/$name.key" -out "$pki/$name.csr" >>"$ssl_log" 2>&1 &&
+    openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+      -sha256 -days 825 -extfile "$pki/$name.ext" -out "$pki/$name.crt" >>"$ssl_log" 2>&1 ||
+    die "openssl: certificate $name" "$ssl_log"
+  rm -f "$pki/$name.csr" "$pki/$name.ext"
+}
+issue apiserver "/CN=kube-apiserver" serverAuth \
+  "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+issue admin "/O=system:masters/CN=sconectl-admin" clientAuth
+issue apiserver-kubelet "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+issue controller-manager "/CN=system:kube-controller-manager" clientAuth
+issue scheduler "/CN=system:kube-scheduler" clientAuth
+issue kubelet-client "/O=system:nodes/CN=system:node:$node" clientAuth
+issue kubelet-server "/CN=$node" serverAuth "IP:127.0.0.1,DNS:$node,DNS:localhost"
+[ -s "$pki/sa.key" ] || openssl genrsa -out "$pki/sa.key" 2048 >>"$ssl_log" 2>&1
+[ -s "$pki/sa.pub" ] || openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" >>"$ssl_log" 2>&1
+
+# kubeconfig NAME CERT: a kubeconfig with the certificates embedded (one self-contained file).
+kubeconfig() {
+  local file="$dir/$1.kubeconfig"
+  cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: sconectl
+    cluster:
+      server: $api
+      certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
+users:
+  - name: $1
+    user:
+      client-certificate-data: $(base64 -w0 "$pki/$2.crt")
+      client-key-data: $(base64 -w0 "$pki/$2.key")
+contexts:
+  - name: sconectl
+    context: {cluster: sconectl, user: $1}
+current-context: sconectl
+EOF
+}
+kubeconfig admin admin
+kubeconfig controller-manager controller-manager
+kubeconfig scheduler scheduler
+kubeconfig kubelet kubelet-client
+chmod 0644 "$pki/ca.crt"
+
+# start NAME COMMAND...: runs COMMAND in the background as component NAME unless it runs already.
+start() {
+  local name=$1
+  shift
+  [ -n "$(pid_of "$name")" ] && return 0
+  note "starting $name"
+  setsid "$@" </dev/null >>"$dir/$name.log" 2>&1 9>&- &
+  echo $! >"$dir/$name.pid"
+}
+# wait_for NAME CHECK...: the component answers CHECK in time, or the script stops with its log.
+wait_for() {
+  local name=$1
+  shift
+  wait_until "$timeout_s" "$@" || die "$name did not come up within $timeout_s s." "$dir/$name.log"
+}
+
+# --- etcd ---------------------------------------------------------------------------------------
+mkdir -p "$dir/etcd"
+start etcd etcd --name sconectl --data-dir "$dir/etcd" \
+  --listen-client-urls "http://$etcd_client" --advertise-client-urls "http://$etcd_client" \
+  --listen-peer-urls "http://$etcd_peer" --initial-advertise-peer-urls "http://$etcd_peer" \
+  --initial-cluster "sconectl=http://$etcd_peer"
+etcd_healthy() { curl -fsS --max-time 2 "http://$etcd_client/health" 2>/dev/null | grep -q '"health":"true"'; }
+wait_for etcd etcd_healthy
+
+# --- containerd (an instance of our own: Docker's keeps its CRI plugin off) ---------------------
+pause_image="sconectl.dev/pause:1"
+mkdir -p "$dir/containerd/certs.d"
+# Pods pull from the local TLS registry (with the password in an imagePullSecret): containerd
+# trusts its CA.
+registry_env="$("$here/registry.sh" --print-env)" || die "the local registry did not start (scripts/infra/registry.sh)."
+eval "$registry_env"
+for host in "$REGISTRY" "localhost:${REGISTRY##*:}"; do
+  mkdir -p "$dir/containerd/certs.d/$host"
+  cp "$REGISTRY_CA" "$dir/containerd/certs.d/$host/ca.crt"
+  printf 'server = "https://%s"\n[host."https://%s"]\n  ca = "%s"\n' "$host" "$host" \
+    "$dir/containerd/certs.d/$host/ca.crt" >"$dir/containerd/certs.d/$host/hosts.toml"
+done
+cat >"$dir/containerd/config.toml" <<EOF
+# Written by scripts/infra/kubernetes.sh; rewritten on each run.
+version = 2
+root = "$dir/containerd/root"
+state = "$dir/containerd/state"
+[grpc]
+  address = "$containerd_sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$pause_image"
+  # root here lacks CAP_SYS_RESOURCE: without this runc fails every sandbox.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$dir/cni"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$dir/containerd/certs.d"
+EOF
+mkdir -p "$dir/cni"
+cat >"$dir/cni/10-sconectl.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "sconectl",
+  "plugins": [
+    {"type": "bridge", "bridge": "sconectl0", "isGateway": true, "ipMasq": false,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "$pod_cidr", "gateway": "$bridge_ip"}]],
+              "routes": [{"dst": "0.0.0.0/0"}]}},
+    {"type": "portmap", "capabilities": {"portMappings": true}},
+    {"type": "loopback"}
+  ]
+}
+EOF
+# The pod bridge exists before the first pod, so a local CAS can listen on the host's address in
+# the pod network (10.88.0.1), which is all pods need to reach.
+command -v ip >/dev/null || apt_install iproute2
+ip link show sconectl0 >/dev/null 2>&1 || ip link add sconectl0 type bridge
+ip -4 addr show dev sconectl0 | grep -q "inet $bridge_ip/" || ip addr add "$bridge_ip/16" dev sconectl0
+ip link set sconectl0 up
+start containerd containerd --config "$dir/containerd/config.toml"
+containerd_up() { [ -S "$containerd_sock" ] && ctr --address "$containerd_sock" version >/dev/null 2>&1; }
+wait_for containerd containerd_up
+
+# The pause image: a static program that sleeps until signalled, in an image with nothing else.
+if ! ctr --address "$containerd_sock" -n k8s.io images ls -q 2>/dev/null | grep -qx "$pause_image"; then
+  pause="$dir/pause"
+  mkdir -p "$pause/rootfs"
+  cat >"$pause/pause.c" <<'EOF'
+#include <signal.h>
+#include <unistd.h>
+static void stop(int signal_number) { (void)signal_number; _exit(0); }
+int main(void)
+{
+  signal(SIGINT, stop);
+  signal(SIGTERM, stop);
+  for (;;) pause();
+}
+EOF
+  gcc -static -O2 -o "$pause/rootfs/pause" "$pause/pause.c" >"$pause/build.log" 2>&1 ||
+    die "cannot build the pause program (gcc -static)." "$pause/build.log"
+  (cd "$pause/rootfs" && tar -cf "$pause/layer.tar" pause)
+  layer_digest="$(sha256sum "$pause/layer.tar" | cut -d' ' -f1)"
+  mkdir -p "$pause/oci/blobs/sha256"
+  cp "$pause/layer.tar" "$pause/oci/blobs/sha256/$layer_digest"
+  config='{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/pause"]},"rootfs":{"type":"layers","diff_ids":["sha256:'"$layer_digest"'"]}}'
+  printf '%s' "$config" >"$pause/config.json"
+  config_digest="$(sha256sum "$pause/config.json" | cut -d' ' -f1)"
+  cp "$pause/config.json" "$pause/oci/blobs/sha256/$config_digest"
+  manifest='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'"$config_digest"'","size":'"$(stat -c %s "$pause/config.json")"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'"$layer_digest"'","size":'"$(stat -c %s "$pause/layer.tar")"'}]}'
+  printf '%s' "$manifest" >"$pause/manifest.json"
+  manifest_digest="$(sha256sum "$pause/manifest.json" | cut -d' ' -f1)"
+  cp "$pause/manifest.json" "$pause/oci/blobs/sha256/$manifest_digest"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$pause/oci/oci-layout"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"1"}}]}' \
+    "$manifest_digest" "$(stat -c %s "$pause/manifest.json")" "$pause_image" >"$pause/oci/index.json"
+  (cd "$pause/oci" && tar -cf "$pause/pause-oci.tar" oci-layout index.json blobs)
+  ctr --address "$containerd_sock" -n k8s.io images import --index-name "$pause_image" "$pause/pause-oci.tar" \
+    >"$pause/import.log" 2>&1 || die "cannot import the pause image into containerd." "$pause/import.log"
+fi
+
+# --- control plane ------------------------------------------------------------------------------
+start kube-apiserver "$bin/kube-apiserver" \
+  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port=6443 \
+  --etcd-servers="http://$etcd_client" \
+  --service-cluster-ip-range="$service_cidr" \
+  --client-ca-file="$pki/ca.crt" \
+  --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+  --kubelet-client-certificate="$pki/apiserver-kubelet.crt" --kubelet-client-key="$pki/apiserver-kubelet.key" \
+  --kubelet-certificate-authority="$pki/ca.crt" \
+  --kubelet-preferred-address-types=Hostname \
+  --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+  --service-account-issuer=https://kubernetes.default.svc \
+  --authorization-mode=Node,RBAC --allow-privileged=false
+api_up() { curl -fsS --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$api/readyz" >/dev/null 2>&1; }
+wait_for kube-apiserver api_up
+
+start kube-controller-manager "$bin/kube-controller-manager" \
+  --kubeconfig="$dir/controller-manager.kubeconfig" --bind-address=127.0.0.1 \
+  --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
+  --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+  --use-service-account-credentials=true --controllers='*,-nodeipam' --leader-elect=false
+start kube-scheduler "$bin/kube-scheduler" \
+  --kubeconfig="$dir/scheduler.kubeconfig" --bind-address=127.0.0.1 --leader-elect=false
+
+# --- kubelet ------------------------------------------------------------------------------------
+mkdir -p "$dir/kubelet"
+cat >"$dir/kubelet/config.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: 127.0.0.1
+healthzBindAddress: 127.0.0.1
+readOnlyPort: 0
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: "$pki/ca.crt"}
+authorization: {mode: Webhook}
+tlsCertFile: "$pki/kubelet-server.crt"
+tlsPrivateKeyFile: "$pki/kubelet-server.key"
+cgroupDriver: cgroupfs
+failSwapOn: false
+failCgroupV1: false
+makeIPTablesUtilChains: false
+containerRuntimeEndpoint: "unix://$containerd_sock"
+podCIDR: "$pod_cidr"
+resolvConf: /etc/resolv.conf
+staticPodPath: ""
+EOF
+start kubelet "$bin/kubelet" --config="$dir/kubelet/config.yaml" --kubeconfig="$dir/kubelet.kubeconfig" \
+  --root-dir="$dir/kubelet/root" --hostname-override="$node"
+wait_for kubelet node_ready
+
+[ "$mode" = print-env ] && print_facts
+exit 0

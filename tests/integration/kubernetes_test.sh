@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The tutorial's step 3 and its kubectl checks on a real single-node Kubernetes
+# (scripts/infra/kubernetes.sh), with the simulation runtime (no SGX):
+#  - `helm install` of the hello-world chart: the Deployment becomes available and `kubectl logs`
+#    shows the greeting with the checksum of the password the CAS generated;
+#  - `kubectl exec <pod> -- sh -c 'echo $API_PASSWORD'` prints nothing;
+#  - `kubectl set env ... API_PASSWORD=incorrect_pw API_USER=incorrect_user` gives a new pod with
+#    the same user and checksum;
+#  - a changed program pushed under the same tag makes the restarted pod fail attestation (its log
+#    shows the MRENCLAVE message and it is not Ready);
+#  - version 2 deploys with `helm upgrade`; the version-1 image pushed as tag 2 fails;
+#  - every object of every golden chart passes the real kube-apiserver's server-side dry run;
+#  - `helm uninstall` leaves nothing behind in the namespace.
+#   tests/integration/kubernetes_test.sh SCONECTL_BINARY
+# Exit codes: 0 passed, 1 failed, 125 skipped (a component cannot start here; never in CI).
+set -euo pipefail
+sconectl=$(realpath "$1")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+test_name=kubernetes_test
+# shellcheck source=lib.sh
+source "$root/tests/integration/lib.sh"
+release="hello-$$"
+k8s_namespace="sconectl-test-$$"
+cleanup() {
+  if [ -n "${HELM:-}" ] && [ -n "${KUBECONFIG:-}" ]; then
+    "$HELM" uninstall "$release" -n "$k8s_namespace" >/dev/null 2>&1 || true
+    "$KUBECTL" delete namespace "$k8s_namespace" --wait=false >/dev/null 2>&1 || true
+  fi
+  stop_cas -KILL
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in sqlite3 md5sum; do command -v "$tool" >/dev/null || skip_or_fail "$tool is not installed"; done
+start_infra
+k8s_env=$("$root/scripts/infra/kubernetes.sh" --print-env 2>"$work/kubernetes.log") ||
+  skip_or_fail "no local Kubernetes: $(tail -5 "$work/kubernetes.log")"
+eval "$k8s_env"
+export KUBECONFIG
+helm_env=$("$root/scripts/infra/chart-tools.sh" helm 2>"$work/helm.log") ||
+  skip_or_fail "no helm: $(tail -3 "$work/helm.log")"
+eval "$helm_env"
+kubectl() { "$KUBECTL" -n "$k8s_namespace" "$@"; }
+# The CAS listens where pods reach the host: the pod bridge's address.
+start_cas "$K8S_NODE_IP:0"
+step "Kubernetes up (node address $K8S_NODE_IP), registry $REGISTRY, local CAS $CAS_ADDR"
+
+export SCONECTL_CAS_CONFIG="$work/client" CAS_ADDR CAS_KEY
+export APP_IMAGE_REPO="$REGISTRY/sconectl-k8s-$$" APP_NAMESPACE="k8s-$$"
+export APP_TOLERATE="outdated-tcb, software-hardening-needed, simulation"
+unset API_USER
+session="$APP_NAMESPACE/hello-user"
+printf 'base_images:\n  python: %s\n' "$base_image" >"$work/config.yaml"
+cp -r "$root/examples/hello-world" "$work/app"
+cd "$work/app"
+logs="$work/logs"
+mkdir -p "$logs"
+run() {
+  local name=$1; shift
+  "$sconectl" -v --format json "$@" >"$logs/$name.json" 2>"$logs/$name.err" ||
+    fail "sconectl $*: $(tail -n 5 "$logs/$name.err")"
+}
+run service apply -f service.yaml --config "$work/config.yaml" --runtime sim
+run mesh apply -f mesh.yaml --mode debug --release "$release"
+image="$APP_IMAGE_REPO/hello-user"
+docker tag "$image:1" "$image:version-1"
+
+# As the tutorial's `sconeapps` secret: the registry's password for pulling.
+"$KUBECTL" create namespace "$k8s_namespace" >/dev/null
+kubectl create secret docker-registry sconeapps --docker-server="$REGISTRY" \
+  --docker-username="$REGISTRY_USER" --docker-password="$(cat "$REGISTRY_PASSWORD_FILE")" >/dev/null
+"$HELM" install "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-install.log" 2>&1 ||
+  fail "helm install: $(tail -5 "$logs/helm-install.log"); pods: $(kubectl get pods -o wide 2>&1 | tail -3)"
+pod=$(kubectl get pods -o jsonpath='{.items[0].metadata.name}')
+step "helm install: the Deployment is available, pod $pod"
+
+password=$(sqlite3 "$cas_data/cas.db" "select value from secrets where session = '$session' and name = 'api_password'")
+checksum=$(printf '%s' "$password" | md5sum | cut -d' ' -f1)
+pod_log() { # pod_log POD: its log once the program printed its checksum (or after 60 s)
+  for _ in $(seq 120); do
+    kubectl logs "$1" 2>/dev/null | grep -q "checksum" && break
+    sleep 0.5
+  done
+  kubectl logs "$1" 2>&1
+}
+pod_log "$pod" >"$logs/pod.log"
+grep -qx "Hello, 'myself' - thanks for passing along the API_PASSWORD" "$logs/pod.log" ||
+  fail "kubectl logs: $(cat "$logs/pod.log")"
+grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod.log" || fail "the checksum is not the CAS's: $(cat "$logs/pod.log")"
+step "kubectl logs: the greeting and the checksum of the CAS's password"
+
+[ -z "$(kubectl exec "$pod" -- sh -c 'echo $API_PASSWORD')" ] || fail "kubectl exec sees API_PASSWORD"
+step "kubectl exec: API_PASSWORD is empty"
+
+deployment=$(kubectl get deployments -o jsonpath='{.items[0].metadata.name}')
+kubectl set env "deployment/$deployment" API_PASSWORD=incorrect_pw API_USER=incorrect_user >/dev/null
+kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail "the rollout after set env did not finish"
+pod=$(kubectl get pods --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')
+pod_log "$pod" >"$logs/pod-env.log"
+grep -q "Hello, 'myself' - thanks" "$logs/pod-env.log" || fail "API_USER from the Deployment won: $(cat "$logs/pod-env.log")"
+grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-env.log" || fail "API_PASSWORD from the Deployment won"
+step "kubectl set env API_PASSWORD=incorrect_pw API_USER=incorrect_user: same user, same checksum"
+
+printf 'print("changed")\n' >>greet.py
+run changed apply -f service.yaml --config "$work/config.yaml" --runtime sim
+kubectl delete pod "$pod" --wait=false >/dev/null
+# expect_refused_pod TAG: the Deployment, pointed at TAG (pulled anew), gets a pod that fails
+# attestation and is not Ready.
+expect_refused_pod() {
+  kubectl patch "deployment/$deployment" -p '{"spec":{"template":{"spec":{"containers":[{"name":"hello-user","imagePullPolicy":"Always","image":"'"$image:$1"'"}]}}}}' >/dev/null
+  local refused="" p
+  for _ in $(seq 240); do
+    for p in $(kubectl get pods -o jsonpath='{.items[*].metadata.name}'); do
+      if kubectl logs "$p" 2>/dev/null | grep -q "Unexpected enclave measurement (MRENCLAVE"; then refused=$p; break 2; fi
+    done
+    sleep 0.5
+  done
+  [ -n "$refused" ] || fail "no pod failed attestation with tag $1: $(kubectl get pods 2>&1)"
+  kubectl logs "$refused" >"$logs/refused-$1.log" 2>&1 || true
+  grep -q "Attestation failed" "$logs/refused-$1.log" || fail "no 'Attestation failed' in $(cat "$logs/refused-$1.log")"
+  [ "$(kubectl get pod "$refused" -o jsonpath='{.status.containerStatuses[0].ready}')" = false ] ||
+    fail "the pod that failed attestation is Ready"
+}
+expect_refused_pod 1
+step "a changed program under the same tag: the pod fails attestation and is not Ready"
+
+# Version 2: the changed program under tag 2, the mesh applied, the chart upgraded.
+export APP_TAG=2
+run service-2 apply -f service.yaml --config "$work/config.yaml" --runtime sim
+run mesh-2 apply -f mesh.yaml --mode debug --release "$release"
+"$HELM" upgrade "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-upgrade.log" 2>&1 ||
+  fail "helm upgrade: $(tail -5 "$logs/helm-upgrade.log"); pods: $(kubectl get pods 2>&1 | tail -3)"
+kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail "the upgrade did not roll out"
+pod=$(kubectl get pods --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')
+pod_log "$pod" >"$logs/pod-v2.log"
+grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-v2.log" || fail "version 2 did not run: $(cat "$logs/pod-v2.log")"
+docker tag "$image:version-1" "$image:2"
+docker push -q "$image:2" >/dev/null
+expect_refused_pod 2
+step "helm upgrade to version 2 runs; the version-1 image pushed as tag 2 fails attestation"
+
+# The real API server checks every object of every golden chart (server-side dry run).
+for chart in "$root"/tests/golden/mesh/*/expected/helm; do
+  "$HELM" template "golden-$(basename "$(dirname "$(dirname "$chart")")")" "$chart" >"$work/golden.yaml" ||
+    fail "helm template $chart"
+  kubectl apply --dry-run=server -f "$work/golden.yaml" >"$logs/dry-run.log" 2>&1 ||
+    fail "server-side dry run of $chart: $(tail -5 "$logs/dry-run.log")"
+done
+step "every golden chart passes the kube-apiserver's server-side dry run"
+
+"$HELM" uninstall "$release" -n "$k8s_namespace" --wait >/dev/null
+kubectl delete secret sconeapps >/dev/null
+for _ in $(seq 120); do [ -z "$(kubectl get pods -o name 2>/dev/null)" ] && break; sleep 0.5; done
+left=$(kubectl get all,secrets -o name 2>/dev/null | grep -v '^secret/default-token' || true)
+[ -z "$left" ] || fail "helm uninstall left: $left"
+step "helm uninstall leaves nothing behind"
+echo "$test_name: passed"
