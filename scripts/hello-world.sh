@@ -18,6 +18,11 @@
 #                       `sconectl cas attest HOST --cas-key KEY`)
 #   --namespace NAME    the policy namespace (default hello-world-demo)
 #   --release NAME      the Helm release name (default: the namespace)
+#   --kubernetes        also run the chart as the tutorial's run.sh does: start a local single-node
+#                       Kubernetes (scripts/infra/kubernetes.sh; the first run builds it, see
+#                       docs/kubernetes.md), `helm upgrade --install`, wait for the pod, print its
+#                       log. With KUBECONFIG set, that cluster is used instead (its nodes must
+#                       reach the image registry and the CAS)
 #   -h, --help          this text
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +30,7 @@ example="$root/examples/hello-world"
 state="${SCONECTL_INFRA_DIR:-/tmp/sconectl-infra}"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
-image_repo="" cas="" cas_key="" namespace="hello-world-demo" release=""
+image_repo="" cas="" cas_key="" namespace="hello-world-demo" release="" kubernetes=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --image-repo | --cas | --cas-key | --namespace | --release)
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
         --release) release=$2 ;;
       esac
       shift 2 ;;
+    --kubernetes) kubernetes=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "hello-world.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -69,9 +75,18 @@ export APP_IMAGE_REPO="$image_repo" APP_NAMESPACE="$namespace"
 # The simulation runtime runs only for sessions that tolerate it, which production refuses.
 export APP_TOLERATE="outdated-tcb, software-hardening-needed, simulation"
 
+cas_host=127.0.0.1
+if [ "$kubernetes" = 1 ] && [ -z "${KUBECONFIG:-}" ]; then
+  step "starting a local Kubernetes (scripts/infra/kubernetes.sh; the first run builds it: see docs/kubernetes.md)"
+  eval "$("$root/scripts/infra/kubernetes.sh" --print-env)"
+  export KUBECONFIG
+  cas_host=$K8S_NODE_IP # where pods reach the host
+fi
+kubectl_bin=${KUBECTL:-kubectl}
+
 if [ -z "$cas" ]; then
   step "starting a local CAS (sconectl cas serve: for development; it attests simulated programs only)"
-  eval "$("$root/scripts/infra/cas.sh" "$sconectl" --print-env)"
+  eval "$(SCONECTL_CAS_HOST=$cas_host "$root/scripts/infra/cas.sh" "$sconectl" --print-env)"
   cas=$CAS_ADDR
   cas_key=$CAS_KEY
 fi
@@ -120,6 +135,30 @@ else
   echo "SKIPPED the helm check: $(tail -n 3 "$state/chart-tools.err")" >&2
 fi
 
+if [ "$kubernetes" = 1 ]; then
+  [ -n "${HELM:-}" ] || { echo "hello-world.sh: --kubernetes needs helm: $(tail -n 3 "$state/chart-tools.err")" >&2; exit 1; }
+  k8s_ns=$release
+  step "helm upgrade --install $release target/helm --namespace $k8s_ns"
+  "$kubectl_bin" get namespace "$k8s_ns" >/dev/null 2>&1 || "$kubectl_bin" create namespace "$k8s_ns" >/dev/null
+  if [ -n "${REGISTRY:-}" ]; then
+    # As the tutorial's `sconeapps` secret: the local registry's password, for pulling.
+    "$kubectl_bin" -n "$k8s_ns" create secret docker-registry sconeapps --docker-server="$REGISTRY" \
+      --docker-username="$REGISTRY_USER" --docker-password="$(cat "$REGISTRY_PASSWORD_FILE")" \
+      --dry-run=client -o yaml | "$kubectl_bin" -n "$k8s_ns" apply -f - >/dev/null
+  fi
+  "$HELM" upgrade --install "$release" target/helm --namespace "$k8s_ns" --wait --timeout 300s
+  pod=$("$kubectl_bin" -n "$k8s_ns" get pods --field-selector=status.phase=Running \
+    --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}')
+  step "kubectl logs $pod   (namespace $k8s_ns)"
+  for _ in $(seq 120); do
+    "$kubectl_bin" -n "$k8s_ns" logs "$pod" 2>/dev/null | grep -q "checksum" && break
+    sleep 0.5
+  done
+  "$kubectl_bin" -n "$k8s_ns" logs "$pod"
+  "$kubectl_bin" -n "$k8s_ns" logs "$pod" 2>/dev/null | grep -q "thanks for passing along the API_PASSWORD" ||
+    { echo "hello-world.sh: the pod did not receive its configuration from the CAS" >&2; exit 1; }
+fi
+
 cat <<DONE
 
 Done. The image is $APP_IMAGE_REPO/hello-user@$digest
@@ -127,7 +166,7 @@ Done. The image is $APP_IMAGE_REPO/hello-user@$digest
   service descriptor:  $example/target/services/hello-user.json (measurement, digest)
   CAS policies:        $example/target/policies/ (mode 0600: they hold explicit secret values)
   uploaded to:         $cas (session hashes in $example/target/cas/sessions.json)
-  Helm chart:          $example/target/helm/   (helm install $release target/helm)
+  Helm chart:          $example/target/helm/   (helm install $release target/helm)$([ "$kubernetes" = 1 ] && printf '\n  running in:          Kubernetes namespace %s (KUBECONFIG=%s)' "$release" "$KUBECONFIG")
   plain manifests:     $example/target/manifests/
   sconectl:            $sconectl
 DONE

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ensures a local CAS (`sconectl cas serve`) on 127.0.0.1, for the example and the tests. It
 # keeps its identity and sessions in a data directory across runs, so its key hash stays the
-# same. Idempotent and quiet on success. It does not attest programs: see docs/security.md.
+# same. Idempotent and quiet on success. It configures programs on the simulation runtime only
+# (no SGX): see docs/attestation.md and docs/security.md.
 #
 # Usage: scripts/infra/cas.sh SCONECTL_BINARY [--print-env | --stop]
 #   (no option)  ensure the CAS answers, print nothing
@@ -14,7 +15,9 @@
 # Environment:
 #   SCONECTL_INFRA_DIR   state directory (default /tmp/sconectl-infra); the CAS lives in
 #                        $SCONECTL_INFRA_DIR/cas (data-PORT/, cas-PORT.log, cas-PORT.pid, cas-PORT.env)
-#   SCONECTL_CAS_PORT    port on 127.0.0.1 (default 8081)
+#   SCONECTL_CAS_PORT    port (default 8081)
+#   SCONECTL_CAS_HOST    address to listen on (default 127.0.0.1); the local Kubernetes's pods
+#                        reach the host on its pod bridge address (scripts/infra/kubernetes.sh)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -37,11 +40,14 @@ port="${SCONECTL_CAS_PORT:-8081}"
 case "$port" in
   '' | *[!0-9]*) die "SCONECTL_CAS_PORT='$port' is not a port number." ;;
 esac
+host="${SCONECTL_CAS_HOST:-127.0.0.1}"
+id=$port
+[ "$host" = 127.0.0.1 ] || id="$host-$port"
 dir="$INFRA_DIR/cas"
-data="$dir/data-$port"
-log="$dir/cas-$port.log"
-pid_file="$dir/cas-$port.pid"
-env_file="$dir/cas-$port.env"
+data="$dir/data-$id"
+log="$dir/cas-$id.log"
+pid_file="$dir/cas-$id.pid"
+env_file="$dir/cas-$id.env"
 mkdir -p "$dir"
 chmod 700 "$dir"
 
@@ -68,18 +74,20 @@ if [ "$mode" = stop ]; then
 fi
 
 apt_install curl
-take_lock "cas-$port"
+take_lock "cas-$id"
 if [ -z "$(running_pid)" ] || ! answers; then
   if pid=$(running_pid) && [ -n "$pid" ]; then
     die "a CAS started here (pid $pid) runs on port $port but does not answer; stop it with $INFRA_SELF $sconectl --stop." "$log"
   fi
-  note "starting a local CAS on 127.0.0.1:$port, data in $data"
+  note "starting a local CAS on $host:$port, data in $data"
   : >"$env_file"
   # setsid: the CAS outlives this script and the terminal; 9>&-: it must not hold our lock.
-  setsid "$sconectl" -v cas serve --listen "127.0.0.1:$port" --data-dir "$data" \
+  sans=()
+  [ "$host" = 127.0.0.1 ] || sans=(--san "$host")
+  setsid "$sconectl" -v cas serve --listen "$host:$port" --data-dir "$data" "${sans[@]}" \
     >"$env_file" 2>>"$log" </dev/null 9>&- &
   echo $! >"$pid_file"
-  wait_until 15 answers || die "the local CAS did not answer on 127.0.0.1:$port within 15 s (is the port taken?)." "$log"
+  wait_until 15 answers || die "the local CAS did not answer on $host:$port within 15 s (is the port taken?)." "$log"
 fi
 
 if [ "$mode" = print-env ]; then

@@ -150,6 +150,10 @@ constexpr const char* k_notes =
 {{- range $name, $service := .Values.services }}
 {{- if $service.enabled }}
   {{ $name }}: {{ printf "%s-%s" $.Release.Name $name | trunc 63 | trimSuffix "-" }}, policy {{ $service.scone.configId }}
+{{- if eq (toString $service.scone.runtime) "sim" }}
+    SIMULATION: runs on the simulation runtime, with no SGX and no hardware protection; it
+    attests to CAS at {{ $service.scone.casAddress }} and needs no SGX node.
+{{- end }}
 {{- end }}
 {{- end }}
 
