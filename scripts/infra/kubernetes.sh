@@ -34,7 +34,13 @@ dir="$INFRA_DIR/kubernetes"
 cache="${SCONECTL_K8S_CACHE:-$HOME/.cache/sconectl/kubernetes}/$version"
 bin="$cache/bin"
 timeout_s="${SCONECTL_K8S_TIMEOUT:-180}"
+# The API server reaches the kubelet by node name (the kubelet refuses a loopback node IP), so the
+# name must resolve to this machine's loopback: the host name when it does, else localhost.
 node="$(hostname)"
+case "$(getent hosts "$node" 2>/dev/null | awk '{print $1; exit}')" in
+  127.* | ::1) ;;
+  *) node=localhost ;;
+esac
 bridge_ip="10.88.0.1"
 pod_cidr="10.88.0.0/16"
 service_cidr="10.96.0.0/16"
