@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <string_view>
 
 namespace sconectl::manifest::detail {
 
@@ -82,10 +83,20 @@ void check_value(const SecretDefinition& secret, SecretChecker& checker)
   }
   switch (secret.kind) {
     case SecretKind::binary: {
-      const auto& v = *secret.value;
-      const bool hex = v.size() % 2 == 0 && std::all_of(v.begin(), v.end(), [](char c) {
-                         return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-                       });
+      // A block scalar (`value: |`) ends with a line break: whitespace around the digits is not
+      // part of the value, as for the CAS that decodes it.
+      std::string_view v = *secret.value;
+      const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+      while (!v.empty() && is_space(v.front())) {
+        v.remove_prefix(1);
+      }
+      while (!v.empty() && is_space(v.back())) {
+        v.remove_suffix(1);
+      }
+      const bool hex =
+          !v.empty() && v.size() % 2 == 0 && std::all_of(v.begin(), v.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+          });
       if (!hex) {
         checker.error("value", "an explicit binary value must be an even number of hex digits");
       }

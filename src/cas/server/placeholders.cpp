@@ -19,8 +19,13 @@ std::span<const std::uint8_t> bytes_of(const std::string& text)
 
 std::optional<std::string> hex_to_bytes(std::string_view text)
 {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+  // Written in a session, the hex may carry a block scalar's line break around it.
+  const auto is_space = [](char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; };
+  while (!text.empty() && is_space(text.back())) {
     text.remove_suffix(1);
+  }
+  while (!text.empty() && is_space(text.front())) {
+    text.remove_prefix(1);
   }
   if (text.size() % 2 != 0) {
     return std::nullopt;
