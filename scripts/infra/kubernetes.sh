@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ensures a single-node Kubernetes on this machine, built from the package registries: the
-# components come from the Go module k8s.io/kubernetes (through the wrapper module in
+# components and kube-proxy come from the Go module k8s.io/kubernetes (through the wrapper module in
 # scripts/infra/kubernetes/, pinned by its go.sum), etcd from Debian's etcd-server, containers
-# from Debian's containerd and runc, the pod network from Debian's containernetworking-plugins.
+# from Debian's containerd and runc, the pod network from Debian's containernetworking-plugins,
+# cluster DNS from the Go module github.com/coredns/coredns.
 # Nothing is downloaded as a prebuilt binary and no image is pulled from a public registry: the
 # pause image is a static program of our own, built here. Idempotent and quiet on success.
 #
@@ -48,7 +49,8 @@ api="https://127.0.0.1:6443"
 etcd_client="127.0.0.1:23790"
 etcd_peer="127.0.0.1:23800"
 containerd_sock="$dir/containerd/containerd.sock"
-components=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet)
+coredns_version="v1.14.7"
+components=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns)
 
 print_facts() {
   print_env KUBECONFIG "$dir/admin.kubeconfig" KUBECTL "$bin/kubectl" K8S_NODE_IP "$bridge_ip"
@@ -88,7 +90,7 @@ if [ "$mode" = stop ]; then
   exit 0
 fi
 
-if [ -x "$bin/kubectl" ] && all_running && node_ready; then
+if [ -x "$bin/kubectl" ] && [ -x "$bin/coredns" ] && all_running && node_ready; then
   [ "$mode" = print-env ] && print_facts
   exit 0
 fi
@@ -101,7 +103,7 @@ umask 077
 
 # --- the binaries, built once per version ------------------------------------------------------
 build_log="$cache/build.log"
-if ! for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do [ -x "$bin/$c" ] || exit 1; done; then
+if ! for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do [ -x "$bin/$c" ] || exit 1; done; then
   command -v go >/dev/null || die "Go is needed to build Kubernetes $version (go 1.24 or later)."
   note "building Kubernetes $version from the Go module proxy (the first time: about 15 minutes on 2 cores)"
   # The version goes in through ldflags, or the binaries report v0.0.0-master.
@@ -111,8 +113,14 @@ if ! for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kube
   (cd "$here/kubernetes" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" -o "$bin/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
-    k8s.io/kubernetes/cmd/kubelet) >"$build_log" 2>&1 ||
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy) >"$build_log" 2>&1 ||
     die "building Kubernetes $version failed." "$build_log"
+fi
+# Cluster DNS: CoreDNS, a module of its own without replace directives, pinned by version.
+if [ ! -x "$bin/coredns" ]; then
+  note "building CoreDNS $coredns_version"
+  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$coredns_version" \
+    >"$cache/coredns-build.log" 2>&1 || die "building CoreDNS $coredns_version failed." "$cache/coredns-build.log"
 fi
 
 # --- certificates (once) ------------------------------------------------------------------------
@@ -150,6 +158,7 @@ issue controller-manager "/CN=system:kube-controller-manager" clientAuth
 issue scheduler "/CN=system:kube-scheduler" clientAuth
 issue kubelet-client "/O=system:nodes/CN=system:node:$node" clientAuth
 issue kubelet-server "/CN=$node" serverAuth "IP:127.0.0.1,DNS:$node,DNS:localhost"
+issue kube-proxy "/CN=system:kube-proxy" clientAuth
 [ -s "$pki/sa.key" ] || openssl genrsa -out "$pki/sa.key" 2048 >>"$ssl_log" 2>&1
 [ -s "$pki/sa.pub" ] || openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" >>"$ssl_log" 2>&1
 
@@ -179,6 +188,7 @@ kubeconfig admin admin
 kubeconfig controller-manager controller-manager
 kubeconfig scheduler scheduler
 kubeconfig kubelet kubelet-client
+kubeconfig kube-proxy kube-proxy
 chmod 0644 "$pki/ca.crt"
 
 # start NAME COMMAND...: runs COMMAND in the background as component NAME unless it runs already.
@@ -189,6 +199,19 @@ start() {
   note "starting $name"
   setsid "$@" </dev/null >>"$dir/$name.log" 2>&1 9>&- &
   echo $! >"$dir/$name.pid"
+}
+# restart_if_changed NAME FILE: a component whose configuration FILE changed since it started is
+# stopped, so that start() runs it with the new one.
+restart_if_changed() {
+  local name=$1 file=$2 pid
+  if cmp -s "$file" "$file.running"; then return 0; fi
+  pid="$(pid_of "$name")"
+  if [ -n "$pid" ]; then
+    note "restarting $name: $file changed"
+    kill "$pid" 2>/dev/null || true
+    wait_until 60 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  cp "$file" "$file.running"
 }
 # wait_for NAME CHECK...: the component answers CHECK in time, or the script stops with its log.
 wait_for() {
@@ -246,7 +269,7 @@ cat >"$dir/cni/10-sconectl.conflist" <<EOF
   "cniVersion": "1.0.0",
   "name": "sconectl",
   "plugins": [
-    {"type": "bridge", "bridge": "sconectl0", "isGateway": true, "ipMasq": false,
+    {"type": "bridge", "bridge": "sconectl0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
      "ipam": {"type": "host-local", "ranges": [[{"subnet": "$pod_cidr", "gateway": "$bridge_ip"}]],
               "routes": [{"dst": "0.0.0.0/0"}]}},
     {"type": "portmap", "capabilities": {"portMappings": true}},
@@ -260,6 +283,11 @@ command -v ip >/dev/null || apt_install iproute2
 ip link show sconectl0 >/dev/null 2>&1 || ip link add sconectl0 type bridge
 ip -4 addr show dev sconectl0 | grep -q "inet $bridge_ip/" || ip addr add "$bridge_ip/16" dev sconectl0
 ip link set sconectl0 up
+# Docker sets the FORWARD policy to DROP, and bridged traffic passes iptables here: let pods of
+# this bridge reach each other (directly and through Service addresses), nothing more.
+if ! iptables -C FORWARD -i sconectl0 -o sconectl0 -j ACCEPT -m comment --comment "sconectl test cluster: pod to pod" 2>/dev/null; then
+  iptables -I FORWARD 1 -i sconectl0 -o sconectl0 -j ACCEPT -m comment --comment "sconectl test cluster: pod to pod"
+fi
 start containerd containerd --config "$dir/containerd/config.toml"
 containerd_up() { [ -S "$containerd_sock" ] && ctr --address "$containerd_sock" version >/dev/null 2>&1; }
 wait_for containerd containerd_up
@@ -348,10 +376,38 @@ containerRuntimeEndpoint: "unix://$containerd_sock"
 podCIDR: "$pod_cidr"
 resolvConf: /etc/resolv.conf
 staticPodPath: ""
+clusterDNS: ["$bridge_ip"]
+clusterDomain: cluster.local
 EOF
+restart_if_changed kubelet "$dir/kubelet/config.yaml"
 start kubelet "$bin/kubelet" --config="$dir/kubelet/config.yaml" --kubeconfig="$dir/kubelet.kubeconfig" \
   --root-dir="$dir/kubelet/root" --hostname-override="$node"
 wait_for kubelet node_ready
+
+# --- Services: kube-proxy (iptables) and CoreDNS on the pod bridge's address ---------------------
+start kube-proxy "$bin/kube-proxy" --kubeconfig="$dir/kube-proxy.kubeconfig" --proxy-mode=iptables \
+  --cluster-cidr="$pod_cidr" --hostname-override="$node" --conntrack-max-per-core=0 \
+  --healthz-bind-address=127.0.0.1:10256 --metrics-bind-address=127.0.0.1:10249
+proxy_up() { curl -fsS --max-time 2 http://127.0.0.1:10256/healthz >/dev/null 2>&1; }
+wait_for kube-proxy proxy_up
+mkdir -p "$dir/coredns"
+cat >"$dir/coredns/Corefile" <<EOF
+.:53 {
+    bind $bridge_ip
+    errors
+    health 127.0.0.1:18080
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $dir/admin.kubeconfig sconectl
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 30
+}
+EOF
+restart_if_changed coredns "$dir/coredns/Corefile"
+start coredns "$bin/coredns" -conf "$dir/coredns/Corefile"
+dns_up() { curl -fsS --max-time 2 http://127.0.0.1:18080/health >/dev/null 2>&1; }
+wait_for coredns dns_up
 
 [ "$mode" = print-env ] && print_facts
 exit 0

@@ -10,6 +10,8 @@
 #    shows the MRENCLAVE message and it is not Ready);
 #  - version 2 deploys with `helm upgrade`; the version-1 image pushed as tag 2 fails;
 #  - every object of every golden chart passes the real kube-apiserver's server-side dry run;
+#  - a three-service mesh (db exports a CAS-generated secret that backend imports) deploys, and the
+#    services reach each other by the chart's Service names (kube-proxy and cluster DNS);
 #  - `helm uninstall` leaves nothing behind in the namespace.
 #   tests/integration/kubernetes_test.sh SCONECTL_BINARY
 # Exit codes: 0 passed, 1 failed, 125 skipped (a component cannot start here; never in CI).
@@ -96,7 +98,7 @@ step "kubectl exec: API_PASSWORD is empty"
 deployment=$(kubectl get deployments -o jsonpath='{.items[0].metadata.name}')
 kubectl set env "deployment/$deployment" API_PASSWORD=incorrect_pw API_USER=incorrect_user >/dev/null
 kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail "the rollout after set env did not finish"
-pod=$(kubectl get pods --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')
+pod=$(kubectl get pods --field-selector=status.phase=Running --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}')
 pod_log "$pod" >"$logs/pod-env.log"
 grep -q "Hello, 'myself' - thanks" "$logs/pod-env.log" || fail "API_USER from the Deployment won: $(cat "$logs/pod-env.log")"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-env.log" || fail "API_PASSWORD from the Deployment won"
@@ -104,7 +106,7 @@ step "kubectl set env API_PASSWORD=incorrect_pw API_USER=incorrect_user: same us
 
 printf 'print("changed")\n' >>greet.py
 run changed apply -f service.yaml --config "$work/config.yaml" --runtime sim
-kubectl delete pod "$pod" --wait=false >/dev/null
+kubectl delete pod "$pod" --wait=false >/dev/null 2>&1 || true
 # expect_refused_pod TAG: the Deployment, pointed at TAG (pulled anew), gets a pod that fails
 # attestation and is not Ready.
 expect_refused_pod() {
@@ -119,8 +121,15 @@ expect_refused_pod() {
   [ -n "$refused" ] || fail "no pod failed attestation with tag $1: $(kubectl get pods 2>&1)"
   kubectl logs "$refused" >"$logs/refused-$1.log" 2>&1 || true
   grep -q "Attestation failed" "$logs/refused-$1.log" || fail "no 'Attestation failed' in $(cat "$logs/refused-$1.log")"
-  [ "$(kubectl get pod "$refused" -o jsonpath='{.status.containerStatuses[0].ready}')" = false ] ||
-    fail "the pod that failed attestation is Ready"
+  # Between restarts the container runs for a moment (no readiness probe: running is ready), so
+  # wait for the settled state: not Ready, the program exited non-zero.
+  local state=""
+  for _ in $(seq 60); do
+    state=$(kubectl get pod "$refused" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[0].lastState.terminated.exitCode}{.status.containerStatuses[0].state.terminated.exitCode}')
+    [[ $state =~ ^False\ [1-9] ]] && return 0
+    sleep 0.5
+  done
+  fail "the pod that failed attestation did not settle as not Ready with a failed program: '$state'"
 }
 expect_refused_pod 1
 step "a changed program under the same tag: the pod fails attestation and is not Ready"
@@ -132,7 +141,7 @@ run mesh-2 apply -f mesh.yaml --mode debug --release "$release"
 "$HELM" upgrade "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-upgrade.log" 2>&1 ||
   fail "helm upgrade: $(tail -5 "$logs/helm-upgrade.log"); pods: $(kubectl get pods 2>&1 | tail -3)"
 kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail "the upgrade did not roll out"
-pod=$(kubectl get pods --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')
+pod=$(kubectl get pods --field-selector=status.phase=Running --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}')
 pod_log "$pod" >"$logs/pod-v2.log"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-v2.log" || fail "version 2 did not run: $(cat "$logs/pod-v2.log")"
 docker tag "$image:version-1" "$image:2"
@@ -148,6 +157,32 @@ for chart in "$root"/tests/golden/mesh/*/expected/helm; do
     fail "server-side dry run of $chart: $(tail -5 "$logs/dry-run.log")"
 done
 step "every golden chart passes the kube-apiserver's server-side dry run"
+
+# --- three services that call each other by their Service names
+three="$work/three"
+cp -r "$root/tests/data/mesh-three" "$three"
+three_release="three-$$"
+(
+  cd "$three"
+  export RELEASE=$three_release APP_NAMESPACE="three-$$" APP_TAG=1
+  for service in db backend frontend; do
+    (cd "$service" && run "three-$service" apply -f service.yaml --config "$work/config.yaml" --runtime sim -t "$three/target")
+  done
+  run three-mesh apply -f mesh.yaml --mode debug --release "$three_release"
+  "$HELM" install "$three_release" target/helm -n "$k8s_namespace" --wait --timeout 300s >"$logs/helm-three.log" 2>&1 ||
+    fail "helm install of the three services: $(tail -5 "$logs/helm-three.log"); $(kubectl get pods 2>&1 | tail -4)"
+)
+frontend=$(kubectl get pods -o name | grep "$three_release-frontend" | head -1)
+answer=""
+for _ in $(seq 180); do
+  answer=$(kubectl logs "$frontend" 2>/dev/null | grep "^frontend:" || true)
+  [ -n "$answer" ] && break
+  sleep 0.5
+done
+[ "$answer" = "frontend: the backend says the database password is the same one" ] ||
+  fail "three services: '$answer'; logs: $(for p in $(kubectl get pods -o name | grep "$three_release"); do kubectl logs "$p" 2>&1 | tail -3; done)"
+"$HELM" uninstall "$three_release" -n "$k8s_namespace" --wait >/dev/null
+step "three services: db exports its password to backend; frontend -> backend -> db by Service name"
 
 "$HELM" uninstall "$release" -n "$k8s_namespace" --wait >/dev/null
 kubectl delete secret sconeapps >/dev/null
