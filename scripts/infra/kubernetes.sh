@@ -13,7 +13,8 @@
 #                  KUBECONFIG   an admin kubeconfig for the cluster
 #                  KUBECTL      the kubectl built for it
 #                  K8S_NODE_IP  the address pods reach the host on (the CNI bridge's gateway)
-#   --stop       stop every component this script started (state and certificates stay)
+#   --stop       stop every component this script started and the pods it ran (state and
+#                certificates stay; after --stop, $SCONECTL_INFRA_DIR/kubernetes can be removed)
 #
 # Environment:
 #   SCONECTL_INFRA_DIR        state directory (default /tmp/sconectl-infra); the cluster lives in
@@ -62,10 +63,21 @@ pid_of() {
   if alive_named "$pid" "$(printf '%.15s' "$1")"; then echo "$pid"; fi
 }
 
+# Pods outlive the kubelet and containerd (their shims keep running): stop them with containerd
+# while it still answers, then whatever shim is left, then the pods' volume mounts.
+stop_pods() {
+  local task
+  if [ -S "$containerd_sock" ] && ctr --address "$containerd_sock" version >/dev/null 2>&1; then
+    for task in $(ctr --address "$containerd_sock" -n k8s.io tasks ls -q 2>/dev/null); do
+      ctr --address "$containerd_sock" -n k8s.io tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true
+    done
+  fi
+}
 stop_all() {
   local name pid
   for ((i = ${#components[@]} - 1; i >= 0; i--)); do
     name="${components[$i]}"
+    [ "$name" = containerd ] && stop_pods
     pid="$(pid_of "$name")"
     if [ -n "$pid" ]; then
       kill "$pid" 2>/dev/null || true
@@ -73,6 +85,9 @@ stop_all() {
     fi
     rm -f "$dir/$name.pid"
   done
+  pkill -9 -f -- "-address $containerd_sock" 2>/dev/null || true
+  awk -v prefix="$dir/" 'index($2, prefix) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
 }
 
 kubectl_() { "$bin/kubectl" --kubeconfig "$dir/admin.kubeconfig" "$@"; }
