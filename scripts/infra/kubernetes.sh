@@ -118,7 +118,13 @@ umask 077
 
 # --- the binaries, built once per version ------------------------------------------------------
 build_log="$cache/build.log"
-if ! for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do [ -x "$bin/$c" ] || exit 1; done; then
+have_binaries() {
+  local c
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
+    [ -x "$bin/$c" ] || return 1
+  done
+}
+if ! have_binaries; then
   command -v go >/dev/null || die "Go is needed to build Kubernetes $version (go 1.24 or later)."
   note "building Kubernetes $version from the Go module proxy (the first time: about 15 minutes on 2 cores)"
   # The version goes in through ldflags, or the binaries report v0.0.0-master.
