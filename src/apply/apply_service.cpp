@@ -131,6 +131,11 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
   if (!plan) {
     return forward_error(std::move(plan.error()));
   }
+  if (options.sim_runtime && plan->workdir == "/") {
+    return fail(ErrorKind::manifest,
+                "build.pwd: the simulation runtime measures everything under pwd at every start, "
+                "and '/' holds /proc and /sys; give the program a directory of its own");
+  }
   if (options.sim_runtime) {
     plan->runtime =
         image::RuntimePlan{.image_path = model::k_sim_runtime_path,

@@ -138,6 +138,10 @@ Result<RuntimeArguments> parse_arguments(const std::vector<std::string>& argumen
     }
   }
   parsed.host_arguments.assign(arguments.begin() + static_cast<std::ptrdiff_t>(i), arguments.end());
+  if (parsed.measured.pwd == "/") {
+    return fail(ErrorKind::usage,
+                "--pwd /: the runtime measures everything under pwd, and '/' holds /proc and /sys");
+  }
   if (parsed.measured.program.empty() || parsed.measured.pwd.empty()
       || parsed.measured.pwd.front() != '/') {
     return fail(ErrorKind::usage,

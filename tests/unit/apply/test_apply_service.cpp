@@ -206,6 +206,18 @@ TEST_F(ApplyServiceTest, AMissingBaseImageIsPulledOrExplained)
             "manifest unknown");
 }
 
+TEST_F(ApplyServiceTest, TheSimulationRuntimeRefusesToMeasureTheWholeFileSystem)
+{
+  auto manifest = service("print('hi')\n");
+  manifest.build.pwd = "/";
+  const auto runtime = dir.write("sconectl-runtime-sim", "runtime binary");
+  const auto result = apply(manifest, {.sim_runtime = runtime});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, ErrorKind::manifest);
+  EXPECT_NE(result.error().message.find("build.pwd"), std::string::npos) << result.error().message;
+  EXPECT_TRUE(docker.runner.matching({"build"}).empty());
+}
+
 TEST_F(ApplyServiceTest, SconeMeasurerNeedsTheSconeRuntime)
 {
   docker.runner.on(FakeProcessRunner::args_start_with({"run"}),

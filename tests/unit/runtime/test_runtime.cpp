@@ -115,6 +115,9 @@ TEST(RuntimeArgumentsTest, EntrypointArgumentsAndHostArguments)
   EXPECT_EQ(parsed->host_arguments, (std::vector<std::string>{"first", "--program"}));
   EXPECT_FALSE(parse_arguments({"--pwd", "/app"}));
   EXPECT_FALSE(parse_arguments({"--program", "x", "--pwd", "relative"}));
+  const auto root = parse_arguments({"--program", "x", "--pwd", "/"});
+  ASSERT_FALSE(root);
+  EXPECT_NE(root.error().message.find("/proc"), std::string::npos);
 }
 
 TEST(StartSettingsTest, EveryMissingSettingIsNamedAndAPinIsRequired)
@@ -206,7 +209,7 @@ TEST(RunTest, WithoutAPinNothingIsAttempted)
 {
   std::ostringstream out;
   std::ostringstream err;
-  const int code = run({"--program", "prog", "--pwd", "/"},
+  const int code = run({"--program", "prog", "--pwd", "/app"},
                        {{"SCONE_CONFIG_ID", "a/b/c"}, {"SCONE_CAS_ADDR", "127.0.0.1:1"}},
                        out,
                        err);
