@@ -44,6 +44,13 @@ helm_env=$("$root/scripts/infra/chart-tools.sh" helm 2>"$work/helm.log") ||
   skip_or_fail "no helm: $(tail -3 "$work/helm.log")"
 eval "$helm_env"
 kubectl() { "$KUBECTL" -n "$k8s_namespace" "$@"; }
+# On a failure, what the cluster looked like: the pods and the namespace's latest events.
+fail_with_cluster() {
+  echo "$test_name: pods and events in $k8s_namespace:" >&2
+  "$KUBECTL" -n "$k8s_namespace" get pods -o wide >&2 2>&1 || true
+  "$KUBECTL" -n "$k8s_namespace" get events --sort-by=.lastTimestamp 2>&1 | tail -n 15 >&2 || true
+  fail "$@"
+}
 # The CAS listens where pods reach the host: the pod bridge's address.
 start_cas "$K8S_NODE_IP:0"
 step "Kubernetes up (node address $K8S_NODE_IP), registry $REGISTRY, local CAS $CAS_ADDR"
@@ -73,7 +80,7 @@ docker tag "$image:1" "$image:version-1"
 kubectl create secret docker-registry sconeapps --docker-server="$REGISTRY" \
   --docker-username="$REGISTRY_USER" --docker-password="$(cat "$REGISTRY_PASSWORD_FILE")" >/dev/null
 "$HELM" install "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-install.log" 2>&1 ||
-  fail "helm install: $(tail -5 "$logs/helm-install.log"); pods: $(kubectl get pods -o wide 2>&1 | tail -3)"
+  fail_with_cluster "helm install: $(tail -5 "$logs/helm-install.log"); pods: $(kubectl get pods -o wide 2>&1 | tail -3)"
 pod=$(kubectl get pods -o jsonpath='{.items[0].metadata.name}')
 step "helm install: the Deployment is available, pod $pod"
 
@@ -88,20 +95,20 @@ pod_log() { # pod_log POD: its log once the program printed its checksum (or aft
 }
 pod_log "$pod" >"$logs/pod.log"
 grep -qx "Hello, 'myself' - thanks for passing along the API_PASSWORD" "$logs/pod.log" ||
-  fail "kubectl logs: $(cat "$logs/pod.log")"
-grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod.log" || fail "the checksum is not the CAS's: $(cat "$logs/pod.log")"
+  fail_with_cluster "kubectl logs: $(cat "$logs/pod.log")"
+grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod.log" || fail_with_cluster "the checksum is not the CAS's: $(cat "$logs/pod.log")"
 step "kubectl logs: the greeting and the checksum of the CAS's password"
 
-[ -z "$(kubectl exec "$pod" -- sh -c 'echo $API_PASSWORD')" ] || fail "kubectl exec sees API_PASSWORD"
+[ -z "$(kubectl exec "$pod" -- sh -c 'echo $API_PASSWORD')" ] || fail_with_cluster "kubectl exec sees API_PASSWORD"
 step "kubectl exec: API_PASSWORD is empty"
 
 deployment=$(kubectl get deployments -o jsonpath='{.items[0].metadata.name}')
 kubectl set env "deployment/$deployment" API_PASSWORD=incorrect_pw API_USER=incorrect_user >/dev/null
-kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail "the rollout after set env did not finish"
+kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail_with_cluster "the rollout after set env did not finish"
 pod=$(kubectl get pods --field-selector=status.phase=Running --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}')
 pod_log "$pod" >"$logs/pod-env.log"
-grep -q "Hello, 'myself' - thanks" "$logs/pod-env.log" || fail "API_USER from the Deployment won: $(cat "$logs/pod-env.log")"
-grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-env.log" || fail "API_PASSWORD from the Deployment won"
+grep -q "Hello, 'myself' - thanks" "$logs/pod-env.log" || fail_with_cluster "API_USER from the Deployment won: $(cat "$logs/pod-env.log")"
+grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-env.log" || fail_with_cluster "API_PASSWORD from the Deployment won"
 step "kubectl set env API_PASSWORD=incorrect_pw API_USER=incorrect_user: same user, same checksum"
 
 printf 'print("changed")\n' >>greet.py
@@ -118,9 +125,9 @@ expect_refused_pod() {
     done
     sleep 0.5
   done
-  [ -n "$refused" ] || fail "no pod failed attestation with tag $1: $(kubectl get pods 2>&1)"
+  [ -n "$refused" ] || fail_with_cluster "no pod failed attestation with tag $1: $(kubectl get pods 2>&1)"
   kubectl logs "$refused" >"$logs/refused-$1.log" 2>&1 || true
-  grep -q "Attestation failed" "$logs/refused-$1.log" || fail "no 'Attestation failed' in $(cat "$logs/refused-$1.log")"
+  grep -q "Attestation failed" "$logs/refused-$1.log" || fail_with_cluster "no 'Attestation failed' in $(cat "$logs/refused-$1.log")"
   # Between restarts the container runs for a moment (no readiness probe: running is ready), so
   # wait for the settled state: not Ready, the program exited non-zero.
   local state=""
@@ -129,7 +136,7 @@ expect_refused_pod() {
     [[ $state =~ ^False\ [1-9] ]] && return 0
     sleep 0.5
   done
-  fail "the pod that failed attestation did not settle as not Ready with a failed program: '$state'"
+  fail_with_cluster "the pod that failed attestation did not settle as not Ready with a failed program: '$state'"
 }
 expect_refused_pod 1
 step "a changed program under the same tag: the pod fails attestation and is not Ready"
@@ -139,11 +146,11 @@ export APP_TAG=2
 run service-2 apply -f service.yaml --config "$work/config.yaml" --runtime sim
 run mesh-2 apply -f mesh.yaml --mode debug --release "$release"
 "$HELM" upgrade "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-upgrade.log" 2>&1 ||
-  fail "helm upgrade: $(tail -5 "$logs/helm-upgrade.log"); pods: $(kubectl get pods 2>&1 | tail -3)"
-kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail "the upgrade did not roll out"
+  fail_with_cluster "helm upgrade: $(tail -5 "$logs/helm-upgrade.log"); pods: $(kubectl get pods 2>&1 | tail -3)"
+kubectl rollout status "deployment/$deployment" --timeout=180s >/dev/null || fail_with_cluster "the upgrade did not roll out"
 pod=$(kubectl get pods --field-selector=status.phase=Running --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}')
 pod_log "$pod" >"$logs/pod-v2.log"
-grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-v2.log" || fail "version 2 did not run: $(cat "$logs/pod-v2.log")"
+grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-v2.log" || fail_with_cluster "version 2 did not run: $(cat "$logs/pod-v2.log")"
 docker tag "$image:version-1" "$image:2"
 docker push -q "$image:2" >/dev/null
 expect_refused_pod 2
@@ -152,9 +159,9 @@ step "helm upgrade to version 2 runs; the version-1 image pushed as tag 2 fails 
 # The real API server checks every object of every golden chart (server-side dry run).
 for chart in "$root"/tests/golden/mesh/*/expected/helm; do
   "$HELM" template "golden-$(basename "$(dirname "$(dirname "$chart")")")" "$chart" >"$work/golden.yaml" ||
-    fail "helm template $chart"
+    fail_with_cluster "helm template $chart"
   kubectl apply --dry-run=server -f "$work/golden.yaml" >"$logs/dry-run.log" 2>&1 ||
-    fail "server-side dry run of $chart: $(tail -5 "$logs/dry-run.log")"
+    fail_with_cluster "server-side dry run of $chart: $(tail -5 "$logs/dry-run.log")"
 done
 step "every golden chart passes the kube-apiserver's server-side dry run"
 
@@ -170,7 +177,7 @@ three_release="three-$$"
   done
   run three-mesh apply -f mesh.yaml --mode debug --release "$three_release"
   "$HELM" install "$three_release" target/helm -n "$k8s_namespace" --wait --timeout 300s >"$logs/helm-three.log" 2>&1 ||
-    fail "helm install of the three services: $(tail -5 "$logs/helm-three.log"); $(kubectl get pods 2>&1 | tail -4)"
+    fail_with_cluster "helm install of the three services: $(tail -5 "$logs/helm-three.log"); $(kubectl get pods 2>&1 | tail -4)"
 )
 frontend=$(kubectl get pods -o name | grep "$three_release-frontend" | head -1)
 answer=""
@@ -180,14 +187,14 @@ for _ in $(seq 180); do
   sleep 0.5
 done
 [ "$answer" = "frontend: the backend says the database password is the same one" ] ||
-  fail "three services: '$answer'; logs: $(for p in $(kubectl get pods -o name | grep "$three_release"); do kubectl logs "$p" 2>&1 | tail -3; done)"
+  fail_with_cluster "three services: '$answer'; logs: $(for p in $(kubectl get pods -o name | grep "$three_release"); do kubectl logs "$p" 2>&1 | tail -3; done)"
 "$HELM" uninstall "$three_release" -n "$k8s_namespace" --wait >/dev/null
 step "three services: db exports its password to backend; frontend -> backend -> db by Service name"
 
 "$HELM" uninstall "$release" -n "$k8s_namespace" --wait >/dev/null
 kubectl delete secret sconeapps >/dev/null
-for _ in $(seq 120); do [ -z "$(kubectl get pods -o name 2>/dev/null)" ] && break; sleep 0.5; done
+for _ in $(seq 240); do [ -z "$(kubectl get pods -o name 2>/dev/null)" ] && break; sleep 0.5; done
 left=$(kubectl get all,secrets -o name 2>/dev/null | grep -v '^secret/default-token' || true)
-[ -z "$left" ] || fail "helm uninstall left: $left"
+[ -z "$left" ] || fail_with_cluster "helm uninstall left: $left"
 step "helm uninstall leaves nothing behind"
 echo "$test_name: passed"

@@ -8,6 +8,7 @@ ask:      print UPSTREAM's answer once it has one, then keep running.
 import hashlib
 import http.server
 import os
+import signal
 import sys
 import time
 import urllib.request
@@ -44,6 +45,8 @@ def serve(answer) -> None:
 
 
 def main() -> int:
+    # PID 1 in its container: without a handler, SIGTERM would be ignored until the kill timeout.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     role = sys.argv[1]
     if role == "checksum":
         print(f"db: serving the checksum {checksum()}")
