@@ -2,6 +2,7 @@
 #include "command.hpp"
 #include "sconectl/cas/client.hpp"
 #include "sconectl/cas/key_hash.hpp"
+#include "sconectl/cas/session_file.hpp"
 
 #include <memory>
 #include <set>
@@ -14,8 +15,118 @@ struct SessionCommand {
   std::string name;
   std::string hash;
   std::size_t max_versions = 1000;
+  std::string file;
+  std::vector<std::string> set;  // -e NAME=VALUE
   CasOptions cas;
 };
+
+Result<cas::SessionFileOptions> file_options(const SessionCommand& command)
+{
+  cas::SessionFileOptions options;
+  for (const auto& assignment : command.set) {
+    const auto equals = assignment.find('=');
+    if (equals == 0 || equals == std::string::npos) {
+      return fail(ErrorKind::usage, "-e takes NAME=VALUE, not '" + assignment.substr(0, 40) + "'");
+    }
+    options.set[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+  }
+  return options;
+}
+
+Result<model::SessionDocument> load_file(const SessionCommand& command)
+{
+  auto options = file_options(command);
+  if (!options) {
+    return forward_error(std::move(options.error()));
+  }
+  return cas::load_session_file(command.file, *options);
+}
+
+Result<std::string> own_key_hash(const CasOptions& options, Services& services)
+{
+  auto config_file = cas_config_file(options, services);
+  if (!config_file) {
+    return forward_error(std::move(config_file.error()));
+  }
+  auto config = cas::load_or_create_identity(*config_file);
+  if (!config) {
+    return forward_error(std::move(config.error()));
+  }
+  auto identity = cas::parse_identity(config->identity);
+  if (!identity) {
+    return forward_error(std::move(identity.error()), config_file->string());
+  }
+  return cas::key_hash_of_certificate(identity->certificate_pem);
+}
+
+// `session check`: offline. The hash is the one a CAS gives the file when this client creates it
+// (or, with a predecessor, updates a session it created).
+Result<int> run_check(const SessionCommand& command,
+                      const GlobalOptions& global,
+                      Services& services)
+{
+  auto document = load_file(command);
+  if (!document) {
+    return forward_error(std::move(document.error()));
+  }
+  auto creator = own_key_hash(command.cas, services);
+  if (!creator) {
+    return forward_error(std::move(creator.error()));
+  }
+  const auto hash = cas::expected_session_hash(*document, *creator);
+  if (global.format == OutputFormat::json) {
+    const auto predecessor = cas::predecessor_of(*document);
+    services.out << nlohmann::json{{"name", document->at("name")},
+                                   {"hash", hash},
+                                   {"predecessor",
+                                    predecessor ? nlohmann::json(*predecessor) : nlohmann::json()},
+                                   {"creator", *creator}}
+                        .dump(2)
+                 << '\n';
+  } else {
+    services.out << hash << '\n';
+    services.err << command.file << ": valid session '" << document->at("name").get<std::string>()
+                 << "'\n";
+  }
+  return exit_code::ok;
+}
+
+// `session create` / `session update`: stdout carries the new hash only, so `$(...)` works.
+Result<int> run_write(const SessionCommand& command,
+                      cas::SessionWriteMode mode,
+                      const GlobalOptions& global,
+                      Services& services)
+{
+  auto document = load_file(command);
+  if (!document) {
+    return forward_error(std::move(document.error()));
+  }
+  auto connection = connect_with(command.cas, services);
+  if (!connection) {
+    return forward_error(std::move(connection.error()));
+  }
+  cas::CasClient client(*connection->transport);
+  auto written = cas::write_session(client, std::move(*document), mode, connection->own_key_hash);
+  if (!written) {
+    return forward_error(std::move(written.error()));
+  }
+  if (global.format == OutputFormat::json) {
+    services.out << nlohmann::json{{"name", written->name},
+                                   {"hash", written->hash},
+                                   {"predecessor",
+                                    written->predecessor ? nlohmann::json(*written->predecessor)
+                                                         : nlohmann::json()},
+                                   {"action", written->created ? "created" : "updated"},
+                                   {"cas", connection->address.authority()}}
+                        .dump(2)
+                 << '\n';
+  } else {
+    services.out << written->hash << '\n';
+    services.err << written->name << ": " << (written->created ? "created" : "updated") << " on "
+                 << connection->address.authority() << '\n';
+  }
+  return exit_code::ok;
+}
 
 Result<int> run_get(const SessionCommand& command, const GlobalOptions& global, Services& services)
 {
@@ -86,19 +197,7 @@ Result<int> run_history(const SessionCommand& command,
 
 Result<int> run_show_key_hash(const CasOptions& options, Services& services)
 {
-  auto config_file = cas_config_file(options, services);
-  if (!config_file) {
-    return forward_error(std::move(config_file.error()));
-  }
-  auto config = cas::load_or_create_identity(*config_file);
-  if (!config) {
-    return forward_error(std::move(config.error()));
-  }
-  auto identity = cas::parse_identity(config->identity);
-  if (!identity) {
-    return forward_error(std::move(identity.error()), config_file->string());
-  }
-  auto hash = cas::key_hash_of_certificate(identity->certificate_pem);
+  auto hash = own_key_hash(options, services);
   if (!hash) {
     return forward_error(std::move(hash.error()));
   }
@@ -110,7 +209,8 @@ Result<int> run_show_key_hash(const CasOptions& options, Services& services)
 
 Action add_session_command(CLI::App& app, const GlobalOptions& global, Services& services)
 {
-  auto* group = app.add_subcommand("session", "Read sessions (policies) stored in a CAS");
+  auto* group = app.add_subcommand(
+      "session", "Read sessions (policies) stored in a CAS, or write hand-written ones");
   group->require_subcommand(1);
   auto command = std::make_shared<SessionCommand>();
   auto* get = group->add_subcommand("get", "Print the current (or an older) version of a session");
@@ -124,9 +224,38 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   add_cas_options(*history, command->cas, true);
+  const auto add_file_options = [&command](CLI::App* sub) {
+    sub->add_option("-f,--filename", command->file, "Session YAML file")->required();
+    sub->add_option("-e,--env",
+                    command->set,
+                    "NAME=VALUE for $NAME / ${NAME} in the file (ahead of the environment)");
+  };
+  auto* create = group->add_subcommand(
+      "create", "Create a session from a hand-written file; prints its hash on stdout");
+  add_file_options(create);
+  add_cas_options(*create, command->cas, true);
+  auto* update = group->add_subcommand(
+      "update",
+      "Update a session from a hand-written file (without a predecessor: the current version); "
+      "prints the new hash on stdout");
+  add_file_options(update);
+  add_cas_options(*update, command->cas, true);
+  auto* check = group->add_subcommand(
+      "check", "Check a hand-written session offline and print the hash it would have");
+  add_file_options(check);
+  add_cas_options(*check, command->cas, false);
   return [=, &global, &services]() -> Result<int> {
     if (get->parsed()) {
       return run_get(*command, global, services);
+    }
+    if (create->parsed()) {
+      return run_write(*command, cas::SessionWriteMode::create, global, services);
+    }
+    if (update->parsed()) {
+      return run_write(*command, cas::SessionWriteMode::update, global, services);
+    }
+    if (check->parsed()) {
+      return run_check(*command, global, services);
     }
     return run_history(*command, global, services);
   };

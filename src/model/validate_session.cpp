@@ -314,6 +314,19 @@ class SessionChecker {
 
   void check_attestation(const Json& service, const std::string& path, bool attestation_off)
   {
+    // `mrenclaves: [...]`, the language's older form of attestation.mrenclave, still counts.
+    if (service.contains("mrenclaves")) {
+      const auto& values = service.at("mrenclaves");
+      const auto list = values.is_array() ? values : Json::array({values});
+      for (const auto& value : list) {
+        if (!value.is_string() || !manifest::is_hex(value.get<std::string>(), 64)) {
+          problem(path + ".mrenclaves", "expected 64 hex digits");
+        }
+      }
+    }
+    if (!service.contains("attestation") && service.contains("mrenclaves")) {
+      return;
+    }
     if (!service.contains("attestation")) {
       if (!attestation_off) {
         problem(path + ".attestation",

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "sconectl/cas/client.hpp"
+#include "sconectl/manifest/variables.hpp"
+#include "sconectl/model/session.hpp"
+#include "sconectl/util/error.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+// Hand-written sessions, as SCONE's tutorials upload them with `scone session create --use-env`
+// (docs/cas.md, "Hand-written sessions").
+namespace sconectl::cas {
+
+struct SessionFileOptions {
+  std::map<std::string, std::string> set;  // -e NAME=VALUE, ahead of the environment
+  manifest::VariableLookup environment = manifest::process_environment();
+};
+
+// Reads a session file and expands `$NAME`, `${NAME}` and `${NAME:-default}` in every string value
+// (after parsing, so no value can change the document's structure). `$$` and `$$SCONE::...$$` stay
+// as written. Undefined variables are one error (kind manifest) that names the file and every
+// one of them; so are the problems validate_session finds.
+[[nodiscard]] Result<model::SessionDocument> load_session_file(const std::filesystem::path& file,
+                                                               const SessionFileOptions& options);
+
+// The predecessor a document names; `predecessor: "~"`, null or no key mean none.
+[[nodiscard]] std::optional<std::string> predecessor_of(const model::SessionDocument& document);
+
+// The hash a CAS gives `document` when `creator` (a key hash) uploads it: creator and predecessor
+// are part of what is hashed.
+[[nodiscard]] std::string expected_session_hash(model::SessionDocument document,
+                                                const std::string& creator);
+
+enum class SessionWriteMode { create, update };
+
+struct SessionWrite {
+  std::string name;
+  std::string hash;
+  std::optional<std::string> predecessor;
+  bool created = false;
+};
+
+// Uploads a hand-written session. create: it must name no predecessor and the name must be new.
+// update: without a predecessor, the current version's hash is read and used (as
+// `scone session update` does). A predecessor conflict is an ErrorKind::conflict error naming
+// both hashes. The hash the CAS answers must be the one expected for what was sent, with
+// `creator` as the creator of a new session (an update keeps the stored one).
+[[nodiscard]] Result<SessionWrite> write_session(CasClient& client,
+                                                 model::SessionDocument document,
+                                                 SessionWriteMode mode,
+                                                 const std::string& creator);
+
+}  // namespace sconectl::cas

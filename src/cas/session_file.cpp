@@ -1,0 +1,197 @@
+#include "sconectl/cas/session_file.hpp"
+
+#include "sconectl/util/fs.hpp"
+
+#include <algorithm>
+
+namespace sconectl::cas {
+
+namespace {
+
+using Json = model::SessionDocument;
+
+constexpr std::size_t k_max_session_bytes = 4 * 1024 * 1024;
+
+// `$$` is no escape in a session file: each piece between two `$$` is expanded on its own and the
+// `$$` put back, so `$$SCONE::name$$` and any other `$$` reach the CAS as written.
+manifest::Expansion expand_keeping_double_dollars(const std::string& text,
+                                                  const manifest::VariableLookup& lookup)
+{
+  manifest::Expansion result;
+  std::size_t start = 0;
+  for (;;) {
+    const auto at = text.find("$$", start);
+    const auto piece = text.substr(start, at == std::string::npos ? std::string::npos : at - start);
+    auto expanded = manifest::expand_variables(piece, lookup);
+    result.text += expanded.text;
+    result.undefined.insert(
+        result.undefined.end(), expanded.undefined.begin(), expanded.undefined.end());
+    result.problems.insert(
+        result.problems.end(), expanded.problems.begin(), expanded.problems.end());
+    if (at == std::string::npos) {
+      return result;
+    }
+    result.text += "$$";
+    start = at + 2;
+  }
+}
+
+void expand_tree(Json& value,
+                 const manifest::VariableLookup& lookup,
+                 std::vector<std::string>& undefined,
+                 std::vector<std::string>& problems)
+{
+  if (value.is_string()) {
+    auto expanded = expand_keeping_double_dollars(value.get<std::string>(), lookup);
+    undefined.insert(undefined.end(), expanded.undefined.begin(), expanded.undefined.end());
+    problems.insert(problems.end(), expanded.problems.begin(), expanded.problems.end());
+    value = std::move(expanded.text);
+  } else if (value.is_structured()) {
+    for (auto& item : value) {
+      expand_tree(item, lookup, undefined, problems);
+    }
+  }
+}
+
+std::string joined(const std::vector<std::string>& items)
+{
+  std::string text;
+  for (const auto& item : items) {
+    text += (text.empty() ? "" : ", ") + item;
+  }
+  return text;
+}
+
+}  // namespace
+
+Result<model::SessionDocument> load_session_file(const std::filesystem::path& file,
+                                                 const SessionFileOptions& options)
+{
+  auto text = fs::read_text_file(file, k_max_session_bytes);
+  if (!text) {
+    return forward_error(std::move(text.error()));
+  }
+  auto document = model::parse_session_yaml(*text);
+  if (!document) {
+    return fail(ErrorKind::manifest, file.string() + ": " + document.error().message);
+  }
+  if (!document->is_object()) {
+    return fail(ErrorKind::manifest, file.string() + ": a session is a YAML mapping");
+  }
+  const manifest::VariableLookup lookup =
+      [&options](std::string_view name) -> std::optional<std::string> {
+    if (const auto found = options.set.find(std::string(name)); found != options.set.end()) {
+      return found->second;
+    }
+    return options.environment ? options.environment(name) : std::nullopt;
+  };
+  std::vector<std::string> undefined;
+  std::vector<std::string> problems;
+  expand_tree(*document, lookup, undefined, problems);
+  if (!problems.empty()) {
+    return fail(ErrorKind::manifest, file.string() + ": " + problems.front());
+  }
+  if (!undefined.empty()) {
+    std::sort(undefined.begin(), undefined.end());
+    undefined.erase(std::unique(undefined.begin(), undefined.end()), undefined.end());
+    return fail(ErrorKind::manifest,
+                file.string() + ": undefined variable" + (undefined.size() > 1 ? "s " : " ")
+                    + joined(undefined) + " (export them, or give each with -e NAME=VALUE)");
+  }
+  if (!document->contains("name") || !document->at("name").is_string()) {
+    return fail(ErrorKind::manifest, file.string() + ": name: a session needs a name");
+  }
+  // "~" (or null) is how a hand-written session says it has no predecessor.
+  if (!predecessor_of(*document)) {
+    document->erase("predecessor");
+  }
+  const auto found = model::validate_session(
+      *document, [](const std::string&) { return nullptr; }, model::MissingSources::allowed);
+  if (!found.empty()) {
+    Error error{.kind = ErrorKind::manifest,
+                .message = file.string() + " is not a valid session ("
+                           + std::to_string(found.size())
+                           + (found.size() == 1 ? " problem)" : " problems)")};
+    for (const auto& problem : found) {
+      error.diagnostics.push_back(Diagnostic{.severity = Severity::error,
+                                             .file = file.string(),
+                                             .path = problem.path,
+                                             .message = problem.message});
+    }
+    return tl::unexpected(std::move(error));
+  }
+  return document;
+}
+
+std::optional<std::string> predecessor_of(const model::SessionDocument& document)
+{
+  const auto found = document.find("predecessor");
+  if (found == document.end() || found->is_null()) {
+    return std::nullopt;
+  }
+  if (found->is_string() && found->get<std::string>() != "~") {
+    return found->get<std::string>();
+  }
+  return std::nullopt;
+}
+
+std::string expected_session_hash(model::SessionDocument document, const std::string& creator)
+{
+  const auto predecessor = predecessor_of(document);
+  document.erase("predecessor");
+  document["creator"] = creator;
+  if (predecessor) {
+    document["predecessor"] = *predecessor;
+  }
+  return model::session_hash(document);
+}
+
+Result<SessionWrite> write_session(CasClient& client,
+                                   model::SessionDocument document,
+                                   SessionWriteMode mode,
+                                   const std::string& creator)
+{
+  const auto name = document.at("name").get<std::string>();
+  auto predecessor = predecessor_of(document);
+  document.erase("predecessor");
+  if (mode == SessionWriteMode::create && predecessor) {
+    return fail(ErrorKind::usage,
+                "session '" + name + "' names a predecessor: `session create` makes a new session "
+                "(predecessor \"~\" or none); use `session update`");
+  }
+  // A CAS keeps a session's creator across updates, and the creator is part of the hash.
+  std::string stored_creator = creator;
+  if (mode == SessionWriteMode::update) {
+    auto current = client.get_session(name);
+    if (!current) {
+      return forward_error(std::move(current.error()));
+    }
+    if (!*current) {
+      return fail(ErrorKind::usage,
+                  "there is no session '" + name + "' to update; use `session create`");
+    }
+    if (!predecessor) {
+      predecessor = (*current)->hash;
+    }
+    stored_creator = (*current)->creator;
+  }
+  if (predecessor) {
+    document["predecessor"] = *predecessor;
+  }
+  const auto expected = expected_session_hash(document, stored_creator);
+  auto outcome = client.post_session(name, model::to_yaml(document));
+  if (!outcome) {
+    return forward_error(std::move(outcome.error()));
+  }
+  if (outcome->receipt.hash != expected) {
+    return fail(ErrorKind::server,
+                "the CAS stored session '" + name + "' as " + outcome->receipt.hash
+                    + ", but what was sent hashes to " + expected);
+  }
+  return SessionWrite{.name = name,
+                      .hash = outcome->receipt.hash,
+                      .predecessor = predecessor,
+                      .created = outcome->created};
+}
+
+}  // namespace sconectl::cas
