@@ -208,6 +208,7 @@ Result<ContentMeasurement> measure_content(const FileTreeView& files, const Meas
   if (!program) {
     return forward_error(std::move(program.error()));
   }
+  const auto program_file = program->back();
   std::vector<std::string> paths = std::move(*program);
   paths.push_back(**root);
   if (input.runtime) {
@@ -236,7 +237,7 @@ Result<ContentMeasurement> measure_content(const FileTreeView& files, const Meas
       selected.erase(path);
     }
   }
-  ContentMeasurement measurement;
+  ContentMeasurement measurement{.program = program_file};
   measurement.listing = std::string(input.runtime ? k_format_v2 : k_format_v1) + "\n";
   for (const auto& [path, file] : selected) {
     measurement.listing += listing_line(path, file) + "\n";

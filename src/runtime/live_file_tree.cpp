@@ -118,7 +118,14 @@ Result<void> walk(const std::string& dir, model::FileMap& found)
 
 Result<std::optional<model::FileEntry>> LiveFileTree::entry(const std::string& path) const
 {
-  return entry_at(path);
+  if (const auto seen = m_seen.find(path); seen != m_seen.end()) {
+    return seen->second;
+  }
+  auto found = entry_at(path);
+  if (found) {
+    m_seen.emplace(path, *found);
+  }
+  return found;
 }
 
 Result<model::FileMap> LiveFileTree::tree_below(const std::string& dir) const

@@ -188,19 +188,16 @@ Result<StartSettings> read_start_settings(const std::map<std::string, std::strin
   return settings;
 }
 
-Result<std::string> measure_self(const MeasuredProgram& measured, const std::string& search_path)
+Result<model::ContentMeasurement> measure_self(const MeasuredProgram& measured,
+                                               const std::string& search_path)
 {
   const LiveFileTree files;
-  auto measurement = model::measure_content(files,
-                                            {.command = {measured.program},
-                                             .pwd = measured.pwd,
-                                             .search_path = search_path,
-                                             .runtime = std::string(k_runtime_path),
-                                             .not_measured = measured.not_measured});
-  if (!measurement) {
-    return forward_error(std::move(measurement.error()));
-  }
-  return measurement->value;
+  return model::measure_content(files,
+                                {.command = {measured.program},
+                                 .pwd = measured.pwd,
+                                 .search_path = search_path,
+                                 .runtime = std::string(model::k_sim_runtime_path),
+                                 .not_measured = measured.not_measured});
 }
 
 Result<cas::ProgramConfiguration> attest(CasChannel& channel,
@@ -265,7 +262,7 @@ Result<cas::ProgramConfiguration> attest(CasChannel& channel,
 Result<LaunchPlan> plan_launch(const cas::ProgramConfiguration& configuration,
                                const RuntimeArguments& arguments,
                                const std::map<std::string, std::string>& host_env,
-                               const std::string& search_path)
+                               const std::string& executable)
 {
   const auto& measured = arguments.measured;
   if (configuration.command.empty() || configuration.command.front() != measured.program) {
@@ -277,12 +274,7 @@ Result<LaunchPlan> plan_launch(const cas::ProgramConfiguration& configuration,
     return fail(ErrorKind::server,
                 "the session's pwd " + configuration.pwd + " is not the measured " + measured.pwd);
   }
-  const LiveFileTree files;
-  auto program = model::locate_program(files, measured.program, measured.pwd, search_path);
-  if (!program) {
-    return forward_error(std::move(program.error()));
-  }
-  LaunchPlan plan{.executable = program->back(),
+  LaunchPlan plan{.executable = executable,
                   .pwd = configuration.pwd,
                   .injection_files = configuration.injection_files};
   for (const auto& word : configuration.command) {
@@ -359,7 +351,7 @@ int run(const std::vector<std::string>& arguments,
     if (!measurement) {
       return failed(measurement.error());
     }
-    out << *measurement << "\n";
+    out << measurement->value << "\n";
     return 0;
   }
   auto settings = read_start_settings(environment);
@@ -376,7 +368,7 @@ int run(const std::vector<std::string>& arguments,
   if (!channel) {
     return failed(channel.error());
   }
-  auto configuration = attest(**channel, settings->config_id, *measurement);
+  auto configuration = attest(**channel, settings->config_id, measurement->value);
   channel->reset();
   if (!configuration) {
     if (configuration.error().kind == ErrorKind::server) {
@@ -389,7 +381,7 @@ int run(const std::vector<std::string>& arguments,
     err << k_prefix << "the session has attestation mode none: the CAS configured this program "
         << "without checking what it is\n";
   }
-  auto plan = plan_launch(*configuration, *parsed, environment, settings->search_path);
+  auto plan = plan_launch(*configuration, *parsed, environment, measurement->program);
   if (!plan) {
     return failed(plan.error());
   }

@@ -71,6 +71,7 @@ struct MeasurementInput {
 struct ContentMeasurement {
   std::string value;    // SHA-256 (hex) of the listing
   std::string listing;  // the canonical listing that was hashed
+  std::string program;  // the file the command's program resolved to (what runs)
 };
 
 // The listing is one line per selected entry, sorted by path, each a JSON array:

@@ -21,7 +21,6 @@
 namespace sconectl::runtime {
 
 // Where the runtime sits in an image (the build puts it there; the measurement lists it).
-inline constexpr const char* k_runtime_path = model::k_sim_runtime_path;
 inline constexpr const char* k_runtime_name = "sconectl-runtime-sim";
 inline constexpr const char* k_simulation_warning =
     "SIMULATION: no SGX enclave, no hardware protection. The measurement is computed and "
@@ -57,9 +56,10 @@ struct RuntimeArguments {
 [[nodiscard]] Result<StartSettings> read_start_settings(
     const std::map<std::string, std::string>& environment);
 
-// The measurement of this container (content measurement, version 2).
-[[nodiscard]] Result<std::string> measure_self(const MeasuredProgram& measured,
-                                               const std::string& search_path);
+// The measurement of this container (content measurement, version 2), with the program file it
+// resolved (the one the launch executes).
+[[nodiscard]] Result<model::ContentMeasurement> measure_self(const MeasuredProgram& measured,
+                                                             const std::string& search_path);
 
 // What execve gets.
 struct LaunchPlan {
@@ -77,11 +77,11 @@ struct LaunchPlan {
                                                        const std::string& measurement);
 
 // Checks that the session runs the program that was measured, fills in host arguments (@@N) and
-// host environment entries, and resolves the program to the file that was measured.
+// host environment entries; `executable` is the program file the measurement resolved.
 [[nodiscard]] Result<LaunchPlan> plan_launch(const cas::ProgramConfiguration& configuration,
                                              const RuntimeArguments& arguments,
                                              const std::map<std::string, std::string>& host_env,
-                                             const std::string& search_path);
+                                             const std::string& executable);
 
 // Writes the injection files (mode 0600, through a temporary name), refusing a target whose
 // directory is not memory-backed unless `allow_persistent`.

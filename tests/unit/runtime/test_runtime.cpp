@@ -85,6 +85,8 @@ TEST(LiveFileTreeTest, MeasuresExactlyLikeTheImageListing)
   ASSERT_TRUE(image) << image.error().message;
   EXPECT_EQ(live->listing, image->listing);
   EXPECT_EQ(live->value, image->value);
+  // What runs is the file the link leads to, the one that was measured.
+  EXPECT_EQ(live->program, tree.root + "/usr/bin/python3.11");
   EXPECT_TRUE(live->listing.starts_with("sconectl-content-measurement-v2\n"));
   EXPECT_NE(live->listing.find(tree.root + "/opt/rt\""), std::string::npos);
   EXPECT_EQ(live->listing.find("injected"), std::string::npos);
@@ -156,7 +158,7 @@ TEST(PlanLaunchTest, TheSessionDecidesEnvironmentAndArguments)
                                  {"API_USER", "incorrect_user"},
                                  {"API_PASSWORD", "incorrect_pw"},
                                  {"OTHER", "dropped"}},
-                                tree.root + "/bin");
+                                tree.root + "/bin/prog");
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->executable, tree.root + "/bin/prog");
   EXPECT_EQ(plan->argv, (std::vector<std::string>{"prog", "two", "fixed", "one"}));
@@ -165,7 +167,7 @@ TEST(PlanLaunchTest, TheSessionDecidesEnvironmentAndArguments)
 
   arguments.host_arguments = {"only"};
   EXPECT_FALSE(plan_launch(
-      configuration_for("prog", tree.root + "/app"), arguments, {}, tree.root + "/bin"));
+      configuration_for("prog", tree.root + "/app"), arguments, {}, tree.root + "/bin/prog"));
 }
 
 TEST(PlanLaunchTest, ASessionForAnotherProgramOrDirectoryIsRefused)
@@ -175,10 +177,10 @@ TEST(PlanLaunchTest, ASessionForAnotherProgramOrDirectoryIsRefused)
   tree.file("/bin/sh", "x", 0755);
   tree.file("/app/a", "y", 0644);
   const RuntimeArguments arguments{.measured = {.program = "prog", .pwd = tree.root + "/app"}};
+  EXPECT_FALSE(plan_launch(
+      configuration_for("sh", tree.root + "/app"), arguments, {}, tree.root + "/bin/sh"));
   EXPECT_FALSE(
-      plan_launch(configuration_for("sh", tree.root + "/app"), arguments, {}, tree.root + "/bin"));
-  EXPECT_FALSE(
-      plan_launch(configuration_for("prog", tree.root), arguments, {}, tree.root + "/bin"));
+      plan_launch(configuration_for("prog", tree.root), arguments, {}, tree.root + "/bin/prog"));
 }
 
 TEST(InjectionFilesTest, WrittenPrivatelyAndOnlyIntoMemory)
