@@ -34,35 +34,11 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 using PkeyContext = std::unique_ptr<EVP_PKEY_CTX, PkeyContextDeleter>;
 using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, CipherContextDeleter>;
 
-int hex_value(char c)
-{
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 // Lower-case hex only: every hex field of the protocol is written that way.
-std::optional<Bytes> from_hex(std::string_view text)
-{
-  if (text.size() % 2 != 0) {
-    return std::nullopt;
-  }
-  Bytes bytes;
-  bytes.reserve(text.size() / 2);
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int high = hex_value(text[i]);
-    const int low = hex_value(text[i + 1]);
-    if (high < 0 || low < 0) {
-      return std::nullopt;
-    }
-    bytes.push_back(static_cast<std::uint8_t>(high * 16 + low));
-  }
-  return bytes;
-}
-
 bool is_hex(std::string_view text, std::size_t digits)
 {
-  return text.size() == digits && from_hex(text).has_value();
+  return text.size() == digits && from_hex(text).has_value()
+         && std::none_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'F'; });
 }
 
 Result<std::string> string_field(const Json& json, const char* name, std::size_t max_size = 4096)

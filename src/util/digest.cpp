@@ -72,6 +72,30 @@ std::string to_hex(std::span<const std::uint8_t> data)
   return text;
 }
 
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text)
+{
+  const auto digit = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (text.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(text.size() / 2);
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int high = digit(text[i]);
+    const int low = digit(text[i + 1]);
+    if (high < 0 || low < 0) {
+      return std::nullopt;
+    }
+    bytes.push_back(static_cast<std::uint8_t>(high * 16 + low));
+  }
+  return bytes;
+}
+
 std::string base58check_encode(std::span<const std::uint8_t> payload)
 {
   std::vector<std::uint8_t> bytes(payload.begin(), payload.end());

@@ -65,11 +65,6 @@ cp -r "$root/examples/hello-world" "$work/app"
 cd "$work/app"
 logs="$work/logs"
 mkdir -p "$logs"
-run() {
-  local name=$1; shift
-  "$sconectl" -v --format json "$@" >"$logs/$name.json" 2>"$logs/$name.err" ||
-    fail "sconectl $*: $(tail -n 5 "$logs/$name.err")"
-}
 run service apply -f service.yaml --config "$work/config.yaml" --runtime sim
 run mesh apply -f mesh.yaml --mode debug --release "$release"
 image="$APP_IMAGE_REPO/hello-user"
@@ -173,7 +168,7 @@ three_release="three-$$"
   cd "$three"
   export RELEASE=$three_release APP_NAMESPACE="three-$$" APP_TAG=1
   for service in db backend frontend; do
-    (cd "$service" && run "three-$service" apply -f service.yaml --config "$work/config.yaml" --runtime sim -t "$three/target")
+    run "three-$service" apply -f "$service.yaml" --config "$work/config.yaml" --runtime sim
   done
   run three-mesh apply -f mesh.yaml --mode debug --release "$three_release"
   "$HELM" install "$three_release" target/helm -n "$k8s_namespace" --wait --timeout 300s >"$logs/helm-three.log" 2>&1 ||

@@ -28,6 +28,14 @@ fail() {
 
 step() { echo "$test_name: $*"; }
 
+# run NAME ARGS...: sconectl -v --format json ARGS, stdout kept as $logs/NAME.json and stderr as
+# $logs/NAME.err; a failure ends the test with the last lines of that log.
+run() {
+  local name=$1; shift
+  "$sconectl" -v --format json "$@" >"$logs/$name.json" 2>"$logs/$name.err" ||
+    fail "sconectl $*: $(tail -n 5 "$logs/$name.err")"
+}
+
 # json_field FILE EXPRESSION: a Python expression over the document `d`.
 json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 

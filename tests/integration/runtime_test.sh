@@ -42,11 +42,6 @@ cp -r "$root/examples/hello-world" "$work/app"
 cd "$work/app"
 logs="$work/logs"
 mkdir -p "$logs"
-run() {
-  local name=$1; shift
-  "$sconectl" -v --format json "$@" >"$logs/$name.json" 2>"$logs/$name.err" ||
-    fail "sconectl $*: $(tail -n 5 "$logs/$name.err")"
-}
 
 run service-1 apply -f service.yaml --config "$work/config.yaml" --runtime sim
 [ "$(json_field "$logs/service-1.json" 'd["runtime"]')" = sim ] || fail "the descriptor does not record runtime sim"

@@ -34,12 +34,6 @@ cd "$work/app"
 logs="$work/logs"
 mkdir -p "$logs"
 
-# run NAME ARGS...: sconectl -v with stdout and stderr kept as logs, JSON results in NAME.json.
-run() {
-  local name=$1; shift
-  "$sconectl" -v --format json "$@" >"$logs/$name.json" 2>"$logs/$name.err" ||
-    fail "sconectl $*: $(tail -n 5 "$logs/$name.err")"
-}
 mrenclave() { python3 -c 'import re,sys; print(re.search(r"mrenclave:\s*\n?\s*-\s*\"?([0-9a-f]{64})", open(sys.argv[1]).read()).group(1))' "$policy"; }
 actions() { json_field "$logs/$1.json" '" ".join(s["action"] for s in d["uploaded"])'; }
 

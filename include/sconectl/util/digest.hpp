@@ -15,6 +15,9 @@ using Sha256 = std::array<std::uint8_t, 32>;
 [[nodiscard]] Sha256 sha256(std::span<const std::uint8_t> data);
 [[nodiscard]] Sha256 sha256(std::string_view data);
 [[nodiscard]] std::string to_hex(std::span<const std::uint8_t> data);
+// The bytes that hex digits (either case) spell; std::nullopt for an odd count or another
+// character.
+[[nodiscard]] std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
 
 // Incremental SHA-256 for streamed content.
 class Sha256Hasher {

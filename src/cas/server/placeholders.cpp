@@ -17,9 +17,9 @@ std::span<const std::uint8_t> bytes_of(const std::string& text)
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
+// Hex written in a session, maybe with a block scalar's line break around it.
 std::optional<std::string> hex_to_bytes(std::string_view text)
 {
-  // Written in a session, the hex may carry a block scalar's line break around it.
   const auto is_space = [](char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; };
   while (!text.empty() && is_space(text.back())) {
     text.remove_suffix(1);
@@ -27,25 +27,11 @@ std::optional<std::string> hex_to_bytes(std::string_view text)
   while (!text.empty() && is_space(text.front())) {
     text.remove_prefix(1);
   }
-  if (text.size() % 2 != 0) {
+  const auto bytes = from_hex(text);
+  if (!bytes) {
     return std::nullopt;
   }
-  std::string bytes;
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const auto digit = [](char c) {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int high = digit(text[i]);
-    const int low = digit(text[i + 1]);
-    if (high < 0 || low < 0) {
-      return std::nullopt;
-    }
-    bytes.push_back(static_cast<char>(high * 16 + low));
-  }
-  return bytes;
+  return std::string(bytes->begin(), bytes->end());
 }
 
 std::string base64(const std::string& bytes, bool url)

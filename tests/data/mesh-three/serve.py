@@ -1,4 +1,5 @@
-"""One program for the three services of the test mesh (tests/integration/kubernetes_test.sh).
+"""One program for the three services of the test mesh (tests/integration/kubernetes_test.sh);
+the role comes from the command line of each service manifest.
 
 checksum: serve the MD5 of DB_PASSWORD on port 8080.
 compare:  serve "same" or "different": whether UPSTREAM's checksum is that of our DB_PASSWORD.

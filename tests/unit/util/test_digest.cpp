@@ -42,3 +42,19 @@ TEST(Base58CheckTest, RejectsCorruptedText)
 
 }  // namespace
 }  // namespace sconectl
+
+namespace sconectl {
+namespace {
+
+TEST(HexTest, FromHexReadsEitherCaseAndRefusesTheRest)
+{
+  EXPECT_EQ(from_hex("00ff7A"), (std::vector<std::uint8_t>{0x00, 0xff, 0x7a}));
+  EXPECT_EQ(from_hex(""), std::vector<std::uint8_t>{});
+  EXPECT_FALSE(from_hex("abc"));
+  EXPECT_FALSE(from_hex("0g"));
+  const std::vector<std::uint8_t> bytes{1, 2, 254};
+  EXPECT_EQ(from_hex(to_hex(bytes)), bytes);
+}
+
+}  // namespace
+}  // namespace sconectl
