@@ -280,9 +280,12 @@ Result<void> serve_local_cas(const LocalCasOptions& options, std::ostream& out)
   // Handle signals before announcing the address: a script that read it may stop us at once.
   server::StopOnSignal stopper([&server] { (*server)->stop(); });
   const auto& endpoint = (*server)->endpoint();
-  out << "CAS_ADDR=" << endpoint.address << "\n"
-      << "CAS_KEY=" << endpoint.key_hash << "\n"
-      << "CAS_CERT=" << endpoint.certificate.string() << std::endl;
+  // One write, so that a script polling a log file never reads half of the announcement.
+  out << fmt::format("CAS_ADDR={}\nCAS_KEY={}\nCAS_CERT={}\n",
+                     endpoint.address,
+                     endpoint.key_hash,
+                     endpoint.certificate.string())
+      << std::flush;
   spdlog::info("local CAS serving on {}, data in {}", endpoint.address, options.data_dir.string());
   return (*server)->serve();
 }

@@ -217,12 +217,16 @@ TEST_F(HttpsServerTest, ServeLocalCasPrintsWhereItListensAndStopsOnSigterm)
   Result<void> served;
   std::thread serving([&] { served = serve_local_cas(m_options, out); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (text.text().find("CAS_CERT=") == std::string::npos
-         && std::chrono::steady_clock::now() < deadline) {
+  // The server writes each line in pieces: wait for the end of the last line, not its start.
+  const auto complete = [](const std::string& now) {
+    const auto at = now.find("CAS_CERT=");
+    return at != std::string::npos && now.find('\n', at) != std::string::npos;
+  };
+  while (!complete(text.text()) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const auto printed = text.text();
-  ASSERT_NE(printed.find("CAS_CERT="), std::string::npos) << "the server did not start";
+  ASSERT_TRUE(complete(printed)) << "the server did not start: " << printed;
   ::kill(::getpid(), SIGTERM);
   serving.join();
   EXPECT_TRUE(served) << served.error().describe();
