@@ -141,6 +141,8 @@ Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
   if (record->cas != connection.address.authority()) {
     *record = cas::UploadRecord{.cas = connection.address.authority()};  // another CAS: new chains
   }
+  // `session get` and friends find this CAS, with its pin, from the record.
+  record->cas_key = connection.pinned_key;
   cas::CasClient client(*connection.transport);
   auto report = cas::upload_sessions(client, sessions, connection.own_key_hash, *record);
   // What was accepted before a failure stays recorded.

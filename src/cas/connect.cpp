@@ -82,6 +82,8 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
     return forward_error(std::move(own_key_hash.error()));
   }
   const auto mode = trust->mode;
+  auto pinned_key =
+      mode == TrustMode::pinned_key ? std::optional<std::string>(trust->cas_key) : std::nullopt;
   if (!options.make_transport) {
     return fail(ErrorKind::internal, "no transport factory to reach the CAS with");
   }
@@ -97,7 +99,8 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
   return CasConnection{.address = *address,
                        .transport = std::move(*transport),
                        .own_key_hash = std::move(*own_key_hash),
-                       .trust = mode};
+                       .trust = mode,
+                       .pinned_key = std::move(pinned_key)};
 }
 
 Result<AttestResult> attest_cas(const AttestOptions& options,

@@ -208,6 +208,9 @@ Result<UploadRecord> load_upload_record(const stdfs::path& target_dir)
     return fail(ErrorKind::io, file.string() + ": not an upload record (delete it to start over)");
   }
   record.cas = json.value("cas", "");
+  if (json.contains("cas_key") && json.at("cas_key").is_string()) {
+    record.cas_key = json.at("cas_key").get<std::string>();
+  }
   for (const auto& [name, entry] : json.at("sessions").items()) {
     if (!entry.is_object() || !entry.contains("chain") || !entry.at("chain").is_array()) {
       return fail(ErrorKind::io, file.string() + ": sessions." + name + ": expected a chain");
@@ -228,7 +231,11 @@ Result<void> save_upload_record(const stdfs::path& target_dir, const UploadRecor
   for (const auto& [name, chain] : record.chains) {
     sessions[name] = {{"hash", chain.empty() ? "" : chain.front()}, {"chain", chain}};
   }
-  const nlohmann::ordered_json json{{"cas", record.cas}, {"sessions", std::move(sessions)}};
+  nlohmann::ordered_json json{{"cas", record.cas}};
+  if (record.cas_key) {
+    json["cas_key"] = *record.cas_key;
+  }
+  json["sessions"] = std::move(sessions);
   return fs::write_file_atomically(upload_record_file(target_dir), json.dump(2) + "\n");
 }
 

@@ -1,5 +1,7 @@
 #include "cas_options.hpp"
 
+#include "sconectl/cas/upload.hpp"
+
 namespace sconectl::cli {
 
 namespace {
@@ -77,6 +79,41 @@ Result<cas::CasConnection> connect_with(const CasOptions& options,
       .timeouts = cas_timeouts(options),
       .reuse_connection = !options.new_connection_per_request,
       .make_transport = services.cas_transport});
+}
+
+Result<cas::CasConnection> connect_for_sessions(const CasOptions& options,
+                                                const Services& services,
+                                                const std::filesystem::path& target_dir)
+{
+  if (!options.address.empty()) {
+    return connect_with(options, services);
+  }
+  auto record = cas::load_upload_record(target_dir);
+  if (!record) {
+    return forward_error(std::move(record.error()));
+  }
+  if (!record->cas.empty()) {
+    services.err << "Using the CAS at " << record->cas << " recorded in "
+                 << cas::upload_record_file(target_dir).string() << "\n";
+    return connect_with(options, services, record->cas, record->cas_key);
+  }
+  auto config_file = cas_config_file(options, services);
+  if (!config_file) {
+    return forward_error(std::move(config_file.error()));
+  }
+  auto config = cas::load_client_config(*config_file);
+  if (!config) {
+    return forward_error(std::move(config.error()));
+  }
+  if (!config->default_cas) {
+    return fail(ErrorKind::usage,
+                "no CAS to talk to: pass --cas <address>; or run this where `sconectl apply -f "
+                "mesh.yaml` uploaded before ("
+                    + cas::upload_record_file(target_dir).string()
+                    + " does not exist); or attest a default CAS with `sconectl cas attest "
+                      "<address> --cas-key <key hash>`");
+  }
+  return connect_with(options, services);
 }
 
 }  // namespace sconectl::cli

@@ -34,4 +34,13 @@ void add_cas_options(CLI::App& command, CasOptions& options, bool with_address);
     const std::optional<std::string>& address = {},
     const std::optional<std::string>& mesh_cas_key = {});
 
+// For commands that name no CAS of their own (session get/history/create/update): --cas, else
+// the CAS that the last `apply -f mesh.yaml` into `target_dir` uploaded to (its record,
+// target/cas/sessions.json, with its pin), else the default attested CAS. Says on `services.err`
+// which one it chose when it was not given.
+[[nodiscard]] Result<cas::CasConnection> connect_for_sessions(
+    const CasOptions& options,
+    const Services& services,
+    const std::filesystem::path& target_dir);
+
 }  // namespace sconectl::cli

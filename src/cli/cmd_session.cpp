@@ -17,8 +17,19 @@ struct SessionCommand {
   std::size_t max_versions = 1000;
   std::string file;
   std::vector<std::string> set;  // -e NAME=VALUE
+  std::string target_dir = "target";
   CasOptions cas;
 };
+
+// Where the CAS is found when --cas is not given: the record of the last `apply -f mesh.yaml`.
+void add_target_option(CLI::App& sub, SessionCommand& command)
+{
+  sub.add_option("-t,--target-directory",
+                 command.target_dir,
+                 "Without --cas: use the CAS that `apply -f mesh.yaml` last uploaded to from this "
+                 "target directory (its cas/sessions.json), else the default CAS")
+      ->default_str("target");
+}
 
 Result<cas::SessionFileOptions> file_options(const SessionCommand& command)
 {
@@ -101,7 +112,7 @@ Result<int> run_write(const SessionCommand& command,
   if (!document) {
     return forward_error(std::move(document.error()));
   }
-  auto connection = connect_with(command.cas, services);
+  auto connection = connect_for_sessions(command.cas, services, command.target_dir);
   if (!connection) {
     return forward_error(std::move(connection.error()));
   }
@@ -130,7 +141,7 @@ Result<int> run_write(const SessionCommand& command,
 
 Result<int> run_get(const SessionCommand& command, const GlobalOptions& global, Services& services)
 {
-  auto connection = connect_with(command.cas, services);
+  auto connection = connect_for_sessions(command.cas, services, command.target_dir);
   if (!connection) {
     return forward_error(std::move(connection.error()));
   }
@@ -157,7 +168,7 @@ Result<int> run_history(const SessionCommand& command,
                         const GlobalOptions& global,
                         Services& services)
 {
-  auto connection = connect_with(command.cas, services);
+  auto connection = connect_for_sessions(command.cas, services, command.target_dir);
   if (!connection) {
     return forward_error(std::move(connection.error()));
   }
@@ -217,6 +228,7 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
   get->add_option("name", command->name, "Session name, e.g. my-namespace/my-service")->required();
   get->add_option("--hash", command->hash, "An older version, by its hash");
   add_cas_options(*get, command->cas, true);
+  add_target_option(*get, *command);
   auto* history = group->add_subcommand(
       "history", "List a session's versions, newest first, by walking its predecessor chain");
   history->add_option("name", command->name, "Session name")->required();
@@ -224,6 +236,7 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   add_cas_options(*history, command->cas, true);
+  add_target_option(*history, *command);
   const auto add_file_options = [&command](CLI::App* sub) {
     sub->add_option("-f,--filename", command->file, "Session YAML file")->required();
     sub->add_option("-e,--env",
@@ -234,12 +247,14 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
       "create", "Create a session from a hand-written file; prints its hash on stdout");
   add_file_options(create);
   add_cas_options(*create, command->cas, true);
+  add_target_option(*create, *command);
   auto* update = group->add_subcommand(
       "update",
       "Update a session from a hand-written file (without a predecessor: the current version); "
       "prints the new hash on stdout");
   add_file_options(update);
   add_cas_options(*update, command->cas, true);
+  add_target_option(*update, *command);
   auto* check = group->add_subcommand(
       "check", "Check a hand-written session offline and print the hash it would have");
   add_file_options(check);

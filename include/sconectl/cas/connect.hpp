@@ -25,6 +25,7 @@ struct CasConnection {
   std::unique_ptr<HttpTransport> transport;
   std::string own_key_hash;  // this client's identity as the CAS sees it
   TrustMode trust = TrustMode::pinned_key;
+  std::optional<std::string> pinned_key;  // the key hash the CAS is pinned to, when it is
 };
 
 struct ConnectOptions {

@@ -25,7 +25,8 @@ struct UploadedSession {
 // What applies from one target directory have seen on a CAS: per session, the hashes accepted,
 // newest first. Kept in target/cas/sessions.json.
 struct UploadRecord {
-  std::string cas;  // host:port
+  std::string cas;                     // host:port
+  std::optional<std::string> cas_key;  // the key hash it was pinned to, when it was
   std::map<std::string, std::vector<std::string>> chains;
 };
 

@@ -226,11 +226,12 @@ TEST(Upload, WarnsWhenTheCasChangedSinceTheLastApply)
 TEST(UploadRecord, RoundTripsThroughTargetCas)
 {
   testing::TempDir dir;
-  UploadRecord record{.cas = "cas:8081", .chains = {{"ns", {"h2", "h1"}}}};
+  UploadRecord record{.cas = "cas:8081", .cas_key = "pin", .chains = {{"ns", {"h2", "h1"}}}};
   ASSERT_TRUE(save_upload_record(dir.path(), record));
   const auto loaded = load_upload_record(dir.path());
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->cas, "cas:8081");
+  EXPECT_EQ(loaded->cas_key, std::optional<std::string>("pin"));
   EXPECT_EQ(loaded->chains.at("ns"), (std::vector<std::string>{"h2", "h1"}));
   EXPECT_TRUE(load_upload_record(dir.path() / "missing")->chains.empty());
 }

@@ -313,6 +313,29 @@ build:
   ASSERT_EQ(apply_mesh("    cas_key: " + pin + "\n"), 0) << err.str();
   EXPECT_EQ(cas_server.posts, posts) << "an unchanged mesh must not be uploaded again";
   EXPECT_NE(out.str().find("demo/api: unchanged " + stored.hash), std::string::npos) << out.str();
+
+  // Without --cas, session commands use the CAS (and pin) that this target directory's apply used.
+  dialled.clear();
+  ASSERT_EQ(run_cli({"session", "get", "demo/api", "-t", target}, cas_env()), 0) << err.str();
+  EXPECT_EQ(dialled, std::vector<std::string>{"127.0.0.1:9 pinned to " + pin});
+  EXPECT_EQ(out.str(), stored.session);
+  EXPECT_NE(err.str().find("Using the CAS at 127.0.0.1:9 recorded in"), std::string::npos)
+      << err.str();
+}
+
+TEST_F(CasCliTest, WithoutACasTheErrorNamesAllThreeWaysToGiveOne)
+{
+  EXPECT_EQ(run_cli({"session",
+                     "history",
+                     "demo/api",
+                     "-t",
+                     (dir.path() / "no-such-target").string()},
+                    cas_env()),
+            2);
+  EXPECT_NE(err.str().find("pass --cas"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("no-such-target/cas/sessions.json does not exist"), std::string::npos)
+      << err.str();
+  EXPECT_NE(err.str().find("sconectl cas attest"), std::string::npos) << err.str();
 }
 
 }  // namespace
