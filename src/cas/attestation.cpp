@@ -176,17 +176,26 @@ Result<AttestationNonce> attestation_nonce_from_json(const Json& json)
 
 Json to_json(const AttestationRequest& request)
 {
-  return Json{{"config_id", request.config_id},
-              {"measurement", request.measurement},
-              {"nonce", request.nonce},
-              {"public_key", request.public_key},
-              {"report_data", request.report_data}};
+  Json json{{"config_id", request.config_id},
+            {"measurement", request.measurement},
+            {"nonce", request.nonce},
+            {"public_key", request.public_key},
+            {"report_data", request.report_data}};
+  if (!request.service_access_token.empty()) {
+    json["service_access_token"] = request.service_access_token;
+  }
+  return json;
 }
 
 Result<AttestationRequest> attestation_request_from_json(const Json& json)
 {
-  if (auto fields =
-          only_fields(json, {"config_id", "measurement", "nonce", "public_key", "report_data"});
+  if (auto fields = only_fields(json,
+                                {"config_id",
+                                 "measurement",
+                                 "nonce",
+                                 "public_key",
+                                 "report_data",
+                                 "service_access_token"});
       !fields) {
     return forward_error(std::move(fields.error()));
   }
@@ -201,11 +210,20 @@ Result<AttestationRequest> attestation_request_from_json(const Json& json)
       return forward_error(std::move(field->error()));
     }
   }
+  std::string token;
+  if (json.contains("service_access_token")) {
+    auto given = string_field(json, "service_access_token", 4096);
+    if (!given) {
+      return forward_error(std::move(given.error()));
+    }
+    token = std::move(*given);
+  }
   return AttestationRequest{.config_id = *config_id,
                             .measurement = *measurement,
                             .nonce = *nonce,
                             .public_key = *public_key,
-                            .report_data = *report_data};
+                            .report_data = *report_data,
+                            .service_access_token = std::move(token)};
 }
 
 std::string report_data_of(const AttestationRequest& request)
@@ -222,7 +240,7 @@ Json to_json(const ProgramConfiguration& configuration)
 {
   Json files = Json::array();
   for (const auto& file : configuration.injection_files) {
-    files.push_back(Json{{"path", file.path}, {"content", file.content}});
+    files.push_back(Json{{"path", file.path}, {"content", file.content}, {"mode", file.mode}});
   }
   return Json{{"command", configuration.command},
               {"environment", configuration.environment},
@@ -241,8 +259,12 @@ Result<ProgramConfiguration> program_configuration_from_json(const Json& json)
     configuration.host_environment = json.at("host_environment").get<std::vector<std::string>>();
     configuration.pwd = json.at("pwd").get<std::string>();
     for (const auto& file : json.at("injection_files")) {
+      const auto mode = file.at("mode").get<unsigned>();
+      if (mode > 0777) {
+        return fail(ErrorKind::server, "malformed configuration from CAS: injection file mode");
+      }
       configuration.injection_files.push_back(
-          {file.at("path").get<std::string>(), file.at("content").get<std::string>()});
+          {file.at("path").get<std::string>(), file.at("content").get<std::string>(), mode});
     }
     configuration.attestation_checked = json.at("attestation_checked").get<bool>();
     return configuration;

@@ -8,6 +8,22 @@
 
 namespace sconectl::manifest {
 
+const std::vector<std::string_view>& tolerations()
+{
+  static const std::vector<std::string_view> names{"debug-mode",
+                                                   "hyperthreading",
+                                                   "insecure-igpu",
+                                                   "software-hardening-needed",
+                                                   "aepic-leak",
+                                                   "insecure-configuration",
+                                                   "outdated-tcb",
+                                                   "maa-managed-tcb",
+                                                   "local-attestation-trust-cas-tcb",
+                                                   "simulation"};
+  return names;
+}
+
+
 namespace {
 
 bool matches(std::string_view text, const std::regex& pattern)

@@ -14,19 +14,6 @@ namespace {
 const std::vector<std::string_view> k_cas_roles{
     "cas", "image", "security", "access", "attestation"};
 
-// security.attestation.tolerate values of the CAS session language.
-const std::vector<std::string_view> k_tolerations{"debug-mode",
-                                                  "hyperthreading",
-                                                  "insecure-igpu",
-                                                  "software-hardening-needed",
-                                                  "aepic-leak",
-                                                  "insecure-configuration",
-                                                  "outdated-tcb",
-                                                  "maa-managed-tcb",
-                                                  "local-attestation-trust-cas-tcb",
-                                                  // sconectl's own: the simulation runtime.
-                                                  "simulation"};
-
 // CAS key hashes: Base58Check of a version byte and 32 bytes (50 characters).
 bool is_key_hash(const std::string& text)
 {
@@ -100,14 +87,14 @@ void check_policy(const MeshPolicy& policy, ParseContext& context)
         "'" + policy.namespace_name + "' is not a valid CAS namespace; expected " + problem);
   }
   for (const auto& value : policy.tolerate) {
-    if (std::find(k_tolerations.begin(), k_tolerations.end(), value) == k_tolerations.end()) {
+    if (std::find(tolerations().begin(), tolerations().end(), value) == tolerations().end()) {
       std::string message = "unknown toleration '" + value + "'";
-      if (const auto suggestion = closest_match(value, k_tolerations); !suggestion.empty()) {
+      if (const auto suggestion = closest_match(value, tolerations()); !suggestion.empty()) {
         message += " (did you mean '" + suggestion + "'?)";
       }
       context.error(policy.at.of("tolerate"),
                     "policy.tolerate",
-                    message + "; expected one of: " + join_names(k_tolerations));
+                    message + "; expected one of: " + join_names(tolerations()));
     }
   }
   static const std::regex advisory(R"([A-Z]+-SA-[0-9]+)");

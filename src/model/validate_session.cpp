@@ -36,6 +36,7 @@ class SessionChecker {
       return std::move(m_problems);
     }
     check_header();
+    check_security();
     check_secrets();
     check_images();
     check_services();
@@ -62,7 +63,11 @@ class SessionChecker {
     }
     const auto& value = object.at(key);
     if (!value.is_string()) {
-      problem(path.empty() ? key : path + "." + key, "expected a string");
+      problem(path.empty() ? key : path + "." + key,
+              value.is_number() || value.is_boolean()
+                  ? "expected a string; quote it (CAS reads " + value.dump() + " as a "
+                        + (value.is_boolean() ? "boolean" : "number") + ")"
+                  : std::string("expected a string"));
       return nullptr;
     }
     return &value;
@@ -89,11 +94,48 @@ class SessionChecker {
         problem("name", "'" + text + "' is not a valid session name; expected " + rule);
       }
     }
+    if (m_session.contains("salt")) {
+      const auto& salt = m_session.at("salt");
+      if (!salt.is_string() || !manifest::is_hex(salt.get<std::string>(), 32)) {
+        problem("salt", "expected 16 bytes as 32 hex digits");
+      }
+    }
+    if (m_session.contains("namespace_hash")) {
+      const auto& hash = m_session.at("namespace_hash");
+      if (!hash.is_string() || !manifest::is_hex(hash.get<std::string>(), 64)) {
+        problem("namespace_hash", "expected the 64 hex digit hash of the parent namespace session");
+      } else if (m_session.contains("predecessor")) {
+        problem("namespace_hash",
+                "is checked when a session is created and cannot be combined with predecessor");
+      }
+    }
     if (m_session.contains("predecessor")) {
       const auto& predecessor = m_session.at("predecessor");
       if (!predecessor.is_string() || !manifest::is_hex(predecessor.get<std::string>(), 64)) {
         problem("predecessor", "expected the 64 hex digit hash of the session it replaces");
       }
+    }
+  }
+
+  void check_security()
+  {
+    if (!m_session.contains("security")) {
+      return;
+    }
+    const auto& security = m_session.at("security");
+    if (!security.is_object()) {
+      problem("security", "expected a mapping");
+      return;
+    }
+    if (const auto* token = string_field(security, "service_access_token", "security", false);
+        token && token->get<std::string>().empty()) {
+      problem("security.service_access_token", "must not be empty");
+    }
+    if (security.contains("singleton_enclaves") && !security.at("singleton_enclaves").is_boolean()) {
+      problem("security.singleton_enclaves", "expected true or false");
+    }
+    if (security.contains("attestation") && !security.at("attestation").is_object()) {
+      problem("security.attestation", "expected a mapping");
     }
   }
 
@@ -235,6 +277,11 @@ class SessionChecker {
         if (const auto* content = string_field(files[j], "content", file_path, false)) {
           check_references(content->get<std::string>(), file_path + ".content");
         }
+        if (files[j].is_object() && files[j].contains("permission")
+            && !file_permission(files[j].at("permission"))) {
+          problem(file_path + ".permission",
+                  "expected an octal mode such as 0o600 or 0o700 (at most 0o777)");
+        }
       }
     }
   }
@@ -345,6 +392,9 @@ class SessionChecker {
         problem(at, "expected mrenclave and/or signer");
         continue;
       }
+      if (variant.contains("signer")) {
+        check_signer(variant.at("signer"), at + ".signer");
+      }
       if (variant.contains("mrenclave")) {
         const auto& values = variant.at("mrenclave");
         const auto list = values.is_array() ? values : Json::array({values});
@@ -354,6 +404,27 @@ class SessionChecker {
           }
         }
       }
+    }
+  }
+
+  void check_signer(const Json& signer, const std::string& path)
+  {
+    if (!signer.is_object()) {
+      problem(path, "expected mrsigner and isvprodid, with isvsvn or isvsvn_min/isvsvn_max");
+      return;
+    }
+    if (const auto* mrsigner = string_field(signer, "mrsigner", path, true);
+        mrsigner && !manifest::is_hex(mrsigner->get<std::string>(), 64)) {
+      problem(path + ".mrsigner", "expected 64 hex digits");
+    }
+    for (const char* key : {"isvprodid", "isvsvn", "isvsvn_min", "isvsvn_max"}) {
+      if (signer.contains(key)
+          && (!signer.at(key).is_number_unsigned() || signer.at(key).get<std::uint64_t>() > 65535)) {
+        problem(path + "." + key, "expected an integer from 0 to 65535");
+      }
+    }
+    if (signer.contains("isvsvn") && (signer.contains("isvsvn_min") || signer.contains("isvsvn_max"))) {
+      problem(path + ".isvsvn", "give isvsvn or isvsvn_min/isvsvn_max, not both");
     }
   }
 
@@ -392,6 +463,23 @@ class SessionChecker {
 };
 
 }  // namespace
+
+std::optional<unsigned> file_permission(const SessionDocument& value)
+{
+  if (!value.is_string()) {
+    return std::nullopt;
+  }
+  auto text = value.get<std::string>();
+  if (text.starts_with("0o") || text.starts_with("0O")) {
+    text = text.substr(2);
+  }
+  if (text.empty() || text.size() > 4
+      || text.find_first_not_of("01234567") != std::string::npos) {
+    return std::nullopt;
+  }
+  const auto mode = static_cast<unsigned>(std::stoul(text, nullptr, 8));
+  return mode <= 0777 ? std::optional<unsigned>(mode) : std::nullopt;
+}
 
 std::string to_yaml(const SessionDocument& session)
 {

@@ -50,7 +50,7 @@ Result<void> make_directories(const std::string& dir)
   return {};
 }
 
-Result<void> write_file(const std::string& path, const std::string& content)
+Result<void> write_file(const std::string& path, const std::string& content, unsigned mode)
 {
   const auto temporary = path + ".sconectl-" + std::to_string(::getpid());
   const int fd =
@@ -72,7 +72,13 @@ Result<void> write_file(const std::string& path, const std::string& content)
     }
     done += static_cast<std::size_t>(count);
   }
-  ::fchmod(fd, 0600);
+  // The mode the session gives, regardless of the umask (fchmod is not masked).
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return fail(ErrorKind::io, "cannot set the mode of " + path + ": " + std::strerror(error));
+  }
   ::close(fd);
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;
@@ -156,7 +162,8 @@ Result<StartSettings> read_start_settings(const std::map<std::string, std::strin
   StartSettings settings{.config_id = lookup(environment, "SCONE_CONFIG_ID"),
                          .cas_address = lookup(environment, "SCONE_CAS_ADDR"),
                          .cas_key = lookup(environment, "SCONE_CAS_KEY"),
-                         .search_path = lookup(environment, "PATH")};
+                         .search_path = lookup(environment, "PATH"),
+                         .service_access_token = lookup(environment, "SCONE_SERVICE_ACCESS_TOKEN")};
   if (settings.search_path.empty()) {
     settings.search_path = model::k_default_search_path;
   }
@@ -201,7 +208,7 @@ Result<model::ContentMeasurement> measure_self(const MeasuredProgram& measured,
 }
 
 Result<cas::ProgramConfiguration> attest(CasChannel& channel,
-                                         const std::string& config_id,
+                                         const StartSettings& settings,
                                          const std::string& measurement)
 {
   // The CAS's refusal, one message per line, as SCONE prints it.
@@ -234,10 +241,11 @@ Result<cas::ProgramConfiguration> attest(CasChannel& channel,
   if (!key) {
     return forward_error(std::move(key.error()));
   }
-  cas::AttestationRequest request{.config_id = config_id,
+  cas::AttestationRequest request{.config_id = settings.config_id,
                                   .measurement = measurement,
                                   .nonce = nonce->nonce,
-                                  .public_key = key->public_key};
+                                  .public_key = key->public_key,
+                                  .service_access_token = settings.service_access_token};
   request.report_data = cas::report_data_of(request);
   auto answer = channel.post_json(cas::k_attestation_path, cas::to_json(request).dump());
   if (!answer) {
@@ -323,7 +331,7 @@ Result<void> write_injection_files(const std::vector<cas::InjectionFileContent>&
                         "mounts an emptyDir with medium Memory; docker run --tmpfs "
                       + dir + "), or rebuild with --allow-persistent-injection");
     }
-    if (auto written = write_file(file.path, file.content); !written) {
+    if (auto written = write_file(file.path, file.content, file.mode); !written) {
       return written;
     }
   }
@@ -368,7 +376,7 @@ int run(const std::vector<std::string>& arguments,
   if (!channel) {
     return failed(channel.error());
   }
-  auto configuration = attest(**channel, settings->config_id, measurement->value);
+  auto configuration = attest(**channel, *settings, measurement->value);
   channel->reset();
   if (!configuration) {
     if (configuration.error().kind == ErrorKind::server) {

@@ -38,9 +38,13 @@ struct AttestationRequest {
   std::string nonce;        // from the nonce endpoint
   std::string public_key;   // the runtime's ephemeral X25519 public key, 64 hex digits
   std::string report_data;  // report_data_of(the four above), 64 hex digits
+  // SCONE_SERVICE_ACCESS_TOKEN of the starting service, for a session that sets
+  // security.service_access_token (empty: none given). Sent inside the pinned TLS channel.
+  std::string service_access_token;
 };
 [[nodiscard]] nlohmann::json to_json(const AttestationRequest& request);
-// Refuses (ErrorKind::manifest, naming the field) anything but the five fields, well formed.
+// Refuses (ErrorKind::manifest, naming the field) anything but the five fields, well formed, and
+// the optional service_access_token.
 [[nodiscard]] Result<AttestationRequest> attestation_request_from_json(const nlohmann::json& json);
 
 // SHA-256 (hex) over the protocol name and the four fields, each on its own line.
@@ -50,6 +54,7 @@ struct AttestationRequest {
 struct InjectionFileContent {
   std::string path;
   std::string content;
+  unsigned mode = 0600;  // the file's `permission`; without one, readable by the program only
 };
 struct ProgramConfiguration {
   std::vector<std::string> command;                // "@@N" entries stand for host argument N

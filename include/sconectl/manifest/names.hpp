@@ -2,8 +2,13 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sconectl::manifest {
+
+// The `security.attestation.tolerate` values of the CAS session language, with sconectl's own
+// `simulation` (model::k_simulation_toleration) last. Mesh `policy.tolerate` takes the same.
+[[nodiscard]] const std::vector<std::string_view>& tolerations();
 
 // Naming rules shared by validation and the generators. Each returns an empty string when `text`
 // is acceptable, otherwise the reason, phrased to follow "expected ...".

@@ -7,7 +7,8 @@ namespace sconectl::model {
 enum class EnclaveMode { production, debug };
 
 // The `security.attestation.tolerate` value (and mesh `policy.tolerate` value) without which the
-// local CAS configures no program that runs on the simulation runtime (no SGX).
+// local CAS configures no program that runs on the simulation runtime (no SGX). The last of
+// manifest::tolerations().
 inline constexpr const char* k_simulation_toleration = "simulation";
 
 }  // namespace sconectl::model

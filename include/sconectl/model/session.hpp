@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,10 @@ struct Session {
 
 // The absolute names of the sessions that `session` imports secrets from (sorted, unique).
 [[nodiscard]] std::vector<std::string> imported_sessions(const SessionDocument& session);
+
+// The mode of an injection file's `permission` ("0o700", or "0700"), or std::nullopt when it is
+// not an octal mode of at most 0o777.
+[[nodiscard]] std::optional<unsigned> file_permission(const SessionDocument& value);
 
 // Parses session YAML (as uploaded to a CAS) into a document; errors name line and column.
 [[nodiscard]] Result<SessionDocument> parse_session_yaml(std::string_view text);

@@ -41,6 +41,7 @@ struct StartSettings {
   std::string cas_address;  // SCONE_CAS_ADDR
   std::string cas_key;      // SCONE_CAS_KEY
   std::string search_path;  // PATH
+  std::string service_access_token;  // SCONE_SERVICE_ACCESS_TOKEN, when the session asks for one
 };
 
 // The runtime's command line: `--program P --pwd D [--not-measured PATH]...
@@ -73,7 +74,7 @@ struct LaunchPlan {
 // Attests over `channel` and turns the answer into a plan. ErrorKind::server errors carry the
 // CAS's refusal, one line per message ("Attestation failed", "Unexpected enclave measurement").
 [[nodiscard]] Result<cas::ProgramConfiguration> attest(CasChannel& channel,
-                                                       const std::string& config_id,
+                                                       const StartSettings& settings,
                                                        const std::string& measurement);
 
 // Checks that the session runs the program that was measured, fills in host arguments (@@N) and

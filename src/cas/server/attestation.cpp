@@ -15,10 +15,12 @@
 #include "nonces.hpp"
 #include "placeholders.hpp"
 #include "request_handler.hpp"
+#include "session_support.hpp"
 #include "sconectl/manifest/command_line.hpp"
 #include "sconectl/manifest/names.hpp"
 #include "stored_secrets.hpp"
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -28,17 +30,6 @@ namespace sconectl::cas::server {
 namespace {
 
 using Json = model::SessionDocument;
-
-// Keys of a service or image entry that ask for something the simulation runtime cannot do.
-constexpr std::array<std::string_view, 6> k_unsupported_service_keys{
-    "fspf_path",
-    "fspf_key",
-    "fspf_tag",
-    "platforms",
-    "one_time_password_shared_secret",
-    "mrenclaves_signed"};
-constexpr std::array<std::string_view, 2> k_unsupported_security_keys{"service_access_token",
-                                                                      "singleton_enclaves"};
 
 const Json* find_named(const Json& document, const char* list, const std::string& name)
 {
@@ -66,7 +57,7 @@ std::string text_of(const Json& value)
 }
 
 // The MRENCLAVE values a service admits: `attestation` as one variant or a list, and the older
-// `mrenclaves` list. A variant with a signer only admits no measurement here.
+// `mrenclaves` list. A variant with a signer admits no measurement here.
 std::vector<std::string> allowed_measurements(const Json& service)
 {
   std::vector<std::string> allowed;
@@ -81,16 +72,38 @@ std::vector<std::string> allowed_measurements(const Json& service)
       }
     }
   };
+  // A variant that names a signer as well needs both to match, and a simulated enclave has none.
+  const auto add_variant = [&add](const Json& variant) {
+    if (variant.is_object() && !variant.contains("signer")) {
+      add(member_or_null(variant, "mrenclave"));
+    }
+  };
   const auto& attestation = member_or_null(service, "attestation");
   if (attestation.is_object()) {
-    add(member_or_null(attestation, "mrenclave"));
+    add_variant(attestation);
   } else if (attestation.is_array()) {
     for (const auto& variant : attestation) {
-      add(member_or_null(variant, "mrenclave"));
+      add_variant(variant);
     }
   }
   add(member_or_null(service, "mrenclaves"));
   return allowed;
+}
+
+// Where the service's signer-based variants are ("attestation", "attestation[1]").
+std::vector<std::string> signer_variants(const Json& service)
+{
+  std::vector<std::string> found;
+  const auto& attestation = member_or_null(service, "attestation");
+  if (attestation.is_object() && attestation.contains("signer")) {
+    found.emplace_back("attestation");
+  }
+  for (std::size_t i = 0; attestation.is_array() && i < attestation.size(); ++i) {
+    if (attestation[i].is_object() && attestation[i].contains("signer")) {
+      found.push_back("attestation[" + std::to_string(i) + "]");
+    }
+  }
+  return found;
 }
 
 bool tolerates_simulation(const Json& document)
@@ -104,34 +117,24 @@ bool tolerates_simulation(const Json& document)
          || (tolerate.is_array() && std::any_of(tolerate.begin(), tolerate.end(), matches));
 }
 
+// Whether `given` is the session's security.service_access_token (true when it sets none).
+// Compared in constant time: the token is a second factor, so how much of it matched stays hidden.
+bool holds_access_token(const Json& document, const std::string& given)
+{
+  const auto& token = member_or_null(member_or_null(document, "security"), "service_access_token");
+  if (token.is_null()) {
+    return true;
+  }
+  const auto expected = text_of(token);
+  return given.size() == expected.size()
+         && CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
 std::string attestation_mode(const Json& document)
 {
   const auto& mode =
       member_or_null(member_or_null(member_or_null(document, "security"), "attestation"), "mode");
   return mode.is_string() ? mode.get<std::string>() : "hardware";
-}
-
-std::vector<std::string> unsupported_constructs(const Json& document,
-                                                const Json& service,
-                                                const Json* image)
-{
-  std::vector<std::string> found;
-  for (const auto key : k_unsupported_service_keys) {
-    if (service.contains(key)) {
-      found.push_back("services[].");
-      found.back() += key;
-    }
-  }
-  for (const auto key : k_unsupported_security_keys) {
-    if (member_or_null(document, "security").contains(key)) {
-      found.push_back("security.");
-      found.back() += key;
-    }
-  }
-  if (image != nullptr && image->contains("volumes") && !image->at("volumes").empty()) {
-    found.emplace_back("images[].volumes");
-  }
-  return found;
 }
 
 class Configurator {
@@ -201,7 +204,13 @@ class Configurator {
         if (!content) {
           return forward_error(std::move(content.error()));
         }
-        configuration.injection_files.push_back({path, std::move(*content)});
+        const auto mode = file.contains("permission")
+                              ? model::file_permission(file.at("permission"))
+                              : std::optional<unsigned>(0600);
+        if (!mode) {
+          return fail(ErrorKind::manifest, "injection file " + path + ": malformed permission");
+        }
+        configuration.injection_files.push_back({path, std::move(*content), *mode});
       }
     }
     return configuration;
@@ -295,13 +304,18 @@ CasResponse RequestHandler::attest(const CasRequest& request)
   const auto image_name = service->value("image_name", std::string());
   const Json* image =
       image_name.empty() ? nullptr : find_named(session.document, "images", image_name);
-  if (const auto unsupported = unsupported_constructs(session.document, *service, image);
-      !unsupported.empty()) {
+  // Sessions are checked when they are uploaded; this covers those an older CAS stored.
+  if (const auto unsupported = unsupported_constructs(session.document); !unsupported.empty()) {
     std::vector<std::string> messages{
         "the session uses what the simulation runtime cannot "
         "honour, so it is not served with a weaker policy:"};
     messages.insert(messages.end(), unsupported.begin(), unsupported.end());
     return refused(std::move(messages));
+  }
+  if (!holds_access_token(session.document, attestation.service_access_token)) {
+    return refused({"the service access token is missing or wrong: session '" + session_name
+                    + "' sets security.service_access_token; start the service with "
+                      "SCONE_SERVICE_ACCESS_TOKEN set to it"});
   }
   const auto mode = attestation_mode(session.document);
   const bool checked = mode != "none";
@@ -326,6 +340,11 @@ CasResponse RequestHandler::attest(const CasRequest& request)
       if (allowed.empty()) {
         messages.push_back("Unexpected enclave measurement (MRENCLAVE, " + attestation.measurement
                            + ") - the service admits no measurement");
+      }
+      for (const auto& variant : signer_variants(*service)) {
+        messages.push_back("services[]." + variant
+                           + ": a simulated enclave has no signer (MRSIGNER), so this variant "
+                             "admits no program here");
       }
       return refused(std::move(messages));
     }

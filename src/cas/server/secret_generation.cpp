@@ -322,22 +322,6 @@ class Generator {
 
 }  // namespace
 
-std::vector<std::string> unsupported_secret_kinds(const Json& session)
-{
-  std::vector<std::string> problems;
-  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
-    return problems;
-  }
-  for (const auto& secret : session.at("secrets")) {
-    const auto kind = secret.is_object() ? text_field(secret, "kind") : std::string();
-    if (kind == "pgp-key" || kind == "jwt") {
-      problems.push_back("secret '" + text_field(secret, "name") + "': kind '" + kind
-                         + "' is not supported by this CAS");
-    }
-  }
-  return problems;
-}
-
 Result<SecretValues> generate_secrets(const Json& session,
                                       const std::optional<PreviousVersion>& previous,
                                       const SecretLookup& imported)

@@ -24,10 +24,6 @@ struct PreviousVersion {
   const SecretValues& values;
 };
 
-// One message per secret whose kind this CAS cannot generate or serve (pgp-key, jwt).
-[[nodiscard]] std::vector<std::string> unsupported_secret_kinds(
-    const model::SessionDocument& session);
-
 // The values CAS holds for `session` once it is stored: one for every secret that has neither
 // `value` nor `import` (private keys first, then CAs, then certificates), except public-key,
 // aad-token and config-fragment, which hold nothing. On an update, ascii and binary values of the

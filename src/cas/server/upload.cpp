@@ -3,6 +3,7 @@
 #include "sconectl/cas/api.hpp"
 #include "sconectl/manifest/names.hpp"
 #include "secret_generation.hpp"
+#include "session_support.hpp"
 #include "stored_secrets.hpp"
 
 #include <algorithm>
@@ -184,7 +185,7 @@ class Upload {
   std::vector<std::string> problems_of_session()
   {
     auto problems = check_access_policy(m_uploaded);
-    for (auto& problem : unsupported_secret_kinds(m_uploaded)) {
+    for (auto& problem : unsupported_constructs(m_uploaded)) {
       problems.push_back(std::move(problem));
     }
     const model::SessionLookup lookup = [this](const std::string& other) -> const Json* {

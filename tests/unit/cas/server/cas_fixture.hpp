@@ -119,6 +119,13 @@ inline std::string session_yaml(const std::string& name, const std::string& extr
   return "version: \"0.3.10\"\nname: \"" + name + "\"\n" + extra;
 }
 
+// A `salt:` line (16 bytes, hex) that makes versions of the same session differ.
+inline std::string salt_line(int n)
+{
+  auto digits = std::to_string(n);
+  return "salt: \"" + std::string(32 - digits.size(), '0') + digits + "\"\n";
+}
+
 inline std::string with_predecessor(const std::string& yaml, const std::string& hash)
 {
   return yaml + "predecessor: \"" + hash + "\"\n";

@@ -74,9 +74,13 @@ std::string service_session(const std::string& name,
 class AttestationTest : public CasTest {
  protected:
   Result<ProgramConfiguration> attest(const std::string& config_id,
-                                      const std::string& measurement = k_measurement)
+                                      const std::string& measurement = k_measurement,
+                                      const std::string& access_token = "")
   {
-    return runtime::attest(m_channel, config_id, measurement);
+    return runtime::attest(
+        m_channel,
+        runtime::StartSettings{.config_id = config_id, .service_access_token = access_token},
+        measurement);
   }
   HandlerChannel m_channel{m_cas};
 };
@@ -200,14 +204,60 @@ TEST_F(AttestationTest, GarbageAndTricksGet4xx)
   EXPECT_TRUE(attest("demo/api"));  // still serving
 }
 
-TEST_F(AttestationTest, ConstructsTheRuntimeCannotHonourAreRefusedByName)
+TEST_F(AttestationTest, AServiceAccessTokenMustBePresentedAtStart)
 {
   auto yaml = service_session("demo");
-  yaml += "  service_access_token: abc\n";
+  yaml += "  service_access_token: \"second-factor-4711\"\n";
   create(m_alice, yaml);
-  const auto refused = attest("demo/api");
+  for (const char* wrong : {"", "second-factor-4712", "second-factor-471"}) {
+    const auto refused = attest("demo/api", k_measurement, wrong);
+    ASSERT_FALSE(refused) << wrong;
+    EXPECT_NE(refused.error().message.find("SCONE_SERVICE_ACCESS_TOKEN"), std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(refused.error().message.find("second-factor-4711"), std::string::npos)
+        << "the refusal must not show the token";
+  }
+  const auto configured = attest("demo/api", k_measurement, "second-factor-4711");
+  ASSERT_TRUE(configured) << configured.error().message;
+  EXPECT_EQ(m_channel.last_body.find("second-factor-4711") != std::string::npos, true);
+  EXPECT_FALSE(configured->environment.contains("SCONE_SERVICE_ACCESS_TOKEN"));
+}
+
+TEST_F(AttestationTest, InjectionFilesGetTheirPermission)
+{
+  auto yaml = service_session("demo");
+  const std::string file = "      - path: /run/api/conf\n";
+  yaml.replace(yaml.find(file), file.size(), file + "        permission: 0o640\n");
+  create(m_alice, yaml);
+  const auto configured = attest("demo/api");
+  ASSERT_TRUE(configured) << configured.error().message;
+  ASSERT_EQ(configured->injection_files.size(), 1U);
+  EXPECT_EQ(configured->injection_files[0].mode, 0640U);
+}
+
+TEST_F(AttestationTest, ASignerVariantCannotMatchASimulatedEnclaveButAnMrenclaveVariantDoes)
+{
+  auto yaml = service_session("demo");
+  const std::string variant =
+      "    attestation:\n      mrenclave: [\"" + std::string(k_measurement) + "\"]\n";
+  yaml.replace(yaml.find(variant),
+               variant.size(),
+               "    attestation:\n"
+               "      - mrenclave: [\""
+                   + std::string(k_measurement)
+                   + "\"]\n"
+                     "      - signer:\n"
+                     "          mrsigner: \""
+                   + std::string(64, 'a')
+                   + "\"\n"
+                     "          isvprodid: 1\n"
+                     "          isvsvn_min: 2\n");
+  create(m_alice, yaml);
+  EXPECT_TRUE(attest("demo/api"));
+  const auto refused = attest("demo/api", k_other_measurement);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("security.service_access_token"), std::string::npos)
+  EXPECT_NE(refused.error().message.find("attestation[1]: a simulated enclave has no signer"),
+            std::string::npos)
       << refused.error().message;
 }
 

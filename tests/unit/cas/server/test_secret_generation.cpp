@@ -214,7 +214,9 @@ TEST_F(SecretGenerationTest, UnsupportedKindsAndBadParametersAreRefused)
     EXPECT_EQ(response.status, 400) << what << ": " << response.body;
   }
   const auto jwt = upload(m_alice, session_yaml("demo", "secrets:\n" + cases[1].second));
-  EXPECT_NE(messages_of(jwt).find("kind 'jwt' is not supported by this CAS"), std::string::npos);
+  EXPECT_NE(messages_of(jwt).find("secrets[0].kind: not supported by this CAS: kind jwt"),
+            std::string::npos)
+      << messages_of(jwt);
 }
 
 TEST(ParseValidityTest, ReadsCountsWithUnits)

@@ -31,7 +31,7 @@ TEST_F(SessionsTest, CreatedSessionReadsBackWithCreatorAndHash)
 
 TEST_F(SessionsTest, UpdateWithCurrentPredecessorKeepsHistoryReadableByHash)
 {
-  const auto first = create(m_alice, session_yaml("demo", "salt: \"one\"\n"));
+  const auto first = create(m_alice, session_yaml("demo", salt_line(1)));
   const auto updated = upload(m_alice, with_predecessor(session_yaml("demo"), first));
   ASSERT_EQ(updated.status, 200) << updated.body;
   const auto second = json_of(updated).at("hash").get<std::string>();
@@ -42,7 +42,8 @@ TEST_F(SessionsTest, UpdateWithCurrentPredecessorKeepsHistoryReadableByHash)
   const auto old = read(m_alice, "demo", "hash=" + first);
   ASSERT_EQ(old.status, 200) << old.body;
   EXPECT_EQ(json_of(old).at("hash"), first);
-  EXPECT_NE(json_of(old).at("session").get<std::string>().find("one"), std::string::npos);
+  EXPECT_NE(json_of(old).at("session").get<std::string>().find(salt_line(1).substr(7, 32)),
+            std::string::npos);
   EXPECT_EQ(json_of(read(m_alice, "demo", "hash=" + second)).at("predecessor"), first);
 }
 
@@ -52,7 +53,7 @@ TEST_F(SessionsTest, StalePredecessorIsAConflictNamingTheCurrentHash)
   const auto second =
       json_of(upload(m_alice, with_predecessor(session_yaml("demo"), first))).at("hash");
   const auto stale =
-      upload(m_alice, with_predecessor(session_yaml("demo", "salt: \"x\"\n"), first));
+      upload(m_alice, with_predecessor(session_yaml("demo", salt_line(2)), first));
   EXPECT_EQ(stale.status, 409);
   EXPECT_EQ(json_of(stale).at("current"), second);
   EXPECT_NE(messages_of(stale).find(first), std::string::npos);
@@ -250,7 +251,7 @@ TEST_F(SessionsTest, ConcurrentUpdatesFromOnePredecessorLetExactlyOneWin)
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       const auto yaml =
-          with_predecessor(session_yaml("demo", "salt: \"" + std::to_string(i) + "\"\n"), hash);
+          with_predecessor(session_yaml("demo", salt_line(i)), hash);
       const auto status = upload(m_alice, yaml).status;
       if (status == 200) {
         ++succeeded;
