@@ -230,8 +230,10 @@ class Generator {
   Result<std::optional<StoredSecret>> imported(const Json& secret) const
   {
     const auto& import = secret.at("import");
+    const auto pin = text_field(import, "session_hash");
     return m_imported(model::absolute_session_name(text_field(import, "session"), m_name),
-                      text_field(import, "secret"));
+                      text_field(import, "secret"),
+                      pin.empty() ? std::nullopt : std::optional<std::string>(pin));
   }
 
   Result<std::string> private_key_named(const std::string& key, const std::string& user)

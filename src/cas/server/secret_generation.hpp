@@ -14,9 +14,12 @@
 namespace sconectl::cas::server {
 
 // The stored value of secret `secret` of session `session` (an absolute name), for imports;
-// std::nullopt when that session has no value for it.
-using SecretLookup = std::function<Result<std::optional<StoredSecret>>(const std::string& session,
-                                                                       const std::string& secret)>;
+// std::nullopt when that session has no value for it. `session_hash` is the import's pin on the
+// version of `session`, when it has one.
+using SecretLookup = std::function<Result<std::optional<StoredSecret>>(
+    const std::string& session,
+    const std::string& secret,
+    const std::optional<std::string>& session_hash)>;
 
 // What an upload replaces, for migration: the current document and its generated values.
 struct PreviousVersion {

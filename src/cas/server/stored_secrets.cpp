@@ -27,6 +27,32 @@ const Json* secret_definition(const Json& session, const std::string& name)
   return nullptr;
 }
 
+// Whether an export entry of `definition` (a secret of session `exporter`) reaches the importer.
+bool is_exported_to(const Json& definition, const std::string& exporter, const Importer& importer)
+{
+  if (!definition.contains("export") || !definition.at("export").is_array()) {
+    return false;
+  }
+  const auto text = [](const Json& entry, const char* key) -> std::optional<std::string> {
+    if (entry.contains(key) && entry.at(key).is_string()) {
+      return entry.at(key).get<std::string>();
+    }
+    return std::nullopt;
+  };
+  for (const auto& entry : definition.at("export")) {
+    if (!entry.is_object()
+        || !model::export_reaches(
+            text(entry, "session"), text(entry, "namespace"), exporter, importer.session)) {
+      continue;
+    }
+    const auto pinned = text(entry, "session_hash");
+    if (!pinned || *pinned == importer.hash) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string explicit_text(const Json& value)
 {
   return value.is_string() ? value.get<std::string>()
@@ -37,26 +63,42 @@ std::string explicit_text(const Json& value)
 
 Result<std::optional<StoredSecret>> find_stored_secret(Store& store,
                                                        const std::string& session,
-                                                       const std::string& secret)
+                                                       const std::string& secret,
+                                                       const std::optional<Importer>& importer)
 {
   std::string at_session = session;
   std::string at_secret = secret;
+  std::optional<Importer> asking = importer;
   for (int hop = 0; hop < k_max_import_hops; ++hop) {
+    auto version = store.current(at_session);
+    if (!version) {
+      return forward_error(std::move(version.error()));
+    }
+    if (!*version) {
+      return std::optional<StoredSecret>();
+    }
+    const auto& source = **version;
+    if (asking && asking->source_hash && *asking->source_hash != source.hash) {
+      return fail(ErrorKind::manifest,
+                  "session '" + asking->session + "' imports secret '" + at_secret
+                      + "' from version " + *asking->source_hash + " of session '" + at_session
+                      + "', which is now at version " + source.hash);
+    }
+    const Json* definition = secret_definition(source.document, at_secret);
+    if (definition == nullptr) {
+      return std::optional<StoredSecret>();
+    }
+    if (asking && !is_exported_to(*definition, at_session, *asking)) {
+      return fail(ErrorKind::manifest,
+                  "session '" + at_session + "' does not export secret '" + at_secret + "' to '"
+                      + asking->session + "' (or not to its current version)");
+    }
     auto values = store.secrets(at_session);
     if (!values) {
       return forward_error(std::move(values.error()));
     }
     if (const auto found = values->find(at_secret); found != values->end()) {
       return std::optional<StoredSecret>(found->second);
-    }
-    auto version = store.current(at_session);
-    if (!version) {
-      return forward_error(std::move(version.error()));
-    }
-    const Json* definition =
-        *version ? secret_definition((*version)->document, at_secret) : nullptr;
-    if (definition == nullptr) {
-      return std::optional<StoredSecret>();
     }
     if (definition->contains("value")) {
       return std::optional<StoredSecret>(
@@ -67,6 +109,10 @@ Result<std::optional<StoredSecret>> find_stored_secret(Store& store,
     if (!import.is_object()) {
       return std::optional<StoredSecret>();
     }
+    const auto pin = import.value("session_hash", std::string());
+    asking = Importer{.session = at_session,
+                      .hash = source.hash,
+                      .source_hash = pin.empty() ? std::nullopt : std::optional(pin)};
     at_session = model::absolute_session_name(import.value("session", std::string()), at_session);
     at_secret = import.value("secret", std::string());
   }

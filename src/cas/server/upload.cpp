@@ -240,8 +240,15 @@ class Upload {
       previous_values = std::move(*values);
       previous.emplace(PreviousVersion{m_current->document, previous_values});
     }
-    const SecretLookup imported = [this](const std::string& session, const std::string& secret) {
-      return find_stored_secret(m_store, session, secret);
+    // Imports are resolved as this version, so exports pinned to another version do not reach it.
+    const SecretLookup imported = [this, &version](const std::string& session,
+                                                   const std::string& secret,
+                                                   const std::optional<std::string>& session_hash) {
+      return find_stored_secret(
+          m_store,
+          session,
+          secret,
+          Importer{.session = version.name, .hash = version.hash, .source_hash = session_hash});
     };
     auto generated = generate_secrets(version.document, previous, imported);
     if (!generated) {

@@ -301,6 +301,67 @@ TEST_F(AttestationTest, AnImportedSecretComesFromTheExportingSession)
   EXPECT_EQ(configuration->environment.at("DB_PASSWORD").size(), 12U);
 }
 
+// The importer is uploaded first (its source does not exist yet, which a CAS accepts); what the
+// source exports is checked when the program starts, against the versions current then.
+TEST_F(AttestationTest, ImportsAreCheckedAgainstTheSourceWhenTheProgramStarts)
+{
+  create(m_alice, session_yaml("shop", "access_policy:\n  create_sessions: [CREATOR]\n"));
+  const auto importer = [](const std::string& pin) {
+    return session_yaml("shop/api",
+                        "services:\n  - name: api\n    command: [server]\n    pwd: /srv\n"
+                        "    environment:\n      DB_PASSWORD: \"$$SCONE::db_password$$\"\n"
+                        "    attestation:\n      mrenclave: [\""
+                            + std::string(k_measurement)
+                            + "\"]\n"
+                              "secrets:\n  - name: db_password\n    import:\n"
+                              "      session: ../db\n      secret: db_password\n"
+                            + pin + "security:\n  attestation:\n    tolerate: [simulation]\n");
+  };
+  const auto source = [](const std::string& export_lines) {
+    return session_yaml(
+        "shop/db", "secrets:\n  - name: db_password\n    kind: ascii\n    size: 12\n" + export_lines);
+  };
+  const auto api = create(m_alice, importer(""));
+  const auto db = create(m_alice, source(""));  // exports nothing
+  auto refused = attest("shop/api/api");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find(
+                "session 'shop/db' does not export secret 'db_password' to 'shop/api'"),
+            std::string::npos)
+      << refused.error().message;
+
+  // Exported to another version of shop/api only.
+  const auto db2 = upload(m_alice,
+                          with_predecessor(source("    export:\n      - session: shop/api\n"
+                                                  "        session_hash: \""
+                                                  + std::string(64, 'c') + "\"\n"),
+                                           db));
+  ASSERT_EQ(db2.status, 200) << db2.body;
+  EXPECT_FALSE(attest("shop/api/api"));
+
+  const auto db3 = upload(m_alice,
+                          with_predecessor(source("    export:\n      - session: shop/api\n"
+                                                  "        session_hash: \""
+                                                  + api + "\"\n"),
+                                           json_of(db2).at("hash").get<std::string>()));
+  ASSERT_EQ(db3.status, 200) << db3.body;
+  const auto configured = attest("shop/api/api");
+  ASSERT_TRUE(configured) << configured.error().message;
+  EXPECT_EQ(configured->environment.at("DB_PASSWORD"),
+            stored_secrets("shop/db").at("db_password").value);
+
+  // An import pinned to an older version of its source.
+  const auto db3_hash = json_of(db3).at("hash").get<std::string>();
+  const auto pinned = upload(
+      m_alice,
+      with_predecessor(importer("      session_hash: \"" + std::string(64, 'd') + "\"\n"), api));
+  ASSERT_EQ(pinned.status, 200) << pinned.body;
+  refused = attest("shop/api/api");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("which is now at version " + db3_hash), std::string::npos)
+      << refused.error().message;
+}
+
 TEST_F(AttestationTest, AnUnchangedDefinitionKeepsTheValueAcrossUpdates)
 {
   const auto first = create(m_alice, service_session("demo"));
