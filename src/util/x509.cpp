@@ -256,7 +256,10 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
        && add_extension(certificate.get(), authority, NID_subject_key_identifier, "hash")
        && add_extension(certificate.get(), authority, NID_authority_key_identifier, "keyid:always");
   if (ok && !spec.is_ca) {
-    ok = add_extension(certificate.get(), authority, NID_ext_key_usage, "serverAuth,clientAuth");
+    const std::string usage = spec.server_auth && spec.client_auth ? "serverAuth,clientAuth"
+                              : spec.server_auth                   ? "serverAuth"
+                                                                   : "clientAuth";
+    ok = add_extension(certificate.get(), authority, NID_ext_key_usage, usage);
   }
   if (const auto names = subject_alt_names(spec); ok && !names.empty()) {
     ok = add_extension(certificate.get(), authority, NID_subject_alt_name, names);

@@ -29,6 +29,9 @@ struct CertificateSpec {
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;
   bool is_ca = false;
+  // Extended key usage of a leaf certificate: TLS server, TLS client, or both (no `endpoint`).
+  bool server_auth = true;
+  bool client_auth = true;
   // Validity from one hour ago (clock skew); std::nullopt: until 4096-01-01, as CAS certificates.
   std::optional<std::chrono::seconds> valid_for;
 };

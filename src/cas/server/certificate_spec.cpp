@@ -68,6 +68,15 @@ Result<x509::CertificateSpec> certificate_spec(const std::string& name,
       }
     }
   }
+  if (secret.contains("endpoint")) {
+    const auto endpoint = text_field(secret, "endpoint");
+    if (is_ca || (endpoint != "server" && endpoint != "client")) {
+      return refuse("secret '" + name + "': endpoint must be server or client"
+                    + (is_ca ? std::string(" and is for x509 certificates, not CAs") : ""));
+    }
+    spec.server_auth = endpoint == "server";
+    spec.client_auth = endpoint == "client";
+  }
   if (secret.contains("valid_for")) {
     auto validity = parse_validity(text_field(secret, "valid_for"));
     if (!validity) {

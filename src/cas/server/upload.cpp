@@ -56,6 +56,11 @@ Header read_header(const Json& session)
   if (session.contains("creator")) {
     header.problems.push_back("creator is set by CAS; remove it from the session");
   }
+  if (session.contains("predecessor") && session.contains("namespace_hash")) {
+    header.problems.push_back(
+        "namespace_hash: is checked when a session is created and cannot be combined with "
+        "predecessor");
+  }
   if (session.contains("predecessor")) {
     const auto& predecessor = session.at("predecessor");
     if (!predecessor.is_string()
@@ -135,7 +140,12 @@ class Upload {
           m_current->hash);
     }
     const auto parent = parent_of(name);
+    const auto namespace_hash = m_uploaded.value("namespace_hash", std::string());
     if (parent.empty()) {
+      if (!namespace_hash.empty()) {
+        return error_response(
+            400, {"session '" + name + "': namespace_hash is set, but the session has no namespace"});
+      }
       return std::nullopt;  // any client may create a top-level session
     }
     auto namespace_session = m_store.current(parent);
@@ -152,6 +162,15 @@ class Upload {
           403,
           {"namespace '" + parent + "': access_policy.create_sessions does not admit client "
            + m_requester});
+    }
+    // namespace_hash pins the namespace's version at creation: created into another, the session
+    // could inherit exports and access rules its author never saw.
+    if (!namespace_hash.empty() && namespace_hash != (*namespace_session)->hash) {
+      return error_response(409,
+                            {"session '" + name + "': namespace_hash " + namespace_hash
+                                 + " is not the current version of namespace '" + parent + "'",
+                             "current: " + (*namespace_session)->hash},
+                            (*namespace_session)->hash);
     }
     return std::nullopt;
   }

@@ -2,6 +2,9 @@
 #include "certificate_spec.hpp"
 #include "sconectl/util/digest.hpp"
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include <algorithm>
 #include <span>
 
@@ -57,6 +60,44 @@ TEST_F(SecretGenerationTest, GeneratesValuesOfTheRequestedShape)
   EXPECT_EQ(x509::certificate_spki(values.at("server").value).value(),
             x509::private_key_spki(values.at("server_key").value).value());
   EXPECT_EQ(values.at("ca").private_key, values.at("ca_key").value);
+}
+
+// The extended key usage flags (XKU_SSL_SERVER, XKU_SSL_CLIENT) of a PEM certificate.
+std::uint32_t extended_key_usage(const std::string& pem)
+{
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (certificate == nullptr) {
+    return 0;
+  }
+  const auto flags = X509_get_extended_key_usage(certificate);
+  X509_free(certificate);
+  return flags & (XKU_SSL_SERVER | XKU_SSL_CLIENT);
+}
+
+TEST_F(SecretGenerationTest, EndpointLimitsTheCertificateToTlsServerOrClient)
+{
+  create(m_alice, session_yaml("demo", R"(secrets:
+  - name: "server"
+    kind: "x509"
+    endpoint: "server"
+  - name: "client"
+    kind: "x509"
+    endpoint: "client"
+  - name: "both"
+    kind: "x509"
+)"));
+  const auto values = stored_secrets("demo");
+  EXPECT_EQ(extended_key_usage(values.at("server").value), XKU_SSL_SERVER);
+  EXPECT_EQ(extended_key_usage(values.at("client").value), XKU_SSL_CLIENT);
+  EXPECT_EQ(extended_key_usage(values.at("both").value), XKU_SSL_SERVER | XKU_SSL_CLIENT);
+  const auto refused =
+      upload(m_alice,
+             session_yaml("other", "secrets:\n  - name: c\n    kind: x509\n    endpoint: peer\n"));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(messages_of(refused).find("endpoint must be server or client"), std::string::npos)
+      << refused.body;
 }
 
 TEST_F(SecretGenerationTest, CertificateIsIssuedByACaImportedFromAnotherSession)

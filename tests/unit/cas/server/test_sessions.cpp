@@ -114,6 +114,43 @@ TEST_F(SessionsTest, CreateSessionsListAdmitsOtherKeys)
   EXPECT_EQ(upload(m_alice, session_yaml("shop/web")).status, 403);
 }
 
+TEST_F(SessionsTest, NestedNamespacesEachGovernTheirOwnChildren)
+{
+  create(m_alice, session_yaml("org"));
+  create(m_alice,
+         session_yaml("org/team", "access_policy:\n  create_sessions: [\"" + m_bob.key_hash + "\"]\n"));
+  EXPECT_EQ(upload(m_bob, session_yaml("org/other")).status, 403);  // org admits only alice
+  EXPECT_EQ(upload(m_bob, session_yaml("org/team/app")).status, 201);
+  EXPECT_EQ(upload(m_alice, session_yaml("org/team/app2")).status, 403);
+  EXPECT_EQ(upload(m_bob, session_yaml("org/team/app/part")).status, 201);  // bob created app
+  EXPECT_EQ(upload(m_alice, session_yaml("org/missing/app")).status, 404);
+}
+
+TEST_F(SessionsTest, NamespaceHashPinsTheNamespaceVersionAtCreation)
+{
+  const auto first = create(m_alice, session_yaml("shop"));
+  const auto second =
+      json_of(upload(m_alice, with_predecessor(session_yaml("shop", salt_line(1)), first)))
+          .at("hash")
+          .get<std::string>();
+  const auto stale =
+      upload(m_alice, session_yaml("shop/db", "namespace_hash: \"" + first + "\"\n"));
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(json_of(stale).at("current"), second);
+  EXPECT_EQ(upload(m_alice, session_yaml("shop/db", "namespace_hash: \"" + second + "\"\n")).status,
+            201);
+  const auto top = upload(m_alice, session_yaml("solo", "namespace_hash: \"" + second + "\"\n"));
+  EXPECT_EQ(top.status, 400);
+  EXPECT_NE(messages_of(top).find("has no namespace"), std::string::npos);
+  const auto with_predecessor_too = upload(
+      m_alice,
+      with_predecessor(session_yaml("shop/db", "namespace_hash: \"" + second + "\"\n"), second));
+  EXPECT_EQ(with_predecessor_too.status, 400);  // before the predecessor is even looked at
+  EXPECT_NE(messages_of(with_predecessor_too).find("cannot be combined with predecessor"),
+            std::string::npos)
+      << with_predecessor_too.body;
+}
+
 TEST_F(SessionsTest, SessionInAMissingNamespaceIsNotFound)
 {
   const auto response = upload(m_alice, session_yaml("shop/db"));
