@@ -270,6 +270,12 @@ class SessionChecker {
       const auto& files = image.at("injection_files");
       for (std::size_t j = 0; files.is_array() && j < files.size(); ++j) {
         const auto file_path = path + ".injection_files[" + std::to_string(j) + "]";
+        if (files[j].is_string()) {  // the language's short form: a file of the image, by path
+          if (!files[j].get<std::string>().starts_with("/")) {
+            problem(file_path, "expected an absolute path");
+          }
+          continue;
+        }
         const auto* target = string_field(files[j], "path", file_path, true);
         if (target && !target->get<std::string>().starts_with("/")) {
           problem(file_path + ".path", "expected an absolute path");
