@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 namespace sconectl::cas {
 
@@ -98,11 +99,16 @@ std::string error_message(std::string_view body)
 {
   const auto json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_object() && json.contains("msg") && json.at("msg").is_array()) {
-    std::string joined;
+    std::vector<std::string> parts;
     for (const auto& part : json.at("msg")) {
       if (part.is_string()) {
-        joined += (joined.empty() ? "" : ": ") + part.get<std::string>();
+        parts.push_back(part.get<std::string>());
       }
+    }
+    // "what: why" on one line; a list of problems (an invalid session) one per line.
+    std::string joined;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      joined += (i == 0 ? "" : parts.size() > 2 ? "\n  " : ": ") + parts[i];
     }
     if (!joined.empty()) {
       return joined;
