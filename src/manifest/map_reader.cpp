@@ -94,7 +94,8 @@ FieldPositions MapReader::positions() const
 std::optional<std::string> MapReader::scalar_text(const std::string& key,
                                                   const Entry& entry,
                                                   std::string_view expected,
-                                                  ParseContext::Sensitivity sensitivity)
+                                                  ParseContext::Sensitivity sensitivity,
+                                                  ScalarKind kind)
 {
   if (!entry.value.IsScalar()) {
     std::string message =
@@ -106,7 +107,7 @@ std::optional<std::string> MapReader::scalar_text(const std::string& key,
     return std::nullopt;
   }
   return m_context->expand(
-      entry.value.Scalar(), position_of(entry.value), path_of(key), sensitivity);
+      scalar_of(entry.value, kind), position_of(entry.value), path_of(key), sensitivity);
 }
 
 std::optional<std::string> MapReader::secret_string(const std::string& key)
@@ -115,16 +116,29 @@ std::optional<std::string> MapReader::secret_string(const std::string& key)
   if (entry == nullptr) {
     return std::nullopt;
   }
-  return scalar_text(key, *entry, "a string", ParseContext::Sensitivity::secret);
+  return scalar_text(
+      key, *entry, "a string", ParseContext::Sensitivity::secret, ScalarKind::text);
 }
 
 std::optional<std::string> MapReader::string(const std::string& key, Need need)
+{
+  return string_field(key, need, ScalarKind::token);
+}
+
+std::optional<std::string> MapReader::text(const std::string& key, Need need)
+{
+  return string_field(key, need, ScalarKind::text);
+}
+
+std::optional<std::string> MapReader::string_field(const std::string& key,
+                                                   Need need,
+                                                   ScalarKind kind)
 {
   const auto* entry = find(key, need);
   if (entry == nullptr) {
     return std::nullopt;
   }
-  auto text = scalar_text(key, *entry, "a string");
+  auto text = scalar_text(key, *entry, "a string", ParseContext::Sensitivity::plain, kind);
   if (text && text->empty() && need == Need::required
       && !m_context->has_variable_problem(path_of(key))) {
     m_context->error(position_of(entry->value), path_of(key), "must not be empty");
@@ -217,11 +231,13 @@ std::vector<std::pair<YAML::Node, std::string>> MapReader::list(const std::strin
   return items;
 }
 
-std::vector<std::string> MapReader::string_list(const std::string& key, Need need)
+std::vector<std::string> MapReader::string_list(const std::string& key,
+                                                Need need,
+                                                ScalarKind kind)
 {
   std::vector<std::string> values;
   for (const auto& [item, item_path] : list(key, need)) {
-    if (auto text = as_string(item, item_path, *m_context)) {
+    if (auto text = as_string(item, item_path, *m_context, kind)) {
       values.push_back(std::move(*text));
     }
   }
@@ -274,9 +290,21 @@ std::optional<MapReader> as_map(const YAML::Node& node,
   return MapReader(node, path, context);
 }
 
+std::string scalar_of(const YAML::Node& node, ScalarKind kind)
+{
+  std::string text = node.Scalar();
+  if (kind == ScalarKind::token) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+      text.pop_back();
+    }
+  }
+  return text;
+}
+
 std::optional<std::string> as_string(const YAML::Node& node,
                                      const std::string& path,
-                                     ParseContext& context)
+                                     ParseContext& context,
+                                     ScalarKind kind)
 {
   if (!node.IsScalar()) {
     std::string message = "expected a string, got " + describe_node(node);
@@ -286,7 +314,7 @@ std::optional<std::string> as_string(const YAML::Node& node,
     context.error(position_of(node), path, std::move(message));
     return std::nullopt;
   }
-  return context.expand(node.Scalar(), position_of(node), path);
+  return context.expand(scalar_of(node, kind), position_of(node), path);
 }
 
 }  // namespace sconectl::manifest::detail

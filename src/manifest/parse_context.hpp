@@ -78,6 +78,12 @@ enum class Need { optional, required };
 // Reads the fields of one YAML mapping with typed accessors. Every accessor reports problems
 // (missing, wrong type, empty) itself and returns std::nullopt / an empty list after an error.
 // `report_unknown_fields()` warns about every key that no accessor asked for.
+// How a scalar field is read. Most fields hold one token (a name, a hex or base58 key, a number,
+// a path, an image reference), where the line break that ends a block scalar (`name: |`) is not
+// part of the value and is dropped. Free text (environment values, file content, build `run`
+// lines) keeps it, as YAML defines.
+enum class ScalarKind { token, text };
+
 class MapReader {
  public:
   MapReader(const YAML::Node& node, std::string path, ParseContext& context);
@@ -85,6 +91,8 @@ class MapReader {
   [[nodiscard]] bool has(const std::string& key) const;
   [[nodiscard]] std::optional<std::string> string(const std::string& key,
                                                   Need need = Need::optional);
+  // A free-text string field: a block scalar's line breaks are kept.
+  [[nodiscard]] std::optional<std::string> text(const std::string& key, Need need = Need::optional);
   // A string holding secret material (explicit secret values): diagnostics never show its text.
   [[nodiscard]] std::optional<std::string> secret_string(const std::string& key);
   [[nodiscard]] std::optional<std::uint64_t> unsigned_integer(const std::string& key,
@@ -93,7 +101,8 @@ class MapReader {
                                                               Need need = Need::optional);
   [[nodiscard]] std::optional<bool> boolean(const std::string& key, Need need = Need::optional);
   [[nodiscard]] std::vector<std::string> string_list(const std::string& key,
-                                                     Need need = Need::optional);
+                                                     Need need = Need::optional,
+                                                     ScalarKind kind = ScalarKind::token);
   // The value node of a mapping field, checked to be a mapping.
   [[nodiscard]] std::optional<MapReader> map(const std::string& key, Need need = Need::optional);
   // The item nodes of a list field, checked to be a list, with their paths.
@@ -121,7 +130,11 @@ class MapReader {
       const std::string& key,
       const Entry& entry,
       std::string_view expected,
-      ParseContext::Sensitivity sensitivity = ParseContext::Sensitivity::plain);
+      ParseContext::Sensitivity sensitivity = ParseContext::Sensitivity::plain,
+      ScalarKind kind = ScalarKind::token);
+  [[nodiscard]] std::optional<std::string> string_field(const std::string& key,
+                                                        Need need,
+                                                        ScalarKind kind);
 
   std::string m_path;
   SourcePosition m_position;
@@ -141,7 +154,12 @@ class MapReader {
 // Reads a scalar list item as an (expanded) string; reports non-scalars.
 [[nodiscard]] std::optional<std::string> as_string(const YAML::Node& node,
                                                    const std::string& path,
-                                                   ParseContext& context);
+                                                   ParseContext& context,
+                                                   ScalarKind kind = ScalarKind::token);
+
+// The scalar's text as a field of `kind` reads it: for a token, without the line breaks that end
+// a block scalar.
+[[nodiscard]] std::string scalar_of(const YAML::Node& node, ScalarKind kind);
 
 // "a list", "a mapping", "nothing" or the quoted scalar — for "expected X, got Y" messages. The
 // scalar is shortened as by `quoted_excerpt`; a `secret` scalar is not shown at all.

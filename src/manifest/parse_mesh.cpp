@@ -94,7 +94,7 @@ std::vector<MeshVariable> parse_mesh_variables(MapReader& block, const std::stri
       continue;
     }
     auto name = reader->string("name", Need::required);
-    auto value = reader->string("value", Need::required);
+    auto value = reader->text("value", Need::required);
     auto at = reader->positions();
     reader->report_unknown_fields();
     if (name && value) {
@@ -121,7 +121,7 @@ std::vector<MeshEnvironment> parse_environment(MapReader& top)
         continue;
       }
       auto name = reader->string("name", Need::required);
-      auto value = reader->string("value", Need::required);
+      auto value = reader->text("value", Need::required);
       auto at = reader->positions();
       reader->report_unknown_fields();
       if (name && value) {

@@ -16,7 +16,7 @@ std::vector<EnvironmentVariable> parse_variables(MapReader& environment,
       continue;
     }
     auto name = reader->string("name", Need::required);
-    auto value = reader->string("value", value_need);
+    auto value = reader->text("value", value_need);
     auto at = reader->positions();
     reader->report_unknown_fields();
     if (name) {
@@ -36,7 +36,7 @@ std::vector<InjectionFile> parse_injection_files(MapReader& top)
       continue;
     }
     auto path = reader->string("path", Need::required);
-    auto content = reader->string("content", Need::required);
+    auto content = reader->text("content", Need::required);
     auto at = reader->positions();
     reader->report_unknown_fields();
     if (path && content) {
@@ -138,7 +138,7 @@ std::optional<Build> parse_build(MapReader& top)
   build.pwd = reader->string("pwd");
   build.copy = reader->string_list("copy");
   build.requirements = reader->string("requirements");
-  build.run = reader->string_list("run");
+  build.run = reader->string_list("run", Need::optional, ScalarKind::text);
   build.signature = parse_signature(*reader);
   build.binaries = reader->string_list("binaries");
   build.dirs = reader->string_list("dirs");

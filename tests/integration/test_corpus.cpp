@@ -17,14 +17,16 @@ namespace {
 namespace stdfs = std::filesystem;
 
 const stdfs::path k_corpus = stdfs::path(SCONECTL_SOURCE_DIR) / "tests" / "corpus" / "invalid";
+// Manifests written as Scontain's examples write them, which must validate (block scalars).
+const stdfs::path k_valid_corpus = stdfs::path(SCONECTL_SOURCE_DIR) / "tests" / "corpus" / "valid";
 
-std::vector<std::string> corpus_cases()
+std::vector<std::string> corpus_cases(const stdfs::path& corpus = k_corpus)
 {
   std::vector<std::string> names;
-  if (!stdfs::exists(k_corpus)) {
+  if (!stdfs::exists(corpus)) {
     return names;
   }
-  for (const auto& entry : stdfs::directory_iterator(k_corpus)) {
+  for (const auto& entry : stdfs::directory_iterator(corpus)) {
     if (entry.is_regular_file() && entry.path().extension() == ".yaml") {
       names.push_back(entry.path().stem().string());
     }
@@ -48,7 +50,7 @@ std::map<std::string, std::string> corpus_environment()
   return {{"SCONECTL_CORPUS_DEFINED", "defined-value"}};
 }
 
-Completed run_sconectl(std::vector<std::string> args)
+Completed run_sconectl(std::vector<std::string> args, const stdfs::path& working_dir = k_corpus)
 {
   for (const auto* name :
        {"SCONECTL_CORPUS_UNSET_A", "SCONECTL_CORPUS_UNSET_B", "SCONECTL_CORPUS_UNSET_C"}) {
@@ -58,7 +60,7 @@ Completed run_sconectl(std::vector<std::string> args)
   auto result = runner.run(Command{.program = SCONECTL_BINARY,
                                    .args = std::move(args),
                                    .extra_env = corpus_environment(),
-                                   .working_dir = k_corpus,
+                                   .working_dir = working_dir,
                                    .timeout = std::chrono::seconds(20)});
   if (!result) {
     ADD_FAILURE() << result.error().message;
@@ -101,6 +103,26 @@ INSTANTIATE_TEST_SUITE_P(Invalid,
                          CorpusTest,
                          ::testing::ValuesIn(corpus_cases()),
                          testing::case_test_name);
+
+class ValidCorpusTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ValidCorpusTest, ValidateAcceptsIt)
+{
+  const auto result = run_sconectl({"validate", "-f", GetParam() + ".yaml"}, k_valid_corpus);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Valid,
+                         ValidCorpusTest,
+                         ::testing::ValuesIn(corpus_cases(k_valid_corpus)),
+                         testing::case_test_name);
+
+TEST(CorpusSizeTest, TheValidCorpusIsThere)
+{
+  EXPECT_GE(corpus_cases(k_valid_corpus).size(), 4U) << k_valid_corpus;
+}
 
 // The corpus held this many cases when this line was last changed; raise it when adding some. A
 // test run that finds fewer (a missing or moved folder, a renamed extension) fails here instead of

@@ -95,6 +95,31 @@ helm_extra_values: "replicaCount: 2"
   EXPECT_EQ(mesh.helm_extra_values["replicaCount"], 2);
 }
 
+// As for service manifests: a block scalar's final line break is not part of a token field (a
+// CAS address, a key hash, a namespace, an image) but stays in an environment value.
+TEST(MeshManifestTest, BlockScalarsAreReadAsTheirFieldExpects)
+{
+  TempDir dir;
+  for (const std::string style : {"|", ">-", "|+"}) {
+    const auto text = "apiVersion: scone/5.8\nkind: mesh\ncas:\n  - name: cas\n    cas_url: "
+                      + style + "\n      cas.scone-system:8081\n    cas_key: " + style + "\n      "
+                      + k_cas_key + "\npolicy:\n  namespace: " + style
+                      + "\n    demo-1\n  tolerate: " + style
+                      + "\n    outdated-tcb, hyperthreading\nenv:\n  - service: global\n    env:\n"
+                        "      - name: API_USER\n        value: "
+                      + style + "\n          myself\nservices:\n  - name: api\n    image: " + style
+                      + "\n      registry.example.com/api:1\n";
+    const auto report = parse_in(dir, text);
+    ASSERT_EQ(formatted(report), "") << style << "\n" << text;
+    const auto& mesh = std::get<MeshManifest>(*report.document);
+    EXPECT_EQ(mesh.cas[0].cas_url, "cas.scone-system:8081");
+    EXPECT_EQ(mesh.cas[0].cas_key, k_cas_key);
+    EXPECT_EQ(mesh.policy.namespace_name, "demo-1");
+    EXPECT_EQ(mesh.policy.tolerate, (std::vector<std::string>{"outdated-tcb", "hyperthreading"}));
+    EXPECT_EQ(mesh.environment[0].variables[0].value, style == ">-" ? "myself" : "myself\n");
+  }
+}
+
 TEST(MeshManifestTest, ReadsTheLegacyFlatEnvironment)
 {
   TempDir dir;

@@ -327,6 +327,51 @@ TEST(ServiceManifestTest, JavaKindsCopyOnlySourcesJarsAndDirectories)
             "");
 }
 
+// Scontain's examples write values as block scalars (`value: |` then the value on its own line).
+// For a field that holds one token (a name, hex, a number, a path, an image reference), the line
+// break that ends the block is not part of the value; free text (environment values, file
+// content) keeps it, as YAML says. Every style: literal and folded, clipped and stripped.
+TEST(ServiceManifestTest, BlockScalarsAreReadAsTheirFieldExpects)
+{
+  for (const std::string style : {"|", "|-", ">", ">-", "|+"}) {
+    const auto block = [&style](const std::string& value) {
+      return style + "\n        " + value + "\n";
+    };
+    const std::string text = "apiVersion: scone/5.8\nkind: genservice\nenvironment:\n  local:\n"
+                             "    - name: API_PASSWORD\n      value: \"$$SCONE::pw$$\"\n"
+                             "    - name: TEXT\n      value: "
+                             + block("kept as written")
+                             + "secrets:\n  global:\n"
+                               "    - name: "
+                             + block("pw") + "      kind: " + block("ascii")
+                             + "      size: " + block("16")
+                             + "    - name: key\n      kind: binary\n      value: " + block("00ff00ff")
+                             + "    - name: cert_key\n      kind: private-key\n"
+                               "    - name: cert\n      kind: x509\n      private_key: "
+                             + block("cert_key") + "      export_public: " + block("true")
+                             + "      valid_for: " + block("90 days")
+                             + "build:\n  name: " + block("api") + "  kind: " + block("python")
+                             + "  to: " + block("registry.example.com/api:1")
+                             + "  command: " + block("python3 api.py") + "  pwd: " + block("/app");
+    const auto report = parse(text);
+    ASSERT_EQ(formatted(report), "") << style << "\n" << text;
+    const auto& service = std::get<ServiceManifest>(*report.document);
+    EXPECT_EQ(service.build.name, "api") << style;
+    EXPECT_EQ(service.build.to, "registry.example.com/api:1") << style;
+    EXPECT_EQ(service.build.command, "python3 api.py") << style;
+    EXPECT_EQ(service.build.pwd, "/app") << style;
+    ASSERT_EQ(service.secrets.size(), 4U);
+    EXPECT_EQ(service.secrets[0].name, "pw") << style;
+    EXPECT_EQ(service.secrets[0].size, 16U) << style;
+    EXPECT_EQ(service.secrets[3].private_key, "cert_key") << style;
+    EXPECT_EQ(service.secrets[3].export_public, true) << style;
+    EXPECT_EQ(service.secrets[3].valid_for, "90 days") << style;
+    const std::string written =
+        style == "|+" || style == "|" || style == ">" ? "kept as written\n" : "kept as written";
+    EXPECT_EQ(service.local_environment[1].value, written) << style;
+  }
+}
+
 TEST(ServiceManifestTest, ExplicitSecretValuesNeverAppearInMessages)
 {
   std::string text = k_minimal_service;
