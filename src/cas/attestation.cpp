@@ -252,6 +252,31 @@ Json to_json(const ProgramConfiguration& configuration)
 
 Result<ProgramConfiguration> program_configuration_from_json(const Json& json)
 {
+  // Anything else in the answer is something the CAS wants done that this runtime does not know
+  // how to do: starting without it would run the program under a weaker policy than written.
+  const auto cannot_honour = [](const Error& error) {
+    return fail(ErrorKind::server,
+                "the CAS's configuration asks for what this runtime cannot honour, so it does not "
+                "start the program: "
+                    + error.message);
+  };
+  if (auto fields = only_fields(json,
+                                {"command",
+                                 "environment",
+                                 "host_environment",
+                                 "pwd",
+                                 "injection_files",
+                                 "attestation_checked"});
+      !fields) {
+    return cannot_honour(fields.error());
+  }
+  if (json.contains("injection_files") && json.at("injection_files").is_array()) {
+    for (const auto& file : json.at("injection_files")) {
+      if (auto fields = only_fields(file, {"path", "content", "mode"}); !fields) {
+        return cannot_honour(fields.error());
+      }
+    }
+  }
   try {
     ProgramConfiguration configuration;
     configuration.command = json.at("command").get<std::vector<std::string>>();

@@ -1,3 +1,4 @@
+#include "sconectl/cas/attestation.hpp"
 #include "sconectl/runtime/live_file_tree.hpp"
 #include "sconectl/runtime/runtime.hpp"
 #include "sconectl/util/digest.hpp"
@@ -205,6 +206,40 @@ TEST(InjectionFilesTest, WrittenPrivatelyAndOnlyIntoMemory)
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "secret");
   EXPECT_EQ(stdfs::status(in_memory).permissions(), stdfs::perms(0600));
   stdfs::remove_all(stdfs::path(in_memory).parent_path());
+}
+
+TEST(InjectionFilesTest, EachFileGetsTheModeTheSessionGives)
+{
+  if (!stdfs::is_directory("/dev/shm")) {
+    GTEST_SKIP() << "no /dev/shm (tmpfs) on this machine";
+  }
+  const auto dir = "/dev/shm/sconectl-mode-" + std::to_string(::getpid());
+  const auto old_mask = ::umask(077);  // the mode is the session's, whatever the umask says
+  const auto written =
+      write_injection_files({{dir + "/a", "x", 0640}, {dir + "/b", "y", 0500}}, false);
+  ::umask(old_mask);
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_EQ(stdfs::status(dir + "/a").permissions(), stdfs::perms(0640));
+  EXPECT_EQ(stdfs::status(dir + "/b").permissions(), stdfs::perms(0500));
+  stdfs::remove_all(dir);
+}
+
+// A configuration that asks for something this runtime does not know is not run with it dropped.
+TEST(ConfigurationTest, WhatTheRuntimeCannotHonourStopsItByName)
+{
+  cas::ProgramConfiguration configuration{.command = {"python3"}, .pwd = "/app"};
+  configuration.injection_files.push_back({"/run/a", "x", 0600});
+  auto json = cas::to_json(configuration);
+  ASSERT_TRUE(cas::program_configuration_from_json(json));
+  auto with_volumes = json;
+  with_volumes["volumes"] = nlohmann::json::array({"data"});
+  const auto refused = cas::program_configuration_from_json(with_volumes);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("cannot honour"), std::string::npos);
+  EXPECT_NE(refused.error().message.find("'volumes'"), std::string::npos) << refused.error().message;
+  auto with_template = json;
+  with_template["injection_files"][0]["template"] = true;
+  EXPECT_FALSE(cas::program_configuration_from_json(with_template));
 }
 
 TEST(RunTest, WithoutAPinNothingIsAttempted)
