@@ -39,8 +39,6 @@ void add_cas_options(CLI::App& command, CasOptions& options, bool with_address);
 // target/cas/sessions.json, with its pin), else the default attested CAS. Says on `services.err`
 // which one it chose when it was not given.
 [[nodiscard]] Result<cas::CasConnection> connect_for_sessions(
-    const CasOptions& options,
-    const Services& services,
-    const std::filesystem::path& target_dir);
+    const CasOptions& options, const Services& services, const std::filesystem::path& target_dir);
 
 }  // namespace sconectl::cli

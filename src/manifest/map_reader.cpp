@@ -116,8 +116,7 @@ std::optional<std::string> MapReader::secret_string(const std::string& key)
   if (entry == nullptr) {
     return std::nullopt;
   }
-  return scalar_text(
-      key, *entry, "a string", ParseContext::Sensitivity::secret, ScalarKind::text);
+  return scalar_text(key, *entry, "a string", ParseContext::Sensitivity::secret, ScalarKind::text);
 }
 
 std::optional<std::string> MapReader::string(const std::string& key, Need need)
@@ -231,9 +230,7 @@ std::vector<std::pair<YAML::Node, std::string>> MapReader::list(const std::strin
   return items;
 }
 
-std::vector<std::string> MapReader::string_list(const std::string& key,
-                                                Need need,
-                                                ScalarKind kind)
+std::vector<std::string> MapReader::string_list(const std::string& key, Need need, ScalarKind kind)
 {
   std::vector<std::string> values;
   for (const auto& [item, item_path] : list(key, need)) {

@@ -23,7 +23,6 @@ const std::vector<std::string_view>& tolerations()
   return names;
 }
 
-
 namespace {
 
 bool matches(std::string_view text, const std::regex& pattern)

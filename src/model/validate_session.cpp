@@ -131,7 +131,8 @@ class SessionChecker {
         token && token->get<std::string>().empty()) {
       problem("security.service_access_token", "must not be empty");
     }
-    if (security.contains("singleton_enclaves") && !security.at("singleton_enclaves").is_boolean()) {
+    if (security.contains("singleton_enclaves")
+        && !security.at("singleton_enclaves").is_boolean()) {
       problem("security.singleton_enclaves", "expected true or false");
     }
     if (security.contains("attestation") && !security.at("attestation").is_object()) {
@@ -425,11 +426,13 @@ class SessionChecker {
     }
     for (const char* key : {"isvprodid", "isvsvn", "isvsvn_min", "isvsvn_max"}) {
       if (signer.contains(key)
-          && (!signer.at(key).is_number_unsigned() || signer.at(key).get<std::uint64_t>() > 65535)) {
+          && (!signer.at(key).is_number_unsigned()
+              || signer.at(key).get<std::uint64_t>() > 65535)) {
         problem(path + "." + key, "expected an integer from 0 to 65535");
       }
     }
-    if (signer.contains("isvsvn") && (signer.contains("isvsvn_min") || signer.contains("isvsvn_max"))) {
+    if (signer.contains("isvsvn")
+        && (signer.contains("isvsvn_min") || signer.contains("isvsvn_max"))) {
       problem(path + ".isvsvn", "give isvsvn or isvsvn_min/isvsvn_max, not both");
     }
   }
@@ -479,8 +482,7 @@ std::optional<unsigned> file_permission(const SessionDocument& value)
   if (text.starts_with("0o") || text.starts_with("0O")) {
     text = text.substr(2);
   }
-  if (text.empty() || text.size() > 4
-      || text.find_first_not_of("01234567") != std::string::npos) {
+  if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos) {
     return std::nullopt;
   }
   const auto mode = static_cast<unsigned>(std::stoul(text, nullptr, 8));

@@ -37,10 +37,10 @@ struct MeasuredProgram {
 
 // From the environment the container was started with.
 struct StartSettings {
-  std::string config_id;    // SCONE_CONFIG_ID
-  std::string cas_address;  // SCONE_CAS_ADDR
-  std::string cas_key;      // SCONE_CAS_KEY
-  std::string search_path;  // PATH
+  std::string config_id;             // SCONE_CONFIG_ID
+  std::string cas_address;           // SCONE_CAS_ADDR
+  std::string cas_key;               // SCONE_CAS_KEY
+  std::string search_path;           // PATH
   std::string service_access_token;  // SCONE_SERVICE_ACCESS_TOKEN, when the session asks for one
 };
 

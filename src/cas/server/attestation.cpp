@@ -15,9 +15,9 @@
 #include "nonces.hpp"
 #include "placeholders.hpp"
 #include "request_handler.hpp"
-#include "session_support.hpp"
 #include "sconectl/manifest/command_line.hpp"
 #include "sconectl/manifest/names.hpp"
+#include "session_support.hpp"
 #include "stored_secrets.hpp"
 
 #include <openssl/crypto.h>

@@ -43,8 +43,7 @@ class SupportChecker {
           "secrets",
           "access_policy",
           "security"},
-         {{"secret_config", "secret backends other than this CAS"},
-          {"volumes", k_no_file_shield}});
+         {{"secret_config", "secret backends other than this CAS"}, {"volumes", k_no_file_shield}});
     for_each(session, "services", [this](const Json& service, const std::string& path) {
       check_service(service, path);
     });
@@ -80,8 +79,9 @@ class SupportChecker {
       if (std::find(honoured.begin(), honoured.end(), key) != honoured.end()) {
         continue;
       }
-      const auto known = std::find_if(
-          refused.begin(), refused.end(), [&key](const Refused& entry) { return entry.key == key; });
+      const auto known = std::find_if(refused.begin(), refused.end(), [&key](const Refused& entry) {
+        return entry.key == key;
+      });
       if (known != refused.end()) {
         refuse(at, known->why);
       } else {
@@ -105,9 +105,9 @@ class SupportChecker {
   void check_service(const Json& service, const std::string& path)
   {
     // Sessions read back from a SCONE CAS carry `persistency: None`, which asks for nothing.
-    const bool no_persistency = service.is_object() && service.contains("persistency")
-                                && (service.at("persistency").is_null()
-                                    || service.at("persistency") == "None");
+    const bool no_persistency =
+        service.is_object() && service.contains("persistency")
+        && (service.at("persistency").is_null() || service.at("persistency") == "None");
     const std::initializer_list<Refused> refused{
         {"fspf_path", k_no_file_shield},
         {"fspf_key", k_no_file_shield},
@@ -163,8 +163,8 @@ class SupportChecker {
       if (file.is_string()) {
         refuse(at,
                "a file given by its path only is read from the protected file system and filled "
-               "in there, and " + std::string(k_no_file_shield)
-                   + "; give path and content");
+               "in there, and "
+                   + std::string(k_no_file_shield) + "; give path and content");
         return;
       }
       keys(file, at, {"path", "content", "permission"});
@@ -226,9 +226,7 @@ class SupportChecker {
 
   void check_security(const Json& security)
   {
-    keys(security,
-         "security",
-         {"attestation", "service_access_token", "singleton_enclaves"});
+    keys(security, "security", {"attestation", "service_access_token", "singleton_enclaves"});
     if (!security.is_object()) {
       return;
     }

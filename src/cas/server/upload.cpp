@@ -144,7 +144,8 @@ class Upload {
     if (parent.empty()) {
       if (!namespace_hash.empty()) {
         return error_response(
-            400, {"session '" + name + "': namespace_hash is set, but the session has no namespace"});
+            400,
+            {"session '" + name + "': namespace_hash is set, but the session has no namespace"});
       }
       return std::nullopt;  // any client may create a top-level session
     }

@@ -325,13 +325,10 @@ build:
 
 TEST_F(CasCliTest, WithoutACasTheErrorNamesAllThreeWaysToGiveOne)
 {
-  EXPECT_EQ(run_cli({"session",
-                     "history",
-                     "demo/api",
-                     "-t",
-                     (dir.path() / "no-such-target").string()},
-                    cas_env()),
-            2);
+  EXPECT_EQ(
+      run_cli({"session", "history", "demo/api", "-t", (dir.path() / "no-such-target").string()},
+              cas_env()),
+      2);
   EXPECT_NE(err.str().find("pass --cas"), std::string::npos) << err.str();
   EXPECT_NE(err.str().find("no-such-target/cas/sessions.json does not exist"), std::string::npos)
       << err.str();

@@ -236,7 +236,8 @@ TEST(ConfigurationTest, WhatTheRuntimeCannotHonourStopsItByName)
   const auto refused = cas::program_configuration_from_json(with_volumes);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("cannot honour"), std::string::npos);
-  EXPECT_NE(refused.error().message.find("'volumes'"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("'volumes'"), std::string::npos)
+      << refused.error().message;
   auto with_template = json;
   with_template["injection_files"][0]["template"] = true;
   EXPECT_FALSE(cas::program_configuration_from_json(with_template));

@@ -319,7 +319,8 @@ TEST_F(AttestationTest, ImportsAreCheckedAgainstTheSourceWhenTheProgramStarts)
   };
   const auto source = [](const std::string& export_lines) {
     return session_yaml(
-        "shop/db", "secrets:\n  - name: db_password\n    kind: ascii\n    size: 12\n" + export_lines);
+        "shop/db",
+        "secrets:\n  - name: db_password\n    kind: ascii\n    size: 12\n" + export_lines);
   };
   const auto api = create(m_alice, importer(""));
   const auto db = create(m_alice, source(""));  // exports nothing

@@ -32,8 +32,8 @@ services:
       LOG_LEVEL: &level debug
       OTHER_LEVEL: *level
     attestation:
-      mrenclave: [)" + k_hash
-         + R"(]   # SCONE_HASH=1 prints it
+      mrenclave: [)"
+         + k_hash + R"(]   # SCONE_HASH=1 prints it
 images:
   - name: api_img
     injection_files:
@@ -105,14 +105,18 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
   const std::vector<Case> cases = {
       {"volumes:\n  - name: data\n", "volumes: not supported by this CAS"},
       {"services:\n  - name: a\n    command: [x]\n    pwd: /\n    fspf_path: /fspf.pb\n"
-       "    attestation: {mrenclave: [" + k_hash + "]}\n",
+       "    attestation: {mrenclave: ["
+           + k_hash + "]}\n",
        "services[0].fspf_path: not supported by this CAS"},
-      {"services:\n  - name: a\n    command: [x]\n    pwd: /\n    platforms: [" + k_hash + "]\n"
-       "    attestation: {mrenclave: [" + k_hash + "]}\n",
+      {"services:\n  - name: a\n    command: [x]\n    pwd: /\n    platforms: [" + k_hash
+           + "]\n"
+             "    attestation: {mrenclave: ["
+           + k_hash + "]}\n",
        "services[0].platforms: not supported by this CAS"},
       {"services:\n  - name: a\n    command: [x]\n    pwd: /\n"
        "    one_time_password_shared_secret: JBSWY3DPEHPK3PXP\n"
-       "    attestation: {mrenclave: [" + k_hash + "]}\n",
+       "    attestation: {mrenclave: ["
+           + k_hash + "]}\n",
        "services[0].one_time_password_shared_secret: not supported"},
       {"images:\n  - name: i\n    volumes:\n      - name: data\n        path: /data\n",
        "images[0].volumes: not supported by this CAS"},
@@ -127,7 +131,8 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
       {"security:\n  attestation:\n    tolerate: [hyperthreding]\n",
        "security.attestation.tolerate: \"hyperthreding\" is not a toleration"},
       {"secret_config:\n  store_in: akv\n", "secret_config: not supported by this CAS"},
-      {"secrets:\n  - name: t\n    kind: aad-token\n", "secrets[0].kind: not supported by this CAS"},
+      {"secrets:\n  - name: t\n    kind: aad-token\n",
+       "secrets[0].kind: not supported by this CAS"},
       {"secrets:\n  - name: f\n    kind: config-fragment\n    value: {a: 1}\n",
        "secrets[0].kind: not supported by this CAS: kind config-fragment"},
       {"secrets:\n  - name: s\n    import:\n      cas_url: other.example:8081\n"
@@ -140,7 +145,8 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
       {"access_policy:\n  update: [\"require-all:\"]\n", "access_policy.update[0]"},
       {"servces: []\n", "servces: not a key of session language 0.3"},
       {"services:\n  - name: a\n    command: [x]\n    pwd: /\n    enviroment: {A: b}\n"
-       "    attestation: {mrenclave: [" + k_hash + "]}\n",
+       "    attestation: {mrenclave: ["
+           + k_hash + "]}\n",
        "services[0].enviroment: not a key of session language 0.3"},
   };
   for (const auto& [yaml, expected] : cases) {
@@ -161,8 +167,11 @@ TEST_F(SessionLanguageTest, WhatIsHonouredIsAcceptedWhereSconeWritesIt)
            std::string("security:\n  attestation:\n    mode: none\n"),
            std::string("salt: \"00112233445566778899aabbccddeeff\"\n"),
            "services:\n  - name: a\n    command: x --flag\n    pwd: /\n    persistency: None\n"
-           "    attestation:\n      - mrenclave: " + k_hash + "\n      - signer:\n"
-           "          mrsigner: " + k_hash + "\n          isvprodid: 1\n          isvsvn: 2\n",
+           "    attestation:\n      - mrenclave: "
+               + k_hash
+               + "\n      - signer:\n"
+                 "          mrsigner: "
+               + k_hash + "\n          isvprodid: 1\n          isvsvn: 2\n",
        }) {
     const auto response = upload(m_bob, session_yaml("demo" + std::to_string(n++), yaml));
     EXPECT_EQ(response.status, 201) << yaml << response.body;
@@ -183,8 +192,8 @@ TEST_F(SessionLanguageTest, MalformedValuesAreRefusedWithTheirPath)
        "images[0].injection_files[0].permission: expected an octal mode"},
   };
   for (const auto& [yaml, expected] : cases) {
-    const std::string text = yaml.starts_with("version:") ? "name: \"demo\"\n" + yaml
-                                                           : session_yaml("demo", yaml);
+    const std::string text =
+        yaml.starts_with("version:") ? "name: \"demo\"\n" + yaml : session_yaml("demo", yaml);
     const auto response = upload(m_alice, text);
     EXPECT_EQ(response.status, 400) << yaml;
     EXPECT_NE(messages_of(response).find(expected), std::string::npos)

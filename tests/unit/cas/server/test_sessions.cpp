@@ -52,8 +52,7 @@ TEST_F(SessionsTest, StalePredecessorIsAConflictNamingTheCurrentHash)
   const auto first = create(m_alice, session_yaml("demo"));
   const auto second =
       json_of(upload(m_alice, with_predecessor(session_yaml("demo"), first))).at("hash");
-  const auto stale =
-      upload(m_alice, with_predecessor(session_yaml("demo", salt_line(2)), first));
+  const auto stale = upload(m_alice, with_predecessor(session_yaml("demo", salt_line(2)), first));
   EXPECT_EQ(stale.status, 409);
   EXPECT_EQ(json_of(stale).at("current"), second);
   EXPECT_NE(messages_of(stale).find(first), std::string::npos);
@@ -118,7 +117,8 @@ TEST_F(SessionsTest, NestedNamespacesEachGovernTheirOwnChildren)
 {
   create(m_alice, session_yaml("org"));
   create(m_alice,
-         session_yaml("org/team", "access_policy:\n  create_sessions: [\"" + m_bob.key_hash + "\"]\n"));
+         session_yaml("org/team",
+                      "access_policy:\n  create_sessions: [\"" + m_bob.key_hash + "\"]\n"));
   EXPECT_EQ(upload(m_bob, session_yaml("org/other")).status, 403);  // org admits only alice
   EXPECT_EQ(upload(m_bob, session_yaml("org/team/app")).status, 201);
   EXPECT_EQ(upload(m_alice, session_yaml("org/team/app2")).status, 403);
@@ -287,8 +287,7 @@ TEST_F(SessionsTest, ConcurrentUpdatesFromOnePredecessorLetExactlyOneWin)
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      const auto yaml =
-          with_predecessor(session_yaml("demo", salt_line(i)), hash);
+      const auto yaml = with_predecessor(session_yaml("demo", salt_line(i)), hash);
       const auto status = upload(m_alice, yaml).status;
       if (status == 200) {
         ++succeeded;
