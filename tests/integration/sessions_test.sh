@@ -217,8 +217,8 @@ refused otp "security.attestation.one_time_password_shared_secret: not supported
 refused remote-import "secrets[0].import.cas_url: not supported" 'secrets:
   - name: s
     import: {cas_url: "cas.example:8081", session: x, secret: y}'
-refused access-secret "access_policy.update[0]" 'access_policy:
-  update: ["$$SCONE::owner$$"]'
+refused governance "access_policy.update[0]: 'require-all:' is not supported" 'access_policy:
+  update: ["require-all:"]'
 refused typo "servics: not a key of session language" 'servics: []'
-step "volumes, fspf, image volumes, bare injection paths, singleton enclaves, OTP, remote imports, access by secret and unknown keys are refused by name"
+step "volumes, fspf, image volumes, bare injection paths, singleton enclaves, OTP, remote imports, governance rules and unknown keys are refused by name"
 echo "$test_name: passed"

@@ -1,6 +1,8 @@
 #include "access.hpp"
 
 #include "sconectl/cas/key_hash.hpp"
+#include "sconectl/manifest/names.hpp"
+#include "stored_secrets.hpp"
 
 #include <optional>
 #include <variant>
@@ -21,7 +23,11 @@ struct Nobody {};
 struct KeyHash {
   std::string text;
 };
-using Principal = std::variant<Creator, Anyone, Nobody, KeyHash>;
+// `$$SCONE::name$$`: the key of the certificate held by secret `name` of the session.
+struct CertificateSecret {
+  std::string name;
+};
+using Principal = std::variant<Creator, Anyone, Nobody, KeyHash, CertificateSecret>;
 
 std::string shown(const std::string& text)
 {
@@ -34,8 +40,8 @@ std::variant<Principal, std::string> read_entry(const Json& entry)
 {
   if (!entry.is_string()) {
     return std::string(
-        "only CREATOR, ANY, NONE, key hashes and PEM certificates are supported by this CAS "
-        "(not signers or governance rules)");
+        "only CREATOR, ANY, NONE, key hashes, PEM certificates and $$SCONE::<certificate "
+        "secret>$$ are supported by this CAS (not signers or governance rules)");
   }
   const auto text = entry.get<std::string>();
   if (text == k_creator) {
@@ -54,13 +60,26 @@ std::variant<Principal, std::string> read_entry(const Json& entry)
     }
     return Principal(KeyHash{std::move(*hash)});
   }
-  if (text.starts_with("$$SCONE::") || text.starts_with("signer:")
-      || text.starts_with("require-")) {
-    return "'" + shown(text) + "' is not supported by this CAS";
+  if (text.starts_with("$$SCONE::") && text.ends_with("$$") && text.size() > 11) {
+    auto name = text.substr(9, text.size() - 11);
+    if (name.ends_with(":crt")) {
+      name.resize(name.size() - 4);
+    }
+    if (manifest::check_secret_name(name).empty()) {
+      return Principal(CertificateSecret{std::move(name)});
+    }
+    return "'" + shown(text)
+           + "': only $$SCONE::name$$ (or :crt) naming a certificate secret is supported by this "
+             "CAS";
+  }
+  if (text.starts_with("signer:") || text.starts_with("require-")) {
+    return "'" + shown(text) + "' is not supported by this CAS (signed sessions and governance)";
   }
   if (const auto problem = key_hash_problem(text); !problem.empty()) {
     return "'" + shown(text)
-           + "' is not CREATOR, ANY, NONE, a PEM certificate or a key hash: " + problem;
+           + "' is not CREATOR, ANY, NONE, a PEM certificate, $$SCONE::<certificate secret>$$ or a "
+             "key hash: "
+           + problem;
   }
   return Principal(KeyHash{text});
 }
@@ -96,6 +115,29 @@ const Json* access_list(const Json& session, Operation operation)
 
 }  // namespace
 
+namespace {
+
+// Why `name` cannot stand for a certificate in an access list of `session`, or "".
+std::string certificate_secret_problem(const Json& session, const std::string& name)
+{
+  if (session.contains("secrets") && session.at("secrets").is_array()) {
+    for (const auto& secret : session.at("secrets")) {
+      if (!secret.is_object() || secret.value("name", std::string()) != name) {
+        continue;
+      }
+      const auto kind = secret.value("kind", std::string());
+      if (secret.contains("import") || kind == "x509" || kind == "x509-ca") {
+        return "";
+      }
+      return "names secret '" + name + "' of kind " + kind
+             + "; expected a certificate (x509, x509-ca or imported)";
+    }
+  }
+  return "names secret '" + name + "', which this session neither defines nor imports";
+}
+
+}  // namespace
+
 std::vector<std::string> check_access_policy(const Json& session)
 {
   if (!session.contains("access_policy")) {
@@ -127,6 +169,11 @@ std::vector<std::string> check_access_policy(const Json& session)
         continue;
       }
       const auto& principal = std::get<Principal>(entry);
+      if (const auto* secret = std::get_if<CertificateSecret>(&principal)) {
+        if (auto problem = certificate_secret_problem(session, secret->name); !problem.empty()) {
+          problems.push_back(at + ": " + problem);
+        }
+      }
       exclusive = exclusive || std::holds_alternative<Anyone>(principal)
                   || std::holds_alternative<Nobody>(principal);
     }
@@ -137,7 +184,21 @@ std::vector<std::string> check_access_policy(const Json& session)
   return problems;
 }
 
-bool is_permitted(const Json& session, Operation operation, const std::string& requester)
+SecretText stored_secret_text(Store& store, const std::string& session)
+{
+  return [&store, session](const std::string& name) -> std::optional<std::string> {
+    auto found = find_stored_secret(store, session, name);
+    if (!found || !*found) {
+      return std::nullopt;
+    }
+    return (*found)->value;
+  };
+}
+
+bool is_permitted(const Json& session,
+                  Operation operation,
+                  const std::string& requester,
+                  const SecretText& secrets)
 {
   const auto creator = session.value("creator", std::string());
   const Json* list = access_list(session, operation);
@@ -160,6 +221,12 @@ bool is_permitted(const Json& session, Operation operation, const std::string& r
       permitted = permitted || (!creator.empty() && requester == creator);
     } else if (const auto* key = std::get_if<KeyHash>(principal)) {
       permitted = permitted || requester == key->text;
+    } else if (const auto* secret = std::get_if<CertificateSecret>(principal);
+               secret != nullptr && secrets && !permitted) {
+      const auto certificate = secrets(secret->name);
+      const auto hash =
+          certificate ? key_hash_of_certificate(*certificate) : Result<std::string>(std::string());
+      permitted = hash && !hash->empty() && *hash == requester;
     }
   }
   return permitted;

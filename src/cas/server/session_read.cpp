@@ -72,7 +72,10 @@ CasResponse RequestHandler::read_session(const CasRequest& request, const std::s
   if (!*current) {
     return error_response(404, {"session '" + *name + "' does not exist"});
   }
-  if (!is_permitted((*current)->document, Operation::read, *request.requester)) {
+  if (!is_permitted((*current)->document,
+                    Operation::read,
+                    *request.requester,
+                    stored_secret_text(*m_store, *name))) {
     return error_response(403,
                           {"session '" + *name + "': access_policy.read does not admit client "
                            + *request.requester});

@@ -158,7 +158,10 @@ class Upload {
           404,
           {"namespace session '" + parent + "' does not exist; create it before '" + name + "'"});
     }
-    if (!is_permitted((*namespace_session)->document, Operation::create_sessions, m_requester)) {
+    if (!is_permitted((*namespace_session)->document,
+                      Operation::create_sessions,
+                      m_requester,
+                      stored_secret_text(m_store, parent))) {
       return error_response(
           403,
           {"namespace '" + parent + "': access_policy.create_sessions does not admit client "
@@ -184,7 +187,10 @@ class Upload {
       return error_response(
           404, {"session '" + name + "' does not exist; to create it, leave out predecessor"});
     }
-    if (!is_permitted(m_current->document, Operation::update, m_requester)) {
+    if (!is_permitted(m_current->document,
+                      Operation::update,
+                      m_requester,
+                      stored_secret_text(m_store, name))) {
       return error_response(
           403,
           {"session '" + name + "': access_policy.update does not admit client " + m_requester});

@@ -62,13 +62,16 @@ TEST(AccessTest, ChecksEveryEntry)
   ASSERT_EQ(problems.size(), 6U);
   EXPECT_EQ(problems[0], "access_policy.read: ANY and NONE must be the only entry of their list");
   EXPECT_EQ(problems[1],
-            "access_policy.update[0]: '$$SCONE::owner$$' is not supported by this CAS");
+            "access_policy.update[0]: names secret 'owner', which this session neither defines "
+            "nor imports");
   EXPECT_EQ(problems[2],
-            "access_policy.update[1]: only CREATOR, ANY, NONE, key hashes and PEM certificates are "
-            "supported by this CAS (not signers or governance rules)");
+            "access_policy.update[1]: only CREATOR, ANY, NONE, key hashes, PEM certificates and "
+            "$$SCONE::<certificate secret>$$ are supported by this CAS (not signers or governance "
+            "rules)");
   EXPECT_EQ(problems[3],
-            "access_policy.update[2]: 'nobody' is not CREATOR, ANY, NONE, a PEM certificate or a "
-            "key hash: a key hash has 50 characters, this one 6");
+            "access_policy.update[2]: 'nobody' is not CREATOR, ANY, NONE, a PEM certificate, "
+            "$$SCONE::<certificate secret>$$ or a key hash: a key hash has 50 characters, this "
+            "one 6");
   EXPECT_EQ(problems[4],
             "access_policy.delete: unknown operation; expected read, update, create_sessions or "
             "list_sessions");

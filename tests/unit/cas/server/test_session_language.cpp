@@ -141,8 +141,12 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
       {"secrets:\n  - name: s\n    import_akv:\n      vault: v\n",
        "secrets[0].import_akv: not supported by this CAS"},
       {"access_policy:\n  update: [\"$$SCONE::owner$$\"]\n",
-       "access_policy.update[0]: '$$SCONE::owner$$' is not supported by this CAS"},
-      {"access_policy:\n  update: [\"require-all:\"]\n", "access_policy.update[0]"},
+       "access_policy.update[0]: names secret 'owner', which this session neither defines nor "
+       "imports"},
+      {"access_policy:\n  update: [\"require-all:\"]\n",
+       "access_policy.update[0]: 'require-all:' is not supported by this CAS"},
+      {"access_policy:\n  update: [\"signer: abc\"]\n",
+       "access_policy.update[0]: 'signer: abc' is not supported by this CAS"},
       {"servces: []\n", "servces: not a key of session language 0.3"},
       {"services:\n  - name: a\n    command: [x]\n    pwd: /\n    enviroment: {A: b}\n"
        "    attestation: {mrenclave: ["

@@ -1,5 +1,6 @@
 #include "cas_fixture.hpp"
 #include "sconectl/model/session.hpp"
+#include "sconectl/util/x509.hpp"
 
 #include <atomic>
 #include <thread>
@@ -149,6 +150,49 @@ TEST_F(SessionsTest, NamespaceHashPinsTheNamespaceVersionAtCreation)
   EXPECT_NE(messages_of(with_predecessor_too).find("cannot be combined with predecessor"),
             std::string::npos)
       << with_predecessor_too.body;
+}
+
+// access_policy given as a secret: the owners' certificate lives in one session, exported to the
+// sessions whose update list names it.
+TEST_F(SessionsTest, AnAccessListEntryCanBeACertificateImportedFromAnotherSession)
+{
+  const auto bob_certificate =
+      x509::issue_certificate(x509::CertificateSpec{.common_name = "bob"}, m_bob.private_key, {});
+  ASSERT_TRUE(bob_certificate);
+  auto indented = *bob_certificate;
+  for (std::size_t at = indented.find('\n'); at != std::string::npos && at + 1 < indented.size();
+       at = indented.find('\n', at + 1)) {
+    indented.insert(at + 1, "      ");
+  }
+  create(m_alice,
+         session_yaml("owners",
+                      "secrets:\n  - name: owner\n    kind: x509\n    value: |\n      " + indented
+                          + "    export:\n      - session: app\n"));
+  const auto app = create(m_alice,
+                          session_yaml("app",
+                                       "access_policy:\n  update: [CREATOR, \"$$SCONE::owner$$\"]\n"
+                                       "secrets:\n  - name: owner\n    import:\n"
+                                       "      session: owners\n      secret: owner\n"));
+  const auto stranger = new_client();
+  EXPECT_EQ(upload(stranger, with_predecessor(session_yaml("app", salt_line(1)), app)).status, 403);
+  const auto by_bob = upload(
+      m_bob,
+      with_predecessor(session_yaml("app",
+                                    "access_policy:\n  update: [CREATOR, \"$$SCONE::owner$$\"]\n"
+                                    "secrets:\n  - name: owner\n    import:\n"
+                                    "      session: owners\n      secret: owner\n"
+                                        + salt_line(2)),
+                       app));
+  EXPECT_EQ(by_bob.status, 200) << by_bob.body;
+
+  const auto not_a_certificate =
+      upload(m_alice,
+             session_yaml("other",
+                          "access_policy:\n  update: [\"$$SCONE::pw$$\"]\n"
+                          "secrets:\n  - name: pw\n    kind: ascii\n"));
+  EXPECT_EQ(not_a_certificate.status, 400);
+  EXPECT_NE(messages_of(not_a_certificate).find("expected a certificate"), std::string::npos)
+      << not_a_certificate.body;
 }
 
 TEST_F(SessionsTest, SessionInAMissingNamespaceIsNotFound)
