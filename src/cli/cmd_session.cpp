@@ -2,6 +2,7 @@
 #include "command.hpp"
 #include "sconectl/cas/client.hpp"
 #include "sconectl/cas/key_hash.hpp"
+#include "sconectl/cas/local_cas.hpp"
 #include "sconectl/cas/session_file.hpp"
 
 #include <memory>
@@ -79,6 +80,20 @@ Result<int> run_check(const SessionCommand& command,
   auto document = load_file(command);
   if (!document) {
     return forward_error(std::move(document.error()));
+  }
+  // A key the language does not have is a mistake for any CAS; what only the local CAS does not
+  // support is worth knowing before an upload to it, but another CAS may accept it.
+  const auto support = cas::local_cas_support(*document);
+  if (!support.unknown.empty()) {
+    std::string message = command.file + ": not a valid session";
+    for (const auto& problem : support.unknown) {
+      message += "\n  " + problem;
+    }
+    return fail(ErrorKind::manifest, message);
+  }
+  for (const auto& problem : support.unsupported) {
+    services.err << command.file << ": note (for the local CAS, sconectl cas serve): " << problem
+                 << "\n";
   }
   auto creator = own_key_hash(command.cas, services);
   if (!creator) {

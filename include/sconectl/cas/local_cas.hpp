@@ -2,6 +2,8 @@
 
 #include "sconectl/util/error.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -27,6 +29,16 @@ struct LocalCasOptions {
 //   CAS_CERT=<path of the PEM certificate>
 // to `out` (a script can `source` them) and serves until SIGINT or SIGTERM.
 [[nodiscard]] Result<void> serve_local_cas(const LocalCasOptions& options, std::ostream& out);
+
+// What the local CAS would refuse in `session` beyond the language checks every CAS makes: keys
+// that session language 0.3 does not have (`unknown`, most likely typos) and constructs that it
+// does not honour (`unsupported`), one message each naming the key (docs/cas.md, "Session language
+// in the local CAS"). `sconectl session check` reports both without a CAS.
+struct LocalCasSupport {
+  std::vector<std::string> unknown;
+  std::vector<std::string> unsupported;
+};
+[[nodiscard]] LocalCasSupport local_cas_support(const nlohmann::ordered_json& session);
 
 // What clients need to reach a started local CAS (the values serve_local_cas prints).
 struct LocalCasEndpoint {

@@ -1,5 +1,6 @@
 #include "session_support.hpp"
 
+#include "sconectl/cas/local_cas.hpp"
 #include "sconectl/manifest/names.hpp"
 
 #include <algorithm>
@@ -22,6 +23,7 @@ constexpr std::string_view k_no_file_shield =
 constexpr std::string_view k_no_otp = "one-time passwords at start-up";
 constexpr std::string_view k_other_cas = "imports from another CAS";
 constexpr std::string_view k_azure = "Microsoft Azure services";
+constexpr const char* k_unknown_key = ": not a key of session language 0.3 (check its spelling)";
 
 class SupportChecker {
  public:
@@ -85,7 +87,7 @@ class SupportChecker {
       if (known != refused.end()) {
         refuse(at, known->why);
       } else {
-        m_found.push_back(at + ": not a key of session language 0.3 (check its spelling)");
+        m_found.push_back(at + k_unknown_key);
       }
     }
   }
@@ -298,3 +300,17 @@ std::vector<std::string> unsupported_constructs(const model::SessionDocument& se
 }
 
 }  // namespace sconectl::cas::server
+
+namespace sconectl::cas {
+
+LocalCasSupport local_cas_support(const nlohmann::ordered_json& session)
+{
+  LocalCasSupport support;
+  for (auto& message : server::unsupported_constructs(session)) {
+    (message.ends_with(server::k_unknown_key) ? support.unknown : support.unsupported)
+        .push_back(std::move(message));
+  }
+  return support;
+}
+
+}  // namespace sconectl::cas

@@ -323,6 +323,27 @@ build:
       << err.str();
 }
 
+TEST_F(CasCliTest, SessionCheckRefusesUnknownKeysAndNotesWhatTheLocalCasRefuses)
+{
+  const std::string mrenclave(64, 'a');
+  const auto typo = dir.write("typo.yaml",
+                              "version: 0.3.10\nname: x\nservices:\n  - name: a\n    command: [x]\n"
+                              "    pwd: /\n    enviroment: {A: b}\n    attestation: {mrenclave: ["
+                                  + mrenclave + "]}\n");
+  EXPECT_EQ(run_cli({"session", "check", "-f", typo.string()}, cas_env()), 2);
+  EXPECT_NE(err.str().find("services[0].enviroment: not a key of session language 0.3"),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(out.str(), "");
+  const auto volumes =
+      dir.write("volumes.yaml", "version: 0.3.10\nname: x\nvolumes:\n  - name: v\n");
+  EXPECT_EQ(run_cli({"session", "check", "-f", volumes.string()}, cas_env()), 0) << err.str();
+  EXPECT_NE(err.str().find("note (for the local CAS, sconectl cas serve): volumes: not supported"),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(out.str().size(), 65U);  // the hash and a newline
+}
+
 TEST_F(CasCliTest, WithoutACasTheErrorNamesAllThreeWaysToGiveOne)
 {
   EXPECT_EQ(
