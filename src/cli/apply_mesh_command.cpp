@@ -125,6 +125,9 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
     connection = std::move(*prepared);
   }
   image::DockerCli docker(services.processes, services.docker_program);
+  if (auto engine = use_engine_api(docker, services); !engine) {
+    return forward_error(std::move(engine.error()));
+  }
   mesh::DockerImageSource images(docker);
   auto result = apply::generate_mesh(
       mesh,

@@ -14,7 +14,15 @@
 #include <string>
 #include <type_traits>
 
+namespace sconectl::image {
+class DockerCli;
+}
+
 namespace sconectl::cli {
+
+// The Docker access of a command: the CLI, with its lookups sent to the Engine API when
+// `services` allows it and the engine is on a unix socket (image/docker_engine.hpp).
+[[nodiscard]] Result<void> use_engine_api(image::DockerCli& docker, const Services& services);
 
 enum class OutputFormat { text, json };
 

@@ -1,5 +1,6 @@
 #include "sconectl/image/docker_cli.hpp"
 
+#include "docker_messages.hpp"
 #include "sconectl/util/fs.hpp"
 
 #include <nlohmann/json.hpp>
@@ -67,6 +68,26 @@ std::string configured_credential_store()
 
 }  // namespace
 
+namespace detail {
+
+Error daemon_unreachable(const std::string& engine)
+{
+  return Error{.kind = ErrorKind::process,
+               .message = "cannot reach the Docker daemon (" + engine
+                          + "). Start it (sudo systemctl start docker, or scripts/infra/docker.sh "
+                            "here), or set DOCKER_HOST to a running engine."};
+}
+
+Error daemon_refused_user(const std::string& engine)
+{
+  return Error{.kind = ErrorKind::process,
+               .message = "the Docker daemon (" + engine
+                          + ") refused this user. Run as a member of the 'docker' group (or "
+                            "root), or set DOCKER_HOST to an engine you may use."};
+}
+
+}  // namespace detail
+
 DockerCli::DockerCli(ProcessRunner& processes, std::string program)
     : m_processes(processes), m_program(std::move(program))
 {
@@ -102,17 +123,11 @@ Error DockerCli::failure(const std::string& action, const Completed& completed) 
       host != nullptr ? std::string("DOCKER_HOST=") + host : std::string("the default socket");
   if (contains(err, "Cannot connect to the Docker daemon") || contains(err, "error during connect")
       || contains(err, "Is the docker daemon running")) {
-    return Error{.kind = ErrorKind::process,
-                 .message = "cannot reach the Docker daemon (" + engine
-                            + "). Start it (sudo systemctl start docker, or scripts/infra/docker.sh "
-                              "here), or set DOCKER_HOST to a running engine."};
+    return detail::daemon_unreachable(engine);
   }
   if (contains(err, "permission denied while trying to connect to the Docker daemon")
       || contains(err, "permission denied while trying to connect to the docker API")) {
-    return Error{.kind = ErrorKind::process,
-                 .message = "the Docker daemon (" + engine
-                            + ") refused this user. Run as a member of the 'docker' group (or "
-                              "root), or set DOCKER_HOST to an engine you may use."};
+    return detail::daemon_refused_user(engine);
   }
   const auto store = configured_credential_store();
   if (!store.empty() && (contains(err, "credential") || contains(err, "docker-credential-"))) {
@@ -142,6 +157,9 @@ Error DockerCli::failure(const std::string& action, const Completed& completed) 
 
 Result<std::string> DockerCli::server_version()
 {
+  if (m_lookup) {
+    return m_lookup->server_version();
+  }
   auto completed = docker({"version", "--format", "{{.Server.Version}}"});
   if (!completed) {
     return forward_error(std::move(completed.error()));
@@ -154,6 +172,9 @@ Result<std::string> DockerCli::server_version()
 
 Result<std::map<std::string, std::string>> DockerCli::image_ids()
 {
+  if (m_lookup) {
+    return m_lookup->image_ids();
+  }
   auto completed =
       docker({"image", "ls", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"});
   if (!completed) {
@@ -181,6 +202,9 @@ Result<std::map<std::string, std::string>> DockerCli::image_ids()
 
 Result<std::optional<ImageInfo>> DockerCli::inspect(const std::string& reference)
 {
+  if (m_lookup) {
+    return m_lookup->inspect(reference);
+  }
   auto completed = docker({"image", "inspect", "--format", "{{json .}}", reference});
   if (!completed) {
     return forward_error(std::move(completed.error()));
@@ -191,31 +215,48 @@ Result<std::optional<ImageInfo>> DockerCli::inspect(const std::string& reference
     }
     return tl::unexpected(failure("docker image inspect " + reference, *completed));
   }
-  const auto json = nlohmann::json::parse(completed->out, nullptr, false);
-  if (!json.is_object() || !json.contains("Id")) {
+  auto info =
+      image_info_from_json(nlohmann::json::parse(completed->out, nullptr, false), reference);
+  if (!info) {
+    return forward_error(std::move(info.error()));
+  }
+  return std::optional<ImageInfo>(std::move(*info));
+}
+
+Result<ImageInfo> image_info_from_json(const nlohmann::json& json, const std::string& reference)
+{
+  const auto unexpected = [&reference] {
     return fail(ErrorKind::process,
                 "docker image inspect " + reference + " gave unexpected output");
+  };
+  if (!json.is_object() || !json.contains("Id") || !json.at("Id").is_string()) {
+    return unexpected();
   }
   ImageInfo info{.id = json["Id"].get<std::string>()};
-  if (json.contains("RepoDigests") && json["RepoDigests"].is_array()) {
-    for (const auto& digest : json["RepoDigests"]) {
-      info.repo_digests.push_back(digest.get<std::string>());
+  const auto strings = [](const nlohmann::json& list, std::vector<std::string>& into) {
+    for (const auto& item : list) {
+      if (item.is_string()) {
+        into.push_back(item.get<std::string>());
+      }
     }
+  };
+  if (json.contains("RepoDigests") && json["RepoDigests"].is_array()) {
+    strings(json["RepoDigests"], info.repo_digests);
   }
   if (json.contains("Config") && json["Config"].is_object()) {
     const auto& config = json["Config"];
     if (config.contains("Labels") && config["Labels"].is_object()) {
       for (const auto& [name, value] : config["Labels"].items()) {
-        info.labels[name] = value.get<std::string>();
+        if (value.is_string()) {
+          info.labels[name] = value.get<std::string>();
+        }
       }
     }
     if (config.contains("Env") && config["Env"].is_array()) {
-      for (const auto& entry : config["Env"]) {
-        info.env.push_back(entry.get<std::string>());
-      }
+      strings(config["Env"], info.env);
     }
   }
-  return std::optional<ImageInfo>(std::move(info));
+  return info;
 }
 
 Result<void> DockerCli::pull(const std::string& reference)

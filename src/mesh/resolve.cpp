@@ -498,10 +498,18 @@ Result<ResolvedMesh> resolve_mesh(const MeshManifest& mesh, const ResolveOptions
   // there is nothing to compare with, and descriptors are used as they are.
   std::optional<std::map<std::string, std::string>> ids;
   bool ids_read = false;
+  const auto descriptors = read_descriptors(options.target_dir);
   const auto local_ids = [&]() -> const std::map<std::string, std::string>* {
     if (!ids_read && options.images != nullptr) {
       ids_read = true;
-      if (auto listed = options.images->local_image_ids()) {
+      std::vector<std::string> references;
+      for (const auto& service : mesh.services) {
+        if (const auto match = descriptors.find(reference_of(service.image).without_digest());
+            match != descriptors.end()) {
+          references.push_back(match->second.descriptor.image_reference);
+        }
+      }
+      if (auto listed = options.images->local_image_ids(references)) {
         ids = std::move(*listed);
       } else {
         spdlog::debug("cannot list local images: {}", listed.error().describe());
@@ -509,7 +517,6 @@ Result<ResolvedMesh> resolve_mesh(const MeshManifest& mesh, const ResolveOptions
     }
     return ids ? &*ids : nullptr;
   };
-  const auto descriptors = read_descriptors(options.target_dir);
   ResolvedMesh resolved{.manifest = mesh, .services = {}, .warnings = {}};
   for (std::size_t i = 0; i < mesh.services.size(); ++i) {
     const auto& service = mesh.services[i];

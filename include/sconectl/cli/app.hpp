@@ -18,6 +18,9 @@ struct Services {
   manifest::VariableLookup variables = manifest::process_environment();
   // The Docker CLI to drive ($SCONECTL_DOCKER in main, "docker" by default).
   std::string docker_program = "docker";
+  // Whether lookups (version, image inspect, image list) go to the Docker Engine API on its unix
+  // socket instead of the CLI. main() sets it unless SCONECTL_DOCKER names a program to use.
+  bool docker_engine_api = false;
   // How connections to a CAS are made (libcurl over mutual TLS; in tests, an in-memory CAS).
   cas::TransportFactory cas_transport = cas::curl_transport_factory();
 };

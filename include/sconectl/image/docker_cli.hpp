@@ -3,10 +3,13 @@
 #include "sconectl/util/error.hpp"
 #include "sconectl/util/process.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +24,23 @@ struct ImageInfo {
   std::vector<std::string> env;
 };
 
+// `docker image inspect`'s JSON object for one image, as the CLI prints it and the Engine API
+// answers it; an error names `reference` when it is not one.
+[[nodiscard]] Result<ImageInfo> image_info_from_json(const nlohmann::json& json,
+                                                     const std::string& reference);
+
+// The read-only lookups, which the Engine API answers faster than the CLI (docker_engine.hpp).
+class ImageLookup {
+ public:
+  virtual ~ImageLookup() = default;
+  // The engine's version; the first call tells whether the daemon answers.
+  [[nodiscard]] virtual Result<std::string> server_version() = 0;
+  // std::nullopt when the image does not exist locally.
+  [[nodiscard]] virtual Result<std::optional<ImageInfo>> inspect(const std::string& reference) = 0;
+  // Every tagged local image: "repository:tag" -> image id, in one call.
+  [[nodiscard]] virtual Result<std::map<std::string, std::string>> image_ids() = 0;
+};
+
 struct BuildRequest {
   std::filesystem::path context_dir;
   std::string tag;
@@ -30,16 +50,20 @@ struct BuildRequest {
 // Drives the Docker CLI through a ProcessRunner with argument vectors. The CLI itself honours
 // DOCKER_HOST and DOCKER_CONFIG from the environment. Failures become one-paragraph errors that
 // say what to do (daemon down, not logged in, credential helper, untrusted registry certificate).
-class DockerCli {
+class DockerCli final : public ImageLookup {
  public:
   explicit DockerCli(ProcessRunner& processes, std::string program = "docker");
 
+  // Sends the lookups below to `lookup` (the Engine API) instead of the CLI.
+  void look_up_through(std::unique_ptr<ImageLookup> lookup) { m_lookup = std::move(lookup); }
+  [[nodiscard]] bool looks_up_through_engine() const { return m_lookup != nullptr; }
+
   // The engine's version; the first call tells whether docker is installed and the daemon answers.
-  [[nodiscard]] Result<std::string> server_version();
+  [[nodiscard]] Result<std::string> server_version() override;
   // std::nullopt when the image does not exist locally.
-  [[nodiscard]] Result<std::optional<ImageInfo>> inspect(const std::string& reference);
+  [[nodiscard]] Result<std::optional<ImageInfo>> inspect(const std::string& reference) override;
   // Every tagged local image: "repository:tag" -> image id, in one call.
-  [[nodiscard]] Result<std::map<std::string, std::string>> image_ids();
+  [[nodiscard]] Result<std::map<std::string, std::string>> image_ids() override;
   [[nodiscard]] Result<void> pull(const std::string& reference);
   // Streams every output line to `on_line`. On failure the error names the failing step and
   // carries the whole output in its context.
@@ -63,6 +87,7 @@ class DockerCli {
 
   ProcessRunner& m_processes;
   std::string m_program;
+  std::unique_ptr<ImageLookup> m_lookup;
 };
 
 // The step a failed `docker build` output stopped at ("Step 4/7 : RUN ..." or "[3/5] RUN ..."),

@@ -26,8 +26,10 @@ class ImageSource {
   [[nodiscard]] virtual Result<std::optional<image::ImageInfo>> inspect(
       const std::string& reference, bool pull) = 0;
   [[nodiscard]] virtual Result<std::string> measure(const image::MeasureRequest& request) = 0;
-  // "repository:tag" -> id of every local image, to check descriptors against in one call.
-  [[nodiscard]] virtual Result<std::map<std::string, std::string>> local_image_ids() = 0;
+  // "repository:tag" -> id of those of `references` that exist locally (maybe of more images), to
+  // check descriptors against.
+  [[nodiscard]] virtual Result<std::map<std::string, std::string>> local_image_ids(
+      const std::vector<std::string>& references) = 0;
 };
 
 class DockerImageSource final : public ImageSource {
@@ -36,7 +38,8 @@ class DockerImageSource final : public ImageSource {
   [[nodiscard]] Result<std::optional<image::ImageInfo>> inspect(const std::string& reference,
                                                                 bool pull) override;
   [[nodiscard]] Result<std::string> measure(const image::MeasureRequest& request) override;
-  [[nodiscard]] Result<std::map<std::string, std::string>> local_image_ids() override;
+  [[nodiscard]] Result<std::map<std::string, std::string>> local_image_ids(
+      const std::vector<std::string>& references) override;
 
  private:
   image::DockerCli& m_docker;

@@ -197,8 +197,10 @@ class FakeImages final : public ImageSource {
     measured.push_back(request);
     return std::string(64, 'a');
   }
-  Result<std::map<std::string, std::string>> local_image_ids() override
+  Result<std::map<std::string, std::string>> local_image_ids(
+      const std::vector<std::string>& references) override
   {
+    asked_for = references;
     std::map<std::string, std::string> ids;
     for (const auto& [reference, info] : images) {
       ids[reference] = info.id;
@@ -208,6 +210,7 @@ class FakeImages final : public ImageSource {
 
   std::map<std::string, image::ImageInfo> images;
   std::vector<image::MeasureRequest> measured;
+  std::vector<std::string> asked_for;
   int pulls = 0;
   bool daemon_down = false;
 };
@@ -295,6 +298,8 @@ TEST_F(ResolveTest, ADescriptorOfAnotherImageThanTheLocalOneIsRefused)
   EXPECT_NE(text.find("the local image registry.example.com/team/app:1 is sha256:rebuilt"),
             std::string::npos)
       << text;
+  // Only the images that descriptors describe are looked up, all in one request.
+  EXPECT_EQ(images.asked_for, std::vector<std::string>{"registry.example.com/team/app:1"});
 }
 
 }  // namespace
