@@ -15,14 +15,15 @@ Result<void> use_engine_api(image::DockerCli& docker, const Services& services)
     spdlog::debug("Docker lookups through the CLI: DOCKER_HOST or a context points elsewhere");
     return {};
   }
-  auto transport = image::unix_socket_transport(*socket);
+  // Named as the CLI's messages name it, so a failure reads the same either way.
+  const auto host = services.variables("DOCKER_HOST");
+  const auto engine =
+      host && !host->empty() ? "DOCKER_HOST=" + *host : std::string("the default socket");
+  auto transport = image::unix_socket_transport(*socket, engine);
   if (!transport) {
     return forward_error(std::move(transport.error()));
   }
-  const auto host = services.variables("DOCKER_HOST");
-  docker.look_up_through(std::make_unique<image::DockerEngine>(
-      std::move(*transport),
-      host && !host->empty() ? "DOCKER_HOST=" + *host : std::string("the default socket")));
+  docker.look_up_through(std::make_unique<image::DockerEngine>(std::move(*transport), engine));
   spdlog::debug("Docker lookups through the Engine API on {}", *socket);
   return {};
 }

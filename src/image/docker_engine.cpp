@@ -31,9 +31,12 @@ std::size_t append_body(char* data, std::size_t size, std::size_t count, void* u
 
 class UnixSocketTransport final : public EngineTransport {
  public:
-  UnixSocketTransport(CURL* curl, std::string socket_path)
-      : m_curl(curl), m_socket(std::move(socket_path))
+  UnixSocketTransport(CURL* curl, std::string socket_path, std::string engine)
+      : m_curl(curl), m_socket(std::move(socket_path)), m_engine(std::move(engine))
   {
+    if (m_engine.empty()) {
+      m_engine = "unix://" + m_socket;
+    }
   }
   UnixSocketTransport(const UnixSocketTransport&) = delete;
   UnixSocketTransport& operator=(const UnixSocketTransport&) = delete;
@@ -61,8 +64,8 @@ class UnixSocketTransport final : public EngineTransport {
       // What the CLI would say: a socket this user may not open is refused, any other is down.
       const bool refused = ::access(m_socket.c_str(), F_OK) == 0
                            && ::access(m_socket.c_str(), R_OK | W_OK) != 0 && errno == EACCES;
-      return tl::unexpected(refused ? detail::daemon_refused_user(where())
-                                    : detail::daemon_unreachable(where()));
+      return tl::unexpected(refused ? detail::daemon_refused_user(m_engine)
+                                    : detail::daemon_unreachable(m_engine));
     }
     if (code != CURLE_OK) {
       return fail(ErrorKind::process,
@@ -75,10 +78,9 @@ class UnixSocketTransport final : public EngineTransport {
   }
 
  private:
-  std::string where() const { return "unix://" + m_socket; }
-
   CURL* m_curl;
   std::string m_socket;
+  std::string m_engine;
 };
 
 // The Docker CLI's config.json, where `currentContext` may send it to another engine.
@@ -103,7 +105,8 @@ std::string engine_message(const EngineResponse& response)
 
 }  // namespace
 
-Result<std::unique_ptr<EngineTransport>> unix_socket_transport(std::string socket_path)
+Result<std::unique_ptr<EngineTransport>> unix_socket_transport(std::string socket_path,
+                                                               std::string engine)
 {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -112,7 +115,7 @@ Result<std::unique_ptr<EngineTransport>> unix_socket_transport(std::string socke
     return fail(ErrorKind::internal, "libcurl could not be initialised");
   }
   return std::unique_ptr<EngineTransport>(
-      std::make_unique<UnixSocketTransport>(curl, std::move(socket_path)));
+      std::make_unique<UnixSocketTransport>(curl, std::move(socket_path), std::move(engine)));
 }
 
 std::optional<std::string> engine_socket(

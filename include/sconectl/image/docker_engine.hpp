@@ -29,9 +29,11 @@ class EngineTransport {
   [[nodiscard]] virtual Result<EngineResponse> get(const std::string& path) = 0;
 };
 
-// libcurl over the unix socket at `socket_path`, one connection kept for every request.
+// libcurl over the unix socket at `socket_path`, one connection kept for every request. `engine`
+// says where it is for messages, as the CLI would ("DOCKER_HOST=unix://...", "the default
+// socket"); empty: "unix://<socket_path>".
 [[nodiscard]] Result<std::unique_ptr<EngineTransport>> unix_socket_transport(
-    std::string socket_path);
+    std::string socket_path, std::string engine = {});
 
 // The unix socket the Docker CLI would use, read as the CLI reads it: DOCKER_HOST
 // (unix://PATH), else /var/run/docker.sock. std::nullopt when the CLI would go elsewhere (a tcp or
