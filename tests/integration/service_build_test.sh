@@ -70,6 +70,19 @@ apply --no-push >"$work/second.json" 2>"$work/second.err" || { cat "$work/second
 [ "$(json_field "$work/second.json" 'd["up_to_date"]')" = True ] || fail "second apply rebuilt"
 grep -q "building" "$work/second.err" && fail "second apply ran a build"
 
+echo "--- behind our back: an image deleted, or replaced under its tag, is noticed"
+docker rmi -f "$repo/hello-user:1" >/dev/null
+apply --no-push >"$work/deleted.json" 2>"$work/deleted.err" || { cat "$work/deleted.err" >&2; fail "apply after docker rmi failed"; }
+[ "$(json_field "$work/deleted.json" 'd["up_to_date"]')" = False ] || fail "a deleted image was taken as up to date"
+docker tag "$base_image" "$repo/hello-user:1"
+if "$sconectl" apply -f mesh.yaml --dry-run >"$work/replaced-mesh.out" 2>"$work/replaced-mesh.err"; then
+  fail "the mesh used a descriptor of an image that was replaced under its tag"
+fi
+grep -q "the local image $repo/hello-user:1 is" "$work/replaced-mesh.err" || { cat "$work/replaced-mesh.err" >&2; fail "unclear refusal of a replaced image"; }
+apply --no-push >"$work/replaced.json" 2>"$work/replaced.err" || { cat "$work/replaced.err" >&2; fail "apply after docker tag failed"; }
+[ "$(json_field "$work/replaced.json" 'd["up_to_date"]')" = False ] || fail "an image replaced under its tag was taken as up to date"
+[ "$(json_field "$work/replaced.json" 'd["measurement"]["value"]')" = "$measurement" ] || fail "the rebuilt image measures differently"
+
 echo "--- two clean builds give the same content measurement"
 rm -rf target
 docker rmi -f "$repo/hello-user:1" >/dev/null
