@@ -7,6 +7,10 @@
 #           services: wall time and peak memory
 #  cas      1000 sessions uploaded to a local CAS in one apply, over one reused connection and
 #           with a new connection per request (baseline); then the unchanged re-apply
+#  docker   the hello-world `apply -f mesh.yaml --dry-run` and a no-op `apply -f service.yaml`
+#           with Docker lookups through the Engine API (the default) and through the CLI (the
+#           baseline: SCONECTL_DOCKER=docker), against `docker run --rm <base image> true`, the
+#           original tool's floor per command (needs scripts/infra and hyperfine)
 #  runtime  the hello-world image with the simulation runtime (measure, attest, run) against the
 #           same image started without it, to the program's output; and the runtime's
 #           measurement throughput (needs scripts/infra and hyperfine)
@@ -96,6 +100,51 @@ if [ "$what" = cas ] || [ "$what" = all ]; then
   echo "generation alone (--dry-run): $generate_seconds s"
   run_upload reused
   run_upload new-connection-per-request --new-connection-per-request
+fi
+
+if [ "$what" = docker ] || [ "$what" = all ]; then
+  command -v hyperfine >/dev/null || { echo "docker: needs hyperfine (Debian package hyperfine)" >&2; exit 1; }
+  sconectl="$build/src/sconectl"
+  "$root/scripts/infra/docker.sh"
+  eval "$("$root/scripts/infra/docker.sh" --print-env)"
+  eval "$("$root/scripts/infra/registry.sh" --print-env)"
+  export DOCKER_CONFIG
+  base=$("$root/scripts/infra/base-image.sh")
+  export APP_IMAGE_REPO="$REGISTRY/sconectl-bench-docker" API_USER=bench
+  cp -r "$root/examples/hello-world" "$work/dk"
+  printf 'base_images:\n  python: %s\n' "$base" >"$work/config.yaml"
+  cd "$work/dk"
+  "$sconectl" -q apply -f service.yaml --no-push --config "$work/config.yaml" >/dev/null
+  "$sconectl" -q apply -f mesh.yaml --dry-run >/dev/null
+  runs=${BENCH_RUNS:-40}
+  mesh="$sconectl -q apply -f mesh.yaml --dry-run"
+  service="$sconectl -q apply -f service.yaml --no-push --config $work/config.yaml"
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/docker.json" \
+    -n floor "docker run --rm $base true" \
+    -n mesh-engine "$mesh" -n mesh-cli "env SCONECTL_DOCKER=docker $mesh" \
+    -n service-engine "$service" -n service-cli "env SCONECTL_DOCKER=docker $service" \
+    >"$work/hyperfine-docker.txt" 2>&1 || { cat "$work/hyperfine-docker.txt" >&2; exit 1; }
+  # Nothing on the mesh path may start a process or open a network connection.
+  if command -v strace >/dev/null; then
+    strace -f -e trace=execve,connect -o "$work/mesh.strace" $mesh >/dev/null
+    execs=$(grep -c 'execve(' "$work/mesh.strace")
+    inet=$(grep -c 'connect(.*AF_INET' "$work/mesh.strace" || true)
+    echo "mesh --dry-run: $((execs - 1)) processes started, $inet network connections (goal: 0 and 0)"
+  fi
+  python3 - "$work/docker.json" <<'PY'
+import json, sys
+m = {r["command"]: r["median"] for r in json.load(open(sys.argv[1]))["results"]}
+floor = m["floor"]
+print(f"docker run --rm <base> true (the original's floor): {floor*1000:.1f} ms (median)")
+for path in ("mesh", "service"):
+    e, c = m[f"{path}-engine"], m[f"{path}-cli"]
+    print(f"{path}: Engine API {e*1000:.1f} ms, CLI {c*1000:.1f} ms (medians): {c/e:.1f}x faster than "
+          f"the CLI, {floor/e:.1f}x faster than the floor")
+print(f"goal mesh --dry-run >= 25x faster than the floor: {floor/m['mesh-engine']:.1f}x")
+print(f"goal no-op service re-apply < 60 ms: {m['service-engine']*1000:.1f} ms (CLI baseline "
+      f"{m['service-cli']*1000:.1f} ms)")
+PY
+  cd "$root"
 fi
 
 if [ "$what" = runtime ] || [ "$what" = all ]; then
