@@ -85,6 +85,47 @@ Result<UploadReceipt> upload_receipt_from_json(const nlohmann::json& json)
   return UploadReceipt{std::move(*name), std::move(*hash), std::move(*predecessor)};
 }
 
+nlohmann::json to_json(const CurrentVersions& versions)
+{
+  nlohmann::json sessions = nlohmann::json::object();
+  for (const auto& [name, version] : versions) {
+    sessions[name] =
+        version ? nlohmann::json{{"hash", version->hash},
+                                 {"predecessor",
+                                  version->predecessor ? nlohmann::json(*version->predecessor)
+                                                       : nlohmann::json()},
+                                 {"creator", version->creator}}
+                : nlohmann::json();
+  }
+  return nlohmann::json{{"sessions", std::move(sessions)}};
+}
+
+Result<CurrentVersions> current_versions_from_json(const nlohmann::json& json)
+{
+  if (!json.is_object() || !json.contains("sessions") || !json.at("sessions").is_object()) {
+    return fail(ErrorKind::server, "expected {\"sessions\": {...}}");
+  }
+  CurrentVersions versions;
+  for (const auto& [name, entry] : json.at("sessions").items()) {
+    if (entry.is_null()) {
+      versions[name] = std::nullopt;
+      continue;
+    }
+    auto hash = read_required(entry, "hash");
+    auto creator = read_required(entry, "creator");
+    if (!hash || !creator) {
+      return fail(ErrorKind::server,
+                  "sessions." + name + ": " + (!hash ? hash.error() : creator.error()).message);
+    }
+    auto predecessor = read_optional(entry, "predecessor");
+    if (!predecessor) {
+      return forward_error(std::move(predecessor.error()));
+    }
+    versions[name] = CurrentVersion{std::move(*hash), std::move(*predecessor), std::move(*creator)};
+  }
+  return versions;
+}
+
 std::string error_body(const std::vector<std::string>& messages,
                        const std::optional<std::string>& current_hash)
 {

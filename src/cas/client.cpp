@@ -106,6 +106,46 @@ Result<std::optional<SessionRecord>> CasClient::get_session(const std::string& n
   return std::optional<SessionRecord>(std::move(*record));
 }
 
+Result<std::optional<CurrentVersions>> CasClient::current_versions(
+    const std::vector<std::string>& names)
+{
+  CurrentVersions all;
+  for (std::size_t start = 0; start < names.size(); start += k_max_current_versions) {
+    const auto end = std::min(names.size(), start + k_max_current_versions);
+    const nlohmann::json body{
+        {"names",
+         std::vector<std::string>(names.begin() + static_cast<std::ptrdiff_t>(start),
+                                  names.begin() + static_cast<std::ptrdiff_t>(end))}};
+    HttpRequest request{.method = "POST",
+                        .target = std::string(k_current_versions_path),
+                        .content_type = "application/json",
+                        .body = body.dump()};
+    const std::string what =
+        "reading the current versions of " + std::to_string(end - start) + " sessions";
+    bool retried = false;
+    auto response = send_with_retries(request, retried);
+    if (!response) {
+      return forward_error(std::move(response.error()), what);
+    }
+    if (response->status == 404 || response->status == 405) {
+      return std::optional<CurrentVersions>();
+    }
+    if (response->status != 200) {
+      return server_error(what, *response);
+    }
+    auto json = parse_json(what, *response);
+    if (!json) {
+      return forward_error(std::move(json.error()));
+    }
+    auto versions = current_versions_from_json(*json);
+    if (!versions) {
+      return forward_error(std::move(versions.error()), what);
+    }
+    all.merge(*versions);
+  }
+  return std::optional<CurrentVersions>(std::move(all));
+}
+
 Result<PostOutcome> CasClient::post_session(const std::string& name, const std::string& yaml)
 {
   HttpRequest request{.method = "POST",

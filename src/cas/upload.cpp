@@ -68,12 +68,32 @@ class SessionUploader {
   {
   }
 
-  Result<UploadedSession> upload(const model::Session& session)
+  // `known`: the session's current version from a batch read, when the CAS offers one (then no
+  // GET is needed); nullptr to read it here.
+  Result<UploadedSession> upload(const model::Session& session,
+                                 const std::optional<CurrentVersion>* known)
   {
     // The CAS hashes what it parses from the YAML sent; to_yaml and parse_session_yaml round-trip
     // every session document exactly (tests/unit/model), so the document itself is what it sees.
     SessionDocument local = session.document;
     local.erase("predecessor");
+    if (known != nullptr) {
+      if (!*known) {
+        return send(session.name, local, std::nullopt, m_own_key_hash);
+      }
+      const auto& version = **known;
+      warn_if_changed_elsewhere(session.name, version.hash);
+      // The hash covers the whole document: equal hashes, equal content.
+      SessionDocument stored = local;
+      if (version.predecessor) {
+        stored["predecessor"] = *version.predecessor;
+      }
+      if (expected_hash(stored, version.creator) == version.hash) {
+        return UploadedSession{
+            session.name, UploadAction::unchanged, version.hash, version.predecessor};
+      }
+      return send(session.name, local, version.hash, version.creator);
+    }
     auto current = m_client.get_session(session.name);
     if (!current) {
       return forward_error(std::move(current.error()));
@@ -82,7 +102,7 @@ class SessionUploader {
       return send(session.name, local, std::nullopt, m_own_key_hash);
     }
     const auto& remote = **current;
-    warn_if_changed_elsewhere(remote);
+    warn_if_changed_elsewhere(remote.name, remote.hash);
     auto unchanged = same_content(remote, local);
     if (!unchanged) {
       return forward_error(std::move(unchanged.error()));
@@ -149,18 +169,18 @@ class SessionUploader {
     return tl::unexpected(std::move(conflict));
   }
 
-  void warn_if_changed_elsewhere(const SessionRecord& remote)
+  void warn_if_changed_elsewhere(const std::string& name, const std::string& current_hash)
   {
-    const auto found = m_record.chains.find(remote.name);
+    const auto found = m_record.chains.find(name);
     if (found == m_record.chains.end() || found->second.empty()) {
       return;
     }
     const auto& last = found->second.front();
-    if (last != remote.hash) {
-      m_report.warnings.push_back("session '" + remote.name
+    if (last != current_hash) {
+      m_report.warnings.push_back("session '" + name
                                   + "' was changed on the CAS since the last apply from this "
                                     "target directory: recorded "
-                                  + last + ", the CAS has " + remote.hash
+                                  + last + ", the CAS has " + current_hash
                                   + "; this apply replaces that version");
     }
   }
@@ -291,8 +311,27 @@ Result<UploadReport> upload_sessions(CasClient& client,
 {
   UploadReport report{.cas = record.cas};
   SessionUploader uploader(client, own_key_hash, record, report);
+  // One batch read of the current versions where the CAS offers it, instead of a GET per session.
+  std::optional<CurrentVersions> known;
+  if (sessions.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto& session : sessions) {
+      names.push_back(session.name);
+    }
+    auto versions = client.current_versions(names);
+    if (!versions) {
+      return forward_error(std::move(versions.error()));
+    }
+    known = std::move(*versions);
+  }
   for (const auto* session : upload_order(sessions)) {
-    auto uploaded = uploader.upload(*session);
+    const std::optional<CurrentVersion>* entry = nullptr;
+    if (known) {
+      if (const auto found = known->find(session->name); found != known->end()) {
+        entry = &found->second;
+      }
+    }
+    auto uploaded = uploader.upload(*session, entry);
     if (!uploaded) {
       return forward_error(std::move(uploaded.error()));
     }

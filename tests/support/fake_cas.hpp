@@ -57,11 +57,19 @@ class InMemoryCas final : public cas::HttpTransport {
   bool lose_next_answer = false;
   // Report a wrong hash for uploads (a CAS that stores something else).
   bool misreport_hash = false;
+  // Answer POST /v1/session-versions, as the local CAS does; false: 404, as SCONE's CAS.
+  bool offers_current_versions = true;
+  int gets = 0;
+  int batch_reads = 0;
 
   Result<cas::HttpResponse> send(const cas::HttpRequest& request) override
   {
     if (request.method == "GET") {
+      ++gets;
       return get(request.target);
+    }
+    if (request.target == cas::k_current_versions_path) {
+      return current_versions(request.body);
     }
     ++posts;
     if (before_post) {
@@ -110,6 +118,27 @@ class InMemoryCas final : public cas::HttpTransport {
   }
 
  private:
+  cas::HttpResponse current_versions(const std::string& body)
+  {
+    if (!offers_current_versions) {
+      return {404, cas::error_body({"no such endpoint"})};
+    }
+    ++batch_reads;
+    cas::CurrentVersions answer;
+    const auto request = nlohmann::json::parse(body);
+    for (const auto& item : request.at("names")) {
+      const auto name = item.get<std::string>();
+      const auto found = versions.find(name);
+      if (found == versions.end() || found->second.empty()) {
+        answer[name] = std::nullopt;
+      } else {
+        const auto& current = found->second.back();
+        answer[name] = cas::CurrentVersion{current.hash, current.predecessor, current.creator};
+      }
+    }
+    return {200, cas::to_json(answer).dump()};
+  }
+
   cas::HttpResponse get(const std::string& target)
   {
     const std::string prefix = std::string(cas::k_sessions_path) + "/";

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@ inline constexpr int k_default_port = 8081;
 inline constexpr std::string_view k_sessions_path = "/v1/sessions";
 inline constexpr std::string_view k_values_path = "/v1/values/";
 inline constexpr std::string_view k_version_path = "/v1/version";
+// The local CAS's batch read of current versions (not part of SCONE's CAS API: clients fall back
+// to one GET per session where it is missing).
+inline constexpr std::string_view k_current_versions_path = "/v1/session-versions";
+inline constexpr std::size_t k_max_current_versions = 10000;  // names per request
 inline constexpr std::string_view k_session_content_type = "application/yaml";
 
 // One stored version of a session, as `GET /v1/sessions/<name>` returns it. `session` is the YAML
@@ -30,6 +35,19 @@ struct SessionRecord {
 
 [[nodiscard]] nlohmann::json to_json(const SessionRecord& record);
 [[nodiscard]] Result<SessionRecord> session_record_from_json(const nlohmann::json& json);
+
+// `POST /v1/session-versions` with {"names": [...]}: for each name the requester may read, its
+// current version ({"hash", "predecessor", "creator"}), or null when the session does not exist.
+// Names it may not read are left out of the answer.
+struct CurrentVersion {
+  std::string hash;
+  std::optional<std::string> predecessor;
+  std::string creator;
+};
+using CurrentVersions = std::map<std::string, std::optional<CurrentVersion>>;
+
+[[nodiscard]] nlohmann::json to_json(const CurrentVersions& versions);
+[[nodiscard]] Result<CurrentVersions> current_versions_from_json(const nlohmann::json& json);
 
 // What `POST /v1/sessions` answers: 201 for a new session, 200 for an update.
 struct UploadReceipt {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sconectl::cas {
 
@@ -40,6 +41,11 @@ class CasClient {
   // Uploads session YAML. A predecessor conflict (409) is an Error of kind `conflict` whose
   // message names both hashes; it is never retried.
   [[nodiscard]] Result<PostOutcome> post_session(const std::string& name, const std::string& yaml);
+
+  // The current versions of `names` in one request per 10,000 (POST /v1/session-versions);
+  // std::nullopt when the CAS does not offer that (SCONE's CAS: one GET per session instead).
+  [[nodiscard]] Result<std::optional<CurrentVersions>> current_versions(
+      const std::vector<std::string>& names);
 
   // GET /v1/version: the CAS's self-description.
   [[nodiscard]] Result<nlohmann::json> version();

@@ -134,6 +134,10 @@ CasResponse RequestHandler::dispatch(const CasRequest& request)
   if (request.path == k_attestation_path) {
     return request.method == "POST" ? attest(request) : method_not_allowed(request.method, "POST");
   }
+  if (request.path == k_current_versions_path) {
+    return request.method == "POST" ? read_current_versions(request)
+                                    : method_not_allowed(request.method, "POST");
+  }
   if (request.path == k_sessions_path) {
     return request.method == "POST" ? upload(request) : method_not_allowed(request.method, "POST");
   }

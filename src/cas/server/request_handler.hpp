@@ -46,6 +46,7 @@ class RequestHandler {
   CasResponse dispatch(const CasRequest& request);
   CasResponse upload(const CasRequest& request);
   CasResponse read_session(const CasRequest& request, const std::string& encoded_name);
+  CasResponse read_current_versions(const CasRequest& request);
   CasResponse read_values(const std::string& encoded_selector);
   CasResponse attestation_nonce();
   CasResponse attest(const CasRequest& request);

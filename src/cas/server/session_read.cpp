@@ -96,6 +96,51 @@ CasResponse RequestHandler::read_session(const CasRequest& request, const std::s
                                                              .session = found.yaml}))};
 }
 
+// One request for the current versions of many sessions, so that a client checking which of its
+// sessions changed needs no round trip per session. Each name is answered as a GET of it would
+// be: a session the requester may not read is left out (the client's GET then gets the 403).
+CasResponse RequestHandler::read_current_versions(const CasRequest& request)
+{
+  if (!request.requester) {
+    return error_response(401, {"reading sessions needs a client certificate"});
+  }
+  const auto body = nlohmann::json::parse(request.body, nullptr, false);
+  if (!body.is_object() || !body.contains("names") || !body.at("names").is_array()
+      || body.at("names").size() > k_max_current_versions) {
+    return error_response(400,
+                          {"expected {\"names\": [...]} with at most "
+                           + std::to_string(k_max_current_versions) + " session names"});
+  }
+  std::vector<std::string> names;
+  for (const auto& name : body.at("names")) {
+    if (!name.is_string() || !manifest::check_session_name(name.get<std::string>()).empty()) {
+      return error_response(400, {"names: every entry must be a session name"});
+    }
+    names.push_back(name.get<std::string>());
+  }
+  CurrentVersions versions;
+  std::lock_guard lock(m_mutex);
+  for (const auto& name : names) {
+    auto current = m_store->current(name);
+    if (!current) {
+      return store_failure(current.error());
+    }
+    if (!*current) {
+      versions[name] = std::nullopt;
+      continue;
+    }
+    const auto& found = **current;
+    if (is_permitted(found.document,
+                     Operation::read,
+                     *request.requester,
+                     stored_secret_text(*m_store, name))) {
+      versions[name] = CurrentVersion{
+          .hash = found.hash, .predecessor = found.predecessor, .creator = found.creator};
+    }
+  }
+  return CasResponse{.status = 200, .body = json_text(to_json(versions))};
+}
+
 CasResponse RequestHandler::read_values(const std::string& encoded_selector)
 {
   const auto selector = decode_path_part(encoded_selector);

@@ -125,36 +125,50 @@ TEST(UploadOrder, NamespaceFirstAndExportersBeforeImporters)
   EXPECT_EQ(names, (std::vector<std::string>{"ns", "ns/db", "ns/api"}));
 }
 
+// Both ways of finding what changed: the local CAS's batch read of current versions (no GET per
+// session), and one GET per session for a CAS without it (SCONE's).
 TEST(Upload, CreatesThenSkipsUnchangedThenUpdatesWithThePredecessor)
 {
-  InMemoryCas server;
-  CasClient client(server);
-  UploadRecord record{.cas = "cas:8081"};
-  const auto created = upload_sessions(client, mesh_sessions(), server.requester, record);
-  ASSERT_TRUE(created) << created.error().message;
-  for (const auto& session : created->sessions) {
-    EXPECT_EQ(session.action, UploadAction::created) << session.name;
-  }
-  EXPECT_EQ(server.posts, 3);
+  for (const bool batch : {true, false}) {
+    SCOPED_TRACE(batch ? "batch read of current versions" : "a GET per session");
+    InMemoryCas server;
+    server.offers_current_versions = batch;
+    CasClient client(server);
+    UploadRecord record{.cas = "cas:8081"};
+    const auto created = upload_sessions(client, mesh_sessions(), server.requester, record);
+    ASSERT_TRUE(created) << created.error().message;
+    for (const auto& session : created->sessions) {
+      EXPECT_EQ(session.action, UploadAction::created) << session.name;
+    }
+    EXPECT_EQ(server.posts, 3);
 
-  const auto again = upload_sessions(client, mesh_sessions(), server.requester, record);
-  ASSERT_TRUE(again);
-  for (const auto& session : again->sessions) {
-    EXPECT_EQ(session.action, UploadAction::unchanged) << session.name;
-  }
-  EXPECT_EQ(server.posts, 3) << "an unchanged session must not be uploaded";
+    const int gets_before = server.gets;
+    const auto again = upload_sessions(client, mesh_sessions(), server.requester, record);
+    ASSERT_TRUE(again);
+    for (const auto& session : again->sessions) {
+      EXPECT_EQ(session.action, UploadAction::unchanged) << session.name;
+    }
+    EXPECT_EQ(server.posts, 3) << "an unchanged session must not be uploaded";
+    EXPECT_EQ(server.gets - gets_before, batch ? 0 : 3);
+    EXPECT_EQ(server.batch_reads, batch ? 2 : 0);
 
-  const auto changed = upload_sessions(client, mesh_sessions("bob"), server.requester, record);
-  ASSERT_TRUE(changed) << changed.error().message;
-  const auto& api = changed->sessions.back();
-  EXPECT_EQ(api.name, "ns/api");
-  EXPECT_EQ(api.action, UploadAction::updated);
-  EXPECT_EQ(api.predecessor, server.versions["ns/api"].front().hash);
-  EXPECT_EQ(server.versions["ns/api"].size(), 2u);
-  EXPECT_EQ(record.chains["ns/api"],
-            (std::vector<std::string>{server.versions["ns/api"][1].hash,
-                                      server.versions["ns/api"][0].hash}));
-  EXPECT_TRUE(changed->warnings.empty());
+    const auto changed = upload_sessions(client, mesh_sessions("bob"), server.requester, record);
+    ASSERT_TRUE(changed) << changed.error().message;
+    const auto& api = changed->sessions.back();
+    EXPECT_EQ(api.name, "ns/api");
+    EXPECT_EQ(api.action, UploadAction::updated);
+    EXPECT_EQ(api.predecessor, server.versions["ns/api"].front().hash);
+    EXPECT_EQ(server.versions["ns/api"].size(), 2u);
+    EXPECT_EQ(record.chains["ns/api"],
+              (std::vector<std::string>{server.versions["ns/api"][1].hash,
+                                        server.versions["ns/api"][0].hash}));
+    EXPECT_TRUE(changed->warnings.empty());
+
+    // Unchanged again after the update: its hash covers its predecessor, and still matches.
+    const auto settled = upload_sessions(client, mesh_sessions("bob"), server.requester, record);
+    ASSERT_TRUE(settled);
+    EXPECT_EQ(settled->sessions.back().action, UploadAction::unchanged);
+  }
 }
 
 TEST(Upload, AConcurrentChangeIsReportedWithBothHashesAndNotOverwritten)

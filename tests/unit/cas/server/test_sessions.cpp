@@ -195,6 +195,39 @@ TEST_F(SessionsTest, AnAccessListEntryCanBeACertificateImportedFromAnotherSessio
       << not_a_certificate.body;
 }
 
+TEST_F(SessionsTest, CurrentVersionsOfManySessionsInOneRequest)
+{
+  const auto first = create(m_alice, session_yaml("one"));
+  const auto second =
+      json_of(upload(m_alice, with_predecessor(session_yaml("one", salt_line(1)), first)))
+          .at("hash")
+          .get<std::string>();
+  create(m_bob, session_yaml("bobs"));  // alice may not read it
+  const auto batch = [this](const std::string& body) {
+    return m_cas->handle(CasRequest{.requester = m_alice.key_hash,
+                                    .method = "POST",
+                                    .path = "/v1/session-versions",
+                                    .content_type = "application/json",
+                                    .body = body});
+  };
+  const auto answer = batch(R"({"names": ["one", "bobs", "missing"]})");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const auto sessions = json_of(answer).at("sessions");
+  EXPECT_EQ(sessions.at("one").at("hash"), second);
+  EXPECT_EQ(sessions.at("one").at("predecessor"), first);
+  EXPECT_EQ(sessions.at("one").at("creator"), m_alice.key_hash);
+  EXPECT_TRUE(sessions.at("missing").is_null());
+  EXPECT_FALSE(sessions.contains("bobs")) << "a session alice may not read is left out";
+  EXPECT_EQ(batch(R"({"names": ["../x"]})").status, 400);
+  EXPECT_EQ(batch("not json").status, 400);
+  EXPECT_EQ(get(m_alice.key_hash, "/v1/session-versions").status, 405);
+  EXPECT_EQ(m_cas
+                ->handle(CasRequest{
+                    .method = "POST", .path = "/v1/session-versions", .body = R"({"names": []})"})
+                .status,
+            401);
+}
+
 TEST_F(SessionsTest, SessionInAMissingNamespaceIsNotFound)
 {
   const auto response = upload(m_alice, session_yaml("shop/db"));
