@@ -131,6 +131,7 @@ Result<bool> wants_upload(const manifest::MeshManifest& mesh, bool dry_run)
 }
 
 Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
+                                          std::size_t concurrency,
                                           const std::vector<model::Session>& sessions,
                                           const std::filesystem::path& target_dir)
 {
@@ -144,7 +145,13 @@ Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
   // `session get` and friends find this CAS, with its pin, from the record.
   record->cas_key = connection.pinned_key;
   cas::CasClient client(*connection.transport);
-  auto report = cas::upload_sessions(client, sessions, connection.own_key_hash, *record);
+  auto report = cas::upload_sessions(
+      client,
+      sessions,
+      connection.own_key_hash,
+      *record,
+      cas::UploadConcurrency{.requests = concurrency,
+                             .another_transport = connection.another_transport});
   // What was accepted before a failure stays recorded.
   if (auto saved = cas::save_upload_record(target_dir, *record); !saved) {
     return forward_error(std::move(saved.error()));

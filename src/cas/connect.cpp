@@ -87,12 +87,12 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
   if (!options.make_transport) {
     return fail(ErrorKind::internal, "no transport factory to reach the CAS with");
   }
-  auto transport =
-      options.make_transport(CurlTransportOptions{.address = *address,
-                                                  .trust = std::move(*trust),
-                                                  .client_identity = std::move(*identity),
-                                                  .timeouts = options.timeouts,
-                                                  .reuse_connection = options.reuse_connection});
+  const CurlTransportOptions transport_options{.address = *address,
+                                               .trust = std::move(*trust),
+                                               .client_identity = std::move(*identity),
+                                               .timeouts = options.timeouts,
+                                               .reuse_connection = options.reuse_connection};
+  auto transport = options.make_transport(transport_options);
   if (!transport) {
     return forward_error(std::move(transport.error()));
   }
@@ -100,7 +100,10 @@ Result<CasConnection> connect_to_cas(const ConnectOptions& options)
                        .transport = std::move(*transport),
                        .own_key_hash = std::move(*own_key_hash),
                        .trust = mode,
-                       .pinned_key = std::move(pinned_key)};
+                       .pinned_key = std::move(pinned_key),
+                       .another_transport = [make = options.make_transport, transport_options] {
+                         return make(transport_options);
+                       }};
 }
 
 Result<AttestResult> attest_cas(const AttestOptions& options,

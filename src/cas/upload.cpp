@@ -5,8 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <set>
+#include <thread>
 
 namespace sconectl::cas {
 
@@ -60,11 +64,17 @@ void remember(UploadRecord& record, const std::string& name, const std::string& 
 
 class SessionUploader {
  public:
+  // `shared` guards `record` and `report`, which uploaders on other threads use too.
   SessionUploader(CasClient& client,
                   const std::string& own_key_hash,
                   UploadRecord& record,
-                  UploadReport& report)
-      : m_client(client), m_own_key_hash(own_key_hash), m_record(record), m_report(report)
+                  UploadReport& report,
+                  std::mutex& shared)
+      : m_client(client),
+        m_own_key_hash(own_key_hash),
+        m_record(record),
+        m_report(report),
+        m_shared(shared)
   {
   }
 
@@ -171,6 +181,7 @@ class SessionUploader {
 
   void warn_if_changed_elsewhere(const std::string& name, const std::string& current_hash)
   {
+    std::lock_guard lock(m_shared);
     const auto found = m_record.chains.find(name);
     if (found == m_record.chains.end() || found->second.empty()) {
       return;
@@ -189,6 +200,7 @@ class SessionUploader {
   const std::string& m_own_key_hash;
   UploadRecord& m_record;
   UploadReport& m_report;
+  std::mutex& m_shared;
 };
 
 }  // namespace
@@ -304,13 +316,151 @@ std::vector<const model::Session*> upload_order(const std::vector<model::Session
   return order;
 }
 
+namespace {
+
+// The sessions of `order` that session `at` must follow: its namespace and the sources it imports
+// from, where they come before it in the order (a cycle keeps the order's choice).
+std::vector<std::size_t> predecessors_in_order(const std::vector<const model::Session*>& order,
+                                               std::size_t at,
+                                               const std::map<std::string, std::size_t>& position)
+{
+  const auto& session = *order[at];
+  std::vector<std::string> before = model::imported_sessions(session.document);
+  if (const auto slash = session.name.rfind('/'); slash != std::string::npos) {
+    before.push_back(session.name.substr(0, slash));
+  }
+  std::vector<std::size_t> found;
+  for (const auto& name : before) {
+    if (const auto it = position.find(name); it != position.end() && it->second < at) {
+      found.push_back(it->second);
+    }
+  }
+  return found;
+}
+
+// Runs the uploads of `order` on several workers, each session once all it must follow are done.
+class UploadScheduler {
+ public:
+  UploadScheduler(const std::vector<const model::Session*>& order,
+                  const std::optional<CurrentVersions>& known,
+                  const std::string& own_key_hash,
+                  UploadRecord& record,
+                  UploadReport& report)
+      : m_order(order),
+        m_known(known),
+        m_own_key_hash(own_key_hash),
+        m_record(record),
+        m_report(report),
+        m_waiting(order.size(), 0),
+        m_followers(order.size()),
+        m_done(order.size())
+  {
+    std::map<std::string, std::size_t> position;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      position.emplace(order[i]->name, i);
+    }
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      for (const auto before : predecessors_in_order(order, i, position)) {
+        m_followers[before].push_back(i);
+        ++m_waiting[i];
+      }
+      if (m_waiting[i] == 0) {
+        m_ready.push_back(i);
+      }
+    }
+  }
+
+  // One worker: takes ready sessions until none is left or something failed.
+  void work(CasClient& client)
+  {
+    SessionUploader uploader(client, m_own_key_hash, m_record, m_report, m_mutex);
+    std::unique_lock lock(m_mutex);
+    while (true) {
+      m_changed.wait(lock, [this] { return !m_ready.empty() || m_in_flight == 0 || m_failed; });
+      if (m_failed || m_ready.empty()) {
+        m_changed.notify_all();
+        return;
+      }
+      const auto at = m_ready.front();
+      m_ready.pop_front();
+      ++m_in_flight;
+      lock.unlock();
+      const auto& session = *m_order[at];
+      const std::optional<CurrentVersion>* entry = nullptr;
+      if (m_known) {
+        if (const auto found = m_known->find(session.name); found != m_known->end()) {
+          entry = &found->second;
+        }
+      }
+      auto uploaded = uploader.upload(session, entry);
+      lock.lock();
+      --m_in_flight;
+      if (!uploaded) {
+        m_failed = true;
+        m_errors.push_back(std::move(uploaded.error()));
+      } else {
+        spdlog::info(
+            "session {}: {} ({})", uploaded->name, to_string(uploaded->action), uploaded->hash);
+        remember(m_record, uploaded->name, uploaded->hash);
+        m_done[at] = std::move(*uploaded);
+        for (const auto follower : m_followers[at]) {
+          if (--m_waiting[follower] == 0) {
+            m_ready.push_back(follower);
+          }
+        }
+      }
+      m_changed.notify_all();
+    }
+  }
+
+  // The outcome once every worker returned: the report in upload order, or every failure.
+  Result<void> finish()
+  {
+    for (auto& done : m_done) {
+      if (done) {
+        m_report.sessions.push_back(std::move(*done));
+      }
+    }
+    if (m_errors.empty()) {
+      return {};
+    }
+    if (m_errors.size() == 1) {
+      return tl::unexpected(std::move(m_errors.front()));
+    }
+    Error combined = m_errors.front();
+    combined.message = std::to_string(m_errors.size()) + " sessions failed to upload:";
+    for (const auto& error : m_errors) {
+      combined.message += "\n  " + error.message;
+    }
+    return tl::unexpected(std::move(combined));
+  }
+
+ private:
+  const std::vector<const model::Session*>& m_order;
+  const std::optional<CurrentVersions>& m_known;
+  const std::string& m_own_key_hash;
+  UploadRecord& m_record;
+  UploadReport& m_report;
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::vector<std::size_t> m_waiting;                 // per session: predecessors not yet done
+  std::vector<std::vector<std::size_t>> m_followers;  // per session: who waits for it
+  std::deque<std::size_t> m_ready;
+  std::vector<std::optional<UploadedSession>> m_done;
+  std::vector<Error> m_errors;
+  std::size_t m_in_flight = 0;
+  bool m_failed = false;
+};
+
+}  // namespace
+
 Result<UploadReport> upload_sessions(CasClient& client,
                                      const std::vector<model::Session>& sessions,
                                      const std::string& own_key_hash,
-                                     UploadRecord& record)
+                                     UploadRecord& record,
+                                     const UploadConcurrency& concurrency)
 {
   UploadReport report{.cas = record.cas};
-  SessionUploader uploader(client, own_key_hash, record, report);
   // One batch read of the current versions where the CAS offers it, instead of a GET per session.
   std::optional<CurrentVersions> known;
   if (sessions.size() > 1) {
@@ -324,21 +474,31 @@ Result<UploadReport> upload_sessions(CasClient& client,
     }
     known = std::move(*versions);
   }
-  for (const auto* session : upload_order(sessions)) {
-    const std::optional<CurrentVersion>* entry = nullptr;
-    if (known) {
-      if (const auto found = known->find(session->name); found != known->end()) {
-        entry = &found->second;
-      }
+  const auto order = upload_order(sessions);
+  UploadScheduler scheduler(order, known, own_key_hash, record, report);
+  // More connections only when there is more than one session to send at a time.
+  std::vector<std::unique_ptr<HttpTransport>> transports;
+  const auto wanted = std::min(concurrency.requests, order.size());
+  while (concurrency.another_transport && transports.size() + 1 < wanted) {
+    auto transport = concurrency.another_transport();
+    if (!transport) {
+      spdlog::debug("one connection fewer: {}", transport.error().message);
+      break;
     }
-    auto uploaded = uploader.upload(*session, entry);
-    if (!uploaded) {
-      return forward_error(std::move(uploaded.error()));
-    }
-    spdlog::info(
-        "session {}: {} ({})", uploaded->name, to_string(uploaded->action), uploaded->hash);
-    remember(record, uploaded->name, uploaded->hash);
-    report.sessions.push_back(std::move(*uploaded));
+    transports.push_back(std::move(*transport));
+  }
+  std::vector<std::unique_ptr<CasClient>> clients;
+  std::vector<std::thread> workers;
+  for (auto& transport : transports) {
+    clients.push_back(std::make_unique<CasClient>(*transport));
+    workers.emplace_back([&scheduler, worker = clients.back().get()] { scheduler.work(*worker); });
+  }
+  scheduler.work(client);
+  for (auto& worker : workers) {
+    worker.join();
+  }
+  if (auto finished = scheduler.finish(); !finished) {
+    return forward_error(std::move(finished.error()));
   }
   return report;
 }

@@ -144,7 +144,8 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
   print_diagnostics(services.err, result->mesh.warnings);
   std::optional<cas::UploadReport> uploads;
   if (connection) {
-    auto uploaded = apply::upload_policies(*connection, result->sessions, options.target_directory);
+    auto uploaded = apply::upload_policies(
+        *connection, options.cas.concurrency, result->sessions, options.target_directory);
     if (!uploaded) {
       return forward_error(std::move(uploaded.error()));
     }

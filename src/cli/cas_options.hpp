@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "sconectl/cas/connect.hpp"
+#include "sconectl/cas/upload.hpp"
 
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@ struct CasOptions {
   double connect_timeout_seconds = 5;
   double request_timeout_seconds = 30;
   bool new_connection_per_request = false;  // a benchmark baseline, not for normal use
+  std::size_t concurrency = cas::k_default_upload_concurrency;  // requests in flight at once
 };
 
 // --cas-config and the timeouts; with `with_address` also --cas and --cas-key.

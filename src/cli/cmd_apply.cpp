@@ -115,6 +115,12 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
                       "Configuration file (default: $SCONECTL_CONFIG or "
                       "~/.config/sconectl/config.yaml)");
   add_cas_options(*command, options->cas, false);
+  command
+      ->add_option("--cas-concurrency",
+                   options->cas.concurrency,
+                   "Mesh: session uploads in flight at once, each on its own connection to the CAS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   return [options, &global, &services]() -> Result<int> {
     return run_apply(*options, global, services);
   };

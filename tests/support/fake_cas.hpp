@@ -4,10 +4,15 @@
 #include "sconectl/cas/transport.hpp"
 #include "sconectl/model/session.hpp"
 
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sconectl::testing {
@@ -61,9 +66,36 @@ class InMemoryCas final : public cas::HttpTransport {
   bool offers_current_versions = true;
   int gets = 0;
   int batch_reads = 0;
+  std::vector<std::string> posted;  // names, in the order their uploads were stored
+  // Sessions whose upload is refused (400). Each such request waits (up to 2 s) until all of them
+  // have arrived, so a test sees them in flight together.
+  std::set<std::string> refuse;
+  std::size_t most_in_flight = 0;           // the most requests seen at once (see slow_posts)
+  std::chrono::milliseconds slow_posts{0};  // each POST takes this long, outside the lock
 
+  // One request at a time, as several connections of a concurrent upload send them.
   Result<cas::HttpResponse> send(const cas::HttpRequest& request) override
   {
+    if (request.method == "POST" && !refuse.empty()) {
+      const auto document = model::parse_session_yaml(request.body);
+      if (document && refuse.contains(document->value("name", std::string()))) {
+        std::unique_lock lock(m_mutex);
+        ++m_refused_arrived;
+        m_arrivals.notify_all();
+        m_arrivals.wait_for(
+            lock, std::chrono::seconds(2), [this] { return m_refused_arrived >= refuse.size(); });
+      }
+    }
+    if (request.method == "POST" && slow_posts.count() > 0) {
+      {
+        std::lock_guard lock(m_mutex);
+        most_in_flight = std::max(most_in_flight, ++m_in_flight);
+      }
+      std::this_thread::sleep_for(slow_posts);
+      std::lock_guard lock(m_mutex);
+      --m_in_flight;
+    }
+    std::lock_guard lock(m_mutex);
     if (request.method == "GET") {
       ++gets;
       return get(request.target);
@@ -93,6 +125,9 @@ class InMemoryCas final : public cas::HttpTransport {
       return {400, cas::error_body({document.error().message})};
     }
     const auto name = document->value("name", std::string());
+    if (refuse.contains(name)) {
+      return {400, cas::error_body({"session '" + name + "' is not valid", "refused by the test"})};
+    }
     auto& history = versions[name];
     const bool update = document->contains("predecessor");
     if (!update && !history.empty()) {
@@ -112,12 +147,18 @@ class InMemoryCas final : public cas::HttpTransport {
       record.predecessor = document->at("predecessor").get<std::string>();
     }
     history.push_back(record);
+    posted.push_back(name);
     cas::UploadReceipt receipt{
         name, misreport_hash ? std::string(64, 'f') : record.hash, record.predecessor};
     return {update ? 200 : 201, cas::to_json(receipt).dump()};
   }
 
  private:
+  std::recursive_mutex m_mutex;  // a before_post hook may store a session itself
+  std::condition_variable_any m_arrivals;
+  std::size_t m_in_flight = 0;
+  std::size_t m_refused_arrived = 0;
+
   cas::HttpResponse current_versions(const std::string& body)
   {
     if (!offers_current_versions) {

@@ -56,6 +56,7 @@ struct MeshApplyResult {
 // predecessor chains recorded in target/cas/sessions.json; what the CAS accepted is recorded there
 // even when a later session fails. A record made for another CAS is started afresh.
 [[nodiscard]] Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
+                                                        std::size_t concurrency,
                                                         const std::vector<model::Session>& sessions,
                                                         const std::filesystem::path& target_dir);
 

@@ -26,6 +26,8 @@ struct CasConnection {
   std::string own_key_hash;  // this client's identity as the CAS sees it
   TrustMode trust = TrustMode::pinned_key;
   std::optional<std::string> pinned_key;  // the key hash the CAS is pinned to, when it is
+  // Opens one more connection to the same CAS, trusted the same way (for concurrent requests).
+  std::function<Result<std::unique_ptr<HttpTransport>>()> another_transport;
 };
 
 struct ConnectOptions {

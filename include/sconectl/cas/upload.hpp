@@ -5,7 +5,9 @@
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,15 +50,28 @@ struct UploadReport {
   std::vector<std::string> warnings;
 };
 
+// With `concurrency`, up to that many sessions are uploaded at once, each only after the sessions
+// it must follow (its namespace, the sources it imports from, as upload_order places them) were
+// accepted. After a failure no new request starts; those in flight finish, everything accepted is
+// in `record`, and the error names every session that failed.
 // For each session: read the CAS's current version; create the session when it is absent, skip it
 // when its content is unchanged, otherwise update it with `predecessor` set to the current hash.
 // Checks that the hash the CAS reports is the documented hash of what was sent (docs/cas.md).
 // `own_key_hash` is this client's identity (the creator of sessions it creates). `record` is the
 // previous upload record from this target directory: a session changed on the CAS by someone else
 // since then is reported in the warnings. Updates `record` with every accepted hash.
+// How many requests an upload keeps in flight, each on a connection of its own.
+struct UploadConcurrency {
+  std::size_t requests = 1;
+  // Makes the transport of one more connection; without it, everything goes over `client`.
+  std::function<Result<std::unique_ptr<HttpTransport>>()> another_transport;
+};
+inline constexpr std::size_t k_default_upload_concurrency = 8;
+
 [[nodiscard]] Result<UploadReport> upload_sessions(CasClient& client,
                                                    const std::vector<model::Session>& sessions,
                                                    const std::string& own_key_hash,
-                                                   UploadRecord& record);
+                                                   UploadRecord& record,
+                                                   const UploadConcurrency& concurrency = {});
 
 }  // namespace sconectl::cas

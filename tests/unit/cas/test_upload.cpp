@@ -171,6 +171,138 @@ TEST(Upload, CreatesThenSkipsUnchangedThenUpdatesWithThePredecessor)
   }
 }
 
+// A namespace and `count` services; service i imports a secret from service i-1 when `chained`.
+std::vector<model::Session> many_sessions(int count, bool chained)
+{
+  std::vector<model::Session> sessions;
+  for (int i = count - 1; i >= 0; --i) {  // the importers first: the order has to be found
+    const auto name = "ns/s" + std::to_string(i);
+    model::SessionDocument document = {
+        {"version", "0.3.10"},
+        {"name", name},
+        {"secrets",
+         {{{"name", "own"},
+           {"kind", "ascii"},
+           {"export", {{{"session", "../s" + std::to_string(i + 1)}}}}}}}};
+    if (chained && i > 0) {
+      document["secrets"].push_back(
+          {{"name", "from_before"},
+           {"import", {{"session", "../s" + std::to_string(i - 1)}, {"secret", "own"}}}});
+    }
+    sessions.push_back({name, document});
+  }
+  sessions.push_back({"ns", {{"version", "0.3.10"}, {"name", "ns"}}});
+  return sessions;
+}
+
+UploadConcurrency borrowed_connections(InMemoryCas& server, std::size_t requests)
+{
+  return UploadConcurrency{
+      .requests = requests,
+      .another_transport = [&server]() -> Result<std::unique_ptr<HttpTransport>> {
+        return std::make_unique<testing::BorrowedTransport>(server);
+      }};
+}
+
+TEST(ConcurrentUpload, KeepsSeveralRequestsInFlightAndTheOrderThatImportsNeed)
+{
+  for (const bool chained : {false, true}) {
+    SCOPED_TRACE(chained ? "each imports from the one before" : "independent");
+    InMemoryCas server;
+    server.slow_posts = std::chrono::milliseconds(5);
+    CasClient client(server);
+    UploadRecord record{.cas = "cas:8081"};
+    const auto report = upload_sessions(client,
+                                        many_sessions(24, chained),
+                                        server.requester,
+                                        record,
+                                        borrowed_connections(server, 8));
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->sessions.size(), 25U);
+    ASSERT_EQ(server.posted.size(), 25U);
+    EXPECT_EQ(server.posted.front(), "ns") << "the namespace before everything in it";
+    const auto at = [&server](const std::string& name) {
+      return std::find(server.posted.begin(), server.posted.end(), name) - server.posted.begin();
+    };
+    for (int i = 1; chained && i < 24; ++i) {
+      EXPECT_LT(at("ns/s" + std::to_string(i - 1)), at("ns/s" + std::to_string(i)));
+    }
+    // Independent sessions go out together; a chain allows one at a time.
+    if (chained) {
+      EXPECT_EQ(server.most_in_flight, 1U);
+    } else {
+      EXPECT_GT(server.most_in_flight, 1U);
+      EXPECT_LE(server.most_in_flight, 8U);
+    }
+    EXPECT_EQ(record.chains.size(), 25U);
+    // The report keeps the upload order, whatever order the answers came in.
+    EXPECT_EQ(report->sessions.front().name, "ns");
+  }
+}
+
+TEST(ConcurrentUpload, AFailureStopsNewRequestsAndEveryFailureIsNamed)
+{
+  InMemoryCas server;
+  server.slow_posts = std::chrono::milliseconds(5);
+  server.refuse = {"ns/s3", "ns/s4"};
+  CasClient client(server);
+  UploadRecord record{.cas = "cas:8081"};
+  // The order is ns, s39, ..., s0: s4 and s3 go out together on the two connections and both
+  // fail; what was accepted before is recorded, and s2, s1, s0 are never started.
+  const auto report = upload_sessions(
+      client, many_sessions(40, false), server.requester, record, borrowed_connections(server, 2));
+  ASSERT_FALSE(report);
+  const auto& message = report.error().message;
+  EXPECT_NE(message.find("2 sessions failed to upload"), std::string::npos) << message;
+  EXPECT_NE(message.find("ns/s3"), std::string::npos) << message;
+  EXPECT_NE(message.find("ns/s4"), std::string::npos) << message;
+  EXPECT_EQ(server.posted.size(), 36U);  // ns and s39 .. s5
+  for (const auto& name : server.posted) {
+    EXPECT_EQ(record.chains.count(name), 1U) << name << " was accepted but not recorded";
+  }
+  for (const char* never : {"ns/s2", "ns/s1", "ns/s0"}) {
+    EXPECT_EQ(std::count(server.posted.begin(), server.posted.end(), never), 0) << never;
+  }
+}
+
+TEST(ConcurrentUpload, ASessionWhoseSourceFailedIsNotSent)
+{
+  InMemoryCas server;
+  server.refuse = {"ns/s2"};
+  CasClient client(server);
+  UploadRecord record{.cas = "cas:8081"};
+  const auto report = upload_sessions(
+      client, many_sessions(6, true), server.requester, record, borrowed_connections(server, 4));
+  ASSERT_FALSE(report);
+  EXPECT_EQ(server.posted, (std::vector<std::string>{"ns", "ns/s0", "ns/s1"}));
+}
+
+TEST(ConcurrentUpload, AConflictUnderConcurrencyIsReportedAndNothingIsOverwritten)
+{
+  InMemoryCas server;
+  CasClient client(server);
+  UploadRecord record{.cas = "cas:8081"};
+  ASSERT_TRUE(upload_sessions(
+      client, many_sessions(8, false), server.requester, record, borrowed_connections(server, 4)));
+  auto changed = many_sessions(8, false);
+  for (auto& session : changed) {
+    session.document["salt"] = std::string(32, '1');
+  }
+  // Someone else updates ns/s5 after the batch read, before our update reaches it.
+  server.before_post = [&server] {
+    auto other = server.versions.at("ns/s5").back();
+    server.post("version: \"0.3.10\"\nname: ns/s5\nsalt: \"" + std::string(32, '2')
+                    + "\"\npredecessor: \"" + other.hash + "\"\n",
+                server.requester);
+  };
+  const auto report =
+      upload_sessions(client, changed, server.requester, record, borrowed_connections(server, 4));
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().kind, ErrorKind::conflict);
+  EXPECT_NE(report.error().message.find("nothing was overwritten"), std::string::npos)
+      << report.error().message;
+}
+
 TEST(Upload, AConcurrentChangeIsReportedWithBothHashesAndNotOverwritten)
 {
   InMemoryCas server;

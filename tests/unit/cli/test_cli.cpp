@@ -299,7 +299,8 @@ build:
   const std::string pin = "3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh";
 
   ASSERT_EQ(apply_mesh("    cas_key: " + pin + "\n"), 0) << err.str();
-  EXPECT_EQ(dialled, std::vector<std::string>{"127.0.0.1:9 pinned to " + pin});
+  // Two sessions, so two connections (uploads run concurrently), each pinned.
+  EXPECT_EQ(dialled, std::vector<std::string>(2, "127.0.0.1:9 pinned to " + pin));
   ASSERT_EQ(cas_server.versions.count("demo"), 1u);
   ASSERT_EQ(cas_server.versions.count("demo/api"), 1u);
   const auto& stored = cas_server.versions.at("demo/api").back();
