@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Writes a mesh of N services as `sconectl apply -f service.yaml` would leave it, without Docker.
 
-    bench/gen_mesh.py DIR N
+    bench/gen_mesh.py DIR N [ring|star]
 
 DIR/mesh.yaml names N services; DIR/target/services/<name>.json holds each service's descriptor
 (format 1, docs/target-layout.md) with made-up image ids, digests and measurements. Every service
-defines secrets, imports one from its predecessor in the ring, and has an injection file, so the
-generated policies exercise imports, exports and certificates at every size.
+defines secrets and has an injection file. In a ring (the default) each imports a secret from its
+predecessor, so the generated policies exercise imports, exports and certificates at every size,
+and each session's upload waits for its predecessor's. In a star, svc-0000 exports a secret to
+the namespace and every other service imports it (one database, many clients): after svc-0000,
+the others can be uploaded at once.
 """
 import hashlib
 import json
@@ -18,7 +21,7 @@ def digest(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def service(i, n):
+def service(i, n, shape="ring"):
     name = f"svc-{i:04d}"
     prev = f"svc-{(i - 1) % n:04d}"
     nxt = f"svc-{(i + 1) % n:04d}"
@@ -35,14 +38,17 @@ def service(i, n):
             "global": [{"name": "API_USER"}, {"name": "LEVEL", "value": "info"}],
         },
         "secrets": [
-            {"name": f"pw_{i}", "kind": "ascii", "size": 16, "export": [{"session": f"../{nxt}"}]},
+            {"name": f"pw_{i}", "kind": "ascii", "size": 16,
+             "export": [{"session": f"../{nxt}"}] if shape == "ring" else
+                       [{"namespace": "{{namespace}}"}] if i == 0 else []},
             {"name": f"key_{i}", "kind": "private-key"},
             {"name": f"ca_{i}", "kind": "x509-ca", "private_key": f"key_{i}",
              "export": [{"namespace": "{{namespace}}"}]},
             {"name": f"cert_{i}", "kind": "x509", "private_key": f"key_{i}", "issuer": f"ca_{i}",
              "dns": [name]},
         ] if n > 1 else [{"name": f"pw_{i}", "kind": "ascii", "size": 16}],
-        "imported_secrets": [f"pw_{(i - 1) % n}"] if n > 1 else [],
+        "imported_secrets": ([f"pw_{(i - 1) % n}"] if shape == "ring" else
+                             ["pw_0"] if i > 0 else []) if n > 1 else [],
         "injection_files": [{"path": "/app/peer.conf",
                              "content": "peer={{RELEASE}}-" + prev + "\nlevel={{LEVEL}}\n"}],
         "volumes": [],
@@ -68,6 +74,9 @@ def service(i, n):
 
 def main():
     out, n = sys.argv[1], int(sys.argv[2])
+    shape = sys.argv[3] if len(sys.argv) > 3 else "ring"
+    if shape not in ("ring", "star"):
+        sys.exit("shape: ring or star")
     services_dir = os.path.join(out, "target", "services")
     os.makedirs(services_dir, exist_ok=True)
     lines = [
@@ -92,7 +101,7 @@ def main():
         "services:",
     ]
     for i in range(n):
-        name, descriptor = service(i, n)
+        name, descriptor = service(i, n, shape)
         with open(os.path.join(services_dir, name + ".json"), "w") as f:
             json.dump(descriptor, f, indent=2)
         lines += [f"  - name: {name}", f"    image: {descriptor['image']['reference']}"]

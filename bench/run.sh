@@ -7,6 +7,10 @@
 #           services: wall time and peak memory
 #  cas      1000 sessions uploaded to a local CAS in one apply, over one reused connection and
 #           with a new connection per request (baseline); then the unchanged re-apply
+#  latency  1000 sessions (a star: gen_mesh.py) created, then checked unchanged, through bench/delay_proxy.py adding a
+#           20 ms round trip, with today's upload (8 requests in flight, one batch read) and the
+#           baseline (a local CAS without batch reads, one request at a time: a GET and a POST per
+#           session, as before); and created over loopback (sessions/s); peak memory of each
 #  docker   the hello-world `apply -f mesh.yaml --dry-run` and a no-op `apply -f service.yaml`
 #           with Docker lookups through the Engine API (the default) and through the CLI (the
 #           baseline: SCONECTL_DOCKER=docker), against `docker run --rm <base image> true`, the
@@ -100,6 +104,72 @@ if [ "$what" = cas ] || [ "$what" = all ]; then
   echo "generation alone (--dry-run): $generate_seconds s"
   run_upload reused
   run_upload new-connection-per-request --new-connection-per-request
+fi
+
+if [ "$what" = latency ] || [ "$what" = all ]; then
+  n=${BENCH_LATENCY_SESSIONS:-1000}
+  delay=${BENCH_DELAY_MS:-10}  # each way
+  sconectl="$build/src/sconectl"
+  export SCONECTL_CAS_CONFIG="$work/client"
+  # A star (one exporter, every other service importing from it): the shape of a mesh with one
+  # database; in a ring every upload would wait for the one before (bench/gen_mesh.py).
+  python3 "$root/bench/gen_mesh.py" "$work/mesh-lat" "$n" star
+  placeholder_key=$("$sconectl" self show-key-hash --cas-config "$work/placeholder")
+  sed -i -e "s|mode: NoUpload|mode: Upload\n    cas_key: $placeholder_key|" "$work/mesh-lat/mesh.yaml"
+  # timed NAME CAS_FLAGS PROXY(yes|no) APPLY_FLAGS...: a fresh CAS (behind the proxy or not), one
+  # timed apply that creates every session, then one timed unchanged re-apply.
+  timed() {
+    local name=$1 cas_flags=$2 proxied=$3; shift 3
+    rm -rf "$work/cas-$name" "$work/mesh-lat/target/cas"
+    # shellcheck disable=SC2086
+    "$sconectl" cas serve --listen 127.0.0.1:0 --data-dir "$work/cas-$name" $cas_flags >"$work/cas-$name.env" 2>/dev/null &
+    local pid=$! proxy_pid=
+    for _ in $(seq 100); do grep -q '^CAS_CERT=' "$work/cas-$name.env" && break; sleep 0.1; done
+    # shellcheck disable=SC1090
+    . "$work/cas-$name.env"
+    local address=$CAS_ADDR
+    if [ "$proxied" = yes ]; then
+      python3 "$root/bench/delay_proxy.py" "$CAS_ADDR" "$delay" >"$work/proxy-$name.env" &
+      proxy_pid=$!
+      for _ in $(seq 100); do grep -q '^LISTEN=' "$work/proxy-$name.env" && break; sleep 0.1; done
+      address=$(sed -n 's/^LISTEN=//p' "$work/proxy-$name.env")
+    fi
+    sed -i -e "s|cas_url: .*|cas_url: $address|" -e "s|cas_key: .*|cas_key: $CAS_KEY|" "$work/mesh-lat/mesh.yaml"
+    (cd "$work/mesh-lat" && SCONECTL_DOCKER=/nonexistent /usr/bin/time -f '%e %M' -o "$work/time-$name" \
+      "$sconectl" -q apply -f mesh.yaml "$@" >/dev/null)
+    (cd "$work/mesh-lat" && SCONECTL_DOCKER=/nonexistent /usr/bin/time -f '%e %M' -o "$work/time-$name-again" \
+      "$sconectl" -q apply -f mesh.yaml "$@" >/dev/null)
+    [ -z "$proxy_pid" ] || kill "$proxy_pid"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    read -r created created_kib <"$work/time-$name"
+    read -r again again_kib <"$work/time-$name-again"
+    echo "$name $created $created_kib $again $again_kib" >>"$work/latency.txt"
+  }
+  (cd "$work/mesh-lat" && SCONECTL_DOCKER=/nonexistent /usr/bin/time -f '%e' -o "$work/time-lat-generate" \
+    "$sconectl" -q apply -f mesh.yaml --dry-run >/dev/null)
+  : >"$work/latency.txt"
+  timed concurrent "" yes
+  timed baseline "--without-batch-reads" yes --cas-concurrency 1
+  timed loopback "" no
+  python3 - "$work/latency.txt" "$((n + 1))" "$((2 * delay))" "$(cat "$work/time-lat-generate")" <<'PY'
+import sys
+rows = {r[0]: [float(x) for x in r[1:]] for r in (l.split() for l in open(sys.argv[1]))}
+n, rtt, gen = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+print(f"generation alone (--dry-run): {gen:.2f} s; {n} sessions; round trip added: {rtt} ms")
+for name, label in (("concurrent", "today (8 in flight, batch read)"),
+                    ("baseline", "baseline (one at a time, GET and POST per session)")):
+    c, ck, a, ak = rows[name]
+    print(f"over {rtt} ms RTT, {label}: created in {c:.2f} s (peak RSS {ck/1024:.1f} MiB), "
+          f"unchanged re-apply {a:.2f} s (peak RSS {ak/1024:.1f} MiB)")
+c, b = rows["concurrent"], rows["baseline"]
+print(f"goal: {n} sessions created over {rtt} ms RTT in under 3 s: {c[0]:.2f} s "
+      f"(baseline {b[0]:.2f} s, {b[0]/c[0]:.1f}x)")
+print(f"goal: {n} unchanged sessions checked over {rtt} ms RTT in under 1 s: {c[2]:.2f} s "
+      f"(baseline {b[2]:.2f} s, {b[2]/c[2]:.1f}x)")
+l = rows["loopback"]
+print(f"goal: at least 1000 sessions/s created over loopback: {n/(l[0]-gen):.0f} sessions/s "
+      f"({l[0]:.2f} s wall, {l[0]-gen:.2f} s after generation)")
+PY
 fi
 
 if [ "$what" = docker ] || [ "$what" = all ]; then

@@ -133,6 +133,11 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
           "--max-body-bytes", serve->server.max_body_bytes, "Largest accepted request body")
       ->check(CLI::Range(1024, 64 * 1024 * 1024))
       ->capture_default_str();
+  serve_command->add_flag(
+      "!--without-batch-reads",
+      serve->server.batch_reads,
+      "Answer only SCONE's CAS API (no batch read of session versions): clients then read each "
+      "session on its own, as from SCONE's CAS (for comparison)");
   serve_command->add_option("--san",
                             serve->server.extra_names,
                             "More DNS names or IP addresses for the CAS certificate (repeatable)");

@@ -21,6 +21,9 @@ struct LocalCasOptions {
   std::filesystem::path data_dir;         // identity.pem, cas.crt, cas.db; created 0700
   std::size_t max_body_bytes = 1024 * 1024;
   std::vector<std::string> extra_names;  // more DNS names / IPs for the certificate
+  // Answer POST /v1/session-versions (a batch read that SCONE's CAS does not have); off, clients
+  // fall back to a GET per session, as against SCONE's CAS (for tests and benchmarks).
+  bool batch_reads = true;
 };
 
 // Creates the data directory and the CAS identity on first start, listens, prints

@@ -182,7 +182,7 @@ Result<std::unique_ptr<LocalCasServer>> LocalCasServer::start(const LocalCasOpti
   if (!data) {
     return forward_error(std::move(data.error()));
   }
-  auto handler = server::RequestHandler::open(data->database);
+  auto handler = server::RequestHandler::open(data->database, options.batch_reads);
   if (!handler) {
     return forward_error(std::move(handler.error()));
   }

@@ -93,13 +93,14 @@ std::optional<std::string> decode_path_part(std::string_view text)
   return decoded;
 }
 
-Result<std::unique_ptr<RequestHandler>> RequestHandler::open(const std::filesystem::path& database)
+Result<std::unique_ptr<RequestHandler>> RequestHandler::open(const std::filesystem::path& database,
+                                                             bool batch_reads)
 {
   auto store = Store::open(database);
   if (!store) {
     return forward_error(std::move(store.error()));
   }
-  return std::unique_ptr<RequestHandler>(new RequestHandler(std::move(*store)));
+  return std::unique_ptr<RequestHandler>(new RequestHandler(std::move(*store), batch_reads));
 }
 
 CasResponse RequestHandler::handle(const CasRequest& request) noexcept
@@ -134,7 +135,7 @@ CasResponse RequestHandler::dispatch(const CasRequest& request)
   if (request.path == k_attestation_path) {
     return request.method == "POST" ? attest(request) : method_not_allowed(request.method, "POST");
   }
-  if (request.path == k_current_versions_path) {
+  if (request.path == k_current_versions_path && m_batch_reads) {
     return request.method == "POST" ? read_current_versions(request)
                                     : method_not_allowed(request.method, "POST");
   }

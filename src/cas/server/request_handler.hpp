@@ -36,12 +36,15 @@ struct CasResponse {
 class RequestHandler {
  public:
   [[nodiscard]] static Result<std::unique_ptr<RequestHandler>> open(
-      const std::filesystem::path& database);
+      const std::filesystem::path& database, bool batch_reads = true);
 
   [[nodiscard]] CasResponse handle(const CasRequest& request) noexcept;
 
  private:
-  explicit RequestHandler(std::unique_ptr<Store> store) : m_store(std::move(store)) {}
+  RequestHandler(std::unique_ptr<Store> store, bool batch_reads)
+      : m_store(std::move(store)), m_batch_reads(batch_reads)
+  {
+  }
 
   CasResponse dispatch(const CasRequest& request);
   CasResponse upload(const CasRequest& request);
@@ -53,6 +56,7 @@ class RequestHandler {
 
   std::mutex m_mutex;
   std::unique_ptr<Store> m_store;
+  bool m_batch_reads = true;
   NonceStore m_nonces;
 };
 
