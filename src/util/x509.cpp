@@ -168,7 +168,7 @@ std::optional<KeyType> key_type_from(std::string_view name)
   return std::nullopt;
 }
 
-Result<std::string> generate_private_key(KeyType type)
+Result<PrivateKey> PrivateKey::generate(KeyType type)
 {
   Key key;
   switch (type) {
@@ -195,7 +195,25 @@ Result<std::string> generate_private_key(KeyType type)
   if (PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return crypto_failure("encoding a private key");
   }
-  return drain(out.get());
+  return PrivateKey(std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free), drain(out.get()));
+}
+
+Result<PrivateKey> PrivateKey::from_pem(std::string_view pem)
+{
+  auto key = read_private_key(pem);
+  if (!key) {
+    return forward_error(std::move(key.error()));
+  }
+  return PrivateKey(std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free), std::string(pem));
+}
+
+Result<std::string> generate_private_key(KeyType type)
+{
+  auto key = PrivateKey::generate(type);
+  if (!key) {
+    return forward_error(std::move(key.error()));
+  }
+  return key->pem();
 }
 
 Result<std::string> public_key_of(std::string_view private_key_pem)
@@ -215,19 +233,23 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
                                       std::string_view subject_private_key_pem,
                                       const std::optional<Signer>& issuer)
 {
-  auto subject_key = read_private_key(subject_private_key_pem);
+  auto subject_key = PrivateKey::from_pem(subject_private_key_pem);
   if (!subject_key) {
     return forward_error(std::move(subject_key.error()));
   }
-  Key signing_key;
+  return issue_certificate(spec, *subject_key, issuer);
+}
+
+Result<std::string> issue_certificate(const CertificateSpec& spec,
+                                      const PrivateKey& subject_key,
+                                      const std::optional<Signer>& issuer)
+{
   Certificate issuer_certificate;
   if (issuer) {
-    auto key = read_private_key(issuer->private_key_pem);
     auto certificate = read_certificate(issuer->certificate_pem);
-    if (!key || !certificate) {
-      return fail(ErrorKind::manifest, "the issuer needs a PEM private key and certificate");
+    if (!certificate) {
+      return fail(ErrorKind::manifest, "the issuer needs a PEM certificate");
     }
-    signing_key = std::move(*key);
     issuer_certificate = std::move(*certificate);
   }
 
@@ -241,7 +263,7 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
       && X509_set_issuer_name(certificate.get(),
                               issuer ? X509_get_subject_name(issuer_certificate.get()) : subject)
              == 1
-      && X509_set_pubkey(certificate.get(), subject_key->get()) == 1;
+      && X509_set_pubkey(certificate.get(), subject_key.get()) == 1;
   X509* authority = issuer ? issuer_certificate.get() : certificate.get();
   ok = ok
        && add_extension(certificate.get(),
@@ -264,7 +286,7 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
   if (const auto names = subject_alt_names(spec); ok && !names.empty()) {
     ok = add_extension(certificate.get(), authority, NID_subject_alt_name, names);
   }
-  EVP_PKEY* signer = issuer ? signing_key.get() : subject_key->get();
+  EVP_PKEY* signer = issuer ? issuer->private_key.get() : subject_key.get();
   if (!ok || X509_sign(certificate.get(), signer, digest_for(signer)) <= 0) {
     return crypto_failure("issuing a certificate for '" + spec.common_name + "'");
   }

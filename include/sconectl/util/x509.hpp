@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,12 +12,34 @@
 
 // Keys and certificates in PEM, built with OpenSSL. Used for the CAS client identity, the local
 // CAS's own identity, and the secrets that the local CAS generates.
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY
+
 namespace sconectl::x509 {
 
 enum class KeyType { p256, p384, ed25519, rsa2048, rsa3072 };
 
 // The session language's spelling ("P-256", "P-384", "Ed25519", "RSA-2048", "RSA-3072").
 [[nodiscard]] std::optional<KeyType> key_type_from(std::string_view name);
+
+// A private key with its PEM PKCS#8 text, decoded once. OpenSSL 3 spends far longer decoding a
+// PEM key than signing with it, so code that uses one key for several certificates keeps this.
+class PrivateKey {
+ public:
+  [[nodiscard]] static Result<PrivateKey> generate(KeyType type);
+  [[nodiscard]] static Result<PrivateKey> from_pem(std::string_view pem);
+
+  [[nodiscard]] const std::string& pem() const { return m_pem; }
+  [[nodiscard]] evp_pkey_st* get() const { return m_key.get(); }
+
+ private:
+  PrivateKey(std::shared_ptr<evp_pkey_st> key, std::string pem)
+      : m_key(std::move(key)), m_pem(std::move(pem))
+  {
+  }
+
+  std::shared_ptr<evp_pkey_st> m_key;
+  std::string m_pem;
+};
 
 // A fresh private key, PEM PKCS#8.
 [[nodiscard]] Result<std::string> generate_private_key(KeyType type);
@@ -37,12 +60,15 @@ struct CertificateSpec {
 };
 
 struct Signer {
-  std::string private_key_pem;
+  PrivateKey private_key;
   std::string certificate_pem;
 };
 
 // A certificate for the key `subject_private_key_pem`, signed by `issuer` or, without one,
 // self-signed. PEM.
+[[nodiscard]] Result<std::string> issue_certificate(const CertificateSpec& spec,
+                                                    const PrivateKey& subject_key,
+                                                    const std::optional<Signer>& issuer);
 [[nodiscard]] Result<std::string> issue_certificate(const CertificateSpec& spec,
                                                     std::string_view subject_private_key_pem,
                                                     const std::optional<Signer>& issuer);

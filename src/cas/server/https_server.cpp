@@ -63,6 +63,7 @@ bool configure_tls(SSL_CTX& context, const TlsIdentity& identity)
 {
   static constexpr unsigned char k_session_context[] = "sconectl-local-cas";
   SSL_CTX_set_verify(&context, SSL_VERIFY_PEER, accept_any_certificate);
+  SSL_CTX_set_options(&context, SSL_OP_NO_RENEGOTIATION);
   return use_identity(context, identity)
          && SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION) == 1
          && SSL_CTX_set_session_id_context(
@@ -70,9 +71,9 @@ bool configure_tls(SSL_CTX& context, const TlsIdentity& identity)
                 == 1;
 }
 
-std::optional<std::string> requester_of(const httplib::Request& request)
+std::optional<std::string> key_hash_of_peer(const SSL* ssl)
 {
-  X509* certificate = request.ssl != nullptr ? SSL_get0_peer_certificate(request.ssl) : nullptr;
+  X509* certificate = ssl != nullptr ? SSL_get0_peer_certificate(ssl) : nullptr;
   EVP_PKEY* key = certificate != nullptr ? X509_get0_pubkey(certificate) : nullptr;
   unsigned char* der = nullptr;
   const int length = key != nullptr ? i2d_PUBKEY(key, &der) : 0;
@@ -83,6 +84,37 @@ std::optional<std::string> requester_of(const httplib::Request& request)
       key_hash_of_spki(std::span<const std::uint8_t>(der, static_cast<std::size_t>(length)));
   OPENSSL_free(der);
   return hash;
+}
+
+void free_key_hash(void* /*parent*/,
+                   void* pointer,
+                   CRYPTO_EX_DATA* /*data*/,
+                   int /*index*/,
+                   long /*argl*/,
+                   void* /*argp*/)
+{
+  delete static_cast<std::optional<std::string>*>(pointer);
+}
+
+// The client's key hash is worked out once per connection (encoding the key costs more than
+// answering a read): the peer certificate cannot change, as renegotiation is off.
+std::optional<std::string> requester_of(const httplib::Request& request)
+{
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_key_hash);
+  // httplib hands out the connection as const; its ex_data is ours to use.
+  SSL* ssl = const_cast<SSL*>(request.ssl);
+  if (ssl == nullptr || index < 0) {
+    return key_hash_of_peer(ssl);
+  }
+  if (auto* known = static_cast<std::optional<std::string>*>(SSL_get_ex_data(ssl, index))) {
+    return *known;
+  }
+  auto hash = std::make_unique<std::optional<std::string>>(key_hash_of_peer(ssl));
+  auto result = *hash;
+  if (SSL_set_ex_data(ssl, index, hash.get()) == 1) {
+    (void)hash.release();
+  }
+  return result;
 }
 
 // The request line as logged: method and path, at most the `hash` of the query, no bodies.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <map>
 
 namespace sconectl::cas::server {
 
@@ -208,7 +209,12 @@ class Generator {
         return refuse("secret '" + name + "': unknown key_type '" + type_name
                       + "'; expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
       }
-      value = x509::generate_private_key(*type);
+      auto key = x509::PrivateKey::generate(*type);
+      if (!key) {
+        return forward_error(std::move(key.error()));
+      }
+      value = key->pem();
+      m_keys.emplace(key->pem(), std::move(*key));
     } else {
       return {};  // public-key is derived when read; aad-token and config-fragment hold nothing
     }
@@ -236,15 +242,28 @@ class Generator {
                       pin.empty() ? std::nullopt : std::optional<std::string>(pin));
   }
 
-  Result<std::string> private_key_named(const std::string& key, const std::string& user)
+  // Each key is decoded once per session, however many certificates use it.
+  Result<x509::PrivateKey> decoded(const std::string& pem)
+  {
+    if (const auto found = m_keys.find(pem); found != m_keys.end()) {
+      return found->second;
+    }
+    auto key = x509::PrivateKey::from_pem(pem);
+    if (!key) {
+      return forward_error(std::move(key.error()));
+    }
+    return m_keys.emplace(pem, std::move(*key)).first->second;
+  }
+
+  Result<x509::PrivateKey> private_key_named(const std::string& key, const std::string& user)
   {
     if (const auto found = m_values.find(key);
         found != m_values.end() && found->second.kind == "private-key") {
-      return found->second.value;
+      return decoded(found->second.value);
     }
     const Json* secret = find_secret(m_session, key);
     if (secret != nullptr && secret->contains("value") && secret->at("value").is_string()) {
-      return secret->at("value").get<std::string>();
+      return decoded(secret->at("value").get<std::string>());
     }
     if (secret != nullptr && secret->contains("import")) {
       auto value = imported(*secret);
@@ -252,7 +271,7 @@ class Generator {
         return forward_error(std::move(value.error()));
       }
       if (*value && (*value)->kind == "private-key") {
-        return (*value)->value;
+        return decoded((*value)->value);
       }
     }
     return refuse("secret '" + user + "': its private_key '" + key + "' has no value in this CAS");
@@ -281,8 +300,11 @@ class Generator {
       return refuse("secret '" + user + "': its issuer '" + issuer
                     + "' is not an x509-ca this CAS generated, so it cannot sign with it");
     }
-    return x509::Signer{.private_key_pem = authority->private_key,
-                        .certificate_pem = authority->value};
+    auto key = decoded(authority->private_key);
+    if (!key) {
+      return forward_error(std::move(key.error()));
+    }
+    return x509::Signer{.private_key = std::move(*key), .certificate_pem = authority->value};
   }
 
   Result<void> issue(const std::string& name, const Json& secret, bool is_ca)
@@ -292,7 +314,7 @@ class Generator {
       return forward_error(std::move(spec.error()));
     }
     const auto key_name = text_field(secret, "private_key");
-    auto key = key_name.empty() ? x509::generate_private_key(x509::KeyType::p256)
+    auto key = key_name.empty() ? x509::PrivateKey::generate(x509::KeyType::p256)
                                 : private_key_named(key_name, name);
     if (!key) {
       return forward_error(std::move(key.error()));
@@ -311,7 +333,7 @@ class Generator {
     }
     m_values[name] = StoredSecret{.kind = is_ca ? "x509-ca" : "x509",
                                   .value = std::move(*certificate),
-                                  .private_key = std::move(*key)};
+                                  .private_key = key->pem()};
     return {};
   }
 
@@ -320,6 +342,7 @@ class Generator {
   const SecretLookup& m_imported;
   std::string m_name;
   SecretValues m_values;
+  std::map<std::string, x509::PrivateKey> m_keys;  // by PEM text
 };
 
 }  // namespace

@@ -83,7 +83,7 @@ TEST(Identity, RefusesACertificateForAnotherKey)
 
 TEST(Certificates, AnIssuedCertificateVerifiesAgainstItsCaOnly)
 {
-  const auto ca_key = *x509::generate_private_key(x509::KeyType::p384);
+  const auto ca_key = *x509::PrivateKey::generate(x509::KeyType::p384);
   const auto ca =
       *x509::issue_certificate({.common_name = "ca", .is_ca = true}, ca_key, std::nullopt);
   const auto leaf_key = *x509::generate_private_key(x509::KeyType::ed25519);
@@ -94,6 +94,21 @@ TEST(Certificates, AnIssuedCertificateVerifiesAgainstItsCaOnly)
   ASSERT_TRUE(leaf) << leaf.error().message;
   EXPECT_TRUE(x509::is_signed_by(*leaf, ca));
   EXPECT_FALSE(x509::is_signed_by(*leaf, make_identity().certificate_pem));
+}
+
+TEST(Certificates, AKeyDecodedFromPemSignsAsTheOneItWasWrittenFrom)
+{
+  const auto generated = *x509::PrivateKey::generate(x509::KeyType::p256);
+  const auto decoded = x509::PrivateKey::from_pem(generated.pem());
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->pem(), generated.pem());
+  const auto ca =
+      *x509::issue_certificate({.common_name = "ca", .is_ca = true}, generated, std::nullopt);
+  const auto leaf =
+      x509::issue_certificate({.common_name = "leaf"}, generated.pem(), x509::Signer{*decoded, ca});
+  ASSERT_TRUE(leaf) << leaf.error().message;
+  EXPECT_TRUE(x509::is_signed_by(*leaf, ca));
+  EXPECT_FALSE(x509::PrivateKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n"));
 }
 
 TEST(SessionHash, IgnoresKeyOrderButNotContent)
