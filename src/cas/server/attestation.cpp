@@ -287,8 +287,12 @@ CasResponse RequestHandler::attest(const CasRequest& request)
                           {"the config id must be <session>/<service>, got '"
                            + attestation.config_id.substr(0, 200) + "'"});
   }
-  std::lock_guard lock(m_mutex);
-  auto current = m_store->current(session_name);
+  auto snapshot = m_readers.snapshot();
+  if (!snapshot) {
+    return error_response(500, {"the local CAS cannot read its session store"});
+  }
+  Store& store = snapshot->store();
+  auto current = store.current(session_name);
   if (!current) {
     return error_response(500, {"the local CAS cannot read its session store"});
   }
@@ -349,7 +353,7 @@ CasResponse RequestHandler::attest(const CasRequest& request)
       return refused(std::move(messages));
     }
   }
-  Configurator configurator(*m_store, session);
+  Configurator configurator(store, session);
   auto configuration = configurator.configure(*service, image);
   if (!configuration) {
     return refused({configuration.error().message});

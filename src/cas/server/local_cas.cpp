@@ -14,7 +14,8 @@
 //   (placeholders, signers, governance rules) is refused at upload with 400.
 // * Stored: the uploaded document plus `creator` (the key hash of whoever created the session;
 //   kept on updates) and the uploaded `predecessor`; its hash is model::session_hash of that.
-//   Each upload is one SQLite transaction, answered only after it committed.
+//   Each upload is answered only after it committed; uploads that arrive together share one
+//   SQLite transaction (each in its own savepoint, so a refused one is undone alone).
 // * Secrets without `value` or `import` are generated in that transaction (secret_generation.hpp)
 //   and never returned, except those marked export_public, through /v1/values: ascii as is,
 //   binary as hex, private keys as their public key, certificates as PEM. On an update, ascii
@@ -100,7 +101,8 @@ Result<std::unique_ptr<RequestHandler>> RequestHandler::open(const std::filesyst
   if (!store) {
     return forward_error(std::move(store.error()));
   }
-  return std::unique_ptr<RequestHandler>(new RequestHandler(std::move(*store), batch_reads));
+  return std::unique_ptr<RequestHandler>(
+      new RequestHandler(std::move(*store), database, batch_reads));
 }
 
 CasResponse RequestHandler::handle(const CasRequest& request) noexcept

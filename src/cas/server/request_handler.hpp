@@ -2,13 +2,14 @@
 
 // Private to the local CAS: the API of docs/cas.md without HTTP, so it can be tested directly.
 
+#include "group_commit.hpp"
 #include "nonces.hpp"
+#include "reader_pool.hpp"
 #include "sconectl/util/error.hpp"
 #include "store.hpp"
 
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,8 +32,9 @@ struct CasResponse {
   std::optional<std::string> allow;  // for 405: the methods the path accepts
 };
 
-// Answers CAS API requests from a session store. Thread-safe (requests are serialised on the one
-// store connection); never throws: a failure inside becomes a 500 with a JSON error body.
+// Answers CAS API requests from a session store. Thread-safe: reads run side by side, each on its
+// own snapshot; uploads go through one writer that commits those arriving together at once.
+// Never throws: a failure inside becomes a 500 with a JSON error body.
 class RequestHandler {
  public:
   [[nodiscard]] static Result<std::unique_ptr<RequestHandler>> open(
@@ -41,8 +43,10 @@ class RequestHandler {
   [[nodiscard]] CasResponse handle(const CasRequest& request) noexcept;
 
  private:
-  RequestHandler(std::unique_ptr<Store> store, bool batch_reads)
-      : m_store(std::move(store)), m_batch_reads(batch_reads)
+  RequestHandler(std::unique_ptr<Store> writer,
+                 const std::filesystem::path& database,
+                 bool batch_reads)
+      : m_writes(std::move(writer)), m_readers(database), m_batch_reads(batch_reads)
   {
   }
 
@@ -54,8 +58,8 @@ class RequestHandler {
   CasResponse attestation_nonce();
   CasResponse attest(const CasRequest& request);
 
-  std::mutex m_mutex;
-  std::unique_ptr<Store> m_store;
+  GroupCommit m_writes;
+  ReaderPool m_readers;
   bool m_batch_reads = true;
   NonceStore m_nonces;
 };

@@ -64,8 +64,12 @@ CasResponse RequestHandler::read_session(const CasRequest& request, const std::s
   }
   const auto& wanted = std::get<std::optional<std::string>>(hash);
 
-  std::lock_guard lock(m_mutex);
-  auto current = m_store->current(*name);
+  auto snapshot = m_readers.snapshot();
+  if (!snapshot) {
+    return store_failure(snapshot.error());
+  }
+  Store& store = snapshot->store();
+  auto current = store.current(*name);
   if (!current) {
     return store_failure(current.error());
   }
@@ -75,12 +79,12 @@ CasResponse RequestHandler::read_session(const CasRequest& request, const std::s
   if (!is_permitted((*current)->document,
                     Operation::read,
                     *request.requester,
-                    stored_secret_text(*m_store, *name))) {
+                    stored_secret_text(store, *name))) {
     return error_response(403,
                           {"session '" + *name + "': access_policy.read does not admit client "
                            + *request.requester});
   }
-  auto version = wanted ? m_store->version(*name, *wanted) : std::move(current);
+  auto version = wanted ? store.version(*name, *wanted) : std::move(current);
   if (!version) {
     return store_failure(version.error());
   }
@@ -119,9 +123,13 @@ CasResponse RequestHandler::read_current_versions(const CasRequest& request)
     names.push_back(name.get<std::string>());
   }
   CurrentVersions versions;
-  std::lock_guard lock(m_mutex);
+  auto snapshot = m_readers.snapshot();
+  if (!snapshot) {
+    return store_failure(snapshot.error());
+  }
+  Store& store = snapshot->store();
   for (const auto& name : names) {
-    auto current = m_store->current(name);
+    auto current = store.current(name);
     if (!current) {
       return store_failure(current.error());
     }
@@ -130,10 +138,8 @@ CasResponse RequestHandler::read_current_versions(const CasRequest& request)
       continue;
     }
     const auto& found = **current;
-    if (is_permitted(found.document,
-                     Operation::read,
-                     *request.requester,
-                     stored_secret_text(*m_store, name))) {
+    if (is_permitted(
+            found.document, Operation::read, *request.requester, stored_secret_text(store, name))) {
       versions[name] = CurrentVersion{
           .hash = found.hash, .predecessor = found.predecessor, .creator = found.creator};
     }
@@ -159,15 +165,19 @@ CasResponse RequestHandler::read_values(const std::string& encoded_selector)
   const auto secret = comma == std::string::npos ? std::optional<std::string>()
                                                  : std::optional(secret_part.substr(7));
 
-  std::lock_guard lock(m_mutex);
-  auto current = m_store->current(session);
+  auto snapshot = m_readers.snapshot();
+  if (!snapshot) {
+    return store_failure(snapshot.error());
+  }
+  Store& store = snapshot->store();
+  auto current = store.current(session);
   if (!current) {
     return store_failure(current.error());
   }
   if (!*current) {
     return error_response(404, {"session '" + session + "' does not exist"});
   }
-  auto values = m_store->secrets(session);
+  auto values = store.secrets(session);
   if (!values) {
     return store_failure(values.error());
   }

@@ -146,6 +146,22 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& database
   return store;
 }
 
+Result<std::unique_ptr<Store>> Store::open_reader(const std::filesystem::path& database)
+{
+  sqlite3* handle = nullptr;
+  // Read-write at the file level: a WAL reader updates the shared-memory index.
+  const int opened = sqlite3_open_v2(database.c_str(), &handle, SQLITE_OPEN_READWRITE, nullptr);
+  std::unique_ptr<Store> store(new Store(handle));
+  if (opened != SQLITE_OK) {
+    return database_failure(handle, "cannot open " + database.string());
+  }
+  sqlite3_busy_timeout(handle, k_busy_timeout_ms);
+  if (auto done = store->execute("PRAGMA query_only=ON"); !done) {
+    return forward_error(std::move(done.error()));
+  }
+  return store;
+}
+
 Store::~Store()
 {
   sqlite3_close(m_database);
@@ -233,6 +249,47 @@ Result<Store::Transaction> Store::begin()
     return forward_error(std::move(begun.error()));
   }
   return Transaction(*this);
+}
+
+Result<Store::Transaction> Store::begin_read()
+{
+  if (auto begun = execute("BEGIN DEFERRED"); !begun) {
+    return forward_error(std::move(begun.error()));
+  }
+  return Transaction(*this);
+}
+
+Result<Store::Savepoint> Store::savepoint()
+{
+  if (auto begun = execute("SAVEPOINT part"); !begun) {
+    return forward_error(std::move(begun.error()));
+  }
+  return Savepoint(*this);
+}
+
+bool Store::in_transaction() const
+{
+  return sqlite3_get_autocommit(m_database) == 0;
+}
+
+Store::Savepoint::~Savepoint()
+{
+  if (m_store != nullptr) {
+    (void)m_store->execute("ROLLBACK TO part");
+    (void)m_store->execute("RELEASE part");
+  }
+}
+
+Result<void> Store::Savepoint::release()
+{
+  if (m_store == nullptr) {
+    return fail(ErrorKind::internal, "session store: the savepoint is already finished");
+  }
+  auto released = m_store->execute("RELEASE part");
+  if (released) {
+    m_store = nullptr;
+  }
+  return released;
 }
 
 Store::Transaction::~Transaction()

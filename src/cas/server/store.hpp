@@ -34,12 +34,17 @@ struct StoredSecret {
 };
 using SecretValues = std::map<std::string, StoredSecret>;
 
-// Sessions, their whole history, and the generated secrets of their current versions. Not
-// thread-safe: one connection, serialised by its owner. Writes happen only inside a Transaction
-// (BEGIN IMMEDIATE), which commits with synchronous=FULL, so a committed upload survives a crash.
+// Sessions, their whole history, and the generated secrets of their current versions. One
+// connection, not thread-safe: the local CAS has one writer (GroupCommit) and a pool of readers
+// (ReaderPool), which WAL lets read while the writer writes. Writes happen only inside a
+// Transaction (BEGIN IMMEDIATE), which commits with synchronous=FULL, so a committed upload
+// survives a crash.
 class Store {
  public:
+  // The writer: creates the database and its schema when they are missing.
   static Result<std::unique_ptr<Store>> open(const std::filesystem::path& database);
+  // A reader of a database that open() made; it refuses to write.
+  static Result<std::unique_ptr<Store>> open_reader(const std::filesystem::path& database);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
   ~Store();
@@ -65,6 +70,27 @@ class Store {
     Store* m_store;
   };
   [[nodiscard]] Result<Transaction> begin();
+  // A read transaction: the reads in it see one snapshot, the last commit before its first read.
+  [[nodiscard]] Result<Transaction> begin_read();
+
+  // Inside a transaction, a part that can be undone alone: rolled back to on destruction unless
+  // release() succeeded.
+  class Savepoint {
+   public:
+    explicit Savepoint(Store& store) : m_store(&store) {}
+    Savepoint(Savepoint&& other) noexcept : m_store(other.m_store) { other.m_store = nullptr; }
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+    Savepoint& operator=(Savepoint&&) = delete;
+    ~Savepoint();
+    [[nodiscard]] Result<void> release();
+
+   private:
+    Store* m_store;
+  };
+  [[nodiscard]] Result<Savepoint> savepoint();
+  // False once a transaction ended, also when SQLite rolled it back by itself after an error.
+  [[nodiscard]] bool in_transaction() const;
 
   // Inside a transaction: appends `version` to the history and makes it the current one.
   [[nodiscard]] Result<void> add_version(const StoredVersion& version);

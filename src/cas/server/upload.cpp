@@ -85,7 +85,8 @@ CasResponse store_failure(const Error& error)
   return error_response(500, {"the local CAS cannot use its session store", error.message});
 }
 
-// One upload, run inside one store transaction by a caller that holds the store's lock.
+// One upload, run by the store's one writer inside a transaction (GroupCommit); what it writes is
+// undone unless it answers 2xx.
 class Upload {
  public:
   Upload(Store& store, const Json& uploaded, const Header& header, const std::string& requester)
@@ -95,10 +96,6 @@ class Upload {
 
   CasResponse run()
   {
-    auto transaction = m_store.begin();
-    if (!transaction) {
-      return store_failure(transaction.error());
-    }
     auto current = m_store.current(m_header.name);
     if (!current) {
       return store_failure(current.error());
@@ -118,9 +115,6 @@ class Upload {
     auto version = stored_version();
     if (auto refused = store(version)) {
       return *refused;
-    }
-    if (auto committed = transaction->commit(); !committed) {
-      return store_failure(committed.error());
     }
     return CasResponse{.status = m_current ? 200 : 201,
                        .body = to_json(UploadReceipt{.name = version.name,
@@ -325,8 +319,15 @@ CasResponse RequestHandler::upload(const CasRequest& request)
   if (!header.problems.empty()) {
     return error_response(400, std::move(header.problems));
   }
-  std::lock_guard lock(m_mutex);
-  return Upload(*m_store, *parsed, header, *request.requester).run();
+  CasResponse response;
+  auto written = m_writes.run([&](Store& store) {
+    response = Upload(store, *parsed, header, *request.requester).run();
+    return response.status / 100 == 2;
+  });
+  if (!written) {
+    return store_failure(written.error());
+  }
+  return response;
 }
 
 }  // namespace sconectl::cas::server
