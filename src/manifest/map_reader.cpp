@@ -43,6 +43,12 @@ MapReader::MapReader(const YAML::Node& node, std::string path, ParseContext& con
   }
 }
 
+bool MapReader::has_key(const std::string& key) const
+{
+  return std::any_of(
+      m_entries.begin(), m_entries.end(), [&](const auto& e) { return e.first == key; });
+}
+
 bool MapReader::has(const std::string& key) const
 {
   return std::any_of(m_entries.begin(), m_entries.end(), [&](const auto& e) {
@@ -56,7 +62,7 @@ const MapReader::Entry* MapReader::find(const std::string& key, Need need)
   const auto found = std::find_if(
       m_entries.begin(), m_entries.end(), [&](const auto& e) { return e.first == key; });
   if (found == m_entries.end()) {
-    if (need == Need::required) {
+    if (need != Need::optional) {
       m_context->error(m_position, path_of(key), "required field is missing");
     }
     return nullptr;
@@ -135,12 +141,18 @@ std::optional<std::string> MapReader::string_field(const std::string& key,
 {
   const auto* entry = find(key, need);
   if (entry == nullptr) {
-    return std::nullopt;
+    const bool written_empty = need == Need::present && has_key(key);
+    return written_empty ? std::optional<std::string>("") : std::nullopt;
   }
   auto text = scalar_text(key, *entry, "a string", ParseContext::Sensitivity::plain, kind);
   if (text && text->empty() && need == Need::required
       && !m_context->has_variable_problem(path_of(key))) {
     m_context->error(position_of(entry->value), path_of(key), "must not be empty");
+    return std::nullopt;
+  }
+  // An optional name, path or mode left empty (`mode: $MODE` with MODE="", as envsubst
+  // templates leave them) is not given, as a null would be.
+  if (text && text->empty() && need == Need::optional && kind == ScalarKind::token) {
     return std::nullopt;
   }
   return text;
@@ -156,7 +168,7 @@ std::optional<std::uint64_t> MapReader::unsigned_integer(const std::string& key,
     return std::nullopt;
   }
   const auto text = scalar_text(key, *entry, "an integer");
-  if (!text) {
+  if (!text || (text->empty() && need == Need::optional)) {
     return std::nullopt;
   }
   const auto at = position_of(entry->value);
@@ -190,7 +202,7 @@ std::optional<bool> MapReader::boolean(const std::string& key, Need need)
     return std::nullopt;
   }
   const auto text = scalar_text(key, *entry, "true or false");
-  if (!text) {
+  if (!text || (text->empty() && need == Need::optional)) {
     return std::nullopt;
   }
   std::string lower = *text;

@@ -73,7 +73,9 @@ class ParseContext {
   std::set<std::string> m_secrets_without_kind;
 };
 
-enum class Need { optional, required };
+// `present`: the key must be there, but its value may be empty; null reads as "" (a variable's
+// value, a file's content).
+enum class Need { optional, required, present };
 
 // Reads the fields of one YAML mapping with typed accessors. Every accessor reports problems
 // (missing, wrong type, empty) itself and returns std::nullopt / an empty list after an error.
@@ -93,6 +95,8 @@ class MapReader {
                                                   Need need = Need::optional);
   // A free-text string field: a block scalar's line breaks are kept.
   [[nodiscard]] std::optional<std::string> text(const std::string& key, Need need = Need::optional);
+  // Whether the mapping has `key`, with or without a value.
+  [[nodiscard]] bool has_key(const std::string& key) const;
   // A string holding secret material (explicit secret values): diagnostics never show its text.
   [[nodiscard]] std::optional<std::string> secret_string(const std::string& key);
   [[nodiscard]] std::optional<std::uint64_t> unsigned_integer(const std::string& key,

@@ -5,6 +5,7 @@
 #include "yaml_document.hpp"
 
 #include <algorithm>
+#include <regex>
 
 namespace sconectl::manifest::detail {
 
@@ -94,7 +95,7 @@ std::vector<MeshVariable> parse_mesh_variables(MapReader& block, const std::stri
       continue;
     }
     auto name = reader->string("name", Need::required);
-    auto value = reader->text("value", Need::required);
+    auto value = reader->text("value", Need::present);
     auto at = reader->positions();
     reader->report_unknown_fields();
     if (name && value) {
@@ -121,7 +122,7 @@ std::vector<MeshEnvironment> parse_environment(MapReader& top)
         continue;
       }
       auto name = reader->string("name", Need::required);
-      auto value = reader->text("value", Need::required);
+      auto value = reader->text("value", Need::present);
       auto at = reader->positions();
       reader->report_unknown_fields();
       if (name && value) {
@@ -149,11 +150,26 @@ std::vector<MeshEnvironment> parse_environment(MapReader& top)
   return blocks;
 }
 
+// The file is a template: `{{namespace}}`, with or without spaces inside the braces (as template
+// engines allow), becomes the mesh's namespace.
+std::string with_namespace(const std::string& text, const std::string& namespace_name)
+{
+  static const std::regex placeholder(R"(\{\{[ \t]*namespace[ \t]*\}\})");
+  std::string rendered;
+  auto from = text.cbegin();
+  for (std::sregex_iterator it(text.begin(), text.end(), placeholder), end; it != end; ++it) {
+    rendered.append(from, (*it)[0].first).append(namespace_name);
+    from = (*it)[0].second;
+  }
+  return rendered.append(from, text.cend());
+}
+
 // `helm_extra_values` is documented as a string of YAML; tutorials also write a mapping.
 nlohmann::json parse_helm_extra_values(MapReader& reader)
 {
   const auto node = reader.raw("helm_extra_values");
-  if (!node || node->IsNull()) {
+  // Empty (a template's variable left unset) means none, as null does.
+  if (!node || node->IsNull() || (node->IsScalar() && node->Scalar().empty())) {
     return nullptr;
   }
   const auto path = reader.path_of("helm_extra_values");
@@ -227,11 +243,7 @@ std::vector<SecretDefinition> read_image_secrets(const std::string& relative,
                            + text.error().message.substr(text.error().message.rfind(": ") + 2));
     return {};
   }
-  auto rendered = *text;
-  for (std::size_t i = 0; (i = rendered.find("{{namespace}}", i)) != std::string::npos;) {
-    rendered.replace(i, 13, policy.namespace_name);
-    i += policy.namespace_name.size();
-  }
+  const auto rendered = with_namespace(*text, policy.namespace_name);
   const auto source = display_path(mesh_context.file(), relative);
   ParseContext context(source, mesh_context.options(), ParseContext::Expand::nothing);
   std::vector<SecretDefinition> secrets;

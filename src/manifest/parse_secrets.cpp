@@ -52,6 +52,19 @@ std::optional<SecretDefinition> parse_secret(const YAML::Node& node,
   }
   SecretDefinition secret;
   const auto name = reader->string("name", Need::required);
+  // Kinds of the session language that a manifest cannot express (structured values, signed
+  // tokens): named as such, not as unknown, and pointed at the way that does support them.
+  if (const auto written = reader->raw("kind");
+      written && written->IsScalar()
+      && (written->Scalar() == "config-fragment" || written->Scalar() == "jwt")) {
+    context.error(reader->position_of_field("kind"),
+                  reader->path_of("kind"),
+                  "secret kind '" + written->Scalar()
+                      + "' is part of the CAS session language but not of manifests; write it "
+                        "in a session file and upload it with `sconectl session create`");
+    reader->report_unknown_fields();
+    return std::nullopt;
+  }
   const auto kind = enum_field<SecretKind>(
       *reader, "kind", secret_kind_from, secret_kind_names(), "secret kind", Need::required);
   secret.size = reader->unsigned_integer("size", 1, k_max_secret_size);

@@ -36,7 +36,7 @@ std::vector<InjectionFile> parse_injection_files(MapReader& top)
       continue;
     }
     auto path = reader->string("path", Need::required);
-    auto content = reader->text("content", Need::required);
+    auto content = reader->text("content", Need::present);
     auto at = reader->positions();
     reader->report_unknown_fields();
     if (path && content) {
@@ -174,7 +174,7 @@ std::optional<ServiceManifest> parse_service(MapReader& top)
   ServiceManifest manifest;
   manifest.api_version = api_version_field(top);
   if (auto environment = top.map("environment", Need::required)) {
-    manifest.local_environment = parse_variables(*environment, "local", Need::required);
+    manifest.local_environment = parse_variables(*environment, "local", Need::present);
     manifest.global_environment = parse_variables(*environment, "global", Need::optional);
     environment->report_unknown_fields();
   }

@@ -372,6 +372,33 @@ TEST(ServiceManifestTest, BlockScalarsAreReadAsTheirFieldExpects)
   }
 }
 
+TEST(ServiceManifestTest, EmptyValuesAreKeptAndEmptyOptionalFieldsAreNotGiven)
+{
+  const auto report = parse(
+      "apiVersion: scone/5.8\nkind: genservice\nenvironment:\n  local:\n"
+      "    - name: EMPTY\n      value: \"\"\n    - name: UNSET\n      value:\n"
+      "secrets:\n  global:\n    - name: pw\n      kind: ascii\n      size: \"\"\n"
+      "injection_files:\n  - path: /run/app/a.conf\n    content: \"\"\n"
+      "build:\n  name: api\n  kind: python\n  to: registry.example.com/api:1\n"
+      "  command: python3 api.py\n  pwd: \"\"\n");
+  ASSERT_EQ(formatted(report), "");
+  const auto& service = std::get<ServiceManifest>(*report.document);
+  ASSERT_EQ(service.local_environment.size(), 2U);
+  EXPECT_EQ(service.local_environment[0].value, "");
+  EXPECT_EQ(service.local_environment[1].value, "");
+  ASSERT_EQ(service.injection_files.size(), 1U);
+  EXPECT_EQ(service.injection_files[0].content, "");
+  EXPECT_FALSE(service.secrets[0].size.has_value());
+  // A missing value is still an error: the variable would silently get none.
+  const auto missing = parse(
+      "apiVersion: scone/5.8\nkind: genservice\nenvironment:\n  local:\n    - name: A\n"
+      "build:\n  name: api\n  kind: python\n  to: registry.example.com/api:1\n"
+      "  command: python3 api.py\n");
+  EXPECT_NE(formatted(missing).find("environment.local[0].value: required field is missing"),
+            std::string::npos)
+      << formatted(missing);
+}
+
 TEST(ServiceManifestTest, ExplicitSecretValuesNeverAppearInMessages)
 {
   std::string text = k_minimal_service;
