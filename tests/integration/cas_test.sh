@@ -169,12 +169,13 @@ start_cas "$CAS_ADDR"
 [ "$(wc -l <"$work/history.txt")" -eq 3 ] || fail "expected 3 versions after restart: $(cat "$work/history.txt")"
 step "restarted CAS keeps its key and all $count_before versions"
 
-# --- SIGKILL during a burst of uploads: no acknowledged session is lost; the apply completes
-# on the restarted CAS (connection failures are retried).
+# --- SIGKILL during a burst of concurrent uploads (16 in flight, so commits are grouped): no
+# acknowledged session is lost; the apply completes on the restarted CAS (connection failures are
+# retried).
 burst="$work/burst"
 python3 "$root/bench/gen_mesh.py" "$burst" 150 >/dev/null
 sed -i -e "s|cas_url: .*|cas_url: $CAS_ADDR|" -e "s|mode: NoUpload|mode: Upload\n    cas_key: $CAS_KEY|" "$burst/mesh.yaml"
-(cd "$burst" && "$sconectl" -v --format json apply -f mesh.yaml >"$work/burst.json" 2>"$work/burst.err") &
+(cd "$burst" && "$sconectl" -v --format json apply -f mesh.yaml --cas-concurrency 16 >"$work/burst.json" 2>"$work/burst.err") &
 apply_pid=$!
 for _ in $(seq 300); do
   [ "$(grep -c 'POST /v1/sessions' "$work/cas.log" || true)" -ge 40 ] && break

@@ -27,6 +27,10 @@ namespace {
 constexpr time_t k_io_timeout_seconds = 10;
 // The client sends every session of a mesh over one connection.
 constexpr std::size_t k_keep_alive_requests = 100000;
+// A kept-alive connection holds a worker thread until it closes or idles out, so a client with
+// more connections than workers waits seconds for one: leave room for several clients at the
+// upload's default concurrency (8) and above.
+constexpr std::size_t k_worker_threads = 64;
 
 template <auto Free>
 struct Deleter {
@@ -245,6 +249,7 @@ Result<std::unique_ptr<LocalCasServer>> LocalCasServer::start(const LocalCasOpti
   https.set_read_timeout(k_io_timeout_seconds, 0);
   https.set_write_timeout(k_io_timeout_seconds, 0);
   https.set_keep_alive_max_count(k_keep_alive_requests);
+  https.new_task_queue = [] { return new httplib::ThreadPool(k_worker_threads); };
   // Without it, Nagle's algorithm holds the answer's last segment until the client's delayed
   // ACK (40 ms on Linux): every request on a kept-alive connection would take that long.
   https.set_tcp_nodelay(true);

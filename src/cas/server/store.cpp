@@ -212,7 +212,53 @@ Result<std::optional<StoredVersion>> Store::current(const std::string& name)
 {
   static const std::string sql =
       std::string(k_select_version) + " WHERE hash = (SELECT hash FROM current WHERE name = ?1)";
-  return read_version(sql.c_str(), name, std::nullopt);
+  auto version = read_version(sql.c_str(), name, std::nullopt);
+  if (version && m_recording) {
+    note_read(name, *version ? std::optional((*version)->hash) : std::nullopt);
+  }
+  return version;
+}
+
+Result<std::optional<std::string>> Store::current_hash(const std::string& name)
+{
+  Statement statement(m_database, "SELECT hash FROM current WHERE name = ?1");
+  if (!statement.valid() || !statement.bind_text(1, name)) {
+    return database_failure(m_database, "reading a session");
+  }
+  const int result = statement.step();
+  if (result == SQLITE_DONE) {
+    return std::optional<std::string>();
+  }
+  if (result != SQLITE_ROW) {
+    return database_failure(m_database, "reading a session");
+  }
+  return statement.column(0);
+}
+
+void Store::note_read(const std::string& name, const std::optional<std::string>& hash)
+{
+  m_recording->emplace(name, hash);
+}
+
+Store::ReadSet Store::take_reads()
+{
+  auto reads = m_recording.value_or(ReadSet());
+  m_recording.reset();
+  return reads;
+}
+
+Result<bool> Store::unchanged_since(const ReadSet& reads)
+{
+  for (const auto& [name, hash] : reads) {
+    auto now = current_hash(name);
+    if (!now) {
+      return forward_error(std::move(now.error()));
+    }
+    if (*now != hash) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<std::optional<StoredVersion>> Store::version(const std::string& name,
@@ -224,6 +270,14 @@ Result<std::optional<StoredVersion>> Store::version(const std::string& name,
 
 Result<SecretValues> Store::secrets(const std::string& session)
 {
+  // Secrets change only with the session's version, so its hash stands for them.
+  if (m_recording && !m_recording->contains(session)) {
+    auto hash = current_hash(session);
+    if (!hash) {
+      return forward_error(std::move(hash.error()));
+    }
+    note_read(session, *hash);
+  }
   Statement statement(m_database,
                       "SELECT name, kind, value, private_key FROM secrets WHERE session = ?1");
   if (!statement.valid() || !statement.bind_text(1, session)) {

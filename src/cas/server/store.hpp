@@ -55,6 +55,16 @@ class Store {
                                                              const std::string& hash);
   [[nodiscard]] Result<SecretValues> secrets(const std::string& session);
 
+  // The current hash of each session read through current() or secrets() since
+  // record_reads(), std::nullopt for one that did not exist: what a decision made on a snapshot
+  // depends on. Older versions are not listed; they never change.
+  using ReadSet = std::map<std::string, std::optional<std::string>>;
+  void record_reads() { m_recording.emplace(); }
+  [[nodiscard]] ReadSet take_reads();
+  // Whether every session of `reads` still has the hash it had (a writer's check that a write
+  // prepared on a snapshot is still the one it would make now).
+  [[nodiscard]] Result<bool> unchanged_since(const ReadSet& reads);
+
   // Rolls back on destruction unless commit() succeeded.
   class Transaction {
    public:
@@ -105,7 +115,11 @@ class Store {
                                                     const std::string& name,
                                                     const std::optional<std::string>& hash);
 
+  Result<std::optional<std::string>> current_hash(const std::string& name);
+  void note_read(const std::string& name, const std::optional<std::string>& hash);
+
   sqlite3* m_database;
+  std::optional<ReadSet> m_recording;
 };
 
 }  // namespace sconectl::cas::server

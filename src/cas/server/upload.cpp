@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <variant>
 
 namespace sconectl::cas::server {
 
@@ -85,8 +86,36 @@ CasResponse store_failure(const Error& error)
   return error_response(500, {"the local CAS cannot use its session store", error.message});
 }
 
-// One upload, run by the store's one writer inside a transaction (GroupCommit); what it writes is
-// undone unless it answers 2xx.
+// What an accepted upload writes.
+struct PreparedWrite {
+  StoredVersion version;
+  SecretValues secrets;
+  bool created = false;
+};
+
+CasResponse receipt(const PreparedWrite& write)
+{
+  return CasResponse{.status = write.created ? 201 : 200,
+                     .body = to_json(UploadReceipt{.name = write.version.name,
+                                                   .hash = write.version.hash,
+                                                   .predecessor = write.version.predecessor})
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+std::optional<CasResponse> write_prepared(Store& store, const PreparedWrite& write)
+{
+  if (auto stored = store.add_version(write.version); !stored) {
+    return store_failure(stored.error());
+  }
+  if (auto stored = store.replace_secrets(write.version.name, write.secrets); !stored) {
+    return store_failure(stored.error());
+  }
+  return std::nullopt;
+}
+
+// One upload: its checks and its secrets worked out from a store (prepare), then written. The
+// store's one writer runs it inside a transaction (GroupCommit), where what it writes is undone
+// unless it answers 2xx; prepare() alone may also run on a reader's snapshot.
 class Upload {
  public:
   Upload(Store& store, const Json& uploaded, const Header& header, const std::string& requester)
@@ -95,6 +124,20 @@ class Upload {
   }
 
   CasResponse run()
+  {
+    auto prepared = prepare();
+    if (auto* refused = std::get_if<CasResponse>(&prepared)) {
+      return *refused;
+    }
+    const auto& write = std::get<PreparedWrite>(prepared);
+    if (auto failed = write_prepared(m_store, write)) {
+      return *failed;
+    }
+    return receipt(write);
+  }
+
+  // The refusal, or what to write. Writes nothing.
+  std::variant<CasResponse, PreparedWrite> prepare()
   {
     auto current = m_store.current(m_header.name);
     if (!current) {
@@ -113,14 +156,13 @@ class Upload {
       return error_response(400, std::move(problems));
     }
     auto version = stored_version();
-    if (auto refused = store(version)) {
+    auto secrets = generate(version);
+    if (auto* refused = std::get_if<CasResponse>(&secrets)) {
       return *refused;
     }
-    return CasResponse{.status = m_current ? 200 : 201,
-                       .body = to_json(UploadReceipt{.name = version.name,
-                                                     .hash = version.hash,
-                                                     .predecessor = version.predecessor})
-                                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    return PreparedWrite{.version = std::move(version),
+                         .secrets = std::move(std::get<SecretValues>(secrets)),
+                         .created = !m_current};
   }
 
  private:
@@ -248,7 +290,7 @@ class Upload {
     return version;
   }
 
-  std::optional<CasResponse> store(const StoredVersion& version)
+  std::variant<CasResponse, SecretValues> generate(const StoredVersion& version)
   {
     SecretValues previous_values;
     std::optional<PreviousVersion> previous;
@@ -281,13 +323,7 @@ class Upload {
                                   {"session '" + version.name + "': generating its secrets failed",
                                    error.message});
     }
-    if (auto stored = m_store.add_version(version); !stored) {
-      return store_failure(stored.error());
-    }
-    if (auto stored = m_store.replace_secrets(version.name, *generated); !stored) {
-      return store_failure(stored.error());
-    }
-    return std::nullopt;
+    return std::move(*generated);
   }
 
   Store& m_store;
@@ -319,9 +355,31 @@ CasResponse RequestHandler::upload(const CasRequest& request)
   if (!header.problems.empty()) {
     return error_response(400, std::move(header.problems));
   }
+  // The checks and the secrets (the costly part) are worked out on a snapshot, side by side with
+  // other uploads. A refusal is answered from it; an accepted upload is written by the writer as
+  // prepared if nothing it read has changed since, else worked out again there.
+  std::optional<PreparedWrite> prepared;
+  Store::ReadSet reads;
+  if (auto snapshot = m_readers.snapshot()) {
+    auto& store = snapshot->store();
+    store.record_reads();
+    auto outcome = Upload(store, *parsed, header, *request.requester).prepare();
+    reads = store.take_reads();
+    if (auto* write = std::get_if<PreparedWrite>(&outcome)) {
+      prepared = std::move(*write);
+    } else if (const auto& refused = std::get<CasResponse>(outcome); refused.status / 100 == 4) {
+      return refused;
+    }
+  }
   CasResponse response;
   auto written = m_writes.run([&](Store& store) {
-    response = Upload(store, *parsed, header, *request.requester).run();
+    auto unchanged = prepared ? store.unchanged_since(reads) : Result<bool>(false);
+    if (unchanged && *unchanged) {
+      auto failed = write_prepared(store, *prepared);
+      response = failed ? *failed : receipt(*prepared);
+    } else {
+      response = Upload(store, *parsed, header, *request.requester).run();
+    }
     return response.status / 100 == 2;
   });
   if (!written) {

@@ -3,6 +3,7 @@
 #include "sconectl/util/x509.hpp"
 
 #include <atomic>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -378,6 +379,50 @@ TEST_F(SessionsTest, ConcurrentUpdatesFromOnePredecessorLetExactlyOneWin)
   }
   EXPECT_EQ(succeeded, 1);
   EXPECT_EQ(conflicts, 7);
+}
+
+// Uploads are checked and their secrets made side by side, on snapshots; the writer takes what
+// was prepared only if nothing it read changed, so concurrency never lets a stale decision through.
+TEST_F(SessionsTest, ConcurrentUploadsIntoOneNamespaceWhileItsExporterRollsStayConsistent)
+{
+  const std::string exporter_body =
+      "secrets:\n  - name: db_password\n    kind: ascii\n    export:\n      - namespace: shop\n";
+  create(m_alice, session_yaml("shop"));
+  auto exporter = create(m_alice, session_yaml("shop/db", exporter_body + "    size: 10\n"));
+  std::vector<std::thread> threads;
+  std::atomic<int> created = 0;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      const auto yaml = session_yaml("shop/app-" + std::to_string(i),
+                                     "secrets:\n  - name: pw\n    import:\n"
+                                     "      session: ../db\n      secret: db_password\n"
+                                     "  - name: own\n    kind: ascii\n");
+      created += upload(m_alice, yaml).status == 201 ? 1 : 0;
+    });
+  }
+  for (int size = 11; size < 15; ++size) {  // rolls the exported value meanwhile
+    const auto rolled = upload(
+        m_alice,
+        with_predecessor(
+            session_yaml("shop/db", exporter_body + "    size: " + std::to_string(size) + "\n"),
+            exporter));
+    ASSERT_EQ(rolled.status, 200) << rolled.body;
+    exporter = json_of(rolled).at("hash").get<std::string>();
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(created, 16);
+  std::set<std::string> own_values;
+  for (int i = 0; i < 16; ++i) {
+    const auto name = "shop/app-" + std::to_string(i);
+    EXPECT_EQ(read(m_alice, name).status, 200) << name;
+    const auto secrets = stored_secrets(name);
+    ASSERT_EQ(secrets.count("own"), 1U) << name;
+    own_values.insert(secrets.at("own").value);
+  }
+  EXPECT_EQ(own_values.size(), 16U) << "two sessions got the same generated value";
+  EXPECT_EQ(stored_secrets("shop/db").at("db_password").value.size(), 14U);
 }
 
 TEST_F(SessionsTest, GeneratedMeshSessionsAreAccepted)
