@@ -8,7 +8,7 @@
 #  cas      1000 sessions uploaded to a local CAS in one apply, over one reused connection and
 #           with a new connection per request (baseline); then the unchanged re-apply
 #  latency  1000 sessions (a star: gen_mesh.py) created, then checked unchanged, through bench/delay_proxy.py adding a
-#           20 ms round trip, with today's upload (8 requests in flight, one batch read) and the
+#           20 ms round trip, with today's upload (16 requests in flight, one batch read) and the
 #           baseline (a local CAS without batch reads, one request at a time: a GET and a POST per
 #           session, as before); and created over loopback (sessions/s); peak memory of each
 #  docker   the hello-world `apply -f mesh.yaml --dry-run` and a no-op `apply -f service.yaml`
@@ -156,7 +156,7 @@ import sys
 rows = {r[0]: [float(x) for x in r[1:]] for r in (l.split() for l in open(sys.argv[1]))}
 n, rtt, gen = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 print(f"generation alone (--dry-run): {gen:.2f} s; {n} sessions; round trip added: {rtt} ms")
-for name, label in (("concurrent", "today (8 in flight, batch read)"),
+for name, label in (("concurrent", "today (16 in flight, batch read)"),
                     ("baseline", "baseline (one at a time, GET and POST per session)")):
     c, ck, a, ak = rows[name]
     print(f"over {rtt} ms RTT, {label}: created in {c:.2f} s (peak RSS {ck/1024:.1f} MiB), "

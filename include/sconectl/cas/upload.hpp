@@ -66,7 +66,7 @@ struct UploadConcurrency {
   // Makes the transport of one more connection; without it, everything goes over `client`.
   std::function<Result<std::unique_ptr<HttpTransport>>()> another_transport;
 };
-inline constexpr std::size_t k_default_upload_concurrency = 8;
+inline constexpr std::size_t k_default_upload_concurrency = 16;
 
 [[nodiscard]] Result<UploadReport> upload_sessions(CasClient& client,
                                                    const std::vector<model::Session>& sessions,
