@@ -144,6 +144,52 @@ bool set_validity(X509* certificate, const std::optional<std::chrono::seconds>& 
   return ASN1_TIME_set_string_X509(X509_getm_notAfter(certificate), "40960101000000Z") == 1;
 }
 
+// Copies the key's SubjectPublicKeyInfo into the certificate field by field, which
+// X509_set_pubkey would re-encode and decode from the key. The algorithm parameters of the key
+// types made here are an OID (EC), NULL (RSA) or absent (Ed25519); others take the slow way.
+bool set_public_key(X509* certificate, const PrivateKey& key)
+{
+  ASN1_OBJECT* algorithm = nullptr;
+  const unsigned char* bits = nullptr;
+  int length = 0;
+  X509_ALGOR* identifier = nullptr;
+  // OpenSSL 3.0 takes the X509_PUBKEY non-const here although it only reads it.
+  auto* cached = const_cast<X509_PUBKEY*>(key.public_key_info());
+  if (cached == nullptr
+      || X509_PUBKEY_get0_param(&algorithm, &bits, &length, &identifier, cached) != 1) {
+    return X509_set_pubkey(certificate, key.get()) == 1;
+  }
+  const ASN1_OBJECT* oid = nullptr;
+  int parameter_type = 0;
+  const void* parameter = nullptr;
+  X509_ALGOR_get0(&oid, &parameter_type, &parameter, identifier);
+  if (parameter_type != V_ASN1_OBJECT && parameter_type != V_ASN1_NULL
+      && parameter_type != V_ASN1_UNDEF) {
+    return X509_set_pubkey(certificate, key.get()) == 1;
+  }
+  ASN1_OBJECT* oid_copy = OBJ_dup(oid);
+  ASN1_OBJECT* parameter_copy = parameter_type == V_ASN1_OBJECT
+                                    ? OBJ_dup(static_cast<const ASN1_OBJECT*>(parameter))
+                                    : nullptr;
+  auto* bits_copy =
+      static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(length)));
+  if (oid_copy == nullptr || bits_copy == nullptr
+      || (parameter_type == V_ASN1_OBJECT && parameter_copy == nullptr)
+      || X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(certificate),
+                                oid_copy,
+                                parameter_type,
+                                parameter_copy,
+                                bits_copy,
+                                length)
+             != 1) {
+    ASN1_OBJECT_free(oid_copy);
+    ASN1_OBJECT_free(parameter_copy);
+    OPENSSL_free(bits_copy);
+    return false;
+  }
+  return true;
+}
+
 std::string subject_alt_names(const CertificateSpec& spec)
 {
   std::string names;
@@ -195,7 +241,18 @@ Result<PrivateKey> PrivateKey::generate(KeyType type)
   if (PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return crypto_failure("encoding a private key");
   }
-  return PrivateKey(std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free), drain(out.get()));
+  return from_key(key.release(), drain(out.get()));
+}
+
+Result<PrivateKey> PrivateKey::from_key(EVP_PKEY* key, std::string pem)
+{
+  std::shared_ptr<EVP_PKEY> owned(key, EVP_PKEY_free);
+  X509_PUBKEY* public_key = nullptr;
+  if (X509_PUBKEY_set(&public_key, key) != 1) {
+    return crypto_failure("encoding a public key");
+  }
+  return PrivateKey(
+      std::move(owned), std::shared_ptr<X509_PUBKEY>(public_key, X509_PUBKEY_free), std::move(pem));
 }
 
 Result<PrivateKey> PrivateKey::from_pem(std::string_view pem)
@@ -204,7 +261,7 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem)
   if (!key) {
     return forward_error(std::move(key.error()));
   }
-  return PrivateKey(std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free), std::string(pem));
+  return from_key(key->release(), std::string(pem));
 }
 
 Result<std::string> generate_private_key(KeyType type)
@@ -263,7 +320,7 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
       && X509_set_issuer_name(certificate.get(),
                               issuer ? X509_get_subject_name(issuer_certificate.get()) : subject)
              == 1
-      && X509_set_pubkey(certificate.get(), subject_key.get()) == 1;
+      && set_public_key(certificate.get(), subject_key);
   X509* authority = issuer ? issuer_certificate.get() : certificate.get();
   ok = ok
        && add_extension(certificate.get(),

@@ -12,7 +12,8 @@
 
 // Keys and certificates in PEM, built with OpenSSL. Used for the CAS client identity, the local
 // CAS's own identity, and the secrets that the local CAS generates.
-struct evp_pkey_st;  // OpenSSL's EVP_PKEY
+struct evp_pkey_st;     // OpenSSL's EVP_PKEY
+struct X509_pubkey_st;  // OpenSSL's X509_PUBKEY
 
 namespace sconectl::x509 {
 
@@ -30,14 +31,21 @@ class PrivateKey {
 
   [[nodiscard]] const std::string& pem() const { return m_pem; }
   [[nodiscard]] evp_pkey_st* get() const { return m_key.get(); }
+  // The public half as a certificate holds it, made once: setting it from the key re-encodes
+  // and decodes the key each time.
+  [[nodiscard]] const X509_pubkey_st* public_key_info() const { return m_public.get(); }
 
  private:
-  PrivateKey(std::shared_ptr<evp_pkey_st> key, std::string pem)
-      : m_key(std::move(key)), m_pem(std::move(pem))
+  PrivateKey(std::shared_ptr<evp_pkey_st> key,
+             std::shared_ptr<X509_pubkey_st> public_key,
+             std::string pem)
+      : m_key(std::move(key)), m_public(std::move(public_key)), m_pem(std::move(pem))
   {
   }
+  static Result<PrivateKey> from_key(evp_pkey_st* key, std::string pem);
 
   std::shared_ptr<evp_pkey_st> m_key;
+  std::shared_ptr<X509_pubkey_st> m_public;
   std::string m_pem;
 };
 

@@ -111,6 +111,25 @@ TEST(Certificates, AKeyDecodedFromPemSignsAsTheOneItWasWrittenFrom)
   EXPECT_FALSE(x509::PrivateKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n"));
 }
 
+TEST(Certificates, HoldTheSubjectKeysPublicHalfExactly)
+{
+  for (const auto type :
+       {x509::KeyType::p256, x509::KeyType::p384, x509::KeyType::ed25519, x509::KeyType::rsa2048}) {
+    const auto key = *x509::PrivateKey::generate(type);
+    const auto issuer_key = *x509::PrivateKey::generate(x509::KeyType::p256);
+    const auto ca =
+        *x509::issue_certificate({.common_name = "ca", .is_ca = true}, issuer_key, std::nullopt);
+    for (const auto& certificate :
+         {*x509::issue_certificate({.common_name = "self"}, key, std::nullopt),
+          *x509::issue_certificate({.common_name = "leaf"}, key, x509::Signer{issuer_key, ca})}) {
+      EXPECT_EQ(*x509::certificate_spki(certificate), *x509::private_key_spki(key.pem()))
+          << static_cast<int>(type);
+    }
+    const auto self_signed = *x509::issue_certificate({.common_name = "self"}, key, std::nullopt);
+    EXPECT_TRUE(x509::is_signed_by(self_signed, self_signed)) << static_cast<int>(type);
+  }
+}
+
 TEST(SessionHash, IgnoresKeyOrderButNotContent)
 {
   model::SessionDocument a = {{"name", "ns"}, {"version", "0.3.10"}};
