@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -202,6 +203,65 @@ std::string subject_alt_names(const CertificateSpec& spec)
   return names;
 }
 
+// The public half of an EC or Ed25519 key as a certificate holds it, built from the key's own
+// parameters: X509_PUBKEY_set encodes the key and decodes it again (OpenSSL 3.0), which costs
+// more than generating it. Null for other key types, and when a parameter cannot be read.
+X509_PUBKEY* public_key_info_from_parameters(EVP_PKEY* key)
+{
+  int algorithm = NID_undef;
+  ASN1_OBJECT* parameter = nullptr;
+  std::vector<unsigned char> bits;
+  std::size_t length = 0;
+  if (EVP_PKEY_get_id(key) == EVP_PKEY_ED25519) {
+    algorithm = NID_ED25519;
+    if (EVP_PKEY_get_raw_public_key(key, nullptr, &length) != 1) {
+      return nullptr;
+    }
+    bits.resize(length);
+    if (EVP_PKEY_get_raw_public_key(key, bits.data(), &length) != 1) {
+      return nullptr;
+    }
+  } else if (EVP_PKEY_get_id(key) == EVP_PKEY_EC) {
+    algorithm = NID_X9_62_id_ecPublicKey;
+    char group[64];
+    if (EVP_PKEY_get_utf8_string_param(
+            key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, nullptr)
+            != 1
+        || EVP_PKEY_get_octet_string_param(
+               key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &length)
+               != 1) {
+      return nullptr;
+    }
+    const int curve = OBJ_txt2nid(group);
+    bits.resize(length);
+    if (curve == NID_undef
+        || EVP_PKEY_get_octet_string_param(
+               key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, bits.data(), bits.size(), &length)
+               != 1) {
+      return nullptr;
+    }
+    parameter = OBJ_nid2obj(curve);
+  } else {
+    return nullptr;
+  }
+  bits.resize(length);
+  X509_PUBKEY* info = X509_PUBKEY_new();
+  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(bits.data(), bits.size()));
+  if (info == nullptr || copy == nullptr
+      || X509_PUBKEY_set0_param(info,
+                                OBJ_nid2obj(algorithm),
+                                parameter != nullptr ? V_ASN1_OBJECT : V_ASN1_UNDEF,
+                                parameter,
+                                copy,
+                                static_cast<int>(bits.size()))
+             != 1) {
+    X509_PUBKEY_free(info);
+    OPENSSL_free(copy);
+    return nullptr;
+  }
+  return info;
+}
+
 }  // namespace
 
 std::optional<KeyType> key_type_from(std::string_view name)
@@ -247,8 +307,8 @@ Result<PrivateKey> PrivateKey::generate(KeyType type)
 Result<PrivateKey> PrivateKey::from_key(EVP_PKEY* key, std::string pem)
 {
   std::shared_ptr<EVP_PKEY> owned(key, EVP_PKEY_free);
-  X509_PUBKEY* public_key = nullptr;
-  if (X509_PUBKEY_set(&public_key, key) != 1) {
+  X509_PUBKEY* public_key = public_key_info_from_parameters(key);
+  if (public_key == nullptr && X509_PUBKEY_set(&public_key, key) != 1) {
     return crypto_failure("encoding a public key");
   }
   return PrivateKey(
@@ -297,20 +357,43 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
   return issue_certificate(spec, *subject_key, issuer);
 }
 
+Result<std::shared_ptr<X509>> decode_certificate(std::string_view pem)
+{
+  auto certificate = read_certificate(pem);
+  if (!certificate) {
+    return forward_error(std::move(certificate.error()));
+  }
+  return std::shared_ptr<X509>(certificate->release(), X509_free);
+}
+
 Result<std::string> issue_certificate(const CertificateSpec& spec,
                                       const PrivateKey& subject_key,
                                       const std::optional<Signer>& issuer)
 {
-  Certificate issuer_certificate;
+  auto issued = issue_decoded_certificate(spec, subject_key, issuer);
+  if (!issued) {
+    return forward_error(std::move(issued.error()));
+  }
+  return std::move(issued->pem);
+}
+
+Result<IssuedCertificate> issue_decoded_certificate(const CertificateSpec& spec,
+                                                    const PrivateKey& subject_key,
+                                                    const std::optional<Signer>& issuer)
+{
+  std::shared_ptr<X509> issuer_certificate;
   if (issuer) {
-    auto certificate = read_certificate(issuer->certificate_pem);
-    if (!certificate) {
-      return fail(ErrorKind::manifest, "the issuer needs a PEM certificate");
+    issuer_certificate = issuer->certificate;
+    if (!issuer_certificate) {
+      auto decoded = decode_certificate(issuer->certificate_pem);
+      if (!decoded) {
+        return fail(ErrorKind::manifest, "the issuer needs a PEM certificate");
+      }
+      issuer_certificate = std::move(*decoded);
     }
-    issuer_certificate = std::move(*certificate);
   }
 
-  Certificate certificate(X509_new());
+  std::shared_ptr<X509> certificate(X509_new(), X509_free);
   X509_NAME* subject = X509_get_subject_name(certificate.get());
   const auto* common_name = reinterpret_cast<const unsigned char*>(spec.common_name.c_str());
   bool ok =
@@ -347,7 +430,8 @@ Result<std::string> issue_certificate(const CertificateSpec& spec,
   if (!ok || X509_sign(certificate.get(), signer, digest_for(signer)) <= 0) {
     return crypto_failure("issuing a certificate for '" + spec.common_name + "'");
   }
-  return certificate_pem(certificate.get());
+  return IssuedCertificate{.pem = certificate_pem(certificate.get()),
+                           .certificate = std::move(certificate)};
 }
 
 Result<std::vector<std::uint8_t>> certificate_spki(std::string_view certificate_pem)

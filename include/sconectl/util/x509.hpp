@@ -14,6 +14,7 @@
 // CAS's own identity, and the secrets that the local CAS generates.
 struct evp_pkey_st;     // OpenSSL's EVP_PKEY
 struct X509_pubkey_st;  // OpenSSL's X509_PUBKEY
+struct x509_st;         // OpenSSL's X509
 
 namespace sconectl::x509 {
 
@@ -70,13 +71,29 @@ struct CertificateSpec {
 struct Signer {
   PrivateKey private_key;
   std::string certificate_pem;
+  // certificate_pem decoded, when the caller has it (an IssuedCertificate, decode_certificate);
+  // else it is decoded for each certificate signed, which costs about as much as signing.
+  std::shared_ptr<x509_st> certificate = {};
 };
+
+struct IssuedCertificate {
+  std::string pem;
+  std::shared_ptr<x509_st> certificate;  // pem, decoded
+};
+
+// A PEM certificate decoded, for a Signer.
+[[nodiscard]] Result<std::shared_ptr<x509_st>> decode_certificate(std::string_view pem);
 
 // A certificate for the key `subject_private_key_pem`, signed by `issuer` or, without one,
 // self-signed. PEM.
 [[nodiscard]] Result<std::string> issue_certificate(const CertificateSpec& spec,
                                                     const PrivateKey& subject_key,
                                                     const std::optional<Signer>& issuer);
+// The same, keeping the certificate decoded for signing others with it.
+[[nodiscard]] Result<IssuedCertificate> issue_decoded_certificate(
+    const CertificateSpec& spec,
+    const PrivateKey& subject_key,
+    const std::optional<Signer>& issuer);
 [[nodiscard]] Result<std::string> issue_certificate(const CertificateSpec& spec,
                                                     std::string_view subject_private_key_pem,
                                                     const std::optional<Signer>& issuer);

@@ -304,7 +304,18 @@ class Generator {
     if (!key) {
       return forward_error(std::move(key.error()));
     }
-    return x509::Signer{.private_key = std::move(*key), .certificate_pem = authority->value};
+    auto certificate = m_certificates.find(authority->value);
+    if (certificate == m_certificates.end()) {
+      auto decoded = x509::decode_certificate(authority->value);
+      if (!decoded) {
+        return refuse("secret '" + user + "': its issuer '" + issuer
+                      + "' does not hold a PEM certificate");
+      }
+      certificate = m_certificates.emplace(authority->value, std::move(*decoded)).first;
+    }
+    return x509::Signer{.private_key = std::move(*key),
+                        .certificate_pem = authority->value,
+                        .certificate = certificate->second};
   }
 
   Result<void> issue(const std::string& name, const Json& secret, bool is_ca)
@@ -327,12 +338,15 @@ class Generator {
       }
       signer = std::move(*found);
     }
-    auto certificate = x509::issue_certificate(*spec, *key, signer);
+    auto certificate = x509::issue_decoded_certificate(*spec, *key, signer);
     if (!certificate) {
       return forward_error(std::move(certificate.error()));
     }
+    if (is_ca) {
+      m_certificates.emplace(certificate->pem, certificate->certificate);
+    }
     m_values[name] = StoredSecret{.kind = is_ca ? "x509-ca" : "x509",
-                                  .value = std::move(*certificate),
+                                  .value = std::move(certificate->pem),
                                   .private_key = key->pem()};
     return {};
   }
@@ -343,6 +357,8 @@ class Generator {
   std::string m_name;
   SecretValues m_values;
   std::map<std::string, x509::PrivateKey> m_keys;  // by PEM text
+  // The certificate authorities' certificates, decoded once per session: by PEM text.
+  std::map<std::string, std::shared_ptr<x509_st>> m_certificates;
 };
 
 }  // namespace
