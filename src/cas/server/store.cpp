@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -50,18 +53,55 @@ tl::unexpected<Error> database_failure(sqlite3* database, const std::string& wha
                   + (database != nullptr ? sqlite3_errmsg(database) : "out of memory"));
 }
 
-// A prepared statement, finalised on destruction.
+}  // namespace
+
+// Prepared statements kept for reuse, by SQL text: preparing one costs more than running the
+// short queries of the store.
+struct Store::StatementCache {
+  StatementCache() = default;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  ~StatementCache()
+  {
+    for (auto& [sql, statements] : idle) {
+      for (sqlite3_stmt* statement : statements) {
+        sqlite3_finalize(statement);
+      }
+    }
+  }
+  std::unordered_map<std::string_view, std::vector<sqlite3_stmt*>> idle;
+};
+
+namespace {
+
+// A prepared statement taken from the store's cache (or prepared when none is idle), and reset
+// and given back on destruction: a statement left stepping would hold its read snapshot open.
 class Statement {
  public:
-  Statement(sqlite3* database, const char* sql)
+  Statement(sqlite3* database, Store::StatementCache& cache, const char* sql)
+      : m_cache(&cache), m_sql(sql)
   {
-    if (sqlite3_prepare_v2(database, sql, -1, &m_statement, nullptr) != SQLITE_OK) {
+    auto& idle = cache.idle[m_sql];
+    if (!idle.empty()) {
+      m_statement = idle.back();
+      idle.pop_back();
+    } else if (sqlite3_prepare_v3(
+                   database, sql, -1, SQLITE_PREPARE_PERSISTENT, &m_statement, nullptr)
+               != SQLITE_OK) {
+      sqlite3_finalize(m_statement);
       m_statement = nullptr;
     }
   }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(m_statement); }
+  ~Statement()
+  {
+    if (m_statement != nullptr) {
+      sqlite3_reset(m_statement);
+      sqlite3_clear_bindings(m_statement);
+      m_cache->idle[m_sql].push_back(m_statement);
+    }
+  }
 
   [[nodiscard]] bool valid() const { return m_statement != nullptr; }
 
@@ -99,6 +139,8 @@ class Statement {
   }
 
  private:
+  Store::StatementCache* m_cache;
+  std::string_view m_sql;  // the key of m_cache: the SQL texts are literals or static
   sqlite3_stmt* m_statement = nullptr;
 };
 
@@ -162,9 +204,24 @@ Result<std::unique_ptr<Store>> Store::open_reader(const std::filesystem::path& d
   return store;
 }
 
+Store::Store(sqlite3* database)
+    : m_database(database), m_statements(std::make_unique<StatementCache>())
+{
+}
+
 Store::~Store()
 {
+  m_statements.reset();  // sqlite3_close refuses to close with statements still prepared
   sqlite3_close(m_database);
+}
+
+Result<void> Store::run(const char* sql)
+{
+  Statement statement(m_database, *m_statements, sql);
+  if (!statement.valid() || statement.step() != SQLITE_DONE) {
+    return fail(ErrorKind::internal, std::string("session store: ") + sqlite3_errmsg(m_database));
+  }
+  return {};
 }
 
 Result<void> Store::execute(const char* sql)
@@ -182,7 +239,7 @@ Result<std::optional<StoredVersion>> Store::read_version(const char* sql,
                                                          const std::string& name,
                                                          const std::optional<std::string>& hash)
 {
-  Statement statement(m_database, sql);
+  Statement statement(m_database, *m_statements, sql);
   if (!statement.valid() || !statement.bind_text(1, name)
       || (hash && !statement.bind_text(2, *hash))) {
     return database_failure(m_database, "reading a session");
@@ -221,7 +278,7 @@ Result<std::optional<StoredVersion>> Store::current(const std::string& name)
 
 Result<std::optional<std::string>> Store::current_hash(const std::string& name)
 {
-  Statement statement(m_database, "SELECT hash FROM current WHERE name = ?1");
+  Statement statement(m_database, *m_statements, "SELECT hash FROM current WHERE name = ?1");
   if (!statement.valid() || !statement.bind_text(1, name)) {
     return database_failure(m_database, "reading a session");
   }
@@ -279,6 +336,7 @@ Result<SecretValues> Store::secrets(const std::string& session)
     note_read(session, *hash);
   }
   Statement statement(m_database,
+                      *m_statements,
                       "SELECT name, kind, value, private_key FROM secrets WHERE session = ?1");
   if (!statement.valid() || !statement.bind_text(1, session)) {
     return database_failure(m_database, "reading secrets");
@@ -299,7 +357,7 @@ Result<SecretValues> Store::secrets(const std::string& session)
 
 Result<Store::Transaction> Store::begin()
 {
-  if (auto begun = execute("BEGIN IMMEDIATE"); !begun) {
+  if (auto begun = run("BEGIN IMMEDIATE"); !begun) {
     return forward_error(std::move(begun.error()));
   }
   return Transaction(*this);
@@ -307,7 +365,7 @@ Result<Store::Transaction> Store::begin()
 
 Result<Store::Transaction> Store::begin_read()
 {
-  if (auto begun = execute("BEGIN DEFERRED"); !begun) {
+  if (auto begun = run("BEGIN DEFERRED"); !begun) {
     return forward_error(std::move(begun.error()));
   }
   return Transaction(*this);
@@ -315,7 +373,7 @@ Result<Store::Transaction> Store::begin_read()
 
 Result<Store::Savepoint> Store::savepoint()
 {
-  if (auto begun = execute("SAVEPOINT part"); !begun) {
+  if (auto begun = run("SAVEPOINT part"); !begun) {
     return forward_error(std::move(begun.error()));
   }
   return Savepoint(*this);
@@ -329,8 +387,8 @@ bool Store::in_transaction() const
 Store::Savepoint::~Savepoint()
 {
   if (m_store != nullptr) {
-    (void)m_store->execute("ROLLBACK TO part");
-    (void)m_store->execute("RELEASE part");
+    (void)m_store->run("ROLLBACK TO part");
+    (void)m_store->run("RELEASE part");
   }
 }
 
@@ -339,7 +397,7 @@ Result<void> Store::Savepoint::release()
   if (m_store == nullptr) {
     return fail(ErrorKind::internal, "session store: the savepoint is already finished");
   }
-  auto released = m_store->execute("RELEASE part");
+  auto released = m_store->run("RELEASE part");
   if (released) {
     m_store = nullptr;
   }
@@ -349,7 +407,7 @@ Result<void> Store::Savepoint::release()
 Store::Transaction::~Transaction()
 {
   if (m_store != nullptr) {
-    (void)m_store->execute("ROLLBACK");
+    (void)m_store->run("ROLLBACK");
   }
 }
 
@@ -358,7 +416,7 @@ Result<void> Store::Transaction::commit()
   if (m_store == nullptr) {
     return fail(ErrorKind::internal, "session store: the transaction is already finished");
   }
-  auto committed = m_store->execute("COMMIT");
+  auto committed = m_store->run("COMMIT");
   if (committed) {
     m_store = nullptr;
   }
@@ -368,6 +426,7 @@ Result<void> Store::Transaction::commit()
 Result<void> Store::add_version(const StoredVersion& version)
 {
   Statement insert(m_database,
+                   *m_statements,
                    "INSERT INTO versions(name, hash, predecessor, creator, document, yaml, "
                    "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   const nlohmann::json canonical = version.document;
@@ -383,6 +442,7 @@ Result<void> Store::add_version(const StoredVersion& version)
     return database_failure(m_database, "storing session '" + version.name + "'");
   }
   Statement point(m_database,
+                  *m_statements,
                   "INSERT INTO current(name, hash) VALUES(?1, ?2) "
                   "ON CONFLICT(name) DO UPDATE SET hash = excluded.hash");
   if (!point.valid() || !point.bind_text(1, version.name) || !point.bind_text(2, version.hash)
@@ -394,12 +454,13 @@ Result<void> Store::add_version(const StoredVersion& version)
 
 Result<void> Store::replace_secrets(const std::string& session, const SecretValues& values)
 {
-  Statement remove(m_database, "DELETE FROM secrets WHERE session = ?1");
+  Statement remove(m_database, *m_statements, "DELETE FROM secrets WHERE session = ?1");
   if (!remove.valid() || !remove.bind_text(1, session) || remove.step() != SQLITE_DONE) {
     return database_failure(m_database, "storing secrets");
   }
   for (const auto& [name, secret] : values) {
     Statement insert(m_database,
+                     *m_statements,
                      "INSERT INTO secrets(session, name, kind, value, private_key) "
                      "VALUES(?1, ?2, ?3, ?4, ?5)");
     if (!insert.valid() || !insert.bind_text(1, session) || !insert.bind_text(2, name)

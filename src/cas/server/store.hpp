@@ -49,6 +49,8 @@ class Store {
   Store& operator=(const Store&) = delete;
   ~Store();
 
+  struct StatementCache;  // in store.cpp
+
   [[nodiscard]] Result<std::optional<StoredVersion>> current(const std::string& name);
   // A version of session `name` by hash; std::nullopt when `hash` is not a version of `name`.
   [[nodiscard]] Result<std::optional<StoredVersion>> version(const std::string& name,
@@ -109,8 +111,11 @@ class Store {
                                              const SecretValues& values);
 
  private:
-  explicit Store(sqlite3* database) : m_database(database) {}
+  explicit Store(sqlite3* database);
+  // Any SQL, not kept prepared: set-up.
   Result<void> execute(const char* sql);
+  // One statement without results, kept prepared (transactions and savepoints).
+  Result<void> run(const char* sql);
   Result<std::optional<StoredVersion>> read_version(const char* sql,
                                                     const std::string& name,
                                                     const std::optional<std::string>& hash);
@@ -119,6 +124,7 @@ class Store {
   void note_read(const std::string& name, const std::optional<std::string>& hash);
 
   sqlite3* m_database;
+  std::unique_ptr<StatementCache> m_statements;
   std::optional<ReadSet> m_recording;
 };
 
