@@ -14,53 +14,6 @@ namespace sconectl::yaml {
 
 namespace {
 
-void emit(YAML::Emitter& out, const nlohmann::ordered_json& value)
-{
-  switch (value.type()) {
-    case nlohmann::ordered_json::value_t::object:
-      if (value.empty()) {  // "{}" rather than a dangling key
-        out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
-        break;
-      }
-      out << YAML::BeginMap;
-      for (const auto& [key, item] : value.items()) {
-        out << YAML::Key << key << YAML::Value;
-        emit(out, item);
-      }
-      out << YAML::EndMap;
-      break;
-    case nlohmann::ordered_json::value_t::array:
-      if (value.empty()) {
-        out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
-        break;
-      }
-      out << YAML::BeginSeq;
-      for (const auto& item : value) {
-        emit(out, item);
-      }
-      out << YAML::EndSeq;
-      break;
-    case nlohmann::ordered_json::value_t::string:
-      out << YAML::DoubleQuoted << value.get<std::string>();
-      break;
-    case nlohmann::ordered_json::value_t::boolean:
-      out << value.get<bool>();
-      break;
-    case nlohmann::ordered_json::value_t::number_unsigned:
-      out << value.get<std::uint64_t>();
-      break;
-    case nlohmann::ordered_json::value_t::number_integer:
-      out << value.get<std::int64_t>();
-      break;
-    case nlohmann::ordered_json::value_t::number_float:
-      out << value.get<double>();
-      break;
-    default:
-      out << YAML::Null;
-      break;
-  }
-}
-
 // Advances `at` over digits and returns how many there were. std::regex is slow enough in
 // libstdc++ to show on every scalar of every session a CAS reads, so these are written out.
 std::size_t digits(std::string_view text, std::size_t& at)
@@ -259,17 +212,6 @@ std::string at_line(const TextPosition& at)
 }
 
 }  // namespace
-
-std::string to_yaml(const nlohmann::ordered_json& document)
-{
-  YAML::Emitter out;
-  out.SetIndent(2);
-  out.SetDoublePrecision(17);  // enough digits that every double reads back as itself
-  out.SetSeqFormat(YAML::Block);
-  out.SetMapFormat(YAML::Block);
-  emit(out, document);
-  return std::string(out.c_str()) + "\n";
-}
 
 tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(const YAML::Node& node,
                                                                const std::string& path,

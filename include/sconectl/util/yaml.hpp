@@ -14,6 +14,14 @@ namespace sconectl::yaml {
 // trailing newline. Deterministic: the same document gives the same bytes.
 [[nodiscard]] std::string to_yaml(const nlohmann::ordered_json& document);
 
+namespace detail {
+// to_yaml through yaml-cpp's emitter. to_yaml writes the documents sconectl makes (ASCII
+// strings, plain keys, no floating-point numbers) itself, byte for byte as this would, because
+// yaml-cpp tests every character of every key against regular expressions; it uses this for
+// anything else. Tests compare the two.
+[[nodiscard]] std::string to_yaml_through_yaml_cpp(const nlohmann::ordered_json& document);
+}  // namespace detail
+
 // Parses a YAML mapping from an untrusted source. Quoted scalars stay strings; plain ones become
 // booleans, null or non-negative integers where they look like one. Refuses duplicate keys, deep
 // nesting, self-referencing aliases and alias bombs; errors name line and column.
