@@ -70,28 +70,7 @@ nlohmann::ordered_json typed_scalar(const YAML::Node& node, std::string text)
   if (node.Tag() == "!") {
     return text;
   }
-  if (text == "true" || text == "false") {
-    return text == "true";
-  }
-  if (text == "null" || text == "~") {
-    return nullptr;
-  }
-  if (text.size() < 19 && is_integer(text)) {
-    // Non-negative integers are unsigned, as nlohmann::json's own parser makes them: checks such
-    // as "a size is a non-negative integer" then hold for YAML and JSON input alike.
-    if (text.front() == '-') {
-      return std::stoll(text);
-    }
-    return std::stoull(text);
-  }
-  if (is_decimal(text)) {
-    errno = 0;
-    const double number = std::strtod(text.c_str(), nullptr);
-    if (errno != ERANGE) {  // 1e999 stays text: JSON has no infinity
-      return number;
-    }
-  }
-  return text;
+  return typed_plain_scalar(std::move(text));
 }
 
 std::string join(const std::string& parent, const std::string& key)
@@ -213,6 +192,32 @@ std::string at_line(const TextPosition& at)
 
 }  // namespace
 
+nlohmann::ordered_json typed_plain_scalar(std::string text)
+{
+  if (text == "true" || text == "false") {
+    return text == "true";
+  }
+  if (text == "null" || text == "~") {
+    return nullptr;
+  }
+  if (text.size() < 19 && is_integer(text)) {
+    // Non-negative integers are unsigned, as nlohmann::json's own parser makes them: checks such
+    // as "a size is a non-negative integer" then hold for YAML and JSON input alike.
+    if (text.front() == '-') {
+      return std::stoll(text);
+    }
+    return std::stoull(text);
+  }
+  if (is_decimal(text)) {
+    errno = 0;
+    const double number = std::strtod(text.c_str(), nullptr);
+    if (errno != ERANGE) {  // 1e999 stays text: JSON has no infinity
+      return number;
+    }
+  }
+  return text;
+}
+
 tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(const YAML::Node& node,
                                                                const std::string& path,
                                                                const ScalarText& scalar_text)
@@ -232,6 +237,16 @@ tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(const YAML::Node&
 }
 
 Result<nlohmann::ordered_json> parse_yaml(std::string_view text)
+{
+  if (auto common = read_common_yaml(text)) {
+    return std::move(*common);
+  }
+  return detail::parse_yaml_through_yaml_cpp(text);
+}
+
+namespace detail {
+
+Result<nlohmann::ordered_json> parse_yaml_through_yaml_cpp(std::string_view text)
 {
   if (const auto problem = check_syntax(text)) {
     return fail(ErrorKind::manifest, at_line(problem->at) + problem->message);
@@ -256,5 +271,7 @@ Result<nlohmann::ordered_json> parse_yaml(std::string_view text)
     return fail(ErrorKind::manifest, e.what());
   }
 }
+
+}  // namespace detail
 
 }  // namespace sconectl::yaml

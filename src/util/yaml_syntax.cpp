@@ -1,3 +1,4 @@
+#include "libyaml_parser.hpp"
 #include "sconectl/util/yaml_tree.hpp"
 
 #include <yaml.h>
@@ -5,23 +6,6 @@
 namespace sconectl::yaml {
 
 namespace {
-
-class Parser {
- public:
-  explicit Parser(std::string_view text)
-  {
-    yaml_parser_initialize(&m_parser);
-    yaml_parser_set_input_string(
-        &m_parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  }
-  Parser(const Parser&) = delete;
-  Parser& operator=(const Parser&) = delete;
-  ~Parser() { yaml_parser_delete(&m_parser); }
-  yaml_parser_t* get() { return &m_parser; }
-
- private:
-  yaml_parser_t m_parser{};
-};
 
 TextPosition one_based(const yaml_mark_t& mark)
 {
@@ -66,7 +50,7 @@ std::string describe(const yaml_parser_t& parser)
 
 std::optional<SyntaxProblem> check_syntax(std::string_view text)
 {
-  Parser parser(text);
+  LibyamlParser parser(text);
   int depth = 0;
   while (true) {
     yaml_event_t event;

@@ -27,4 +27,11 @@ namespace detail {
 // nesting, self-referencing aliases and alias bombs; errors name line and column.
 [[nodiscard]] Result<nlohmann::ordered_json> parse_yaml(std::string_view text);
 
+namespace detail {
+// parse_yaml through yaml-cpp alone, after a libyaml syntax check: what parse_yaml does for any
+// document outside the common kind it reads itself (yaml::read_common_yaml). Tests compare the
+// two.
+[[nodiscard]] Result<nlohmann::ordered_json> parse_yaml_through_yaml_cpp(std::string_view text);
+}  // namespace detail
+
 }  // namespace sconectl::yaml

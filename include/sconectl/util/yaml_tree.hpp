@@ -49,6 +49,18 @@ struct TreeProblem {
 // The text of a scalar before it is typed; the manifest reader expands ${VARIABLES} here.
 using ScalarText = std::function<std::string(const YAML::Node& scalar, const std::string& path)>;
 
+// The value of a plain scalar without a tag: true/false, null/~, integers and decimals are typed
+// as a YAML 1.2 core-schema reader types them, everything else is a string.
+[[nodiscard]] nlohmann::ordered_json typed_plain_scalar(std::string text);
+
+// The common documents, read with libyaml's event parser straight into JSON, as parse_yaml would
+// read them through yaml-cpp: a mapping of mappings, sequences and single-line scalars, without
+// tags, anchors or aliases, with no duplicate or non-string key, in one document within the
+// limits. std::nullopt for anything else, which parse_yaml then reads through yaml-cpp, the one
+// reader of the rest of YAML and the one that words the errors. yaml-cpp's scanner costs several
+// times libyaml's, and the local CAS parses every session it receives.
+[[nodiscard]] std::optional<nlohmann::ordered_json> read_common_yaml(std::string_view text);
+
 // Converts a yaml-cpp subtree rooted at field path `path`. Quoted scalars stay strings; plain
 // true/false, null/~, integers and decimals are typed as a YAML 1.2 core-schema reader types
 // them, everything else is a string. Keys keep their document order. Refuses keys that are not
