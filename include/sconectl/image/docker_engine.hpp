@@ -3,6 +3,7 @@
 #include "sconectl/image/docker_cli.hpp"
 #include "sconectl/util/error.hpp"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,11 +30,14 @@ class EngineTransport {
   [[nodiscard]] virtual Result<EngineResponse> get(const std::string& path) = 0;
 };
 
-// libcurl over the unix socket at `socket_path`, one connection kept for every request. `engine`
+// HTTP/1.1 over the unix socket at `socket_path`, one connection kept for every request. `engine`
 // says where it is for messages, as the CLI would ("DOCKER_HOST=unix://...", "the default
-// socket"); empty: "unix://<socket_path>".
+// socket"); empty: "unix://<socket_path>". A request that gets no whole answer within `timeout`
+// fails.
 [[nodiscard]] Result<std::unique_ptr<EngineTransport>> unix_socket_transport(
-    std::string socket_path, std::string engine = {});
+    std::string socket_path,
+    std::string engine = {},
+    std::chrono::milliseconds timeout = std::chrono::minutes(2));
 
 // The unix socket the Docker CLI would use, read as the CLI reads it: DOCKER_HOST
 // (unix://PATH), else /var/run/docker.sock. std::nullopt when the CLI would go elsewhere (a tcp or
