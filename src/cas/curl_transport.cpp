@@ -1,3 +1,4 @@
+#include "libcurl.hpp"
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/cas/transport.hpp"
 
@@ -7,19 +8,12 @@
 
 #include <cerrno>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 namespace sconectl::cas {
 
 namespace {
-
-void global_init()
-{
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* target)
 {
@@ -48,7 +42,7 @@ ErrorKind failure_kind(CURL* curl, CURLcode code)
   switch (code) {
     case CURLE_SSL_CONNECT_ERROR: {
       long os_errno = 0;
-      curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+      libcurl().easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
       const bool connection_lost = os_errno == ECONNRESET || os_errno == EPIPE
                                    || os_errno == ECONNREFUSED || os_errno == ECONNABORTED;
       return connection_lost ? ErrorKind::network : ErrorKind::tls;
@@ -72,7 +66,7 @@ std::string base_url(const CasAddress& address)
   return "https://" + address.authority();
 }
 
-using SlistPtr = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+using SlistPtr = std::unique_ptr<curl_slist, void (*)(curl_slist*)>;
 
 // Sets options on one handle and keeps the first one libcurl refuses. Nothing is sent after a
 // refusal: an option that did not take (a pin, a CA, a client certificate) must never leave a
@@ -85,11 +79,11 @@ class Options {
   Options& set(CURLoption option, Value value)
   {
     if (m_refused.empty()) {
-      if (const CURLcode code = curl_easy_setopt(m_curl, option, value); code != CURLE_OK) {
-        const auto* known = curl_easy_option_by_id(option);
+      if (const CURLcode code = libcurl().easy_setopt(m_curl, option, value); code != CURLE_OK) {
+        const auto* known = libcurl().easy_option_by_id(option);
         m_refused = std::string("libcurl refused option ")
                     + (known != nullptr ? known->name : std::to_string(option)) + ": "
-                    + curl_easy_strerror(code);
+                    + libcurl().easy_strerror(code);
       }
     }
     return *this;
@@ -126,7 +120,7 @@ class Options {
 
 Result<SlistPtr> request_headers(const HttpRequest& request)
 {
-  SlistPtr headers(nullptr, curl_slist_free_all);
+  SlistPtr headers(nullptr, libcurl().slist_free_all);
   std::vector<std::string> lines{"Accept: application/json",
                                  // curl would otherwise wait a second for "100 Continue" before
                                  // large bodies.
@@ -135,7 +129,7 @@ Result<SlistPtr> request_headers(const HttpRequest& request)
     lines.push_back("Content-Type: " + request.content_type);
   }
   for (const auto& line : lines) {
-    auto* appended = curl_slist_append(headers.get(), line.c_str());
+    auto* appended = libcurl().slist_append(headers.get(), line.c_str());
     if (appended == nullptr) {
       return fail(ErrorKind::internal, "libcurl could not allocate a request header");
     }
@@ -149,7 +143,7 @@ Result<SlistPtr> request_headers(const HttpRequest& request)
 
 void CurlTransport::EasyHandleDeleter::operator()(void* handle) const
 {
-  curl_easy_cleanup(static_cast<CURL*>(handle));
+  libcurl().easy_cleanup(static_cast<CURL*>(handle));
 }
 
 CurlTransport::CurlTransport(CurlTransportOptions options) : m_options(std::move(options)) {}
@@ -158,9 +152,11 @@ CurlTransport::~CurlTransport() = default;
 
 Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOptions options)
 {
-  global_init();
+  if (auto loaded = load_libcurl(); !loaded) {
+    return forward_error(std::move(loaded.error()));
+  }
   std::unique_ptr<CurlTransport> transport(new CurlTransport(std::move(options)));
-  transport->m_handle.reset(curl_easy_init());
+  transport->m_handle.reset(libcurl().easy_init());
   if (!transport->m_handle) {
     return fail(ErrorKind::internal, "cannot initialise libcurl");
   }
@@ -234,18 +230,18 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
   }
   set.set(CURLOPT_HTTPHEADER, headers->get()).set(CURLOPT_ERRORBUFFER, error_text);
   const auto configured = set.result(m_options.address);
-  const CURLcode code = configured ? curl_easy_perform(curl) : CURLE_OK;
+  const CURLcode code = configured ? libcurl().easy_perform(curl) : CURLE_OK;
   // The handle outlives this call: it must not keep pointers to the headers and the buffer.
   Options(curl).set(CURLOPT_HTTPHEADER, nullptr).set(CURLOPT_ERRORBUFFER, nullptr);
   if (!configured) {
     return forward_error(Error(configured.error()));
   }
   long connects = 0;
-  if (curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
+  if (libcurl().easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
     m_connections += connects;
   }
   if (code != CURLE_OK) {
-    const std::string detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
+    const std::string detail = error_text[0] != '\0' ? error_text : libcurl().easy_strerror(code);
     const auto where = "CAS at " + m_options.address.authority();
     if (code == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
       // Name both keys, so the user can tell a wrong pin from a different CAS.
@@ -262,7 +258,7 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
     spdlog::debug("{}: curl error {}", where, static_cast<int>(code));
     return fail(failure_kind(curl, code), where + ": " + detail);
   }
-  if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status) != CURLE_OK) {
+  if (libcurl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status) != CURLE_OK) {
     return fail(ErrorKind::network,
                 "CAS at " + m_options.address.authority() + ": no HTTP status in the answer");
   }
@@ -271,8 +267,10 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
 
 Result<std::string> fetch_presented_chain(const CasAddress& address, const Timeouts& timeouts)
 {
-  global_init();
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (auto loaded = load_libcurl(); !loaded) {
+    return forward_error(std::move(loaded.error()));
+  }
+  std::unique_ptr<CURL, void (*)(CURL*)> curl(libcurl().easy_init(), libcurl().easy_cleanup);
   if (!curl) {
     return fail(ErrorKind::internal, "cannot initialise libcurl");
   }
@@ -293,13 +291,13 @@ Result<std::string> fetch_presented_chain(const CasAddress& address, const Timeo
   if (auto configured = set.result(address); !configured) {
     return forward_error(std::move(configured.error()));
   }
-  if (const CURLcode code = curl_easy_perform(curl.get()); code != CURLE_OK) {
+  if (const CURLcode code = libcurl().easy_perform(curl.get()); code != CURLE_OK) {
     return fail(failure_kind(curl.get(), code),
                 "CAS at " + address.authority() + ": "
-                    + (error_text[0] != '\0' ? error_text : curl_easy_strerror(code)));
+                    + (error_text[0] != '\0' ? error_text : libcurl().easy_strerror(code)));
   }
   curl_certinfo* info = nullptr;
-  if (curl_easy_getinfo(curl.get(), CURLINFO_CERTINFO, &info) != CURLE_OK) {
+  if (libcurl().easy_getinfo(curl.get(), CURLINFO_CERTINFO, &info) != CURLE_OK) {
     info = nullptr;
   }
   std::string chain;

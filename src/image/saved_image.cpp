@@ -1,6 +1,7 @@
 // Reads `docker save` archives with libarchive: the outer tar holds manifest.json and one tar per
 // layer, which is read in place through a nested libarchive reader.
 
+#include "libarchive.hpp"
 #include "sconectl/image/content_measurement.hpp"
 #include "sconectl/util/digest.hpp"
 
@@ -8,24 +9,21 @@
 
 #include <memory>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 namespace sconectl::image {
 
 namespace {
 
 struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
+  void operator()(archive* a) const { libarchive().read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
 ArchivePtr new_reader()
 {
-  ArchivePtr reader(archive_read_new());
-  archive_read_support_format_tar(reader.get());
-  archive_read_support_format_gnutar(reader.get());
-  archive_read_support_filter_all(reader.get());
+  ArchivePtr reader(libarchive().read_new());
+  libarchive().read_support_format_tar(reader.get());
+  libarchive().read_support_format_gnutar(reader.get());
+  libarchive().read_support_filter_all(reader.get());
   return reader;
 }
 
@@ -61,14 +59,14 @@ la_ssize_t read_nested(archive*, void* client, const void** data)
 {
   auto* source = static_cast<NestedSource*>(client);
   *data = source->buffer.data();
-  return archive_read_data(source->outer, source->buffer.data(), source->buffer.size());
+  return libarchive().read_data(source->outer, source->buffer.data(), source->buffer.size());
 }
 
 // Image paths are UTF-8 whatever the process locale is; libarchive warns (ARCHIVE_WARN) when it
 // cannot convert a name to the locale, which is no reason to stop reading.
 bool next_header(archive* reader, archive_entry** entry, int& status)
 {
-  status = archive_read_next_header(reader, entry);
+  status = libarchive().read_next_header(reader, entry);
   return status == ARCHIVE_OK || status == ARCHIVE_WARN;
 }
 
@@ -86,7 +84,7 @@ std::string hash_entry_data(archive* reader)
   const void* block = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;
-  while (archive_read_data_block(reader, &block, &size, &offset) == ARCHIVE_OK) {
+  while (libarchive().read_data_block(reader, &block, &size, &offset) == ARCHIVE_OK) {
     hasher.update(block, size);
   }
   return to_hex(hasher.finish());
@@ -97,7 +95,7 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
 {
   NestedSource source{.outer = outer};
   auto reader = new_reader();
-  if (archive_read_open(reader.get(), &source, nullptr, read_nested, nullptr) != ARCHIVE_OK) {
+  if (libarchive().read_open(reader.get(), &source, nullptr, read_nested, nullptr) != ARCHIVE_OK) {
     return std::nullopt;
   }
   std::vector<LayerChange> changes;
@@ -105,8 +103,8 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
   archive_entry* entry = nullptr;
   int status = ARCHIVE_OK;
   while (next_header(reader.get(), &entry, status)) {
-    const auto path =
-        normalise(utf8_path(archive_entry_pathname_utf8(entry), archive_entry_pathname(entry)));
+    const auto path = normalise(
+        utf8_path(libarchive().entry_pathname_utf8(entry), libarchive().entry_pathname(entry)));
     const auto slash = path.rfind('/');
     const auto base = path.substr(slash + 1);
     const auto parent = path.substr(0, slash);
@@ -119,21 +117,22 @@ std::optional<std::vector<LayerChange>> read_layer(archive* outer)
       changes.push_back({.kind = LayerChange::Kind::remove, .path = parent + "/" + base.substr(4)});
       continue;
     }
-    ImageFile file{.mode = static_cast<std::uint32_t>(archive_entry_perm(entry))};
-    if (archive_entry_hardlink(entry) != nullptr) {
+    ImageFile file{.mode = static_cast<std::uint32_t>(libarchive().entry_perm(entry))};
+    if (libarchive().entry_hardlink(entry) != nullptr) {
       const auto target =
-          utf8_path(archive_entry_hardlink_utf8(entry), archive_entry_hardlink(entry));
+          utf8_path(libarchive().entry_hardlink_utf8(entry), libarchive().entry_hardlink(entry));
       const auto found = files_in_layer.find(normalise(target));
       if (found != files_in_layer.end()) {
         file = found->second;
       }
-    } else if (archive_entry_filetype(entry) == AE_IFDIR) {
+    } else if (libarchive().entry_filetype(entry) == AE_IFDIR) {
       file.type = ImageFile::Type::directory;
-    } else if (archive_entry_filetype(entry) == AE_IFLNK) {
+    } else if (libarchive().entry_filetype(entry) == AE_IFLNK) {
       file.type = ImageFile::Type::symlink;
-      file.link_target = utf8_path(archive_entry_symlink_utf8(entry), archive_entry_symlink(entry));
-    } else if (archive_entry_filetype(entry) == AE_IFREG) {
-      file.size = static_cast<std::uint64_t>(archive_entry_size(entry));
+      file.link_target =
+          utf8_path(libarchive().entry_symlink_utf8(entry), libarchive().entry_symlink(entry));
+    } else if (libarchive().entry_filetype(entry) == AE_IFREG) {
+      file.size = static_cast<std::uint64_t>(libarchive().entry_size(entry));
       file.sha256 = hash_entry_data(reader.get());
     } else {
       continue;  // devices and FIFOs carry no content worth measuring
@@ -189,11 +188,14 @@ void apply_layer(ImageFilesystem& filesystem, const std::vector<LayerChange>& ch
 
 Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
 {
+  if (auto loaded = load_libarchive(); !loaded) {
+    return forward_error(std::move(loaded.error()));
+  }
   auto reader = new_reader();
-  if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return fail(
-        ErrorKind::io,
-        "cannot read image archive " + path.string() + ": " + archive_error_string(reader.get()));
+  if (libarchive().read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    return fail(ErrorKind::io,
+                "cannot read image archive " + path.string() + ": "
+                    + libarchive().error_string(reader.get()));
   }
   std::map<std::string, std::vector<LayerChange>> layers;
   std::vector<std::string> order;
@@ -201,13 +203,14 @@ Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
   archive_entry* entry = nullptr;
   int status = ARCHIVE_OK;
   while (next_header(reader.get(), &entry, status)) {
-    if (archive_entry_filetype(entry) != AE_IFREG) {
+    if (libarchive().entry_filetype(entry) != AE_IFREG) {
       continue;
     }
-    const auto name = utf8_path(archive_entry_pathname_utf8(entry), archive_entry_pathname(entry));
+    const auto name =
+        utf8_path(libarchive().entry_pathname_utf8(entry), libarchive().entry_pathname(entry));
     if (name == "manifest.json") {
-      std::string text(static_cast<std::size_t>(archive_entry_size(entry)), '\0');
-      archive_read_data(reader.get(), text.data(), text.size());
+      std::string text(static_cast<std::size_t>(libarchive().entry_size(entry)), '\0');
+      libarchive().read_data(reader.get(), text.data(), text.size());
       const auto manifest = nlohmann::json::parse(text, nullptr, false);
       if (manifest.is_array() && !manifest.empty() && manifest[0].contains("Layers")
           && manifest[0]["Layers"].is_array()) {
@@ -229,9 +232,9 @@ Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
     }
   }
   if (status != ARCHIVE_EOF) {
-    return fail(
-        ErrorKind::io,
-        "cannot read image archive " + path.string() + ": " + archive_error_string(reader.get()));
+    return fail(ErrorKind::io,
+                "cannot read image archive " + path.string() + ": "
+                    + libarchive().error_string(reader.get()));
   }
   if (!have_manifest) {
     return fail(ErrorKind::io, "image archive " + path.string() + " has no manifest.json");
