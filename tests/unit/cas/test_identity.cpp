@@ -5,6 +5,8 @@
 #include "sconectl/util/x509.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 namespace sconectl::cas {
 namespace {
@@ -127,6 +129,25 @@ TEST(Certificates, HoldTheSubjectKeysPublicHalfExactly)
     }
     const auto self_signed = *x509::issue_certificate({.common_name = "self"}, key, std::nullopt);
     EXPECT_TRUE(x509::is_signed_by(self_signed, self_signed)) << static_cast<int>(type);
+  }
+}
+
+// PrivateKey::generate writes P-256 keys itself; OpenSSL's encoder must write the same text.
+TEST(PrivateKeys, AGeneratedP256KeyIsWrittenAsOpenSslWritesIt)
+{
+  for (int i = 0; i < 300; ++i) {
+    const auto key = x509::PrivateKey::generate(x509::KeyType::p256);
+    ASSERT_TRUE(key);
+    BIO* out = BIO_new(BIO_s_mem());
+    ASSERT_EQ(PEM_write_bio_PrivateKey(out, key->get(), nullptr, nullptr, 0, nullptr, nullptr), 1);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out, &data);
+    const std::string expected(data, static_cast<std::size_t>(size));
+    BIO_free(out);
+    ASSERT_EQ(key->pem(), expected) << i;
+    const auto decoded = x509::PrivateKey::from_pem(key->pem());
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(EVP_PKEY_eq(decoded->get(), key->get()), 1) << "the text holds the same key";
   }
 }
 
