@@ -267,11 +267,27 @@ Result<std::optional<StoredVersion>> Store::read_version(const char* sql,
 
 Result<std::optional<StoredVersion>> Store::current(const std::string& name)
 {
-  static const std::string sql =
-      std::string(k_select_version) + " WHERE hash = (SELECT hash FROM current WHERE name = ?1)";
-  auto version = read_version(sql.c_str(), name, std::nullopt);
-  if (version && m_recording) {
-    note_read(name, *version ? std::optional((*version)->hash) : std::nullopt);
+  auto hash = current_hash(name);
+  if (!hash) {
+    return forward_error(std::move(hash.error()));
+  }
+  if (m_recording) {
+    note_read(name, *hash);
+  }
+  if (!*hash) {
+    return std::optional<StoredVersion>();
+  }
+  // A version never changes once stored, so its hash names it for good. Uploads into one
+  // namespace all read the namespace's session and those they import from: kept decoded here.
+  if (const auto cached = m_recent_versions.find(**hash); cached != m_recent_versions.end()) {
+    return std::optional<StoredVersion>(*cached->second);
+  }
+  auto version = this->version(name, **hash);
+  if (version && *version) {
+    if (m_recent_versions.size() >= k_recent_versions) {
+      m_recent_versions.clear();
+    }
+    m_recent_versions.emplace(**hash, std::make_shared<const StoredVersion>(**version));
   }
   return version;
 }

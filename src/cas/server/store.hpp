@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 struct sqlite3;
 
@@ -126,6 +127,9 @@ class Store {
   sqlite3* m_database;
   std::unique_ptr<StatementCache> m_statements;
   std::optional<ReadSet> m_recording;
+  // Versions current() read lately, by hash; at most k_recent_versions, then forgotten at once.
+  static constexpr std::size_t k_recent_versions = 32;
+  std::unordered_map<std::string, std::shared_ptr<const StoredVersion>> m_recent_versions;
 };
 
 }  // namespace sconectl::cas::server

@@ -124,6 +124,39 @@ TEST_F(StoreConcurrencyTest, AReaderSeesTheLastCommitWhileTheWriterHoldsATransac
   EXPECT_EQ((*later->store().current("a"))->hash, second.hash);
 }
 
+// The store keeps recently read versions decoded, by hash: a reader must still see each new
+// current version, whole, and older versions stay readable by hash.
+TEST_F(StoreConcurrencyTest, AReaderSeesEveryNewCurrentVersionOfASessionItReadBefore)
+{
+  auto store = writer();
+  auto reader = std::move(*Store::open_reader(database()));
+  for (int round = 0; round < 50; ++round) {
+    auto next = version_of("a", "user-" + std::to_string(round));
+    {
+      auto transaction = store->begin();
+      ASSERT_TRUE(transaction);
+      ASSERT_TRUE(store->add_version(next));
+      ASSERT_TRUE(store->add_version(version_of("other-" + std::to_string(round), "u")));
+      ASSERT_TRUE(transaction->commit());
+    }
+    for (const auto& name : {std::string("a"), "other-" + std::to_string(round)}) {
+      auto seen = reader->current(name);
+      ASSERT_TRUE(seen && *seen) << name;
+      if (name == "a") {
+        EXPECT_EQ((*seen)->hash, next.hash) << round;
+        EXPECT_EQ(model::session_hash((*seen)->document), next.hash) << round;
+        EXPECT_EQ((*seen)->document.at("user"), "user-" + std::to_string(round));
+        EXPECT_EQ((*seen)->yaml, next.yaml) << round;
+      }
+    }
+  }
+  const auto first = version_of("a", "user-0");
+  auto old = reader->version("a", first.hash);
+  ASSERT_TRUE(old && *old);
+  EXPECT_EQ((*old)->document.at("user"), "user-0");
+  EXPECT_FALSE(*reader->current("never-stored"));
+}
+
 TEST_F(StoreConcurrencyTest, AReaderRefusesToWrite)
 {
   (void)writer();
