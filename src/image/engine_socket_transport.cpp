@@ -104,6 +104,9 @@ class AnswerReader {
       }
     }
     m_buffer.erase(0, header_end + 4);
+    if (response.status / 100 == 1 || response.status == 204 || response.status == 304) {
+      return response;  // answers that never have a body (RFC 9112, section 6.3)
+    }
     Result<std::string> body = chunked  ? read_chunked()
                                : length ? read_exactly(*length)
                                         : read_to_end();
@@ -328,10 +331,11 @@ class UnixSocketTransport final : public EngineTransport {
         continue;
       }
       if (wrote <= 0) {
+        const int error_number = errno;
         m_connection.reset();
         return tl::unexpected(
-            ReadFailure{"cannot send a request: " + std::string(std::strerror(errno)),
-                        sent == 0 && errno == EPIPE});
+            ReadFailure{"cannot send a request: " + std::string(std::strerror(error_number)),
+                        sent == 0 && error_number == EPIPE});
       }
       sent += static_cast<std::size_t>(wrote);
     }

@@ -35,10 +35,13 @@ class CommonReader {
       case YAML_DOCUMENT_END_EVENT:
         return true;
       case YAML_DOCUMENT_START_EVENT:
-        return !m_started_document && event.data.document_start.version_directive == nullptr
-               && event.data.document_start.tag_directives.start
-                      == event.data.document_start.tag_directives.end
-               && (m_started_document = true);
+        if (m_started_document || event.data.document_start.version_directive != nullptr
+            || event.data.document_start.tag_directives.start
+                   != event.data.document_start.tag_directives.end) {
+          return false;  // a second document, or directives
+        }
+        m_started_document = true;
+        return true;
       case YAML_MAPPING_START_EVENT:
         return event.data.mapping_start.anchor == nullptr && event.data.mapping_start.tag == nullptr
                && open(Json::object());

@@ -161,6 +161,23 @@ TEST(EngineSocketTransport, ReadsAnAnswerThatEndsWithTheConnectionAndReconnects)
   EXPECT_EQ(engine.connections(), 3);
 }
 
+TEST(EngineSocketTransport, AnAnswerThatNeverHasABodyDoesNotWaitForOne)
+{
+  TempDir dir;
+  const auto socket = (dir.path() / "docker.sock").string();
+  ScriptedEngine engine(socket, {{"HTTP/1.1 204 No Content\r\n\r\n"}, {with_length("{}")}});
+  auto transport = unix_socket_transport(socket, {}, std::chrono::seconds(5));
+  ASSERT_TRUE(transport);
+  auto empty = (*transport)->get("/_ping");
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_EQ(empty->status, 204);
+  EXPECT_EQ(empty->body, "");
+  auto next = (*transport)->get("/version");
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->body, "{}");
+  EXPECT_EQ(engine.connections(), 1);
+}
+
 TEST(EngineSocketTransport, RefusesBrokenAnswersWithAnErrorNamingTheSocket)
 {
   const std::vector<std::pair<std::string, std::string>> cases = {
