@@ -9,6 +9,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -364,6 +365,14 @@ class UnixSocketTransport final : public EngineTransport {
       return false;
     }
     auto connection = std::make_unique<Connection>(fd);
+    // connect() on a unix socket waits while the engine's accept queue is full; Linux bounds that
+    // wait by the send timeout.
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(m_timeout);
+    const timeval limit{
+        .tv_sec = static_cast<time_t>(seconds.count()),
+        .tv_usec = static_cast<suseconds_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(m_timeout - seconds).count())};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
     int connected = 0;
     do {
       connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);

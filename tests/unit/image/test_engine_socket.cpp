@@ -224,6 +224,32 @@ TEST(EngineSocketTransport, GivesUpOnAnEngineThatDoesNotAnswer)
       << response.error().message;
 }
 
+TEST(EngineSocketTransport, GivesUpOnAnEngineWhoseQueueOfConnectionsIsFull)
+{
+  TempDir dir;
+  const auto socket = (dir.path() / "docker.sock").string();
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket.c_str(), sizeof address.sun_path - 1);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);  // never accepts
+  std::vector<int> waiting;
+  for (int i = 0; i < 4; ++i) {  // fill the queue without blocking
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    (void)::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    waiting.push_back(fd);
+  }
+  auto transport = unix_socket_transport(socket, {}, std::chrono::milliseconds(200));
+  ASSERT_TRUE(transport);
+  auto response = (*transport)->get("/version");
+  for (const int fd : waiting) {
+    ::close(fd);
+  }
+  ::close(listener);
+  EXPECT_FALSE(response) << "a connect that waits for a full queue must end";
+}
+
 TEST(EngineSocketTransport, AMissingSocketIsAnEngineThatIsNotRunning)
 {
   TempDir dir;
