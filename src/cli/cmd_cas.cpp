@@ -3,6 +3,8 @@
 #include "sconectl/cas/local_cas.hpp"
 #include "sconectl/util/fs.hpp"
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 
 namespace sconectl::cli {
@@ -20,7 +22,14 @@ struct AttestCommand {
 struct ServeCommand {
   cas::LocalCasOptions server;
   std::string data_dir;
+  double header_timeout_seconds = 10;
+  double body_timeout_seconds = 30;
 };
+
+std::chrono::milliseconds milliseconds_of(double seconds)
+{
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
 
 Result<int> run_attest(const AttestCommand& command,
                        const GlobalOptions& global,
@@ -84,6 +93,8 @@ Result<int> run_serve(ServeCommand& command, Services& services)
     }
   }
   command.server.data_dir = command.data_dir;
+  command.server.header_timeout = milliseconds_of(command.header_timeout_seconds);
+  command.server.body_timeout = milliseconds_of(command.body_timeout_seconds);
   if (auto served = cas::serve_local_cas(command.server, services.out); !served) {
     return forward_error(std::move(served.error()));
   }
@@ -132,6 +143,30 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
       ->add_option(
           "--max-body-bytes", serve->server.max_body_bytes, "Largest accepted request body")
       ->check(CLI::Range(1024, 64 * 1024 * 1024))
+      ->capture_default_str();
+  serve_command
+      ->add_option("--header-timeout",
+                   serve->header_timeout_seconds,
+                   "Seconds a client may take for its TLS handshake and a request's header fields")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  serve_command
+      ->add_option("--body-timeout",
+                   serve->body_timeout_seconds,
+                   "Seconds a client may take to send a request's body after its header fields")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  serve_command
+      ->add_option("--max-connections",
+                   serve->server.max_connections,
+                   "Most connections open at once (also kept below the open-file limit)")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  serve_command
+      ->add_option("--max-connections-per-source",
+                   serve->server.max_connections_per_source,
+                   "Most connections open at once from one client address")
+      ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   serve_command->add_flag(
       "!--without-batch-reads",

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -19,7 +20,15 @@ namespace sconectl::cas {
 struct LocalCasOptions {
   std::string listen = "127.0.0.1:8081";  // host:port; port 0 picks a free one
   std::filesystem::path data_dir;         // identity.pem, cas.crt, cas.db; created 0700
+  // Largest request body, counted after de-chunking; compressed bodies are refused.
   std::size_t max_body_bytes = 1024 * 1024;
+  // How long a client may take for its TLS handshake and a request's header fields, and then for
+  // the request's body; a slower client is disconnected (docs/security.md, "Limits").
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  // Open connections in all, and from one client address.
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_source = 256;
   std::vector<std::string> extra_names;  // more DNS names / IPs for the certificate
   // Answer POST /v1/session-versions (a batch read that SCONE's CAS does not have); off, clients
   // fall back to a GET per session, as against SCONE's CAS (for tests and benchmarks).

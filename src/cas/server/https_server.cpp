@@ -5,18 +5,16 @@
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/cas/local_cas.hpp"
 #include "stop_on_signal.hpp"
+#include "tls_http_server.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <chrono>
 #include <memory>
-#include <thread>
 
-#include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -24,12 +22,8 @@ namespace sconectl::cas {
 
 namespace {
 
-constexpr time_t k_io_timeout_seconds = 10;
-// The client sends every session of a mesh over one connection.
-constexpr std::size_t k_keep_alive_requests = 100000;
-// A kept-alive connection holds a worker thread until it closes or idles out, so a client with
-// more connections than workers waits seconds for one: leave room for several clients at the
-// upload's default concurrency (8) and above.
+// Uploads that arrive together are committed together (group commit): leave room for several
+// clients at the upload's default concurrency (16) and above.
 constexpr std::size_t k_worker_threads = 64;
 
 template <auto Free>
@@ -75,52 +69,6 @@ bool configure_tls(SSL_CTX& context, const TlsIdentity& identity)
                 == 1;
 }
 
-std::optional<std::string> key_hash_of_peer(const SSL* ssl)
-{
-  X509* certificate = ssl != nullptr ? SSL_get0_peer_certificate(ssl) : nullptr;
-  EVP_PKEY* key = certificate != nullptr ? X509_get0_pubkey(certificate) : nullptr;
-  unsigned char* der = nullptr;
-  const int length = key != nullptr ? i2d_PUBKEY(key, &der) : 0;
-  if (length <= 0) {
-    return std::nullopt;
-  }
-  std::string hash =
-      key_hash_of_spki(std::span<const std::uint8_t>(der, static_cast<std::size_t>(length)));
-  OPENSSL_free(der);
-  return hash;
-}
-
-void free_key_hash(void* /*parent*/,
-                   void* pointer,
-                   CRYPTO_EX_DATA* /*data*/,
-                   int /*index*/,
-                   long /*argl*/,
-                   void* /*argp*/)
-{
-  delete static_cast<std::optional<std::string>*>(pointer);
-}
-
-// The client's key hash is worked out once per connection (encoding the key costs more than
-// answering a read): the peer certificate cannot change, as renegotiation is off.
-std::optional<std::string> requester_of(const httplib::Request& request)
-{
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_key_hash);
-  // httplib hands out the connection as const; its ex_data is ours to use.
-  SSL* ssl = const_cast<SSL*>(request.ssl);
-  if (ssl == nullptr || index < 0) {
-    return key_hash_of_peer(ssl);
-  }
-  if (auto* known = static_cast<std::optional<std::string>*>(SSL_get_ex_data(ssl, index))) {
-    return *known;
-  }
-  auto hash = std::make_unique<std::optional<std::string>>(key_hash_of_peer(ssl));
-  auto result = *hash;
-  if (SSL_set_ex_data(ssl, index, hash.get()) == 1) {
-    (void)hash.release();
-  }
-  return result;
-}
-
 // The request line as logged: method and path, at most the `hash` of the query, no bodies.
 std::string printable(std::string_view text)
 {
@@ -134,60 +82,50 @@ std::string printable(std::string_view text)
   return shown + (text.size() > k_shown ? "..." : "");
 }
 
-void log_request(const httplib::Request& request, const httplib::Response& response)
+void log_request(const server::HttpRequest& request, const server::HttpPeer& peer, int status)
 {
-  const auto requester = requester_of(request);
+  if (request.method.empty()) {
+    spdlog::info("malformed request -> {} (from {})", status, peer.address);
+    return;
+  }
   const auto target = std::string_view(request.target);
   std::string logged(target.substr(0, target.find('?')));
-  if (request.has_param("hash")) {
-    logged += "?hash=" + request.get_param_value("hash");
+  const auto question = target.find('?');
+  auto query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  while (!query.empty()) {
+    const auto end = query.find('&');
+    if (const auto parameter = query.substr(0, end); parameter.starts_with("hash=")) {
+      logged += "?" + std::string(parameter);
+      break;
+    }
+    query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
   }
   spdlog::info("{} {} -> {} (client {})",
                printable(request.method),
                printable(logged),
-               response.status,
-               requester ? requester->substr(0, 8) + "..." : "without certificate");
+               status,
+               peer.key_hash ? peer.key_hash->substr(0, 8) + "..." : "without certificate");
 }
 
-void answer(server::RequestHandler& handler,
-            const httplib::Request& request,
-            httplib::Response& response)
+server::HttpAnswer answer(server::RequestHandler& handler,
+                          const server::HttpRequest& request,
+                          const server::HttpPeer& peer)
 {
   const auto target = std::string_view(request.target);
   const auto question = target.find('?');
-  const auto answer = handler.handle(server::CasRequest{
-      .requester = requester_of(request),
+  auto reply = handler.handle(server::CasRequest{
+      .requester = peer.key_hash,
       .method = request.method,
       .path = std::string(target.substr(0, question)),
       .query = question == std::string_view::npos ? "" : std::string(target.substr(question + 1)),
-      .content_type = request.get_header_value("Content-Type"),
+      .content_type = request.header("content-type"),
       .body = request.body});
-  response.status = answer.status;
-  if (answer.allow) {
-    response.set_header("Allow", *answer.allow);
+  server::HttpAnswer result{.status = reply.status, .body = std::move(reply.body)};
+  if (reply.allow) {
+    result.headers.emplace_back("Allow", *reply.allow);
   }
-  if (request.method != "HEAD") {
-    response.set_content(answer.body, "application/json");
-  }
-}
-
-// httplib's own refusals (413, 400 for a malformed request, 404) get a JSON body too.
-httplib::Server::HandlerResponse explain_error(const httplib::Request& /*request*/,
-                                               httplib::Response& response)
-{
-  if (!response.body.empty()) {
-    return httplib::Server::HandlerResponse::Unhandled;
-  }
-  std::string message = "the request was refused (HTTP " + std::to_string(response.status) + ")";
-  if (response.status == 413) {
-    message = "the request body is too large";
-  } else if (response.status == 400) {
-    message = "malformed HTTP request";
-  } else if (response.status == 404) {
-    message = "no such endpoint";
-  }
-  response.set_content(error_body({message}), "application/json");
-  return httplib::Server::HandlerResponse::Handled;
+  return result;
 }
 
 }  // namespace
@@ -195,10 +133,8 @@ httplib::Server::HandlerResponse explain_error(const httplib::Request& /*request
 struct LocalCasServer::State {
   server::DataDir data;
   std::unique_ptr<server::RequestHandler> handler;
-  std::unique_ptr<httplib::SSLServer> https;
+  std::unique_ptr<server::TlsHttpServer> https;
   LocalCasEndpoint endpoint;
-  std::atomic<bool> serving = false;
-  std::atomic<bool> stop_requested = false;
 };
 
 LocalCasServer::LocalCasServer(std::unique_ptr<State> state) : m_state(std::move(state)) {}
@@ -225,50 +161,34 @@ Result<std::unique_ptr<LocalCasServer>> LocalCasServer::start(const LocalCasOpti
   auto state = std::make_unique<State>();
   state->data = std::move(*data);
   state->handler = std::move(*handler);
-  const auto& identity = state->data.identity;
-  state->https = std::make_unique<httplib::SSLServer>(
-      [&identity](SSL_CTX& context) { return configure_tls(context, identity); });
-  if (!state->https->is_valid()) {
+  std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!context || !configure_tls(*context, state->data.identity)) {
     return fail(ErrorKind::tls, "cannot set up TLS with the CAS identity");
   }
-  auto& https = *state->https;
-  auto* handler_of = state->handler.get();
-  const auto route = [handler_of](const httplib::Request& request, httplib::Response& response) {
-    answer(*handler_of, request, response);
+  server::ServerLimits limits{
+      .http = {.max_body_bytes = options.max_body_bytes},
+      .header_timeout = options.header_timeout,
+      .body_timeout = options.body_timeout,
+      .max_connections = options.max_connections,
+      .max_connections_per_source = options.max_connections_per_source,
+      .worker_threads = k_worker_threads,
   };
-  https.Get(".*", route).Post(".*", route).Put(".*", route).Patch(".*", route);
-  https.Delete(".*", route).Options(".*", route);
-  https.set_error_handler(httplib::Server::HandlerWithResponse(explain_error));
-  https.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
-        response.status = 500;
-        response.set_content(error_body({"internal error of the local CAS"}), "application/json");
-      });
-  https.set_logger(log_request);
-  https.set_payload_max_length(options.max_body_bytes);
-  https.set_read_timeout(k_io_timeout_seconds, 0);
-  https.set_write_timeout(k_io_timeout_seconds, 0);
-  https.set_keep_alive_max_count(k_keep_alive_requests);
-  https.new_task_queue = [] { return new httplib::ThreadPool(k_worker_threads); };
-  // Without it, Nagle's algorithm holds the answer's last segment until the client's delayed
-  // ACK (40 ms on Linux): every request on a kept-alive connection would take that long.
-  https.set_tcp_nodelay(true);
-  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, which lets a second CAS bind
-  // the same port and the kernel split the clients between the two.
-  https.set_socket_options([](socket_t socket) {
-    const int yes = 1;
-    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-
-  const int port = listen->port == 0
-                       ? https.bind_to_any_port(listen->host)
-                       : (https.bind_to_port(listen->host, listen->port) ? listen->port : -1);
-  if (port <= 0) {
+  auto* handler_of = state->handler.get();
+  auto https = server::TlsHttpServer::listen(
+      *listen,
+      std::move(context),
+      limits,
+      [handler_of](const server::HttpRequest& request, const server::HttpPeer& peer) {
+        return answer(*handler_of, request, peer);
+      },
+      log_request);
+  if (!https) {
     return fail(ErrorKind::network,
                 "cannot listen on " + options.listen + " (in use, or not an address of this host)");
   }
+  state->https = std::move(*https);
   state->endpoint = LocalCasEndpoint{
-      .address = CasAddress{.host = listen->host, .port = port}.authority(),
+      .address = CasAddress{.host = listen->host, .port = state->https->port()}.authority(),
       .key_hash = key_hash_of_certificate(state->data.identity.certificate_pem).value_or(""),
       .certificate = state->data.certificate};
   return std::unique_ptr<LocalCasServer>(new LocalCasServer(std::move(state)));
@@ -288,9 +208,7 @@ Result<void> LocalCasServer::serve()
   sigemptyset(&pipe_signal);
   sigaddset(&pipe_signal, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous_mask);
-  m_state->serving = true;
-  const bool served = m_state->stop_requested || m_state->https->listen_after_bind();
-  m_state->serving = false;
+  auto served = m_state->https->serve();
   pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   if (!served) {
     return fail(ErrorKind::network, "the local CAS stopped serving " + m_state->endpoint.address);
@@ -300,11 +218,6 @@ Result<void> LocalCasServer::serve()
 
 void LocalCasServer::stop()
 {
-  m_state->stop_requested = true;
-  // serve() may be about to start listening: wait until it does, or has returned.
-  while (m_state->serving && !m_state->https->is_running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
   m_state->https->stop();
 }
 

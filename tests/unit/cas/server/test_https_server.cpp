@@ -1,4 +1,5 @@
 #include "cas_fixture.hpp"
+#include "running_cas.hpp"
 #include "sconectl/cas/identity.hpp"
 #include "sconectl/cas/local_cas.hpp"
 
@@ -16,42 +17,6 @@ namespace sconectl::cas::testing {
 namespace {
 
 namespace stdfs = std::filesystem;
-
-// A local CAS serving on a thread for the duration of a test.
-class RunningCas {
- public:
-  explicit RunningCas(const LocalCasOptions& options)
-  {
-    auto started = LocalCasServer::start(options);
-    if (!started) {
-      ADD_FAILURE() << started.error().describe();
-      return;
-    }
-    m_server = std::move(*started);
-    m_thread = std::thread([this] { m_served = m_server->serve().has_value(); });
-  }
-  RunningCas(const RunningCas&) = delete;
-  RunningCas& operator=(const RunningCas&) = delete;
-  ~RunningCas()
-  {
-    if (m_server) {
-      m_server->stop();
-      m_thread.join();
-      EXPECT_TRUE(m_served);
-    }
-  }
-  [[nodiscard]] const LocalCasEndpoint& endpoint() const { return m_server->endpoint(); }
-  [[nodiscard]] int port() const
-  {
-    const auto& address = endpoint().address;
-    return std::stoi(address.substr(address.rfind(':') + 1));
-  }
-
- private:
-  std::unique_ptr<LocalCasServer> m_server;
-  std::thread m_thread;
-  bool m_served = false;
-};
 
 class HttpsServerTest : public ::testing::Test {
  protected:
