@@ -303,7 +303,7 @@ class SessionChecker {
         m_session.contains("security") && m_session.at("security").is_object()
         && m_session.at("security").contains("attestation")
         && m_session.at("security").at("attestation").is_object()
-        && m_session.at("security").at("attestation").value("mode", "") == "none";
+        && m_session.at("security").at("attestation").value("mode", Json()) == "none";
     std::set<std::string> names;
     for (std::size_t i = 0; i < services->size(); ++i) {
       const auto& service = (*services)[i];

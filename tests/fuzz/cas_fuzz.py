@@ -235,6 +235,13 @@ class Cas:
         except (OSError, ssl.SSLError):
             return "closed", b""
 
+    def last_error(self) -> str:
+        """The last error the CAS logged (what a 5xx came from)."""
+        self.log.flush()
+        text = (self.base / "cas.log").read_text(errors="replace")
+        errors = [line for line in text.splitlines() if "[error]" in line or "exception" in line]
+        return errors[-1][-200:] if errors else ""
+
     def stop(self) -> str:
         if self.alive():
             self.process.send_signal(signal.SIGTERM)
@@ -264,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to wait for an answer or a close (above the CAS's timeouts)")
     parser.add_argument("--max-body-bytes", type=int, default=256 * 1024)
     parser.add_argument("--max-rss-mib", type=float, default=512.0)
+    parser.add_argument("--crashes", type=Path, default=None,
+                        help="save the first input of each finding here (one file each)")
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -280,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         findings[key] = findings.get(key, 0) + 1
         if findings[key] == 1:
             print(f"[{iterations}] {key}\n    input: {data[:300]!r}", file=sys.stderr, flush=True)
+            if args.crashes:
+                args.crashes.mkdir(parents=True, exist_ok=True)
+                name = "cas-" + re.sub(r"[^a-z0-9]+", "-", key.lower())[:60] + ".http"
+                (args.crashes / name).write_bytes(data)
 
     try:
         for iteration in range(args.iterations):
@@ -304,8 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             elif outcome == "answered" and not match:
                 flag("not-http", repr(received[:40]), data)
             elif match and status.startswith("5") and status not in ("501", "505", "503"):
-                flag("server-error", status + " " + received.split(b"\r\n\r\n", 1)[-1][:120]
-                     .decode(errors="replace"), data)
+                flag("server-error", status + " " + cas.last_error(), data)
             elif match and status.startswith("2") and must_refuse:
                 flag("accepted-ambiguous-framing", status, data)
             if not cas.alive():

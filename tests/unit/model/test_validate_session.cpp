@@ -156,6 +156,26 @@ secrets:
             std::string::npos);
 }
 
+// Found by tests/fuzz/cas_fuzz.py: a non-string mode made the local CAS answer 500.
+TEST(ValidateSessionTest, AnAttestationModeOfTheWrongTypeIsAProblemNotAnException)
+{
+  for (const auto* mode : {"0", "[none]", "{a: b}", "true"}) {
+    std::string problems;
+    EXPECT_NO_THROW(problems = problems_of(std::string(R"(version: "0.3.10"
+name: ns/app
+services:
+  - name: app
+    command: python3 /app/main.py
+    pwd: /
+    attestation:
+      mrenclave: [")") + k_hash + R"("]
+security:
+  attestation:
+    mode: )" + mode + "\n"))
+        << mode;
+  }
+}
+
 TEST(ValidateSessionTest, RefusesBadNamesAndPredecessors)
 {
   const auto text = problems_of(R"(version: "0.3.10"
