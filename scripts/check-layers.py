@@ -2,7 +2,8 @@
 """Fails when an #include in src/ or include/ crosses the module layering the wrong way.
 
 The library is layered (docs/architecture.md): each module may include its own headers and those
-of the modules listed for it below, nothing else. A quoted include that is not a public
+of the modules listed for it below, nothing else. Quoted includes and angle-bracket
+includes of "sconectl/..." headers are checked alike. A quoted include that is not a public
 "sconectl/..." header must name a private header in the same folder (no "../" into another
 module's internals). Run by scripts/test.sh; exits 1 and names every offending line.
 
@@ -30,7 +31,9 @@ ALLOWED = {
     "main": {"cli"},
 }
 OPEN_TO_ALL = {"version.hpp"}
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+# Quoted includes, and angle-bracket includes of the project's own headers (<sconectl/...>): both
+# reach the same files, so both are checked.
+INCLUDE = re.compile(r'^\s*#\s*include\s*(?:"([^"]+)"|<(sconectl/[^>]+)>)')
 
 
 def module_of(path: pathlib.Path, root: pathlib.Path) -> str:
@@ -67,7 +70,7 @@ def main() -> int:
             match = INCLUDE.match(line)
             if not match:
                 continue
-            include = match.group(1)
+            include = match.group(1) or match.group(2)
             where = f"{source.relative_to(root)}:{number}"
             target = header_module(include)
             if target is None:

@@ -54,7 +54,6 @@ SESSION = b"""version: "0.3.10"
 name: "fuzz-SUFFIX"
 services:
   - name: "app"
-    image_name: "app"
     command: "python3 /app/main.py"
     pwd: "/"
     environment:
@@ -64,9 +63,8 @@ services:
       mrenclave: ["609b960d94b4ae5ae0d0246304125d5e05fecfb72a8704ddb0abbae4529a91ab"]
 security:
   attestation:
-    tolerate: [debug-mode, hyperthreading, outdated-tcb, software-hardening-needed]
+    tolerate: [debug-mode, hyperthreading, outdated-tcb, software-hardening-needed, simulation]
     ignore_advisories: "*"
-    mode: simulation
 secrets:
   - name: "password"
     kind: "ascii"
@@ -153,12 +151,21 @@ def mutate_framing(data: bytes, rng: random.Random) -> tuple[bytes, bool]:
             data = data[:at] + os.urandom(rng.randint(1, 64)) + data[at:]
         else:
             data = data + data[:rng.randrange(len(data) + 1)]
-    if must_refuse and b"Content-Length: " in data:
-        # Two different lengths, a length with a transfer coding, or a compressed body.
-        lengths = set(re.findall(rb"\r\nContent-Length: ([^\r\n]*)", data))
-        must_refuse = (len(lengths) > 1 or b"\r\nTransfer-Encoding:" in data
-                       or b"\r\nContent-Encoding: gzip" in data)
-    return data, must_refuse
+    return data, must_refuse and must_be_refused(data)
+
+
+def must_be_refused(data: bytes) -> bool:
+    """Whether the first request's head frames its body ambiguously or compressed: two different
+    Content-Lengths, Transfer-Encoding with Content-Length, or a Content-Encoding."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    fields = [line.split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line]
+    values = {}
+    for name, value in fields:
+        values.setdefault(name.strip().lower(), []).append(value.strip())
+    lengths = set(values.get(b"content-length", []))
+    return (len(lengths) > 1
+            or (bool(lengths) and b"transfer-encoding" in values)
+            or any(v.lower() not in (b"", b"identity") for v in values.get(b"content-encoding", [])))
 
 
 class Cas:

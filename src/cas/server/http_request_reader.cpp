@@ -246,6 +246,7 @@ void HttpRequestReader::parse_head()
       m_request.method = std::string(method);
       m_request.target = std::string(target);
       m_http_1_0 = version == "HTTP/1.0";
+      m_request.http_1_0 = m_http_1_0;
       m_seen_request_line = true;
       continue;
     }

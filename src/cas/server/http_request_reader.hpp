@@ -27,6 +27,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   bool keep_alive = true;
+  bool http_1_0 = false;  // an HTTP/1.0 client keeps the connection only when told so
 
   // The value of the first field of that (lower-case) name, or "".
   [[nodiscard]] std::string header(std::string_view name) const;

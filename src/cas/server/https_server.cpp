@@ -85,7 +85,7 @@ std::string printable(std::string_view text)
 void log_request(const server::HttpRequest& request, const server::HttpPeer& peer, int status)
 {
   if (request.method.empty()) {
-    spdlog::info("malformed request -> {} (from {})", status, peer.address);
+    spdlog::info("request refused while it was read -> {} (from {})", status, peer.address);
     return;
   }
   const auto target = std::string_view(request.target);

@@ -535,10 +535,13 @@ struct TlsHttpServer::Impl {
       }
       const auto answer = handler(job.request, job.peer);
       logger(job.request, job.peer, answer.status);
-      Done result{
-          .connection = job.connection,
-          .bytes = format_answer(answer, job.request.method == "HEAD", !job.request.keep_alive),
-          .close = !job.request.keep_alive};
+      auto bytes = format_answer(answer, job.request.method == "HEAD", !job.request.keep_alive);
+      if (job.request.http_1_0 && job.request.keep_alive) {
+        bytes.insert(bytes.find("\r\n\r\n") + 2, "Connection: keep-alive\r\n");
+      }
+      Done result{.connection = job.connection,
+                  .bytes = std::move(bytes),
+                  .close = !job.request.keep_alive};
       {
         std::lock_guard lock(mutex);
         done.push_back(std::move(result));

@@ -221,6 +221,7 @@ TEST(HttpRequestReader, ConnectionPersistenceFollowsTheVersion)
   const auto old = read_whole("GET / HTTP/1.0\r\n\r\n");
   ASSERT_EQ(old.requests.size(), 1U);
   EXPECT_FALSE(old.requests.front().keep_alive);
+  EXPECT_TRUE(old.requests.front().http_1_0);
   const auto kept = read_whole("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
   EXPECT_TRUE(kept.requests.front().keep_alive);
   const auto closed = read_whole("GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n");

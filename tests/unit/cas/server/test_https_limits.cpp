@@ -204,6 +204,12 @@ TEST_F(HttpsLimitsTest, PipelinedRequestsAndContinueAreAnsweredInOrder)
   EXPECT_EQ(first->status, 200);
   EXPECT_EQ(second->status, 404);
 
+  // An HTTP/1.0 client that asks to keep the connection is told it is kept.
+  ASSERT_TRUE(client->send("GET /v1/version HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  const auto old_client = client->read_response();
+  ASSERT_TRUE(old_client);
+  EXPECT_NE(old_client->head.find("Connection: keep-alive"), std::string::npos) << old_client->head;
+
   ASSERT_TRUE(
       client->send("POST /v1/sessions HTTP/1.1\r\nContent-Type: application/yaml\r\n"
                    "Expect: 100-continue\r\nContent-Length: 13\r\n\r\n"));
