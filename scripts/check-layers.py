@@ -21,13 +21,14 @@ ALLOWED = {
     "policy": {"model", "manifest", "util"},
     "chart": {"model", "manifest", "util"},
     "image": {"model", "manifest", "util"},
+    "diff": {"model", "manifest", "util"},
     "cas": {"model", "manifest", "util"},
     "cas_server": {"cas", "model", "manifest", "util"},
     "runtime": {"cas", "model", "manifest", "util"},
     "mesh": {"image", "model", "manifest", "util"},
-    "apply": {"mesh", "policy", "chart", "image", "cas", "model", "manifest", "util"},
-    "cli": {"apply", "cas_server", "runtime", "mesh", "policy", "chart", "image", "cas", "model",
-            "manifest", "util"},
+    "apply": {"mesh", "policy", "chart", "image", "cas", "diff", "model", "manifest", "util"},
+    "cli": {"apply", "cas_server", "runtime", "mesh", "policy", "chart", "image", "cas", "diff",
+            "model", "manifest", "util"},
     "main": {"cli"},
 }
 OPEN_TO_ALL = {"version.hpp"}

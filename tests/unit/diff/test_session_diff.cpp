@@ -1,0 +1,237 @@
+#include "sconectl/diff/session_diff.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sconectl::diff {
+namespace {
+
+using Json = model::SessionDocument;
+
+Json session(const std::string& yaml)
+{
+  auto parsed = model::parse_session_yaml(yaml);
+  if (!parsed) {
+    throw std::runtime_error(parsed.error().message);
+  }
+  return *parsed;
+}
+
+const std::string k_old_measurement(64, 'a');
+const std::string k_new_measurement(64, 'b');
+
+// The hello-world session as the mesh step writes it, with the parts each test changes.
+std::string hello(
+    const std::string& measurement = k_old_measurement,
+    const std::string& secrets = "  - name: api_password\n    kind: ascii\n    size: 16\n",
+    const std::string& environment = "      API_USER: myself\n",
+    const std::string& security = "    tolerate: [debug-mode, hyperthreading]\n",
+    const std::string& access = "")
+{
+  return "version: \"0.3.10\"\nname: demo/hello\n" + access
+         + "services:\n  - name: hello\n    command: python3 /app/main.py\n    pwd: /app\n"
+           "    environment:\n      API_PASSWORD: \"$$SCONE::api_password$$\"\n"
+         + environment + "    attestation:\n      mrenclave: [\"" + measurement + "\"]\n"
+         + "secrets:\n" + secrets + "security:\n  attestation:\n" + security;
+}
+
+std::vector<std::string> kinds(const std::vector<Change>& changes)
+{
+  std::vector<std::string> found;
+  for (const auto& change : changes) {
+    found.push_back(change.kind);
+  }
+  return found;
+}
+
+TEST(SessionDiff, TheSameSessionHasNoChangesWhateverTheCasAdded)
+{
+  auto live = session(hello());
+  live["creator"] = "someone";
+  live["predecessor"] = std::string(64, 'c');
+  EXPECT_TRUE(compare_sessions(live, session(hello())).empty());
+}
+
+TEST(SessionDiff, ANewMeasurementNamesTheOneRunningPodsLose)
+{
+  const auto changes = compare_sessions(session(hello()), session(hello(k_new_measurement)));
+  ASSERT_EQ(kinds(changes), (std::vector<std::string>{"measurement-added", "measurement-removed"}));
+  EXPECT_EQ(changes[1].area, Area::attestation);
+  EXPECT_EQ(changes[1].subject, "service hello");
+  EXPECT_EQ(changes[1].before, k_old_measurement);
+  EXPECT_TRUE(changes[1].destructive);
+  EXPECT_NE(changes[1].message.find("fail attestation at their next start"), std::string::npos);
+  EXPECT_EQ(changes[0].after, k_new_measurement);
+  EXPECT_FALSE(changes[0].destructive);
+}
+
+TEST(SessionDiff, AddedTolerationsAndIgnoredAdvisoriesWeakenAttestation)
+{
+  const auto changes = compare_sessions(
+      session(hello()),
+      session(hello(k_old_measurement,
+                    "  - name: api_password\n    kind: ascii\n    size: 16\n",
+                    "      API_USER: myself\n",
+                    "    tolerate: [debug-mode, outdated-tcb]\n    ignore_advisories: \"*\"\n"
+                    "    mode: none\n")));
+  ASSERT_EQ(kinds(changes),
+            (std::vector<std::string>{"toleration-added",
+                                      "toleration-removed",
+                                      "advisory-ignored",
+                                      "attestation-mode-changed"}));
+  EXPECT_TRUE(changes[0].weakens);
+  EXPECT_EQ(changes[0].after, "outdated-tcb");
+  EXPECT_FALSE(changes[1].weakens);
+  EXPECT_EQ(changes[1].before, "hyperthreading");
+  EXPECT_TRUE(changes[2].weakens);
+  EXPECT_TRUE(changes[3].weakens);
+  EXPECT_EQ(changes[3].before, "hardware");
+  EXPECT_EQ(changes[3].after, "none");
+}
+
+TEST(SessionDiff, ANewSizeRollsAGeneratedPasswordAndAnUnchangedOneIsKept)
+{
+  const auto rolled = compare_sessions(
+      session(hello()),
+      session(hello(k_old_measurement, "  - name: api_password\n    kind: ascii\n    size: 20\n")));
+  ASSERT_EQ(kinds(rolled), std::vector<std::string>{"secret-regenerated"});
+  EXPECT_TRUE(rolled[0].destructive);
+  EXPECT_NE(rolled[0].message.find("size changes from 16 to 20"), std::string::npos);
+
+  // Another change keeps an ascii secret as it is.
+  const auto kept =
+      compare_sessions(session(hello()),
+                       session(hello(k_old_measurement,
+                                     "  - name: api_password\n    kind: ascii\n    size: 16\n",
+                                     "      API_USER: someone-else\n")));
+  EXPECT_EQ(kinds(kept), std::vector<std::string>{"environment-changed"});
+  EXPECT_EQ(kept[0].before, "myself");
+  EXPECT_EQ(kept[0].after, "someone-else");
+}
+
+TEST(SessionDiff, AnExplicitValueIsShownOnlyAsChanged)
+{
+  const std::string old_value = "old-Secret-4711";
+  const std::string new_value = "new-Secret-0815";
+  const auto changes = compare_sessions(
+      session(hello(k_old_measurement,
+                    "  - name: db\n    kind: ascii\n    value: " + old_value + "\n")),
+      session(hello(k_old_measurement,
+                    "  - name: db\n    kind: ascii\n    value: " + new_value + "\n")));
+  ASSERT_EQ(kinds(changes), std::vector<std::string>{"secret-value-changed"});
+  for (const auto& change : changes) {
+    const auto text = to_json(change).dump();
+    EXPECT_EQ(text.find(old_value), std::string::npos) << text;
+    EXPECT_EQ(text.find(new_value), std::string::npos) << text;
+  }
+}
+
+TEST(SessionDiff, ExportsNameWhoGainsOrLosesAccess)
+{
+  const auto changes = compare_sessions(
+      session(hello(k_old_measurement,
+                    "  - name: api_password\n    kind: ascii\n    size: 16\n"
+                    "    export: [{session: demo/db}]\n")),
+      session(hello(k_old_measurement,
+                    "  - name: api_password\n    kind: ascii\n    size: 16\n"
+                    "    export: [{namespace: other}]\n    export_public: true\n")));
+  ASSERT_EQ(kinds(changes),
+            (std::vector<std::string>{"export-added", "export-removed", "export-public-added"}));
+  EXPECT_EQ(changes[0].message,
+            "every session of namespace other gains access to secret api_password");
+  EXPECT_TRUE(changes[0].weakens);
+  EXPECT_EQ(changes[1].message, "session demo/db loses access to secret api_password");
+  EXPECT_TRUE(changes[2].weakens);
+}
+
+TEST(SessionDiff, RemovedAndKindChangedGeneratedSecretsAreLostForGood)
+{
+  const auto changes =
+      compare_sessions(session(hello(k_old_measurement,
+                                     "  - name: api_password\n    kind: ascii\n    size: 16\n"
+                                     "  - name: token\n    kind: binary\n")),
+                       session(hello(k_old_measurement,
+                                     "  - name: api_password\n    kind: binary\n    size: 16\n")));
+  ASSERT_EQ(kinds(changes), (std::vector<std::string>{"secret-regenerated", "secret-removed"}));
+  EXPECT_TRUE(changes[0].destructive);
+  EXPECT_TRUE(changes[1].destructive);
+  EXPECT_EQ(changes[1].subject, "secret token");
+}
+
+TEST(SessionDiff, PrivateKeysWithoutMigrateAreRegeneratedByAnyUpdate)
+{
+  const auto key = [](const std::string& migrate) {
+    return "  - name: api_password\n    kind: ascii\n    size: 16\n  - name: key\n"
+           "    kind: private-key\n"
+           + migrate + "  - name: cert\n    kind: x509\n    private_key: key\n";
+  };
+  const auto changes =
+      compare_sessions(session(hello(k_old_measurement, key(""))),
+                       session(hello(k_old_measurement, key(""), "      API_USER: other\n")));
+  EXPECT_EQ(kinds(changes),
+            (std::vector<std::string>{
+                "secret-regenerated", "certificate-reissued", "environment-changed"}));
+  const auto migrated = compare_sessions(
+      session(hello(k_old_measurement, key("    migrate: true\n"))),
+      session(hello(k_old_measurement, key("    migrate: true\n"), "      API_USER: other\n")));
+  EXPECT_EQ(kinds(migrated),
+            (std::vector<std::string>{"certificate-reissued", "environment-changed"}));
+}
+
+TEST(SessionDiff, AccessPolicyChangesSayWhetherTheyWiden)
+{
+  const auto changes = compare_sessions(
+      session(hello()),
+      session(hello(k_old_measurement,
+                    "  - name: api_password\n    kind: ascii\n    size: 16\n",
+                    "      API_USER: myself\n",
+                    "    tolerate: [debug-mode, hyperthreading]\n",
+                    "access_policy:\n  read: [CREATOR, ANY]\n  update: [NONE]\n")));
+  ASSERT_EQ(kinds(changes), (std::vector<std::string>{"access-widened", "access-narrowed"}));
+  EXPECT_EQ(changes[0].subject, "access_policy.read");
+  EXPECT_TRUE(changes[0].weakens);
+  EXPECT_EQ(changes[0].after, (Json{"CREATOR", "ANY"}));
+  EXPECT_EQ(changes[1].subject, "access_policy.update");
+  EXPECT_FALSE(changes[1].weakens);
+  EXPECT_EQ(changes[1].before, (Json{"CREATOR"}));
+}
+
+TEST(SessionDiff, ProgramChangesShowPlainValuesAndReferencesAsReferences)
+{
+  auto proposed = session(hello());
+  auto& service = proposed["services"][0];
+  service["command"] = "python3 /app/other.py";
+  service["environment"].erase("API_USER");
+  service["environment"]["GREETING"] = "$$SCONE::greeting$$";
+  service["injection_files"] = Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}});
+  const auto changes = compare_sessions(session(hello()), proposed);
+  ASSERT_EQ(kinds(changes),
+            (std::vector<std::string>{
+                "command-changed", "environment-added", "environment-removed", "file-added"}));
+  EXPECT_EQ(changes[0].after, "python3 /app/other.py");
+  EXPECT_EQ(changes[1].after, "$$SCONE::greeting$$");
+  EXPECT_EQ(changes[2].before, "myself");
+}
+
+TEST(SessionDiff, AreasComeInOrderOfRisk)
+{
+  auto proposed = session(hello(k_new_measurement,
+                                "  - name: api_password\n    kind: ascii\n    size: 32\n",
+                                "      API_USER: other\n"));
+  proposed["volumes"] = Json::array({Json{{"name", "v"}}});
+  const auto changes = compare_sessions(session(hello()), proposed);
+  std::vector<Area> areas;
+  for (const auto& change : changes) {
+    areas.push_back(change.area);
+  }
+  EXPECT_TRUE(std::is_sorted(areas.begin(), areas.end(), [](Area a, Area b) {
+    return static_cast<int>(a) < static_cast<int>(b);
+  }));
+  EXPECT_EQ(changes.front().area, Area::attestation);
+  EXPECT_EQ(changes.back().kind, "volumes-changed");
+}
+
+}  // namespace
+}  // namespace sconectl::diff
