@@ -1,7 +1,8 @@
 // The attestation and configuration endpoint of the local CAS (docs/attestation.md):
 //
-// * GET /v1/attestation/nonce hands out a single-use nonce (60 s). POST /v1/attestation takes the
-//   runtime's request; its nonce is consumed first, so a request is answered at most once.
+// * GET /v1/attestation/nonce hands out a single-use nonce (60 s), which the CAS can check without
+//   having kept it (nonces.hpp), so asking for many locks nobody out. POST /v1/attestation takes
+//   the runtime's request; its nonce is consumed first, so a request is answered at most once.
 // * The session named by the config id must exist and have the service. Unless the session says
 //   `security.attestation.mode: none`, it must tolerate `simulation` and the reported measurement
 //   must be one of the service's current mrenclave values: only the current version of a session
@@ -248,7 +249,7 @@ CasResponse RequestHandler::attestation_nonce()
 {
   const auto nonce = m_nonces.issue();
   if (!nonce) {
-    return error_response(503, {"too many attestations in progress; try again shortly"});
+    return error_response(503, {"the local CAS has no randomness for a nonce; try again"});
   }
   return CasResponse{.status = 200,
                      .body = to_json(AttestationNonce{.nonce = *nonce,

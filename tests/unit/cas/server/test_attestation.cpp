@@ -3,6 +3,9 @@
 #include "sconectl/cas/attestation.hpp"
 #include "sconectl/runtime/runtime.hpp"
 
+#include <atomic>
+#include <thread>
+
 namespace sconectl::cas::testing {
 namespace {
 
@@ -151,6 +154,30 @@ TEST_F(AttestationTest, AReplayedRequestIsRefused)
       CasRequest{.method = "POST", .path = "/v1/attestation", .body = m_channel.last_body});
   EXPECT_EQ(replayed.status, 403);
   EXPECT_NE(messages_of(replayed).find("already used"), std::string::npos);
+}
+
+// Nonces are checked, not kept, so a flood of nonce requests locks no runtime out.
+TEST_F(AttestationTest, RuntimesAttestWhileNoncesAreRequestedByTheThousand)
+{
+  create(m_alice, service_session("demo"));
+  std::atomic<int> refused{0};
+  std::thread flood([this, &refused] {
+    for (int i = 0; i < 20000; ++i) {
+      if (get(std::nullopt, "/v1/attestation/nonce").status != 200) {
+        ++refused;
+      }
+    }
+  });
+  int attested = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto configured = attest("demo/api");
+    EXPECT_TRUE(configured) << configured.error().message;
+    attested += configured ? 1 : 0;
+  }
+  flood.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_EQ(attested, 20);
+  EXPECT_TRUE(attest("demo/api"));
 }
 
 TEST_F(AttestationTest, ARequestWhoseFieldsWereChangedIsRefused)
