@@ -8,6 +8,7 @@
 #  - integrity: host environment does not override the session; a program changed in a container,
 #    or rebuilt under the same tag without applying the mesh, fails attestation;
 #  - consistency: version 2 runs after the mesh is applied, the version-1 image under tag 2 fails;
+#  - 20,000 nonce requests without a certificate lock no runtime out;
 #  - a wrong SCONE_CAS_KEY stops the runtime before it sends anything; a sim-built service in a
 #    mesh that does not tolerate simulation is refused (exit 2); the runtime works in an image
 #    with nothing else in it (FROM scratch).
@@ -118,6 +119,28 @@ docker exec pod-ptrace cat /proc/1/environ | tr '\0' '\n' | grep -q '^API_PASSWO
   fail "with CAP_SYS_PTRACE, docker exec does not see API_PASSWORD: the check above proves nothing"
 docker rm -f pod-ptrace >/dev/null
 step "non-dumpable: docker exec (no CAP_SYS_PTRACE) cannot read /proc/1/environ, mem, maps; grep -r of /proc finds no password"
+
+# --- a flood of nonce requests over TLS, without a certificate (the CAS's old table of 10,000
+# unexpired nonces was full after 10,000 of them): a runtime started after 10,100 still attests.
+for _ in $(seq 20000); do printf 'url = "https://%s/v1/attestation/nonce"\noutput = "/dev/null"\n' "$CAS_ADDR"; done >"$work/flood.curl"
+timeout 300 curl -sS --cacert "$CAS_CERT" --parallel --parallel-max 4 -K "$work/flood.curl" -w '%{http_code}\n' \
+  >"$work/flood.codes" 2>"$logs/flood.err" &
+flood=$!
+for _ in $(seq 3000); do
+  [ "$(grep -c . "$work/flood.codes")" -ge 10100 ] && break
+  kill -0 "$flood" 2>/dev/null || break
+  sleep 0.1
+done
+start pod-flood "$image:1"
+wait_exit_or_line pod-flood "checksum"
+docker logs pod-flood >"$logs/pod-flood.out" 2>&1
+wait "$flood" || fail "the nonce flood did not finish: $(tail -3 "$logs/flood.err")"
+served=$(grep -cx 200 "$work/flood.codes" || true)
+[ "$served" = 20000 ] || fail "of 20,000 nonce requests, $served were answered 200: $(sort "$work/flood.codes" | uniq -c | tr '\n' ' ')"
+grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-flood.out" ||
+  fail "a runtime did not attest after 20,000 nonce requests: $(cat "$logs/pod-flood.out")"
+docker rm -f pod-flood >/dev/null
+step "20,000 nonce requests over TLS without a certificate, all answered; a runtime started amid them attests"
 
 # --- integrity: the host's environment does not override the session
 start pod-2 "$image:1" -e API_USER=incorrect_user -e API_PASSWORD=incorrect_pw
