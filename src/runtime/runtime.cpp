@@ -4,6 +4,7 @@
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/runtime/live_file_tree.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -107,7 +108,68 @@ std::string lookup(const std::map<std::string, std::string>& environment, const 
   return found == environment.end() ? std::string() : found->second;
 }
 
+// Makes the program that execve starts next non-dumpable, so that a shell in the container without
+// CAP_SYS_PTRACE cannot read its /proc/<pid>/environ, mem or maps. execve resets the flag, except
+// when the real and effective ids differ at that moment (fs/exec.c, begin_new_exec): then the new
+// program is non-dumpable from its first instruction. So the real group id is moved away from the
+// effective one, which stays, and so do the uids: files are reached as before. The program starts
+// with AT_SECURE, so its C library drops LD_PRELOAD, LD_LIBRARY_PATH, TMPDIR and the like; when the
+// session sets one of them it stays dumpable instead (the reason is returned). Returns the real gid
+// to restore if execve fails.
+Result<gid_t> start_non_dumpable(const std::vector<std::string>& envp)
+{
+  if (const auto hidden = hidden_from_secure_start(envp)) {
+    return fail(ErrorKind::usage,
+                "the session sets " + *hidden
+                    + ", which a program started non-dumpable would not see (AT_SECURE)");
+  }
+  const gid_t real = ::getgid();
+  const gid_t effective = ::getegid();
+  if (real != effective) {
+    return real;
+  }
+  constexpr gid_t k_other = 65534;  // nogroup
+  const gid_t other = effective == k_other ? k_other - 1 : k_other;
+  if (::setresgid(other, effective, effective) != 0) {
+    return fail(ErrorKind::process,
+                std::string("cannot set a real group id apart from the effective one (")
+                    + std::strerror(errno) + "): run the container as root or with CAP_SETGID");
+  }
+  return real;
+}
+
 }  // namespace
+
+std::optional<std::string> hidden_from_secure_start(const std::vector<std::string>& envp)
+{
+  // glibc's unsecvars.h and tunables, and the secure_getenv users most programs meet.
+  static const std::vector<std::string> k_names = {"GCONV_PATH",
+                                                   "GETCONF_DIR",
+                                                   "GLIBC_TUNABLES",
+                                                   "HOSTALIASES",
+                                                   "LOCALDOMAIN",
+                                                   "LOCPATH",
+                                                   "NIS_PATH",
+                                                   "NLSPATH",
+                                                   "RESOLV_HOST_CONF",
+                                                   "RES_OPTIONS",
+                                                   "TMPDIR",
+                                                   "TZDIR",
+                                                   "SSL_CERT_FILE",
+                                                   "SSL_CERT_DIR",
+                                                   "OPENSSL_CONF",
+                                                   "OPENSSL_MODULES",
+                                                   "NODE_OPTIONS",
+                                                   "NODE_EXTRA_CA_CERTS"};
+  for (const auto& entry : envp) {
+    const auto name = entry.substr(0, entry.find('='));
+    if (name.starts_with("LD_") || name.starts_with("MALLOC_")
+        || std::find(k_names.begin(), k_names.end(), name) != k_names.end()) {
+      return name;
+    }
+  }
+  return std::nullopt;
+}
 
 Result<RuntimeArguments> parse_arguments(const std::vector<std::string>& arguments)
 {
@@ -412,10 +474,19 @@ int run(const std::vector<std::string>& arguments,
     envp.push_back(entry.data());
   }
   envp.push_back(nullptr);
+  const auto undumpable = start_non_dumpable(plan->envp);
+  if (!undumpable) {
+    err << k_prefix << "note: the program stays readable to a shell in this container ("
+        << "/proc/<pid>/environ, mem): " << undumpable.error().message << "\n";
+  }
   out.flush();
   err.flush();
   ::execve(plan->executable.c_str(), argv.data(), envp.data());
-  err << k_prefix << "cannot execute " << plan->executable << ": " << std::strerror(errno) << "\n";
+  const int error = errno;
+  if (undumpable && ::getgid() != *undumpable) {
+    static_cast<void>(::setresgid(*undumpable, ::getegid(), ::getegid()));
+  }
+  err << k_prefix << "cannot execute " << plan->executable << ": " << std::strerror(error) << "\n";
   return 127;
 }
 

@@ -3,7 +3,8 @@
 # (scripts/infra/kubernetes.sh), with the simulation runtime (no SGX):
 #  - `helm install` of the hello-world chart: the Deployment becomes available and `kubectl logs`
 #    shows the greeting with the checksum of the password the CAS generated;
-#  - `kubectl exec <pod> -- sh -c 'echo $API_PASSWORD'` prints nothing;
+#  - `kubectl exec <pod> -- sh -c 'echo $API_PASSWORD'` prints nothing, and the shell (no
+#    CAP_SYS_PTRACE) can neither read /proc/1/environ nor find the password under /proc;
 #  - `kubectl set env ... API_PASSWORD=incorrect_pw API_USER=incorrect_user` gives a new pod with
 #    the same user and checksum;
 #  - a changed program pushed under the same tag makes the restarted pod fail attestation (its log
@@ -96,6 +97,14 @@ step "kubectl logs: the greeting and the checksum of the CAS's password"
 
 [ -z "$(kubectl exec "$pod" -- sh -c 'echo $API_PASSWORD')" ] || fail_with_cluster "kubectl exec sees API_PASSWORD"
 step "kubectl exec: API_PASSWORD is empty"
+if kubectl exec "$pod" -- cat /proc/1/environ >"$logs/environ.out" 2>&1; then
+  fail_with_cluster "kubectl exec reads the program's /proc/1/environ"
+fi
+grep -q "Permission denied" "$logs/environ.out" || fail_with_cluster "reading /proc/1/environ: $(cat "$logs/environ.out")"
+found=$(printf '%s\n' "$password" |
+  timeout 120 kubectl exec -i "$pod" -- sh -c 'grep -rlsF --exclude=pagemap --exclude=mem -f /dev/stdin /proc/[0-9]*' || true)
+[ -z "$found" ] || fail_with_cluster "grep -r finds the password under /proc in the pod: $found"
+step "kubectl exec: /proc/1/environ is closed (non-dumpable program); grep -r of /proc finds no password"
 
 deployment=$(kubectl get deployments -o jsonpath='{.items[0].metadata.name}')
 kubectl set env "deployment/$deployment" API_PASSWORD=incorrect_pw API_USER=incorrect_user >/dev/null

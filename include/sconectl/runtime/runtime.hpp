@@ -89,6 +89,12 @@ struct LaunchPlan {
 [[nodiscard]] Result<void> write_injection_files(
     const std::vector<cas::InjectionFileContent>& files, bool allow_persistent);
 
+// The first variable of `envp` (NAME=value) that the program would not see if it started
+// non-dumpable, with AT_SECURE (its C library drops it, or OpenSSL or Node.js ignore it), or
+// std::nullopt. When there is one, the runtime leaves the program dumpable (docs/attestation.md).
+[[nodiscard]] std::optional<std::string> hidden_from_secure_start(
+    const std::vector<std::string>& envp);
+
 // The whole runtime: returns the exit code when it does not execve (a failure, or SCONE_HASH=1).
 [[nodiscard]] int run(const std::vector<std::string>& arguments,
                       const std::map<std::string, std::string>& environment,

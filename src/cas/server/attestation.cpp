@@ -1,7 +1,8 @@
 // The attestation and configuration endpoint of the local CAS (docs/attestation.md):
 //
-// * GET /v1/attestation/nonce hands out a single-use nonce (60 s). POST /v1/attestation takes the
-//   runtime's request; its nonce is consumed first, so a request is answered at most once.
+// * GET /v1/attestation/nonce hands out a single-use nonce (60 s), which the CAS can check without
+//   having kept it (nonces.hpp), so asking for many locks nobody out. POST /v1/attestation takes
+//   the runtime's request; its nonce is consumed first, so a request is answered at most once.
 // * The session named by the config id must exist and have the service. Unless the session says
 //   `security.attestation.mode: none`, it must tolerate `simulation` and the reported measurement
 //   must be one of the service's current mrenclave values: only the current version of a session
@@ -248,7 +249,7 @@ CasResponse RequestHandler::attestation_nonce()
 {
   const auto nonce = m_nonces.issue();
   if (!nonce) {
-    return error_response(503, {"too many attestations in progress; try again shortly"});
+    return error_response(503, {"the local CAS has no randomness for a nonce; try again"});
   }
   return CasResponse{.status = 200,
                      .body = to_json(AttestationNonce{.nonce = *nonce,
@@ -296,14 +297,21 @@ CasResponse RequestHandler::attest(const CasRequest& request)
   if (!current) {
     return error_response(500, {"the local CAS cannot read its session store"});
   }
-  if (!*current) {
-    return error_response(404, {"no session '" + session_name + "' on this CAS"});
+  // A missing session and a missing service get the same answer: the caller has proven nothing.
+  const Json* service =
+      *current ? find_named((*current)->document, "services", service_name) : nullptr;
+  if (service == nullptr) {
+    return error_response(
+        404,
+        {"no session '" + session_name + "' with a service '" + service_name + "' on this CAS"});
   }
   const auto& session = **current;
-  const Json* service = find_named(session.document, "services", service_name);
-  if (service == nullptr) {
-    return error_response(404,
-                          {"session '" + session_name + "' has no service '" + service_name + "'"});
+  // Before any refusal that tells more about the session, so a caller without its token learns
+  // nothing else.
+  if (!holds_access_token(session.document, attestation.service_access_token)) {
+    return refused({"the service access token is missing or wrong: session '" + session_name
+                    + "' sets security.service_access_token; start the service with "
+                      "SCONE_SERVICE_ACCESS_TOKEN set to it"});
   }
   const auto image_name = service->value("image_name", std::string());
   const Json* image =
@@ -315,11 +323,6 @@ CasResponse RequestHandler::attest(const CasRequest& request)
         "honour, so it is not served with a weaker policy:"};
     messages.insert(messages.end(), unsupported.begin(), unsupported.end());
     return refused(std::move(messages));
-  }
-  if (!holds_access_token(session.document, attestation.service_access_token)) {
-    return refused({"the service access token is missing or wrong: session '" + session_name
-                    + "' sets security.service_access_token; start the service with "
-                      "SCONE_SERVICE_ACCESS_TOKEN set to it"});
   }
   const auto mode = attestation_mode(session.document);
   const bool checked = mode != "none";
@@ -336,15 +339,21 @@ CasResponse RequestHandler::attest(const CasRequest& request)
   if (checked) {
     const auto allowed = allowed_measurements(*service);
     if (std::find(allowed.begin(), allowed.end(), attestation.measurement) == allowed.end()) {
-      std::vector<std::string> messages;
+      // The caller has proven nothing, so it learns only that its own value is not admitted: the
+      // admitted values go to the CAS's log, for whoever runs it.
+      std::string expected;
       for (const auto& value : allowed) {
-        messages.push_back("Unexpected enclave measurement (MRENCLAVE, " + attestation.measurement
-                           + ") - Expected " + value);
+        expected += (expected.empty() ? "" : ", ") + value;
       }
-      if (allowed.empty()) {
-        messages.push_back("Unexpected enclave measurement (MRENCLAVE, " + attestation.measurement
-                           + ") - the service admits no measurement");
-      }
+      spdlog::warn("attestation of {} refused: measurement {} is not admitted (admitted: {})",
+                   attestation.config_id,
+                   attestation.measurement,
+                   expected.empty() ? "none" : expected);
+      std::vector<std::string> messages{
+          "Unexpected enclave measurement (MRENCLAVE, " + attestation.measurement + ") - "
+          + (allowed.empty() ? std::string("the service admits no measurement")
+                             : std::string("not a value the session admits for this service; "
+                                           "the CAS's log names the admitted ones"))};
       for (const auto& variant : signer_variants(*service)) {
         messages.push_back("services[]." + variant
                            + ": a simulated enclave has no signer (MRSIGNER), so this variant "

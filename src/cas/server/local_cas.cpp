@@ -101,8 +101,12 @@ Result<std::unique_ptr<RequestHandler>> RequestHandler::open(const std::filesyst
   if (!store) {
     return forward_error(std::move(store.error()));
   }
-  return std::unique_ptr<RequestHandler>(
-      new RequestHandler(std::move(*store), database, batch_reads));
+  try {
+    return std::unique_ptr<RequestHandler>(
+        new RequestHandler(std::move(*store), database, batch_reads));
+  } catch (const std::exception& error) {
+    return fail(ErrorKind::internal, std::string("cannot start the local CAS: ") + error.what());
+  }
 }
 
 CasResponse RequestHandler::handle(const CasRequest& request) noexcept

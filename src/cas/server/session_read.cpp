@@ -174,8 +174,18 @@ CasResponse RequestHandler::read_values(const std::string& encoded_selector)
   if (!current) {
     return store_failure(current.error());
   }
+  // The caller presents nothing, so a missing session, a missing secret and one that is not
+  // public get one answer (docs/security.md): the single value is refused, the list is empty.
+  const auto not_public = [&session](const std::string& name) {
+    return error_response(403,
+                          {"Failed to read value '" + name.substr(0, 128) + "' of session '"
+                               + session + "' requested by a public client",
+                           "no secret of that name is marked export_public"});
+  };
   if (!*current) {
-    return error_response(404, {"session '" + session + "' does not exist"});
+    return secret ? not_public(*secret)
+                  : CasResponse{.status = 200,
+                                .body = json_text({{"values", nlohmann::json::object()}})};
   }
   auto values = store.secrets(session);
   if (!values) {
@@ -195,10 +205,7 @@ CasResponse RequestHandler::read_values(const std::string& encoded_selector)
       continue;
     }
     if (secret && !is_public(definition)) {
-      return error_response(403,
-                            {"Failed to read value '" + name + "' of session '" + session
-                                 + "' requested by a public client",
-                             "the secret is not marked export_public"});
+      return not_public(name);
     }
     auto text = is_public(definition) ? public_value_text(document, name, *values)
                                       : Result<std::optional<std::string>>();
@@ -217,9 +224,7 @@ CasResponse RequestHandler::read_values(const std::string& encoded_selector)
     all[name] = {{"kind", "string"}, {"value", **text}};
   }
   if (secret) {
-    return error_response(
-        404,
-        {"session '" + session + "' has no value for secret '" + secret->substr(0, 128) + "'"});
+    return not_public(*secret);
   }
   return CasResponse{.status = 200, .body = json_text({{"values", all}})};
 }

@@ -170,6 +170,15 @@ class Upload {
   {
     const auto& name = m_header.name;
     if (m_current) {
+      // The current hash is only for a client that could read it anyway: to anybody else it is
+      // an offline oracle for the session's explicit values. They get the 403 their read gets.
+      const auto secrets = stored_secret_text(m_store, name);
+      if (!is_permitted(m_current->document, Operation::read, m_requester, secrets)
+          && !is_permitted(m_current->document, Operation::update, m_requester, secrets)) {
+        return error_response(403,
+                              {"session '" + name + "' exists, and its access_policy admits client "
+                               + m_requester + " neither to read nor to update it"});
+      }
       return error_response(
           409,
           {"session '" + name + "' exists; to update it, set predecessor to " + m_current->hash},

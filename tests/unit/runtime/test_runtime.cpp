@@ -243,6 +243,20 @@ TEST(ConfigurationTest, WhatTheRuntimeCannotHonourStopsItByName)
   EXPECT_FALSE(cas::program_configuration_from_json(with_template));
 }
 
+// A program started non-dumpable gets AT_SECURE, and its C library drops these: the runtime then
+// keeps it dumpable, so the program sees the environment its session gives.
+TEST(RunTest, VariablesASecureStartWouldHideAreFound)
+{
+  EXPECT_EQ(hidden_from_secure_start({"API_USER=me", "LD_LIBRARY_PATH=/opt/lib"}),
+            "LD_LIBRARY_PATH");
+  EXPECT_EQ(hidden_from_secure_start({"TMPDIR=/scratch"}), "TMPDIR");
+  EXPECT_EQ(hidden_from_secure_start({"MALLOC_ARENA_MAX=2"}), "MALLOC_ARENA_MAX");
+  EXPECT_EQ(hidden_from_secure_start({"SSL_CERT_FILE=/etc/ca.pem"}), "SSL_CERT_FILE");
+  EXPECT_EQ(hidden_from_secure_start({"API_PASSWORD=LD_PRELOAD", "PATH=/bin", "LDAP_URI=x"}),
+            std::nullopt);
+  EXPECT_EQ(hidden_from_secure_start({}), std::nullopt);
+}
+
 TEST(RunTest, WithoutAPinNothingIsAttempted)
 {
   std::ostringstream out;

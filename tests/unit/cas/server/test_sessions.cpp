@@ -70,6 +70,24 @@ TEST_F(SessionsTest, CreatingAnExistingNameIsAConflict)
   EXPECT_EQ(messages_of(again), "session 'demo' exists; to update it, set predecessor to " + hash);
 }
 
+// The current hash, with the template and the creator's key hash, is an offline oracle for the
+// session's explicit values: a client that may neither read nor update gets the 403 of a read.
+TEST_F(SessionsTest, CreatingAnotherClientsNameIsRefusedWithoutTheHash)
+{
+  const auto hash = create(m_alice, session_yaml("demo"));
+  const auto by_bob = upload(m_bob, session_yaml("demo"));
+  EXPECT_EQ(by_bob.status, 403);
+  EXPECT_EQ(by_bob.body.find(hash), std::string::npos) << by_bob.body;
+  EXPECT_FALSE(json_of(by_bob).contains("current")) << by_bob.body;
+  EXPECT_EQ(read(m_bob, "demo").status, 403);
+
+  // A client that may read it learns nothing new from the 409.
+  const auto open = create(m_alice, session_yaml("open", "access_policy:\n  read: [\"ANY\"]\n"));
+  const auto readable = upload(m_bob, session_yaml("open"));
+  EXPECT_EQ(readable.status, 409);
+  EXPECT_EQ(json_of(readable).at("current"), open);
+}
+
 TEST_F(SessionsTest, UpdateOfAMissingSessionIsNotFound)
 {
   const auto response =
