@@ -12,7 +12,7 @@ output=${2:-$root/docs/cli.md}
 
 # subcommands_of HELP_TEXT: the names listed under "Subcommands:".
 subcommands_of() {
-  awk '/^Subcommands:/ { listing = 1; next } listing && /^  [a-z]/ { print $1 } listing && /^$/ { listing = 0 }' <<<"$1"
+  awk '/^Subcommands:/ { listing = 1; next } listing && /^  [a-z]/ { sub(/,$/, "", $1); print $1 } listing && /^$/ { listing = 0 }' <<<"$1"
 }
 
 # document COMMAND...: a section for the command, then one for each of its subcommands.

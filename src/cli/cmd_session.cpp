@@ -239,7 +239,9 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
       "session", "Read sessions (policies) stored in a CAS, or write hand-written ones");
   group->require_subcommand(1);
   auto command = std::make_shared<SessionCommand>();
+  // `read` as SCONE's CLI names it, so Scontain's scripts run with sconectl in place of scone.
   auto* get = group->add_subcommand("get", "Print the current (or an older) version of a session");
+  get->alias("read");
   get->add_option("name", command->name, "Session name, e.g. my-namespace/my-service")->required();
   get->add_option("--hash", command->hash, "An older version, by its hash");
   add_cas_options(*get, command->cas, true);
@@ -253,7 +255,8 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
   add_cas_options(*history, command->cas, true);
   add_target_option(*history, *command);
   const auto add_file_options = [&command](CLI::App* sub) {
-    sub->add_option("-f,--filename", command->file, "Session YAML file")->required();
+    // The file also positionally, as `scone session create FILE` takes it.
+    sub->add_option("-f,--filename,file", command->file, "Session YAML file")->required();
     sub->add_option("-e,--env",
                     command->set,
                     "NAME=VALUE for $NAME / ${NAME} in the file (ahead of the environment)");

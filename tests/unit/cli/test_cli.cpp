@@ -345,6 +345,21 @@ TEST_F(CasCliTest, SessionCheckRefusesUnknownKeysAndNotesWhatTheLocalCasRefuses)
   EXPECT_EQ(out.str().size(), 65U);  // the hash and a newline
 }
 
+// Scontain's scripts write `scone session create -e NS=$NS session.yml` and `scone session read`.
+TEST_F(CasCliTest, SessionCommandsTakeTheFileAndTheReadCommandAsSconeDoes)
+{
+  const auto file = dir.write("session.yml", "name: $NS\nversion: \"0.2\"\n");
+  ASSERT_EQ(run_cli({"session", "check", "-f", file.string(), "-e", "NS=ns"}, cas_env()), 0)
+      << err.str();
+  const auto with_flag = out.str();
+  EXPECT_EQ(with_flag.size(), 65U);  // the hash and a newline
+  ASSERT_EQ(run_cli({"session", "check", "-e", "NS=ns", file.string()}, cas_env()), 0) << err.str();
+  EXPECT_EQ(out.str(), with_flag);
+  EXPECT_EQ(run_cli({"session", "read", "--help"}), 0);
+  EXPECT_NE(out.str().find("Usage: sconectl session get [OPTIONS] name"), std::string::npos)
+      << out.str();
+}
+
 TEST_F(CasCliTest, WithoutACasTheErrorNamesAllThreeWaysToGiveOne)
 {
   EXPECT_EQ(
