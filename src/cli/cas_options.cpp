@@ -40,9 +40,12 @@ void add_cas_options(CLI::App& command, CasOptions& options, bool with_address)
                   "Seconds to wait for each CAS request")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
-  command.add_flag("--new-connection-per-request",
-                   options.new_connection_per_request,
-                   "Open a new TLS connection for every CAS request (slower; for comparison)");
+  // A benchmark's baseline (bench/run.sh), not for users: kept out of --help.
+  command
+      .add_flag("--new-connection-per-request",
+                options.new_connection_per_request,
+                "Open a new TLS connection for every CAS request (slower; for comparison)")
+      ->group("");
 }
 
 Result<std::filesystem::path> cas_config_file(const CasOptions& options, const Services& services)

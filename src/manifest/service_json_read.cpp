@@ -213,13 +213,4 @@ Result<ServiceMetadata> service_metadata_from_json(const nlohmann::json& json)
   }
 }
 
-Result<SecretDefinition> secret_from_json(const nlohmann::json& json)
-{
-  try {
-    return secret(json, "secret");
-  } catch (const MalformedField& malformed) {
-    return fail(ErrorKind::manifest, "malformed secret definition: field '" + malformed.path + "'");
-  }
-}
-
 }  // namespace sconectl::manifest

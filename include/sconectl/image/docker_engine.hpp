@@ -14,7 +14,8 @@
 // Read-only lookups (version, image inspect, image list) through the Docker Engine API on the
 // daemon's unix socket, instead of starting the Docker CLI for each: the CLI costs tens of
 // milliseconds per call, the API call well under one. Building, pushing, pulling, saving and
-// running stay with the CLI (docs/design.md), which also keeps registry logins its business.
+// running stay with the CLI (docs/architecture.md, "Docker"), which also keeps registry logins its
+// business.
 namespace sconectl::image {
 
 struct EngineResponse {

@@ -57,7 +57,4 @@ struct ServiceMetadata {
 // Fails with a message naming the first malformed field.
 [[nodiscard]] Result<ServiceMetadata> service_metadata_from_json(const nlohmann::json& json);
 
-// One secret definition in the form to_json(SecretDefinition) writes.
-[[nodiscard]] Result<SecretDefinition> secret_from_json(const nlohmann::json& json);
-
 }  // namespace sconectl::manifest

@@ -58,7 +58,6 @@ namespace exit_code {
 inline constexpr int ok = 0;
 inline constexpr int failure = 1;
 inline constexpr int invalid_input = 2;
-inline constexpr int interrupted = 130;
 }  // namespace exit_code
 
 [[nodiscard]] int exit_code_for(ErrorKind kind);
