@@ -86,6 +86,11 @@ environment:
   local:
     - name: API_PASSWORD
       value: "$$SCONE::pw$$"
+    - name: DB_PASS
+      value: LOCAL-TOPSECRET
+  global:
+    - name: REGION
+      value: GLOBAL-TOPSECRET
 secrets:
   global:
     - name: pw
