@@ -35,7 +35,9 @@ struct SyntaxProblem {
   std::string message;  // "invalid YAML: ...", with a hint for the common mistakes
 };
 
-// Checks `text` with libyaml's event parser, nesting included. std::nullopt when it is well-formed.
+// Checks `text` with libyaml's event parser, nesting included, and that it holds at most one
+// document (a second one, after `---`, is refused at its line). std::nullopt when it is
+// well-formed.
 [[nodiscard]] std::optional<SyntaxProblem> check_syntax(std::string_view text);
 
 // Why a subtree could not be converted, and where: `node` is the node to point at (its Mark()),

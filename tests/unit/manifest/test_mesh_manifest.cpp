@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace sconectl::manifest {
 namespace {
 
@@ -255,6 +257,20 @@ services:
             "secrets.yaml:2:9: [0].kind: unknown secret kind 'asci' (did you mean 'ascii'?); "
             "expected one of: ascii, binary, private-key, public-key, x509, x509-ca, aad-token, "
             "pgp-key\n");
+}
+
+TEST(MeshManifestTest, ASecondDocumentIsAnErrorAtItsLine)
+{
+  TempDir dir;
+  const auto first = mesh_text("env: []\nservices:\n  - image: registry.example.com/hello:1\n");
+  const auto line = std::count(first.begin(), first.end(), '\n') + 1;
+  const auto report = parse_in(dir, first + "---\nkind: mesh\n");
+  EXPECT_EQ(formatted(report),
+            "mesh.yaml:" + std::to_string(line)
+                + ":1: more than one YAML document: a second one starts here (after ---); a "
+                  "file holds exactly one\n");
+  const auto marked = parse_in(dir, "---\n" + first + "...\n");
+  EXPECT_EQ(formatted(marked), "");
 }
 
 // An alias inside its own anchor makes an endless structure; converting it to JSON used to

@@ -317,5 +317,31 @@ TEST(ParseYaml, ReadsWhatToYamlWritesDirectly)
   EXPECT_EQ(*direct, session);
 }
 
+TEST(ParseYaml, ASecondDocumentIsRefusedAtItsLine)
+{
+  for (const auto& [text, line] :
+       std::vector<std::pair<std::string, int>>{{"a: 1\n---\nb: 2\n", 2},
+                                                {"---\na: 1\n...\n---\nb: 2\n", 4},
+                                                {"a: &x [1, 2]\n---\nb: *x\n", 2},
+                                                {"a: 1\n---\n", 2}}) {
+    const auto parsed = parse_yaml(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().message.rfind(
+                  "line " + std::to_string(line) + ", column 1: more than one YAML document", 0),
+              0U)
+        << parsed.error().message;
+  }
+}
+
+TEST(ParseYaml, OneDocumentWithItsMarkersIsRead)
+{
+  for (const char* text :
+       {"---\na: 1\n", "a: 1\n...\n", "---\na: 1\n...\n", "--- # c\na: &x 1\nb: *x\n...\n"}) {
+    const auto parsed = parse_yaml(text);
+    ASSERT_TRUE(parsed) << text << parsed.error().message;
+    EXPECT_EQ((*parsed)["a"], 1) << text;
+  }
+}
+
 }  // namespace
 }  // namespace sconectl::yaml
