@@ -273,6 +273,25 @@ TEST(MeshManifestTest, ASecondDocumentIsAnErrorAtItsLine)
   EXPECT_EQ(formatted(marked), "");
 }
 
+// Aliases that would repeat 100 KB thousands of times are refused before anything is expanded.
+TEST(MeshManifestTest, RefusesAliasesThatExpandBeyondTheByteLimit)
+{
+  TempDir dir;
+  std::string env = "env:\n  - service: global\n    env:\n      - name: E0\n        value: &big \""
+                    + std::string(100 * 1000, 'x') + "\"\n";
+  for (int i = 1; i < 2000; ++i) {
+    env += "      - name: E" + std::to_string(i) + "\n        value: *big\n";
+  }
+  const auto text = mesh_text(env + "services:\n  - image: registry.example.com/hello:1\n");
+  const auto report = parse_in(dir, text);
+  const auto message = formatted(report);
+  EXPECT_NE(message.find("mesh.yaml:"), std::string::npos) << message.substr(0, 300);
+  EXPECT_NE(message.find("the limit on expanded YAML bytes is 16 times the document's size"),
+            std::string::npos)
+      << message.substr(0, 300);
+  EXPECT_LT(message.size(), 1000U);
+}
+
 // An alias inside its own anchor makes an endless structure; converting it to JSON used to
 // recurse until the stack overflowed.
 TEST(MeshManifestTest, ReportsAnAliasInsideItsOwnAnchorInHelmValues)
