@@ -8,6 +8,7 @@
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/model/content_measurement.hpp"
 #include "sconectl/util/digest.hpp"
+#include "sconectl/util/fs.hpp"
 #include "sconectl/version.hpp"
 
 #include <spdlog/spdlog.h>
@@ -126,6 +127,13 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
     return fail(ErrorKind::usage,
                 "--runtime sim measures with the content measurement; --measure scone needs a "
                 "SCONE runtime");
+  }
+  // target/build and target/services are replaced and written as directories of their own: a
+  // link there (to a directory elsewhere) is replaced, never followed.
+  for (const auto* own : {"build", "services"}) {
+    if (auto made = fs::make_own_directory(options.target_dir / own); !made) {
+      return forward_error(std::move(made.error()));
+    }
   }
   auto plan = plan_dockerfile(service, *base_image);
   if (!plan) {

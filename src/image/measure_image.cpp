@@ -1,6 +1,7 @@
 #include "sconectl/image/measure_image.hpp"
 
 #include "sconectl/image/content_measurement.hpp"
+#include "sconectl/util/fs.hpp"
 
 #include <regex>
 #include <system_error>
@@ -23,8 +24,12 @@ std::string search_path(const ImageInfo& info)
 
 Result<std::string> measure_with_content(const MeasureRequest& request, DockerCli& docker)
 {
+  // target/build: a link there is replaced, never followed, so image.tar is written and deleted
+  // under target/ only.
+  if (auto made = fs::make_own_directory(request.scratch_dir); !made) {
+    return forward_error(std::move(made.error()));
+  }
   std::error_code ec;
-  std::filesystem::create_directories(request.scratch_dir, ec);
   const auto archive = request.scratch_dir / "image.tar";
   auto saved = docker.save(request.reference, archive);
   if (!saved) {

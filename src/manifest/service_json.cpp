@@ -21,12 +21,19 @@ void set_if(nlohmann::json& object, const char* key, const std::vector<std::stri
   }
 }
 
-nlohmann::json variables_json(const std::vector<EnvironmentVariable>& variables)
+nlohmann::json variables_json(const std::vector<EnvironmentVariable>& variables,
+                              Disclosure disclosure)
 {
   auto list = nlohmann::json::array();
   for (const auto& variable : variables) {
     nlohmann::json entry{{"name", variable.name}};
-    set_if(entry, "value", variable.value);
+    if (variable.value) {
+      if (disclosure == Disclosure::everything) {
+        entry["value"] = *variable.value;
+      } else {
+        entry["has_value"] = true;
+      }
+    }
     list.push_back(std::move(entry));
   }
   return list;
@@ -58,12 +65,14 @@ nlohmann::json to_json(const SecretDefinition& secret, Disclosure disclosure)
     json["endpoint"] = to_string(*secret.endpoint);
   }
   set_if(json, "valid_for", secret.valid_for);
-  set_if(json, "tenant_id", secret.tenant_id);
-  set_if(json, "client_id", secret.client_id);
-  if (secret.application_secret && disclosure == Disclosure::everything) {
-    json["application_secret"] = *secret.application_secret;
+  // An AAD token's account (tenant, client, application secret or certificate thumbprint) is
+  // the policy's business alone; without it the reader counts the secret as withheld.
+  if (disclosure == Disclosure::everything) {
+    set_if(json, "tenant_id", secret.tenant_id);
+    set_if(json, "client_id", secret.client_id);
+    set_if(json, "application_secret", secret.application_secret);
+    set_if(json, "certificate_thumbprint", secret.certificate_thumbprint);
   }
-  set_if(json, "certificate_thumbprint", secret.certificate_thumbprint);
   if (!secret.exports.empty()) {
     auto exports = nlohmann::json::array();
     for (const auto& entry : secret.exports) {
@@ -84,8 +93,8 @@ nlohmann::json service_metadata(const ServiceManifest& service, Disclosure discl
   nlohmann::json json{{"name", build.name},
                       {"command", launch_command(service)},
                       {"environment",
-                       {{"local", variables_json(service.local_environment)},
-                        {"global", variables_json(service.global_environment)}}}};
+                       {{"local", variables_json(service.local_environment, disclosure)},
+                        {"global", variables_json(service.global_environment, disclosure)}}}};
   set_if(json, "pwd", build.pwd);
   auto secrets = nlohmann::json::array();
   for (const auto& secret : service.secrets) {

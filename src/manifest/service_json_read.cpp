@@ -86,14 +86,21 @@ T enum_value(const json& value, const std::string& path, Parse parse)
   return *parsed;
 }
 
-std::vector<EnvironmentVariable> variables(const json& list, const std::string& path)
+// `withheld` collects the names whose value the source left out ("has_value": true, no value).
+std::vector<EnvironmentVariable> variables(const json& list,
+                                           const std::string& path,
+                                           std::vector<std::string>& withheld)
 {
   std::vector<EnvironmentVariable> result;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto at = path + "[" + std::to_string(i) + "]";
-    result.push_back({.name = text(field(list[i], "name", at), at + ".name"),
-                      .value = optional_text(list[i], "value", at),
-                      .at = {}});
+    EnvironmentVariable variable{.name = text(field(list[i], "name", at), at + ".name"),
+                                 .value = optional_text(list[i], "value", at),
+                                 .at = {}};
+    if (!variable.value && list[i].value("has_value", false)) {
+      withheld.push_back(variable.name);
+    }
+    result.push_back(std::move(variable));
   }
   return result;
 }
@@ -173,9 +180,11 @@ ServiceMetadata metadata(const json& object)
   result.pwd = optional_text(object, "pwd", "service");
   const auto& environment = field(object, "environment", "service");
   result.local_environment = variables(array_field(environment, "local", "service.environment"),
-                                       "service.environment.local");
+                                       "service.environment.local",
+                                       result.withheld_environment_values);
   result.global_environment = variables(array_field(environment, "global", "service.environment"),
-                                        "service.environment.global");
+                                        "service.environment.global",
+                                        result.withheld_environment_values);
   const auto& secrets = array_field(object, "secrets", "service");
   for (std::size_t i = 0; i < secrets.size(); ++i) {
     auto definition = secret(secrets[i], "service.secrets[" + std::to_string(i) + "]");

@@ -29,6 +29,10 @@ std::optional<YAML::Node> load_yaml_document(std::string_view text, ParseContext
                         + " (separated by ---)");
       return std::nullopt;
     }
+    if (auto too_large = yaml::check_expanded_size(documents.front(), text.size())) {
+      context.error(position_of(too_large->node), "", too_large->message);
+      return std::nullopt;
+    }
     return documents.front();
   } catch (const YAML::Exception& e) {
     const SourcePosition at =
@@ -46,7 +50,12 @@ std::optional<YAML::Node> load_embedded_yaml(const std::string& text,
                                              ParseContext& context)
 {
   try {
-    return YAML::Load(text);
+    auto node = YAML::Load(text);
+    if (auto too_large = yaml::check_expanded_size(node, text.size())) {
+      context.error(at, path, too_large->message);
+      return std::nullopt;
+    }
+    return node;
   } catch (const YAML::DeepRecursion&) {
     // yaml-cpp says only "bad file". It gives up far beyond yaml::k_max_depth; to_json reports
     // nesting between the two limits with the same message.

@@ -377,11 +377,23 @@ class ServiceResolver {
     for (const auto& variable : metadata.local_environment) {
       local_names.insert(variable.name);
     }
+    const auto withheld = [&metadata](const std::string& name) {
+      return std::find(metadata.withheld_environment_values.begin(),
+                       metadata.withheld_environment_values.end(),
+                       name)
+             != metadata.withheld_environment_values.end();
+    };
     for (const auto& variable : metadata.global_environment) {
       if (const auto set = m_settings.find(variable.name); set != m_settings.end()) {
         m_globals[variable.name] = set->second;
       } else if (variable.value) {
         m_globals[variable.name] = *variable.value;
+      } else if (withheld(variable.name)) {
+        m_unset_globals.insert(variable.name);
+        error("the default of the service's global variable " + variable.name + " is not in "
+              + m_source.detail
+              + " (images never carry environment values); apply the service manifest with the "
+                "same -t so its descriptor is found, or set it in the mesh env");
       } else {
         m_unset_globals.insert(variable.name);
         error("the service's global variable " + variable.name
@@ -396,6 +408,12 @@ class ServiceResolver {
     }
     for (const auto& variable : metadata.local_environment) {
       if (variable.name.starts_with(k_runtime_prefix)) {
+        continue;
+      }
+      if (withheld(variable.name) && !variable.value) {
+        error("the value of environment.local " + variable.name + " is not in " + m_source.detail
+              + " (images never carry environment values); apply the service manifest with the "
+                "same -t so its descriptor is found");
         continue;
       }
       resolved.environment[variable.name] =

@@ -204,4 +204,22 @@ bool stays_inside(const stdfs::path& base, const stdfs::path& candidate)
   return !relative.empty() && *relative.begin() != "..";
 }
 
+Result<void> make_own_directory(const stdfs::path& dir)
+{
+  std::error_code ec;
+  const auto status = stdfs::symlink_status(dir, ec);
+  if (!ec && status.type() == stdfs::file_type::symlink) {
+    // remove() takes the link itself, not what it points to.
+    if (stdfs::remove(dir, ec); ec) {
+      return fail(ErrorKind::io,
+                  "cannot replace " + dir.string() + " by a directory: " + ec.message());
+    }
+  }
+  ec.clear();
+  if (stdfs::create_directories(dir, ec); ec) {
+    return fail(ErrorKind::io, "cannot create " + dir.string() + ": " + ec.message());
+  }
+  return {};
+}
+
 }  // namespace sconectl::fs

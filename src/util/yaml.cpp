@@ -185,6 +185,46 @@ class TreeConverter {
   std::vector<Level> m_levels;
 };
 
+// Walks a tree as a reader would, aliases repeated, counting bytes until `m_limit` is passed.
+class SizeWalker {
+ public:
+  explicit SizeWalker(std::size_t limit) : m_limit(limit) {}
+
+  // False once the limit is passed; `m_over` is then the node where that happened.
+  bool walk(const YAML::Node& node, int depth)
+  {
+    m_bytes += 1 + (node.IsScalar() ? node.Scalar().size() : 0);
+    if (m_bytes > m_limit) {
+      m_over.emplace(node);  // a copy refers to the same node; assigning would write into m_over
+      return false;
+    }
+    if (depth >= k_max_depth) {
+      return true;  // the readers refuse it, naming the nesting
+    }
+    if (node.IsSequence()) {
+      for (const auto& item : node) {
+        if (!walk(item, depth + 1)) {
+          return false;
+        }
+      }
+    } else if (node.IsMap()) {
+      for (const auto& pair : node) {
+        if (!walk(pair.first, depth + 1) || !walk(pair.second, depth + 1)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  [[nodiscard]] const std::optional<YAML::Node>& over() const { return m_over; }
+
+ private:
+  std::size_t m_limit;
+  std::size_t m_bytes = 0;
+  std::optional<YAML::Node> m_over;
+};
+
 std::string at_line(const TextPosition& at)
 {
   return "line " + std::to_string(at.line) + ", column " + std::to_string(at.column) + ": ";
@@ -216,6 +256,23 @@ nlohmann::ordered_json typed_plain_scalar(std::string text)
     }
   }
   return text;
+}
+
+std::optional<TreeProblem> check_expanded_size(const YAML::Node& root, std::size_t input_bytes)
+{
+  const auto limit = max_expanded_bytes(input_bytes);
+  SizeWalker walker(limit);
+  if (walker.walk(root, 0)) {
+    return std::nullopt;
+  }
+  return TreeProblem{walker.over().value_or(root),
+                     "",
+                     "the document expands to more than " + std::to_string(limit)
+                         + " bytes with its YAML aliases (*name) repeated: the limit on "
+                           "expanded YAML bytes is "
+                         + std::to_string(k_expanded_bytes_factor)
+                         + " times the document's size, and at least "
+                         + std::to_string(k_min_expanded_bytes)};
 }
 
 tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(const YAML::Node& node,
@@ -256,7 +313,12 @@ Result<nlohmann::ordered_json> parse_yaml_through_yaml_cpp(std::string_view text
     if (!root.IsMap()) {
       return fail(ErrorKind::manifest, "expected a YAML mapping at the top");
     }
-    auto converted = to_json_tree(root);
+    auto converted = [&]() -> tl::expected<nlohmann::ordered_json, TreeProblem> {
+      if (auto too_large = check_expanded_size(root, text.size())) {
+        return tl::unexpected(std::move(*too_large));
+      }
+      return to_json_tree(root);
+    }();
     if (!converted) {
       const auto& problem = converted.error();
       const auto mark = problem.node.Mark();

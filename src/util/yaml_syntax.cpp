@@ -52,6 +52,7 @@ std::optional<SyntaxProblem> check_syntax(std::string_view text)
 {
   LibyamlParser parser(text);
   int depth = 0;
+  int documents = 0;
   while (true) {
     yaml_event_t event;
     if (yaml_parser_parse(parser.get(), &event) == 0) {
@@ -67,6 +68,11 @@ std::optional<SyntaxProblem> check_syntax(std::string_view text)
       }
     } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
       --depth;
+    } else if (type == YAML_DOCUMENT_START_EVENT && ++documents > 1) {
+      // A reader would take the first document and silently drop the rest.
+      return SyntaxProblem{at,
+                           "more than one YAML document: a second one starts here (after ---); "
+                           "a file holds exactly one"};
     } else if (type == YAML_STREAM_END_EVENT) {
       return std::nullopt;
     }

@@ -2,7 +2,8 @@
 # `apply -f mesh.yaml` against the local CAS (`sconectl cas serve`) over real mutual TLS on
 # loopback: first upload, no-op re-apply, update with a predecessor chain, refused stale and
 # replayed uploads, refused strangers, a refused wrong pin, durability across restarts and
-# SIGKILL, concurrent updates, malformed requests, and a scan for generated secret values.
+# SIGKILL, concurrent updates, malformed requests, YAML alias amplification (an upload, and a mesh
+# given to `apply --dry-run`), and a scan for generated secret values.
 #   tests/integration/cas_test.sh SCONECTL_BINARY RECORD_SERVICE_BINARY
 # Exit 125 (skipped) when curl or sqlite3 is missing, except in CI.
 set -euo pipefail
@@ -146,6 +147,49 @@ done
 [ "$(anonymous "$url/v1/version")" = 200 ] || fail "the CAS stopped answering after malformed requests"
 kill -0 "$server_pid" || fail "the CAS died"
 step "malformed requests answered with 4xx; the CAS stays up"
+
+# --- YAML aliases that would expand 100 KB into 200 MB: refused quickly, the CAS stays small and up.
+python3 - "$work/amplified.yaml" <<'PY'
+import sys
+lines = ['name: "hello-world-demo/amplified"', 'version: "0.3.10"', 'services:', '  - name: app',
+         '    command: /bin/app', '    pwd: /', '    mrenclaves: ["' + '1' * 64 + '"]', '    environment:',
+         '      E0: &big "' + 'x' * 100_000 + '"']
+lines += [f'      E{i}: *big' for i in range(1, 2000)]
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+started=$(date +%s%N)
+code=$(as_client --max-time 20 -H 'Content-Type: application/yaml' --data-binary "@$work/amplified.yaml" "$url/v1/sessions" || true)
+took_ms=$((($(date +%s%N) - started) / 1000000))
+[ "$code" = 400 ] || fail "an alias-amplified session ($(wc -c <"$work/amplified.yaml") bytes) gave $code, not 400, after $took_ms ms"
+grep -q "limit on expanded YAML bytes" "$work/body" || fail "the refusal does not name the limit: $(head -c 300 "$work/body")"
+[ "$took_ms" -lt 3000 ] || fail "refusing the alias-amplified session took $took_ms ms"
+peak_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
+[ "$peak_kib" -lt 300000 ] || fail "the CAS peaked at $peak_kib KiB"
+[ "$(anonymous "$url/v1/version")" = 200 ] || fail "the CAS stopped answering after an alias-amplified session"
+kill -0 "$server_pid" || fail "the CAS died"
+step "an alias-amplified session refused with 400 in $took_ms ms (CAS peak $peak_kib KiB); the CAS stays up"
+
+# The same reader on the client: a 484 KB mesh.yaml that would expand to gigabytes.
+mkdir -p "$work/amplified-mesh"
+python3 - "$work/amplified-mesh/mesh.yaml" <<'PY'
+import sys
+lines = ["apiVersion: scone/5.8", "kind: mesh", "cas:", "  - name: cas", "    cas_url: 127.0.0.1:8081",
+         "    mode: NoUpload", "policy:", "  namespace: amplified", "env:", "  - service: global",
+         "    env:", "      - name: E0", '        value: &big "' + "x" * 100_000 + '"']
+i = 1
+while sum(len(l) + 1 for l in lines) < 484_000:
+    lines += [f"      - name: E{i}", "        value: *big"]
+    i += 1
+lines += ["services:", "  - name: app", "    image: 127.0.0.1:5000/amplified/app:1"]
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+status=0
+(cd "$work/amplified-mesh" && timeout 60 "$sconectl" apply -f mesh.yaml --dry-run >"$work/amplified-mesh.out" 2>"$work/amplified-mesh.err") || status=$?
+[ "$status" -ne 0 ] && [ "$status" -lt 124 ] || fail "apply --dry-run of an alias-amplified mesh.yaml exited with $status: $(head -c 300 "$work/amplified-mesh.err")"
+grep -q "mesh.yaml:[0-9]*:[0-9]*:.*limit on expanded YAML bytes" "$work/amplified-mesh.err" ||
+  fail "no clear error for an alias-amplified mesh.yaml: $(head -c 300 "$work/amplified-mesh.err")"
+grep -q bad_alloc "$work/amplified-mesh.err" && fail "apply --dry-run ran out of memory"
+step "an alias-amplified mesh.yaml ($(wc -c <"$work/amplified-mesh/mesh.yaml") bytes): apply --dry-run refuses it, naming the limit"
 
 # --- two concurrent updates from the same predecessor: exactly one wins.
 current=$("$sconectl" --format json session get "$session" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hash"])')

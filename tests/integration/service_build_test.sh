@@ -5,7 +5,7 @@
 # builds nothing; a changed program changes the measurement; no explicit secret value reaches the
 # image or the build context; a push without credentials fails with a clear message. Then the mesh
 # step on the built image: from the descriptor, and from the image's labels (measured again, with
-# the same result).
+# the same result) for a service whose manifest holds no value that labels withhold.
 #
 #   tests/integration/service_build_test.sh SCONECTL_BINARY
 # Exit codes: 0 passed, 1 failed, 125 skipped (a component cannot start here; never in CI).
@@ -106,7 +106,9 @@ if mesh --no-pull >"$work/labels.json" 2>"$work/labels.err"; then fail "labels w
 grep -q "the explicit values of secrets explicit_token are not in labels of" "$work/labels.err" || { cat "$work/labels.err" >&2; fail "unclear refusal"; }
 grep -q "EXPLICIT-SECRET-VALUE-4711" "$work/labels.err" && fail "the refusal shows the secret"
 
-echo "--- a service without explicit secrets or injection files: the mesh measures the image itself, with the same result"
+grep -q "the value of environment.local GREETING_FILE is not in labels of" "$work/labels.err" || { cat "$work/labels.err" >&2; fail "a local value was taken from the labels"; }
+
+echo "--- a service without local values, explicit secrets or injection files: the mesh measures the image itself, with the same result"
 cp service.yaml "$work/service-with-secrets.yaml"
 python3 - <<'PY'
 text = open("service.yaml").read()
@@ -114,8 +116,10 @@ text = text.replace("""    - name: explicit_token
       kind: ascii
       value: "EXPLICIT-SECRET-VALUE-4711"
 """, "")
-# Injection file contents stay out of labels as well.
+# Injection file contents stay out of labels as well, and so do environment values: keep only
+# the SCONE_ variables, which are the image's ENV.
 text = text[:text.index("injection_files:")] + text[text.index("build:"):]
+text = text[:text.index("    - name: API_PASSWORD")] + text[text.index("  global:"):]
 open("service.yaml", "w").write(text)
 PY
 apply --no-push >"$work/plain.json" 2>"$work/plain.err" || { cat "$work/plain.err" >&2; fail "plain apply failed"; }

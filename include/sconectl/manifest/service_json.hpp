@@ -17,8 +17,11 @@ enum class Disclosure {
   // Everything, explicit secret values and injection file contents included: for the service
   // descriptor under target/, which feeds the CAS policies and is written with mode 0600.
   everything,
-  // No explicit secret value, no AAD application secret, no injection file content (files that
-  // exist only inside the enclave may hold credentials): for image labels.
+  // Names, kinds and paths only: no environment value (local values are confidential, and global
+  // defaults are values written in the manifest too), no explicit secret value, no AAD account
+  // (tenant, client, application secret, thumbprint), no injection file content (files that exist
+  // only inside the enclave may
+  // hold credentials): for image labels, which anyone who can pull the image reads.
   public_only,
 };
 
@@ -47,6 +50,8 @@ struct ServiceMetadata {
   std::vector<EnvironmentVariable> local_environment;
   std::vector<EnvironmentVariable> global_environment;
   std::vector<SecretDefinition> secrets;
+  // Environment variables (local or global) whose value the source withheld.
+  std::vector<std::string> withheld_environment_values;
   // Secrets whose explicit value (or AAD application secret) the source withheld.
   std::vector<std::string> withheld_secret_values;
   std::vector<std::string> imported_secrets;

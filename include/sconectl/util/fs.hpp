@@ -33,4 +33,9 @@ enum class FileMode { regular, private_to_owner };
 // absolute, does not climb out with "..", and does not leave through a symbolic link.
 [[nodiscard]] bool stays_inside(const stdfs::path& base, const stdfs::path& candidate);
 
+// Makes `dir` a directory of its own (parents are created). A symbolic link there is removed,
+// never followed, and a directory takes its place, so what sconectl writes, replaces and deletes
+// under target/ stays under target/.
+[[nodiscard]] Result<void> make_own_directory(const stdfs::path& dir);
+
 }  // namespace sconectl::fs

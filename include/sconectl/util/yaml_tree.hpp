@@ -23,6 +23,19 @@ inline constexpr int k_max_depth = 200;
 // Aliases can make a small document expand enormously ("billion laughs"); a document that needs
 // more values than this is refused rather than expanded.
 inline constexpr std::size_t k_max_values = 100000;
+// The values count does not bound the bytes: one alias of a 100 KB string is one value. A document
+// may expand to at most k_expanded_bytes_factor times its own size in bytes, and never less than
+// k_min_expanded_bytes, counting every scalar's bytes (keys included) and one byte for every
+// node, each time an alias repeats it. Without aliases a document stays far below.
+inline constexpr std::size_t k_expanded_bytes_factor = 16;
+inline constexpr std::size_t k_min_expanded_bytes = std::size_t{1} << 20;
+
+[[nodiscard]] constexpr std::size_t max_expanded_bytes(std::size_t input_bytes)
+{
+  return input_bytes > k_min_expanded_bytes / k_expanded_bytes_factor
+             ? input_bytes * k_expanded_bytes_factor
+             : k_min_expanded_bytes;
+}
 
 // 1-based; 0 when not known.
 struct TextPosition {
@@ -35,7 +48,9 @@ struct SyntaxProblem {
   std::string message;  // "invalid YAML: ...", with a hint for the common mistakes
 };
 
-// Checks `text` with libyaml's event parser, nesting included. std::nullopt when it is well-formed.
+// Checks `text` with libyaml's event parser, nesting included, and that it holds at most one
+// document (a second one, after `---`, is refused at its line). std::nullopt when it is
+// well-formed.
 [[nodiscard]] std::optional<SyntaxProblem> check_syntax(std::string_view text);
 
 // Why a subtree could not be converted, and where: `node` is the node to point at (its Mark()),
@@ -60,6 +75,13 @@ using ScalarText = std::function<std::string(const YAML::Node& scalar, const std
 // reader of the rest of YAML and the one that words the errors. yaml-cpp's scanner costs several
 // times libyaml's, and the local CAS parses every session it receives.
 [[nodiscard]] std::optional<nlohmann::ordered_json> read_common_yaml(std::string_view text);
+
+// Whether the document `root`, read from `input_bytes` bytes of text, expands to more than
+// max_expanded_bytes(input_bytes) (see there). The walk stops as soon as it is over, so it costs
+// at most that many steps and no memory. Nodes nested deeper than k_max_depth are not walked
+// further: the readers refuse them.
+[[nodiscard]] std::optional<TreeProblem> check_expanded_size(const YAML::Node& root,
+                                                             std::size_t input_bytes);
 
 // Converts a yaml-cpp subtree rooted at field path `path`. Quoted scalars stay strings; plain
 // true/false, null/~, integers and decimals are typed as a YAML 1.2 core-schema reader types

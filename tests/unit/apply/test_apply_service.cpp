@@ -86,6 +86,11 @@ environment:
   local:
     - name: API_PASSWORD
       value: "$$SCONE::pw$$"
+    - name: DB_PASS
+      value: LOCAL-TOPSECRET
+  global:
+    - name: REGION
+      value: GLOBAL-TOPSECRET
 secrets:
   global:
     - name: pw
@@ -154,6 +159,42 @@ TEST_F(ApplyServiceTest, NoExplicitSecretReachesTheImageLabelsOrContext)
           << entry.path();
     }
   }
+}
+
+// target/build may be a link to a directory elsewhere: the link is replaced by a directory of
+// its own, and nothing the link points to is moved or deleted.
+TEST_F(ApplyServiceTest, ASymlinkedBuildDirectoryIsReplacedNeverFollowed)
+{
+  const auto elsewhere = dir.path() / "elsewhere";
+  dir.write("elsewhere/hello/keep.txt", "outside the target directory\n");
+  dir.write("elsewhere/hello.old/keep.txt", "outside the target directory too\n");
+  stdfs::create_directories(dir.path() / "target");
+  stdfs::create_directory_symlink(elsewhere, dir.path() / "target" / "build");
+
+  const auto result = apply(service("print('hi')\n"));
+  ASSERT_TRUE(result) << result.error().describe();
+  EXPECT_EQ(testing::read_file(elsewhere / "hello" / "keep.txt"), "outside the target directory\n");
+  EXPECT_EQ(testing::read_file(elsewhere / "hello.old" / "keep.txt"),
+            "outside the target directory too\n");
+  EXPECT_EQ(std::distance(stdfs::directory_iterator(elsewhere), stdfs::directory_iterator()), 2);
+  EXPECT_FALSE(stdfs::is_symlink(dir.path() / "target" / "build"));
+  EXPECT_TRUE(stdfs::is_regular_file(dir.path() / "target" / "build" / "hello" / "Dockerfile"));
+}
+
+// The same for target/services, which holds explicit secret values.
+TEST_F(ApplyServiceTest, ASymlinkedServicesDirectoryIsReplacedNeverFollowed)
+{
+  const auto elsewhere = dir.path() / "elsewhere";
+  dir.write("elsewhere/hello.json", "outside\n");
+  stdfs::create_directories(dir.path() / "target");
+  stdfs::create_directory_symlink(elsewhere, dir.path() / "target" / "services");
+
+  const auto result = apply(service("print('hi')\n"));
+  ASSERT_TRUE(result) << result.error().describe();
+  EXPECT_EQ(testing::read_file(elsewhere / "hello.json"), "outside\n");
+  EXPECT_EQ(std::distance(stdfs::directory_iterator(elsewhere), stdfs::directory_iterator()), 1);
+  EXPECT_FALSE(stdfs::is_symlink(dir.path() / "target" / "services"));
+  EXPECT_TRUE(read_descriptor(dir.path() / "target", "hello"));
 }
 
 TEST_F(ApplyServiceTest, AnUnchangedSecondApplyBuildsNothing)

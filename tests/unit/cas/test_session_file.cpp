@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace sconectl::cas {
 namespace {
 
@@ -46,6 +49,21 @@ class SessionFileTest : public ::testing::Test {
   sconectl::testing::TempDir dir;
   std::map<std::string, std::string> env{{"API_USER", "from-env"}, {"NAMESPACE", "env-ns"}};
 };
+
+// The second document used to be dropped silently, and only the first uploaded.
+TEST_F(SessionFileTest, ASecondDocumentIsAnErrorNamingTheFileAndItsLine)
+{
+  const auto document = load(std::string(k_session) + "---\nname: shop/other\n");
+  ASSERT_FALSE(document);
+  const auto lines = std::count(k_session, k_session + std::strlen(k_session), '\n');
+  EXPECT_EQ(document.error().message,
+            (dir.path() / "session.yaml").string() + ": line " + std::to_string(lines + 1)
+                + ", column 1: more than one YAML document: a second one starts here (after ---); "
+                  "a file holds exactly one");
+  const auto marked = load("---\n" + std::string(k_session) + "...\n");
+  ASSERT_TRUE(marked) << marked.error().describe();
+  EXPECT_EQ(marked->at("name"), "shop/api");
+}
 
 TEST_F(SessionFileTest, ExpandsVariablesButKeepsDoubleDollars)
 {

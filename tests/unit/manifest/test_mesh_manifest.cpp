@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace sconectl::manifest {
 namespace {
 
@@ -255,6 +257,39 @@ services:
             "secrets.yaml:2:9: [0].kind: unknown secret kind 'asci' (did you mean 'ascii'?); "
             "expected one of: ascii, binary, private-key, public-key, x509, x509-ca, aad-token, "
             "pgp-key\n");
+}
+
+TEST(MeshManifestTest, ASecondDocumentIsAnErrorAtItsLine)
+{
+  TempDir dir;
+  const auto first = mesh_text("env: []\nservices:\n  - image: registry.example.com/hello:1\n");
+  const auto line = std::count(first.begin(), first.end(), '\n') + 1;
+  const auto report = parse_in(dir, first + "---\nkind: mesh\n");
+  EXPECT_EQ(formatted(report),
+            "mesh.yaml:" + std::to_string(line)
+                + ":1: more than one YAML document: a second one starts here (after ---); a "
+                  "file holds exactly one\n");
+  const auto marked = parse_in(dir, "---\n" + first + "...\n");
+  EXPECT_EQ(formatted(marked), "");
+}
+
+// Aliases that would repeat 100 KB thousands of times are refused before anything is expanded.
+TEST(MeshManifestTest, RefusesAliasesThatExpandBeyondTheByteLimit)
+{
+  TempDir dir;
+  std::string env = "env:\n  - service: global\n    env:\n      - name: E0\n        value: &big \""
+                    + std::string(100 * 1000, 'x') + "\"\n";
+  for (int i = 1; i < 2000; ++i) {
+    env += "      - name: E" + std::to_string(i) + "\n        value: *big\n";
+  }
+  const auto text = mesh_text(env + "services:\n  - image: registry.example.com/hello:1\n");
+  const auto report = parse_in(dir, text);
+  const auto message = formatted(report);
+  EXPECT_NE(message.find("mesh.yaml:"), std::string::npos) << message.substr(0, 300);
+  EXPECT_NE(message.find("the limit on expanded YAML bytes is 16 times the document's size"),
+            std::string::npos)
+      << message.substr(0, 300);
+  EXPECT_LT(message.size(), 1000U);
 }
 
 // An alias inside its own anchor makes an endless structure; converting it to JSON used to

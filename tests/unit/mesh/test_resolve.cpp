@@ -231,7 +231,9 @@ TEST_F(ResolveTest, WithoutDescriptorTheImageLabelsAreReadAndTheImageIsMeasured)
   FakeImages images;
   const auto service_file = m_dir.write("app/service.yaml", k_service);
   auto service = testing::load_service(service_file);
-  // Without the explicit secret and injection file, which labels never carry.
+  // Without the local values, the explicit secret and injection file, which labels never carry
+  // (SCONE_HEAP stays: the runtime's own variables do not enter the policy's environment).
+  service.local_environment.resize(1);
   service.secrets.pop_back();
   service.injection_files.clear();
   images.images["registry.example.com/team/app:1"] = labelled_image(service);
@@ -263,6 +265,45 @@ TEST_F(ResolveTest, LabelsWithoutTheExplicitSecretValuesAreRefused)
   EXPECT_NE(text.find("the content of injection file /app/app.conf is not in"), std::string::npos)
       << text;
   EXPECT_EQ(text.find("explicit-value-123"), std::string::npos);
+}
+
+TEST_F(ResolveTest, LabelsCarryNoEnvironmentValueAndTheMeshDoesNotGuessOne)
+{
+  FakeImages images;
+  auto service = testing::load_service(m_dir.write("app/service.yaml", k_service));
+  service.secrets.pop_back();
+  service.injection_files.clear();
+  const auto label = manifest::service_metadata(service, manifest::Disclosure::public_only).dump();
+  for (const auto* value : {"256M", "$$SCONE::password$$", "{{HOST}}", "blue", "small"}) {
+    EXPECT_EQ(label.find(value), std::string::npos) << value << " in " << label;
+  }
+  EXPECT_NE(label.find(R"({"has_value":true,"name":"PASSWORD"})"), std::string::npos) << label;
+  images.images["registry.example.com/team/app:1"] = labelled_image(service);
+
+  // The mesh sets COLOR and SIZE but not USER, whose default the label withholds.
+  const auto resolved = resolve(mesh_text(R"(env:
+  - service: global
+    env:
+      - name: USER
+        value: global-user
+      - name: HOST
+        value: example.org
+      - name: PORT
+        value: 443
+)"),
+                                &images,
+                                false);
+  ASSERT_FALSE(resolved);
+  const auto text = testing::diagnostics_text(resolved.error());
+  EXPECT_NE(text.find("the value of environment.local PASSWORD is not in labels of"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("the value of environment.local URL is not in labels of"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("the default of the service's global variable COLOR is not in labels of"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("environment.local SCONE_HEAP"), std::string::npos) << text;
 }
 
 TEST_F(ResolveTest, AnImageNotBuiltBySconectlIsRefused)

@@ -265,5 +265,18 @@ f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
   EXPECT_FALSE(parse_session_yaml("- a\n- b\n"));
 }
 
+TEST(SessionYamlTest, RefusesASecondDocumentNamingItsLine)
+{
+  const auto two = parse_session_yaml("name: ns/a\nversion: \"0.3.10\"\n---\nname: ns/b\n");
+  ASSERT_FALSE(two);
+  EXPECT_EQ(two.error().message.rfind("line 3, column 1: more than one YAML document", 0), 0U)
+      << two.error().message;
+  for (const char* one : {"---\nname: ns/a\n", "name: ns/a\n...\n", "---\nname: ns/a\n...\n"}) {
+    const auto parsed = parse_session_yaml(one);
+    ASSERT_TRUE(parsed) << one;
+    EXPECT_EQ((*parsed)["name"], "ns/a");
+  }
+}
+
 }  // namespace
 }  // namespace sconectl::model

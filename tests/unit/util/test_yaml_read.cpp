@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include <sys/resource.h>
 
 namespace sconectl::yaml {
 namespace {
@@ -315,6 +318,94 @@ TEST(ParseYaml, ReadsWhatToYamlWritesDirectly)
   const auto direct = read_common_yaml(text);
   ASSERT_TRUE(direct) << text;
   EXPECT_EQ(*direct, session);
+}
+
+TEST(ParseYaml, ASecondDocumentIsRefusedAtItsLine)
+{
+  for (const auto& [text, line] :
+       std::vector<std::pair<std::string, int>>{{"a: 1\n---\nb: 2\n", 2},
+                                                {"---\na: 1\n...\n---\nb: 2\n", 4},
+                                                {"a: &x [1, 2]\n---\nb: *x\n", 2},
+                                                {"a: 1\n---\n", 2}}) {
+    const auto parsed = parse_yaml(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().message.rfind(
+                  "line " + std::to_string(line) + ", column 1: more than one YAML document", 0),
+              0U)
+        << parsed.error().message;
+  }
+}
+
+TEST(ParseYaml, OneDocumentWithItsMarkersIsRead)
+{
+  for (const char* text :
+       {"---\na: 1\n", "a: 1\n...\n", "---\na: 1\n...\n", "--- # c\na: &x 1\nb: *x\n...\n"}) {
+    const auto parsed = parse_yaml(text);
+    ASSERT_TRUE(parsed) << text << parsed.error().message;
+    EXPECT_EQ((*parsed)["a"], 1) << text;
+  }
+}
+
+long peak_rss_kib()
+{
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+// 100 KB named once and repeated by 1,999 aliases would be 200 MB.
+std::string amplified(std::size_t aliases)
+{
+  std::string text = "E0: &big \"" + std::string(100 * 1000, 'x') + "\"\n";
+  for (std::size_t i = 1; i <= aliases; ++i) {
+    text += "E" + std::to_string(i) + ": *big\n";
+  }
+  return text;
+}
+
+TEST(ParseYaml, AliasesCannotExpandADocumentBeyondTheByteLimit)
+{
+  const auto text = amplified(1999);
+  const auto rss_before = peak_rss_kib();
+  const auto start = std::chrono::steady_clock::now();
+  const auto parsed = parse_yaml(text);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message.find(
+                "expands to more than " + std::to_string(max_expanded_bytes(text.size()))
+                + " bytes with its YAML aliases (*name) repeated: the limit on expanded YAML "
+                  "bytes is 16 times the document's size, and at least 1048576"),
+            std::string::npos)
+      << parsed.error().message;
+  EXPECT_LT(took, std::chrono::seconds(2));
+  EXPECT_LT(peak_rss_kib() - rss_before, 64 * 1024) << "KiB more at the peak";
+}
+
+TEST(ParseYaml, ByteLimitIsSixteenTimesTheInputWithAFloorOfOneMebibyte)
+{
+  EXPECT_EQ(max_expanded_bytes(0), 1048576U);
+  EXPECT_EQ(max_expanded_bytes(65536), 1048576U);
+  EXPECT_EQ(max_expanded_bytes(100000), 1600000U);
+  // Twelve repetitions of 100 KB stay below 16 times the document; twenty do not.
+  EXPECT_TRUE(parse_yaml(amplified(12)));
+  EXPECT_FALSE(parse_yaml(amplified(20)));
+}
+
+TEST(ParseYaml, ReasonableAliasesStillParse)
+{
+  const auto parsed = parse_yaml(R"(defaults: &defaults
+  heap: 1G
+  env: &env {A: "1", B: "2"}
+services:
+  - name: a
+    settings: *defaults
+  - name: b
+    settings: *defaults
+    env: *env
+)");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ((*parsed)["services"][1]["settings"]["heap"], "1G");
+  EXPECT_EQ((*parsed)["services"][1]["env"]["B"], "2");
 }
 
 }  // namespace
