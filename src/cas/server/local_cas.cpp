@@ -10,8 +10,10 @@
 //   the client must pass the current version's access_policy.update (default [CREATOR]).
 // * Read: the current version's access_policy.read (default [CREATOR]); ?hash= reads an older
 //   version of the same name. History is never deleted.
-// * Access lists hold CREATOR, ANY, NONE (alone), key hashes or PEM certificates; anything else
-//   (placeholders, signers, governance rules) is refused at upload with 400.
+// * Access lists hold CREATOR, ANY, NONE (alone), key hashes, PEM certificates or
+//   `$$SCONE::name$$` naming a certificate secret; anything else (signers, governance rules) is
+//   refused at upload with 400. The whole access_policy may be `$$SCONE::name$$` naming a
+//   config-fragment secret, resolved at every check (access.hpp).
 // * Stored: the uploaded document plus `creator` (the key hash of whoever created the session;
 //   kept on updates) and the uploaded `predecessor`; its hash is model::session_hash of that.
 //   Each upload is answered only after it committed; uploads that arrive together share one
