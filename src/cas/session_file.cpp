@@ -2,6 +2,8 @@
 
 #include "sconectl/util/fs.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 
 namespace sconectl::cas {
@@ -62,7 +64,115 @@ std::string joined(const std::vector<std::string>& items)
   return text;
 }
 
+// The parts of a field path: keys and [indexes]. A key may itself hold dots (an environment
+// variable's name), so keys are matched greedily against the document below.
+std::vector<std::string> path_parts(std::string_view path)
+{
+  std::vector<std::string> parts;
+  std::string current;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '.' || c == '[') {
+      if (!current.empty()) {
+        parts.push_back(std::move(current));
+        current.clear();
+      }
+      if (c == '[') {
+        const auto end = path.find(']', i);
+        if (end == std::string_view::npos) {
+          break;
+        }
+        parts.emplace_back(path.substr(i, end - i + 1));
+        i = end;
+      }
+      continue;
+    }
+    current.push_back(c);
+  }
+  if (!current.empty()) {
+    parts.push_back(std::move(current));
+  }
+  return parts;
+}
+
+SessionFieldPosition position_of(const YAML::Node& node)
+{
+  const auto mark = node.Mark();
+  if (mark.line < 0 || mark.column < 0) {
+    return {};
+  }
+  return {.line = mark.line + 1, .column = mark.column + 1};
+}
+
 }  // namespace
+
+SessionFieldPosition session_field_position(std::string_view text, std::string_view path)
+{
+  YAML::Node node;
+  try {
+    node.reset(YAML::Load(std::string(text)));
+  } catch (const YAML::Exception&) {
+    return {};
+  }
+  const auto parts = path_parts(path);
+  auto found = position_of(node);
+  for (std::size_t i = 0; i < parts.size() && node;) {
+    const auto& part = parts[i];
+    if (part.starts_with('[')) {
+      if (!node.IsSequence()) {
+        break;
+      }
+      std::size_t index = 0;
+      try {
+        index = std::stoul(part.substr(1, part.size() - 2));
+      } catch (const std::exception&) {
+        break;
+      }
+      if (index >= node.size()) {
+        break;
+      }
+      const YAML::Node element = node[index];
+      node.reset(element);
+      found = position_of(node);
+      ++i;
+      continue;
+    }
+    if (!node.IsMap()) {
+      break;
+    }
+    // The longest run of parts, joined by dots, that is a key here.
+    bool matched = false;
+    for (std::size_t last = parts.size(); last > i && !matched; --last) {
+      std::string key;
+      bool has_index = false;
+      for (std::size_t j = i; j < last; ++j) {
+        has_index = has_index || parts[j].starts_with('[');
+        key += (j == i ? "" : ".") + parts[j];
+      }
+      if (has_index) {
+        continue;
+      }
+      YAML::Node value;
+      for (const auto& entry : node) {
+        if (entry.first.IsScalar() && entry.first.Scalar() == key) {
+          // A field points at its key, which is there even when its value is not (`key:`).
+          found = position_of(entry.first);
+          value.reset(entry.second);
+          matched = true;
+          break;
+        }
+      }
+      if (matched) {
+        node.reset(value);
+        i = last;
+      }
+    }
+    if (!matched) {
+      break;
+    }
+  }
+  return found;
+}
 
 Result<model::SessionDocument> load_session_file(const std::filesystem::path& file,
                                                  const SessionFileOptions& options)
@@ -113,8 +223,11 @@ Result<model::SessionDocument> load_session_file(const std::filesystem::path& fi
                            + std::to_string(found.size())
                            + (found.size() == 1 ? " problem)" : " problems)")};
     for (const auto& problem : found) {
+      const auto at = session_field_position(*text, problem.path);
       error.diagnostics.push_back(Diagnostic{.severity = Severity::error,
                                              .file = file.string(),
+                                             .line = at.line,
+                                             .column = at.column,
                                              .path = problem.path,
                                              .message = problem.message});
     }

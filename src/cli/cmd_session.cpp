@@ -4,6 +4,8 @@
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/cas/local_cas.hpp"
 #include "sconectl/cas/session_file.hpp"
+#include "sconectl/util/diagnostic.hpp"
+#include "sconectl/util/fs.hpp"
 
 #include <memory>
 #include <set>
@@ -11,6 +13,8 @@
 namespace sconectl::cli {
 
 namespace {
+
+constexpr std::size_t k_max_session_file_bytes = 4 * 1024 * 1024;
 
 struct SessionCommand {
   std::string name;
@@ -83,17 +87,37 @@ Result<int> run_check(const SessionCommand& command,
   }
   // A key the language does not have is a mistake for any CAS; what only the local CAS does not
   // support is worth knowing before an upload to it, but another CAS may accept it.
+  // Each problem, "PATH: what", at the place of PATH in the file.
+  const auto text = fs::read_text_file(command.file, k_max_session_file_bytes);
+  const auto diagnostic = [&](const std::string& problem, Severity severity) {
+    const auto colon = problem.find(": ");
+    Diagnostic found{.severity = severity, .file = command.file, .message = problem};
+    if (colon != std::string::npos && text) {
+      found.path = problem.substr(0, colon);
+      found.message = problem.substr(colon + 2);
+      const auto at = cas::session_field_position(*text, found.path);
+      found.line = at.line;
+      found.column = at.column;
+    }
+    return found;
+  };
   const auto support = cas::local_cas_support(*document);
   if (!support.unknown.empty()) {
-    std::string message = command.file + ": not a valid session";
+    Error error{.kind = ErrorKind::manifest,
+                .message = command.file + " is not a valid session ("
+                           + std::to_string(support.unknown.size())
+                           + (support.unknown.size() == 1 ? " problem)" : " problems)")};
     for (const auto& problem : support.unknown) {
-      message += "\n  " + problem;
+      error.diagnostics.push_back(diagnostic(problem, Severity::error));
     }
-    return fail(ErrorKind::manifest, message);
+    return tl::unexpected(std::move(error));
   }
   for (const auto& problem : support.unsupported) {
-    services.err << command.file << ": note (for the local CAS, sconectl cas serve): " << problem
-                 << "\n";
+    auto note = diagnostic(problem, Severity::warning);
+    note.path.clear();
+    note.message = "note (for the local CAS, sconectl cas serve): " + problem;
+    note.severity = Severity::error;  // format() would print it as a warning otherwise
+    services.err << format(note) << "\n";
   }
   auto creator = own_key_hash(command.cas, services);
   if (!creator) {

@@ -17,6 +17,7 @@ using Json = SessionDocument;
 struct SecretInfo {
   std::optional<manifest::SecretKind> kind;  // empty when imported (defined elsewhere)
   bool imported = false;
+  bool fragment = false;  // kind config-fragment
 };
 
 class SessionChecker {
@@ -40,6 +41,10 @@ class SessionChecker {
     check_secrets();
     check_images();
     check_services();
+    if (m_session.contains("access_policy")) {
+      fragment_use(m_session.at("access_policy"), "access_policy");
+    }
+    check_fragment_uses();
     return std::move(m_problems);
   }
 
@@ -71,6 +76,34 @@ class SessionChecker {
       return nullptr;
     }
     return &value;
+  }
+
+  // Whether `value` is a whole section given as `$$SCONE::name$$`, to be checked once every secret
+  // is known.
+  bool fragment_use(const Json& value, const std::string& path)
+  {
+    auto name = fragment_placeholder(value);
+    if (name) {
+      m_fragment_uses.emplace_back(path, std::move(*name));
+    }
+    return name.has_value();
+  }
+
+  void check_fragment_uses()
+  {
+    for (const auto& [path, name] : m_fragment_uses) {
+      const auto found = m_secrets.find(name);
+      if (found == m_secrets.end()) {
+        problem(path,
+                "$$SCONE::" + name + "$$ names secret '" + name
+                    + "', which this session neither defines nor imports");
+      } else if (found->second.kind) {
+        problem(path,
+                "$$SCONE::" + name + "$$ names secret '" + name + "' of kind "
+                    + std::string(manifest::to_string(*found->second.kind))
+                    + "; a section is replaced only by a config-fragment");
+      }
+    }
   }
 
   const Json* list_field(const Json& object, const char* key)
@@ -123,6 +156,9 @@ class SessionChecker {
       return;
     }
     const auto& security = m_session.at("security");
+    if (fragment_use(security, "security")) {
+      return;
+    }
     if (!security.is_object()) {
       problem("security", "expected a mapping");
       return;
@@ -135,7 +171,9 @@ class SessionChecker {
         && !security.at("singleton_enclaves").is_boolean()) {
       problem("security.singleton_enclaves", "expected true or false");
     }
-    if (security.contains("attestation") && !security.at("attestation").is_object()) {
+    if (security.contains("attestation")
+        && !fragment_use(security.at("attestation"), "security.attestation")
+        && !security.at("attestation").is_object()) {
       problem("security.attestation", "expected a mapping");
     }
   }
@@ -161,7 +199,21 @@ class SessionChecker {
       if (secret.contains("import")) {
         info.imported = true;
         check_import(secret.at("import"), path + ".import");
-      } else if (const auto* kind = string_field(secret, "kind", path, true)) {
+      } else if (const auto* kind = string_field(secret, "kind", path, true);
+                 kind && kind->get<std::string>() == k_config_fragment) {
+        info.fragment = true;
+        if (!secret.contains("value")) {
+          problem(path + ".value",
+                  "is required: a config-fragment is the YAML mapping given here (or imported)");
+        } else if (!secret.at("value").is_object()) {
+          problem(path + ".value", "expected a YAML mapping (the fragment of a session)");
+        }
+      } else if (kind
+                 && (kind->get<std::string>() == "jwt"
+                     || kind->get<std::string>() == "session-ca")) {
+        // Kinds of SCONE's session language that sconectl does not generate itself; the local
+        // CAS says whether it supports them.
+      } else if (kind) {
         info.kind = manifest::secret_kind_from(kind->get<std::string>());
         if (!info.kind) {
           problem(path + ".kind", "unknown secret kind '" + kind->get<std::string>() + "'");
@@ -197,6 +249,10 @@ class SessionChecker {
     if (found == m_secrets.end()) {
       problem(path + "." + key,
               "names secret '" + name + "', which this session neither defines nor imports");
+    } else if (found->second.fragment) {
+      problem(path + "." + key,
+              "names secret '" + name + "' of kind config-fragment; expected kind "
+                  + std::string(manifest::to_string(expected)));
     } else if (found->second.kind && *found->second.kind != expected) {
       problem(path + "." + key,
               "names secret '" + name + "' of kind "
@@ -317,7 +373,8 @@ class SessionChecker {
         }
       }
       check_command(service, path);
-      string_field(service, "pwd", path, true);
+      // Optional, as in SCONE: without it the program starts in the image's working directory.
+      string_field(service, "pwd", path, false);
       if (const auto* image = string_field(service, "image_name", path, false);
           image && m_images.count(image->get<std::string>()) == 0) {
         problem(path + ".image_name",
@@ -329,6 +386,9 @@ class SessionChecker {
           problem(path + ".environment", "expected a mapping of names to values");
         } else {
           for (const auto& [name, value] : environment.items()) {
+            if (name.starts_with(R"(\@\@)")) {
+              continue;  // passes the host's variable through: SCONE ignores the value
+            }
             if (!value.is_string()) {
               problem(path + ".environment." + name, "expected a string (quote numbers)");
             } else {
@@ -390,6 +450,9 @@ class SessionChecker {
       return;
     }
     const auto& attestation = service.at("attestation");
+    if (fragment_use(attestation, path + ".attestation")) {
+      return;
+    }
     const auto variants = attestation.is_array() ? attestation : Json::array({attestation});
     for (std::size_t i = 0; i < variants.size(); ++i) {
       const auto& variant = variants[i];
@@ -468,10 +531,28 @@ class SessionChecker {
   std::string m_name;
   std::map<std::string, SecretInfo> m_secrets;
   std::set<std::string> m_images;
+  std::vector<std::pair<std::string, std::string>> m_fragment_uses;  // path, secret name
   std::vector<SessionProblem> m_problems;
 };
 
 }  // namespace
+
+std::optional<std::string> fragment_placeholder(const SessionDocument& value)
+{
+  if (!value.is_string()) {
+    return std::nullopt;
+  }
+  const auto text = value.get<std::string>();
+  const auto scan = manifest::find_secret_references(text);
+  if (!scan.problems.empty() || scan.references.size() != 1) {
+    return std::nullopt;
+  }
+  const auto& reference = scan.references.front();
+  if (reference.text != text || !reference.format.empty() || !reference.filter.empty()) {
+    return std::nullopt;
+  }
+  return reference.name;
+}
 
 std::optional<unsigned> file_permission(const SessionDocument& value)
 {

@@ -340,13 +340,15 @@ Result<LaunchPlan> plan_launch(const cas::ProgramConfiguration& configuration,
                 "the session's command does not start with the measured program '"
                     + measured.program + "': refusing to run anything else");
   }
-  if (configuration.pwd != measured.pwd) {
+  // A session without pwd runs the program in the image's working directory, which is the
+  // directory the runtime measured.
+  const auto pwd = configuration.pwd.empty() ? measured.pwd : configuration.pwd;
+  if (pwd != measured.pwd) {
     return fail(ErrorKind::server,
                 "the session's pwd " + configuration.pwd + " is not the measured " + measured.pwd);
   }
-  LaunchPlan plan{.executable = executable,
-                  .pwd = configuration.pwd,
-                  .injection_files = configuration.injection_files};
+  LaunchPlan plan{
+      .executable = executable, .pwd = pwd, .injection_files = configuration.injection_files};
   for (const auto& word : configuration.command) {
     const auto index = host_argument_index(word);
     if (!index) {

@@ -107,6 +107,45 @@ grep -q "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vers
 "$sconectl" session get "$session" | grep -q 'API_USER: "somebody-else"' || fail "the refused replay changed the session"
 step "stale and replayed uploads refused with 409"
 
+# --- Scontain's exercise, with only the address changed: the client certificate taken from
+# ~/.cas/config.json (`.identity`) reads a session by hash; a public value is read without one;
+# HEAD (`curl -I`) on a value that is not public is 405, with and without the certificate.
+home="$work/home"
+values_session="exercise-$$/private_public_values"
+printf 'name: exercise-%s\nversion: "0.3.10"\n' "$$" >"$work/exercise-ns.yaml"
+printf '%s\n' "name: $values_session" 'version: "0.3"' '' 'secrets:' \
+  '  - name: public_value' '    kind: ascii' '    value: "42"' '    export_public: true' \
+  '  - name: private_value' '    kind: ascii' '    value: "007"' >"$work/values.yaml"
+as_home() { env -u SCONECTL_CAS_CONFIG HOME="$home" "$sconectl" "$@"; }
+as_home cas attest "$CAS_ADDR" --cas-key "$CAS_KEY" --default >/dev/null 2>"$work/home-attest.err" ||
+  fail "cas attest with ~/.cas/config.json: $(cat "$work/home-attest.err")"
+[ -s "$home/.cas/config.json" ] || fail "no ~/.cas/config.json was written"
+as_home session create -t "$work/none" -f "$work/exercise-ns.yaml" >/dev/null 2>"$work/home-create.err" ||
+  fail "session create of the namespace: $(cat "$work/home-create.err")"
+values_hash=$(as_home session create -t "$work/none" -f "$work/values.yaml" 2>"$work/home-create.err") ||
+  fail "session create: $(cat "$work/home-create.err")"
+# As the exercise extracts it: printf "\n$(cat $HOME/.cas/config.json | jq .identity | tr -d '\"')"
+identity=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["identity"]))' "$home/.cas/config.json" | tr -d '"')
+# shellcheck disable=SC2059 # the exercise lets printf turn the JSON's \n into newlines
+printf "\n$identity" >"$work/exercise-client.pem"
+code=$(curl -sS --cacert "$CAS_CERT" --cert "$work/exercise-client.pem" -o "$work/body" -w '%{http_code}' \
+  "$url/v1/sessions/$values_session?hash=$values_hash")
+[ "$code" = 200 ] || fail "GET /v1/sessions/NAME?hash=H with the identity of ~/.cas/config.json gave $code: $(cat "$work/body")"
+[ "$(json_field "$work/body" 'd["hash"]')" = "$values_hash" ] || fail "the read by hash returned another version: $(cat "$work/body")"
+cas_host=${CAS_ADDR%:*}
+cas_port=${CAS_ADDR##*:}
+curl --cacert "$CAS_CERT" --connect-to "cas:8081:$cas_host:$cas_port" \
+  "https://cas:8081/v1/values/session=$values_session,secret=public_value" 2>/dev/null >"$work/values.json" ||
+  fail "Failed to retrieve public value"
+[ "$(json_field "$work/values.json" 'd["value"]')" = 42 ] || fail "the public value is not 42: $(cat "$work/values.json")"
+for cert in "" "--cert $work/exercise-client.pem"; do
+  # shellcheck disable=SC2086 # $cert is empty or two words, as the exercise writes it
+  br=$(curl -I --cacert "$CAS_CERT" $cert --connect-to "cas:8081:$cas_host:$cas_port" \
+    "https://cas:8081/v1/values/session=$values_session,secret=private_value" 2>/dev/null | grep "405" | wc -l | xargs)
+  [ "$br" = 1 ] || fail "curl -I ${cert:+with the client certificate }on a private value: expected one 405 line, got $br"
+done
+step "Scontain's exercise: the ~/.cas/config.json identity reads by hash; public value 42; curl -I on a private value is 405 with and without a certificate"
+
 # --- strangers: no certificate, and a certificate that is not the creator's.
 [ "$(anonymous "$url/v1/sessions/$session")" = 401 ] || fail "a client without a certificate could read"
 [ "$(anonymous "$url/v1/version")" = 200 ] || fail "/v1/version should not need a certificate"

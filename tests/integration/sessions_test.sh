@@ -5,8 +5,9 @@
 #    works (stdout is the hash only); `session update` with and without an explicit predecessor;
 #    a stale predecessor is a conflict naming both hashes; `session get` reads back what was sent;
 #  - a namespace, a nested namespace, a secret imported from `../pki`, host arguments (`@@1`),
-#    host environment passthrough (`\@\@NAME`), an injection file with its permission, and a
-#    session with `attestation: mode: none`, each run by the runtime in a container;
+#    host environment passthrough (`\@\@NAME`, whose value is ignored), an injection file with
+#    its permission, and a session with `attestation: mode: none` and no `pwd`, each run by the
+#    runtime in a container;
 #  - the CAS is found without --cas from target/cas/sessions.json;
 #  - sessions with constructs the local CAS does not honour are refused, each by name.
 #   tests/integration/sessions_test.sh SCONECTL_BINARY
@@ -93,7 +94,8 @@ services:
     environment:
       PASSWORD: $$SCONE::password$$
       APP_USER: $APP_USER
-      \@\@FROM_HOST: ""
+      \@\@FROM_HOST:
+      \@\@LANG: ""
     attestation:
       mrenclave: [$MEASUREMENT]
 images:
@@ -116,8 +118,7 @@ version: 0.3.10
 name: $NS/team/open
 services:
   - name: app
-    command: python3 -c "print('configured without attestation')"
-    pwd: /app
+    command: python3 -c "import os; print('configured without attestation in', os.getcwd())"
 security:
   attestation:
     mode: none
@@ -161,9 +162,10 @@ diff "$work/expected" "$logs/app-1.out" >&2 || fail "the program did not get its
 step "the runtime ran $ns/team/app: password imported from ../pki, @@1, \\@\\@FROM_HOST, file mode 0640"
 
 run_session open-1 "$ns/team/open/app"
-grep -qx "configured without attestation" "$logs/open-1.out" || fail "mode none did not run: $(cat "$logs/open-1.err")"
+grep -qx "configured without attestation in /app" "$logs/open-1.out" ||
+  fail "mode none without pwd did not run in the image's working directory: $(cat "$logs/open-1.out" "$logs/open-1.err")"
 grep -q "attestation mode none" "$logs/open-1.err" || fail "the runtime does not say it ran without attestation"
-step "a session with attestation mode none runs, and the runtime says so"
+step "a session with attestation mode none and no pwd runs in the image's working directory, and the runtime says so"
 
 # --- update: without a predecessor (the current version), with one, and a stale one
 app_1=$(cat "$logs/app.hash")
@@ -185,6 +187,47 @@ grep -q "$app_2" "$logs/stale.err" && grep -q "$app_3" "$logs/stale.err" ||
 [ "$(wc -l <"$logs/history.out")" = 3 ] || fail "history does not list three versions: $(cat "$logs/history.out")"
 "$sconectl" session get "$ns/team/app" | grep -q 'APP_USER: "third"' || fail "session get does not show the third version"
 step "updates: current predecessor, explicit predecessor; stale one refused (exit 1) naming $app_2 and $app_3"
+
+# --- a shared access policy, as Scontain's tutorials write it: a config-fragment secret of one
+# session, imported by another as `access_policy: $$SCONE::access_policy$$`; a change of the
+# source is enforced at the next request.
+cat >"$sessions/policy.yaml" <<'EOF'
+version: 0.3.10
+name: $NS/team/policy
+secrets:
+  - name: access_policy
+    kind: config-fragment
+    export:
+      - namespace: $NS/team
+    value:
+      read: [$READERS]
+      update: [CREATOR]
+EOF
+cat >"$sessions/shared.yaml" <<'EOF'
+version: 0.3.10
+name: $NS/team/shared
+access_policy: $$SCONE::access_policy$$
+secrets:
+  - name: access_policy
+    import:
+      session: ../policy
+      secret: access_policy
+EOF
+"$sconectl" session check -f "$sessions/shared.yaml" >/dev/null 2>"$logs/shared-check.err" ||
+  fail "session check refused the shared policy: $(cat "$logs/shared-check.err")"
+"$sconectl" session create -f "$sessions/policy.yaml" -e READERS=CREATOR >/dev/null 2>"$logs/policy.err" ||
+  fail "session create policy.yaml: $(cat "$logs/policy.err")"
+"$sconectl" session create -f "$sessions/shared.yaml" >/dev/null 2>"$logs/shared.err" ||
+  fail "session create shared.yaml: $(cat "$logs/shared.err")"
+"$sconectl" session get "$ns/team/shared" | grep -qF 'access_policy: "$$SCONE::access_policy$$"' ||
+  fail "session get does not show the access policy as written"
+"$sconectl" session update -f "$sessions/policy.yaml" -e READERS=NONE >/dev/null 2>"$logs/policy-update.err" ||
+  fail "session update policy.yaml: $(cat "$logs/policy-update.err")"
+if "$sconectl" session get "$ns/team/shared" >/dev/null 2>"$logs/shared-get.err"; then
+  fail "the shared policy now says read: [NONE], yet the session was read"
+fi
+grep -q 403 "$logs/shared-get.err" || fail "the read was not refused with 403: $(cat "$logs/shared-get.err")"
+step "access_policy: \$\$SCONE::access_policy\$\$ imported from ../policy: enforced, and a changed source counts at once"
 
 # --- constructs this CAS does not honour: refused by name, nothing stored
 refused() { # refused NAME EXPECTED YAML: session create fails with EXPECTED in its message

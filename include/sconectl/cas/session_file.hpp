@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 // Hand-written sessions, as SCONE's tutorials upload them with `scone session create --use-env`
 // (docs/cas.md, "Hand-written sessions").
@@ -25,6 +26,17 @@ struct SessionFileOptions {
 // one of them; so are the problems validate_session finds.
 [[nodiscard]] Result<model::SessionDocument> load_session_file(const std::filesystem::path& file,
                                                                const SessionFileOptions& options);
+
+// Where field `path` of a session (as validate_session and the local CAS name it:
+// "services[0].environment.NAME") is written in the session file's `text`: its key (or, for a list
+// element, the element), else the deepest field on the way that is there (for a missing key, the
+// mapping that lacks it). 1-based; {0, 0} when the text is not readable YAML.
+struct SessionFieldPosition {
+  int line = 0;
+  int column = 0;
+};
+[[nodiscard]] SessionFieldPosition session_field_position(std::string_view text,
+                                                          std::string_view path);
 
 // The predecessor a document names; `predecessor: "~"`, null or no key mean none.
 [[nodiscard]] std::optional<std::string> predecessor_of(const model::SessionDocument& document);

@@ -43,6 +43,15 @@ struct Session {
 // not an octal mode of at most 0o777.
 [[nodiscard]] std::optional<unsigned> file_permission(const SessionDocument& value);
 
+// The kind of a secret whose value is a piece of the session itself (a YAML mapping), put in the
+// place of a `$$SCONE::name$$` that stands for a whole section, e.g. `access_policy:
+// $$SCONE::policy$$`.
+inline constexpr const char* k_config_fragment = "config-fragment";
+
+// For a section given as `$$SCONE::name$$` (a config fragment in its place): the secret's name.
+// std::nullopt for anything else, including a placeholder with a format or a filter.
+[[nodiscard]] std::optional<std::string> fragment_placeholder(const SessionDocument& value);
+
 // Parses session YAML (as uploaded to a CAS) into a document; errors name line and column.
 [[nodiscard]] Result<SessionDocument> parse_session_yaml(std::string_view text);
 

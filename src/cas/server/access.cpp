@@ -97,20 +97,33 @@ const char* key_of(Operation operation)
   return "read";
 }
 
-// The list that governs `operation`, following the defaults; nullptr means [CREATOR].
-const Json* access_list(const Json& session, Operation operation)
+// The list of `policy` (an access_policy mapping) that governs `operation`, following the
+// defaults; nullptr means [CREATOR].
+const Json* access_list(const Json& policy, Operation operation)
 {
-  if (!session.contains("access_policy") || !session.at("access_policy").is_object()) {
+  if (!policy.is_object()) {
     return nullptr;
   }
-  const auto& policy = session.at("access_policy");
   if (policy.contains(key_of(operation))) {
     return &policy.at(key_of(operation));
   }
   if (operation == Operation::create_sessions) {
-    return access_list(session, Operation::update);
+    return access_list(policy, Operation::update);
   }
   return nullptr;
+}
+
+// The value of a config-fragment secret as the mapping it holds, or std::nullopt.
+std::optional<Json> fragment_value(const std::optional<StoredSecret>& secret)
+{
+  if (!secret || secret->kind != model::k_config_fragment) {
+    return std::nullopt;
+  }
+  auto value = Json::parse(secret->value, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 }  // namespace
@@ -138,15 +151,73 @@ std::string certificate_secret_problem(const Json& session, const std::string& n
 
 }  // namespace
 
+namespace {
+
+// Where a config-fragment secret `name` of `session` is defined: its definition, or nullptr.
+const Json* secret_named(const Json& session, const std::string& name)
+{
+  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
+    return nullptr;
+  }
+  for (const auto& secret : session.at("secrets")) {
+    if (secret.is_object() && secret.value("name", std::string()) == name) {
+      return &secret;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> check_policy(const Json& session, const Json& policy);
+
+// `access_policy: $$SCONE::name$$`: the secret must be a config-fragment of the session, defined
+// (then its mapping is checked here as if written inline) or imported (checked when resolved).
+std::vector<std::string> check_fragment_policy(const Json& session, const std::string& name)
+{
+  const auto* secret = secret_named(session, name);
+  const std::string at = "access_policy: $$SCONE::" + name + "$$";
+  if (secret == nullptr) {
+    return {at + " names secret '" + name + "', which this session neither defines nor imports"};
+  }
+  if (secret->contains("import")) {
+    return {};
+  }
+  if (secret->value("kind", std::string()) != model::k_config_fragment) {
+    return {at + " names secret '" + name + "' of kind " + secret->value("kind", std::string())
+            + "; expected a config-fragment"};
+  }
+  if (!secret->contains("value") || !secret->at("value").is_object()) {
+    return {at + ": the config-fragment '" + name + "' is not a mapping of operations to lists"};
+  }
+  auto problems = check_policy(session, secret->at("value"));
+  for (auto& problem : problems) {
+    problem = at + ": " + problem;
+  }
+  return problems;
+}
+
+}  // namespace
+
 std::vector<std::string> check_access_policy(const Json& session)
 {
   if (!session.contains("access_policy")) {
     return {};
   }
   const auto& policy = session.at("access_policy");
-  if (!policy.is_object()) {
-    return {"access_policy: expected a mapping of operations to lists"};
+  if (const auto name = model::fragment_placeholder(policy)) {
+    return check_fragment_policy(session, *name);
   }
+  if (!policy.is_object()) {
+    return {
+        "access_policy: expected a mapping of operations to lists, or $$SCONE::name$$ naming "
+        "a config-fragment secret"};
+  }
+  return check_policy(session, policy);
+}
+
+namespace {
+
+std::vector<std::string> check_policy(const Json& session, const Json& policy)
+{
   std::vector<std::string> problems;
   for (const auto& [operation, list] : policy.items()) {
     const auto path = "access_policy." + operation;
@@ -184,14 +255,16 @@ std::vector<std::string> check_access_policy(const Json& session)
   return problems;
 }
 
+}  // namespace
+
 SecretText stored_secret_text(Store& store, const std::string& session)
 {
-  return [&store, session](const std::string& name) -> std::optional<std::string> {
+  return [&store, session](const std::string& name) -> std::optional<StoredSecret> {
     auto found = find_stored_secret(store, session, name);
     if (!found || !*found) {
       return std::nullopt;
     }
-    return (*found)->value;
+    return std::move(**found);
   };
 }
 
@@ -201,7 +274,22 @@ bool is_permitted(const Json& session,
                   const SecretText& secrets)
 {
   const auto creator = session.value("creator", std::string());
-  const Json* list = access_list(session, operation);
+  // `access_policy: $$SCONE::name$$`: the fragment as its source holds it now.
+  std::optional<Json> fragment;
+  const Json* policy = nullptr;
+  if (session.contains("access_policy")) {
+    policy = &session.at("access_policy");
+    if (const auto name = model::fragment_placeholder(*policy)) {
+      fragment = secrets ? fragment_value(secrets(*name)) : std::nullopt;
+      if (!fragment) {
+        return false;
+      }
+      policy = &*fragment;
+    } else if (!policy->is_object()) {
+      policy = nullptr;
+    }
+  }
+  const Json* list = policy == nullptr ? nullptr : access_list(*policy, operation);
   if (list == nullptr) {
     return !creator.empty() && requester == creator;
   }
@@ -224,8 +312,8 @@ bool is_permitted(const Json& session,
     } else if (const auto* secret = std::get_if<CertificateSecret>(principal);
                secret != nullptr && secrets && !permitted) {
       const auto certificate = secrets(secret->name);
-      const auto hash =
-          certificate ? key_hash_of_certificate(*certificate) : Result<std::string>(std::string());
+      const auto hash = certificate ? key_hash_of_certificate(certificate->value)
+                                    : Result<std::string>(std::string());
       permitted = hash && !hash->empty() && *hash == requester;
     }
   }

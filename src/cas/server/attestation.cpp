@@ -155,7 +155,8 @@ class Configurator {
   Result<ProgramConfiguration> configure(const Json& service, const Json* image)
   {
     ProgramConfiguration configuration;
-    configuration.pwd = service.value("pwd", std::string("/"));
+    // Empty when the session gives none: the runtime then stays in the image's working directory.
+    configuration.pwd = service.value("pwd", std::string());
     const auto& command = member_or_null(service, "command");
     std::vector<std::string> words;
     if (command.is_string()) {

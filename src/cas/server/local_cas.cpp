@@ -10,8 +10,10 @@
 //   the client must pass the current version's access_policy.update (default [CREATOR]).
 // * Read: the current version's access_policy.read (default [CREATOR]); ?hash= reads an older
 //   version of the same name. History is never deleted.
-// * Access lists hold CREATOR, ANY, NONE (alone), key hashes or PEM certificates; anything else
-//   (placeholders, signers, governance rules) is refused at upload with 400.
+// * Access lists hold CREATOR, ANY, NONE (alone), key hashes, PEM certificates or
+//   `$$SCONE::name$$` naming a certificate secret; anything else (signers, governance rules) is
+//   refused at upload with 400. The whole access_policy may be `$$SCONE::name$$` naming a
+//   config-fragment secret, resolved at every check (access.hpp).
 // * Stored: the uploaded document plus `creator` (the key hash of whoever created the session;
 //   kept on updates) and the uploaded `predecessor`; its hash is model::session_hash of that.
 //   Each upload is answered only after it committed; uploads that arrive together share one
@@ -40,6 +42,11 @@ bool is_read_method(const std::string& method)
   return method == "GET" || method == "HEAD";
 }
 
+// What each path answers to each method (docs/cas.md, "HTTP methods"): a path that reads answers
+// GET, and HEAD as GET without a body; one that takes a body answers POST; any other method is 405
+// with the methods the path accepts in Allow. /v1/values answers GET only: SCONE's CAS answers
+// HEAD on a value with 405, with or without a client certificate, and Scontain's exercises check
+// that, so HEAD is 405 there for every value, public or not, and tells nothing about which exist.
 CasResponse method_not_allowed(const std::string& method, const char* allowed)
 {
   auto response = error_response(
@@ -132,11 +139,11 @@ CasResponse RequestHandler::dispatch(const CasRequest& request)
   const std::string sessions_prefix = std::string(k_sessions_path) + "/";
   if (request.path == k_version_path) {
     return is_read_method(request.method) ? version_response()
-                                          : method_not_allowed(request.method, "GET");
+                                          : method_not_allowed(request.method, "GET, HEAD");
   }
   if (request.path == k_attestation_nonce_path) {
     return is_read_method(request.method) ? attestation_nonce()
-                                          : method_not_allowed(request.method, "GET");
+                                          : method_not_allowed(request.method, "GET, HEAD");
   }
   if (request.path == k_attestation_path) {
     return request.method == "POST" ? attest(request) : method_not_allowed(request.method, "POST");
@@ -151,11 +158,11 @@ CasResponse RequestHandler::dispatch(const CasRequest& request)
   if (request.path.starts_with(sessions_prefix)) {
     return is_read_method(request.method)
                ? read_session(request, request.path.substr(sessions_prefix.size()))
-               : method_not_allowed(request.method, "GET");
+               : method_not_allowed(request.method, "GET, HEAD");
   }
   if (request.path.starts_with(k_values_path)) {
-    return is_read_method(request.method) ? read_values(request.path.substr(k_values_path.size()))
-                                          : method_not_allowed(request.method, "GET");
+    return request.method == "GET" ? read_values(request.path.substr(k_values_path.size()))
+                                   : method_not_allowed(request.method, "GET");
   }
   return error_response(404,
                         {"no such endpoint; this CAS serves " + std::string(k_sessions_path) + ", "

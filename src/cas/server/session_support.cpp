@@ -23,6 +23,9 @@ constexpr std::string_view k_no_file_shield =
 constexpr std::string_view k_no_otp = "one-time passwords at start-up";
 constexpr std::string_view k_other_cas = "imports from another CAS";
 constexpr std::string_view k_azure = "Microsoft Azure services";
+constexpr std::string_view k_fragment_here =
+    "a config fragment in place of this section (this CAS honours one in place of access_policy "
+    "only)";
 constexpr const char* k_unknown_key = ": not a key of session language 0.3 (check its spelling)";
 
 class SupportChecker {
@@ -140,6 +143,10 @@ class SupportChecker {
       return;
     }
     const auto& attestation = service.at("attestation");
+    if (model::fragment_placeholder(attestation)) {
+      refuse(path + ".attestation", k_fragment_here);
+      return;
+    }
     const auto variants = attestation.is_array() ? attestation : Json::array({attestation});
     for (std::size_t i = 0; i < variants.size(); ++i) {
       const auto at =
@@ -203,7 +210,6 @@ class SupportChecker {
     }
     static const std::initializer_list<Refused> refused_kinds{
         {"aad-token", "tokens from Azure Active Directory"},
-        {"config-fragment", "config fragments (session language 0.3.10)"},
         {"pgp-key", "PGP keys (session language 0.3.10)"},
         {"jwt", "JSON web tokens (session language 0.3.12)"},
         {"session-ca", "session CAs (session language 0.2)"}};
@@ -228,6 +234,10 @@ class SupportChecker {
 
   void check_security(const Json& security)
   {
+    if (model::fragment_placeholder(security)) {
+      refuse("security", k_fragment_here);
+      return;
+    }
     keys(security, "security", {"attestation", "service_access_token", "singleton_enclaves"});
     if (!security.is_object()) {
       return;
@@ -241,6 +251,10 @@ class SupportChecker {
       return;
     }
     const auto& attestation = security.at("attestation");
+    if (model::fragment_placeholder(attestation)) {
+      refuse("security.attestation", k_fragment_here);
+      return;
+    }
     keys(attestation,
          "security.attestation",
          {"mode", "tolerate", "ignore_advisories"},

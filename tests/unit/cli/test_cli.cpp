@@ -332,14 +332,17 @@ TEST_F(CasCliTest, SessionCheckRefusesUnknownKeysAndNotesWhatTheLocalCasRefuses)
                               "    pwd: /\n    enviroment: {A: b}\n    attestation: {mrenclave: ["
                                   + mrenclave + "]}\n");
   EXPECT_EQ(run_cli({"session", "check", "-f", typo.string()}, cas_env()), 2);
-  EXPECT_NE(err.str().find("services[0].enviroment: not a key of session language 0.3"),
+  EXPECT_NE(err.str().find(typo.string()
+                           + ":7:5: services[0].enviroment: not a key of session language 0.3"),
             std::string::npos)
       << err.str();
   EXPECT_EQ(out.str(), "");
   const auto volumes =
       dir.write("volumes.yaml", "version: 0.3.10\nname: x\nvolumes:\n  - name: v\n");
   EXPECT_EQ(run_cli({"session", "check", "-f", volumes.string()}, cas_env()), 0) << err.str();
-  EXPECT_NE(err.str().find("note (for the local CAS, sconectl cas serve): volumes: not supported"),
+  EXPECT_NE(err.str().find(volumes.string()
+                           + ":3:1: note (for the local CAS, sconectl cas serve): volumes: not "
+                             "supported"),
             std::string::npos)
       << err.str();
   EXPECT_EQ(out.str().size(), 65U);  // the hash and a newline
@@ -358,6 +361,28 @@ TEST_F(CasCliTest, SessionCommandsTakeTheFileAndTheReadCommandAsSconeDoes)
   EXPECT_EQ(run_cli({"session", "read", "--help"}), 0);
   EXPECT_NE(out.str().find("Usage: sconectl session get [OPTIONS] name"), std::string::npos)
       << out.str();
+}
+
+TEST_F(CasCliTest, SessionErrorsNameFileLineAndColumn)
+{
+  const auto file = dir.write("bad.yaml",
+                              "version: 0.3.10\n"
+                              "name: x\n"
+                              "services:\n"
+                              "  - name: a\n"
+                              "    command: [x]\n"
+                              "    pwd: [/app]\n"
+                              "    environment:\n"
+                              "      A: 1\n"
+                              "    attestation: {mrenclave: [short]}\n");
+  EXPECT_EQ(run_cli({"session", "check", "-f", file.string()}, cas_env()), 2);
+  for (const auto& expected :
+       {file.string() + ":6:5: services[0].pwd: expected a string",
+        file.string() + ":8:7: services[0].environment.A: expected a string",
+        file.string() + ":9:19: services[0].attestation.mrenclave: expected 64 hex digits"}) {
+    EXPECT_NE(err.str().find(expected), std::string::npos) << expected << " in\n" << err.str();
+  }
+  EXPECT_EQ(out.str(), "");
 }
 
 TEST_F(CasCliTest, WithoutACasTheErrorNamesAllThreeWaysToGiveOne)

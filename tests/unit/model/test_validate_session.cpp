@@ -75,6 +75,111 @@ secrets:
             "");
 }
 
+TEST(ValidateSessionTest, PwdIsOptional)
+{
+  // As Scontain's own sessions write a service: a command and nothing else.
+  EXPECT_EQ(problems_of(R"yaml(version: "0.3.10"
+name: ns/app
+services:
+  - name: app
+    command: python3 -c "print(1)"
+security:
+  attestation:
+    mode: none
+)yaml"),
+            "");
+  EXPECT_NE(problems_of(service_session("").replace(
+                            service_session("").find("pwd: /app"), 9, "pwd: [/app]"))
+                .find("services[0].pwd: expected a string"),
+            std::string::npos);
+}
+
+TEST(ValidateSessionTest, TheValueOfAHostVariableIsIgnored)
+{
+  EXPECT_EQ(problems_of(service_session(R"(    environment:
+      \@\@EMPTY: ""
+      \@\@NULL:
+      \@\@TILDE: ~
+      \@\@NUMBER: 3
+      \@\@BOOLEAN: true
+      \@\@TEXT: ignored
+    attestation:
+      mrenclave: [")" + k_hash + R"("]
+images:
+  - name: app
+)")),
+            "");
+  // An ordinary variable still needs a string.
+  EXPECT_NE(problems_of(service_session(R"(    environment:
+      PLAIN:
+)"))
+                .find("services[0].environment.PLAIN: expected a string"),
+            std::string::npos);
+}
+
+TEST(ValidateSessionTest, AConfigFragmentIsASecretKindThatReplacesASection)
+{
+  // Defined here, or imported from another session of the namespace as Scontain's tutorials do.
+  EXPECT_EQ(problems_of(R"(version: "0.3.10"
+name: ns/app
+access_policy: $$SCONE::access_policy$$
+secrets:
+  - name: access_policy
+    kind: config-fragment
+    value:
+      read: [CREATOR]
+      update: [CREATOR]
+)"),
+            "");
+  EXPECT_EQ(problems_of(R"(version: "0.3.10"
+name: ns/app
+access_policy: $$SCONE::access_policy$$
+secrets:
+  - name: access_policy
+    import:
+      session: ../policy
+      secret: access_policy
+)",
+                        {{.name = "ns/policy", .document = parse(R"(name: ns/policy
+secrets:
+  - name: access_policy
+    kind: config-fragment
+    value: {read: [CREATOR]}
+    export: [{namespace: ns}]
+)")}}),
+            "");
+  const auto problems = problems_of(R"(version: "0.3.10"
+name: ns/app
+access_policy: $$SCONE::missing$$
+security: $$SCONE::pw$$
+secrets:
+  - name: pw
+    kind: ascii
+  - name: empty
+    kind: config-fragment
+  - name: text
+    kind: config-fragment
+    value: not a mapping
+  - name: key
+    kind: private-key
+  - name: cert
+    kind: x509
+    private_key: text
+)");
+  EXPECT_EQ(problems.find("unknown"), std::string::npos) << problems;
+  for (const auto* expected :
+       {"secrets[1].value: is required: a config-fragment is the YAML mapping given here",
+        "secrets[2].value: expected a YAML mapping",
+        "secrets[4].private_key: names secret 'text' of kind config-fragment; expected kind "
+        "private-key",
+        "access_policy: $$SCONE::missing$$ names secret 'missing', which this session neither "
+        "defines nor imports",
+        "security: $$SCONE::pw$$ names secret 'pw' of kind ascii; a section is replaced only by "
+        "a config-fragment"}) {
+    EXPECT_NE(problems.find(expected), std::string::npos) << expected << " in\n" << problems;
+  }
+}
+
 TEST(ValidateSessionTest, ReportsReferencesFormatsLinksAndAttestation)
 {
   const auto text = problems_of(service_session(R"(    environment:

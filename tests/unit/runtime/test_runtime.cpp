@@ -184,6 +184,19 @@ TEST(PlanLaunchTest, ASessionForAnotherProgramOrDirectoryIsRefused)
       plan_launch(configuration_for("prog", tree.root), arguments, {}, tree.root + "/bin/prog"));
 }
 
+TEST(PlanLaunchTest, WithoutAPwdTheProgramStartsInTheMeasuredWorkingDirectory)
+{
+  Tree tree;
+  tree.file("/bin/prog", "x", 0755);
+  tree.file("/app/a", "y", 0644);
+  const RuntimeArguments arguments{.measured = {.program = "prog", .pwd = tree.root + "/app"},
+                                   .host_arguments = {"one", "two"}};
+  const auto plan =
+      plan_launch(configuration_for("prog", ""), arguments, {}, tree.root + "/bin/prog");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->pwd, tree.root + "/app");
+}
+
 TEST(InjectionFilesTest, WrittenPrivatelyAndOnlyIntoMemory)
 {
   if (!stdfs::is_directory("/dev/shm")) {

@@ -79,5 +79,33 @@ TEST(AccessTest, ChecksEveryEntry)
   EXPECT_EQ(check_access_policy(Json{{"access_policy", "ANY"}}).size(), 1U);
 }
 
+TEST(AccessTest, AConfigFragmentPolicyIsResolvedAtEveryCheck)
+{
+  const auto alice = new_client().key_hash;
+  const auto bob = new_client().key_hash;
+  const auto session = stored(alice, "$$SCONE::shared$$");
+  server::StoredSecret fragment{.kind = "config-fragment",
+                                .value = Json{{"read", {bob}}, {"update", {"NONE"}}}.dump()};
+  const server::SecretText secrets = [&fragment](const std::string& name) {
+    return name == "shared" ? std::optional<server::StoredSecret>(fragment) : std::nullopt;
+  };
+  EXPECT_TRUE(is_permitted(session, Operation::read, bob, secrets));
+  EXPECT_FALSE(is_permitted(session, Operation::read, alice, secrets));
+  EXPECT_FALSE(is_permitted(session, Operation::update, alice, secrets));
+  EXPECT_FALSE(is_permitted(session, Operation::create_sessions, alice, secrets));
+  fragment.value = Json{{"read", {"CREATOR"}}}.dump();  // the source changed
+  EXPECT_FALSE(is_permitted(session, Operation::read, bob, secrets));
+  EXPECT_TRUE(is_permitted(session, Operation::read, alice, secrets));
+  EXPECT_TRUE(is_permitted(session, Operation::update, alice, secrets));  // its default
+  // What cannot be resolved admits nobody: no secrets, another kind, a value that is no mapping.
+  EXPECT_FALSE(is_permitted(session, Operation::read, alice));
+  fragment.kind = "ascii";
+  EXPECT_FALSE(is_permitted(session, Operation::read, alice, secrets));
+  fragment.kind = "config-fragment";
+  fragment.value = "[\"CREATOR\"]";
+  EXPECT_FALSE(is_permitted(session, Operation::read, alice, secrets));
+  EXPECT_FALSE(is_permitted(stored(alice, "$$SCONE::other$$"), Operation::read, alice, secrets));
+}
+
 }  // namespace
 }  // namespace sconectl::cas::testing

@@ -107,6 +107,30 @@ TEST_F(AttestationTest, AnAdmittedMeasurementGetsTheResolvedConfiguration)
   EXPECT_TRUE(configuration->attestation_checked);
 }
 
+TEST_F(AttestationTest, ASessionWithoutPwdLeavesTheWorkingDirectoryToTheImage)
+{
+  auto session = service_session("demo");
+  session.erase(session.find("    pwd: /app\n"), std::string("    pwd: /app\n").size());
+  create(m_alice, session);
+  const auto configuration = attest("demo/api");
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  EXPECT_EQ(configuration->pwd, "");
+}
+
+TEST_F(AttestationTest, AHostVariableIsPassedWhateverValueTheSessionWrites)
+{
+  auto session = service_session("demo");
+  const std::string written = "      \\@\\@HOME: \"\"\n";
+  ASSERT_NE(session.find(written), std::string::npos);
+  session.replace(session.find(written),
+                  written.size(),
+                  "      \\@\\@HOME:\n      \\@\\@LANG: 1\n      \\@\\@TZ: ~\n");
+  create(m_alice, session);
+  const auto configuration = attest("demo/api");
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  EXPECT_EQ(configuration->host_environment, (std::vector<std::string>{"HOME", "LANG", "TZ"}));
+}
+
 TEST_F(AttestationTest, AnotherMeasurementIsRefusedWithSconesMessage)
 {
   create(m_alice, service_session("demo"));

@@ -133,8 +133,35 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
       {"secret_config:\n  store_in: akv\n", "secret_config: not supported by this CAS"},
       {"secrets:\n  - name: t\n    kind: aad-token\n",
        "secrets[0].kind: not supported by this CAS"},
-      {"secrets:\n  - name: f\n    kind: config-fragment\n    value: {a: 1}\n",
-       "secrets[0].kind: not supported by this CAS: kind config-fragment"},
+      {"secrets:\n  - name: t\n    kind: jwt\n",
+       "secrets[0].kind: not supported by this CAS: kind jwt"},
+      {"secrets:\n  - name: t\n    kind: session-ca\n",
+       "secrets[0].kind: not supported by this CAS: kind session-ca"},
+      {"secrets:\n  - name: t\n    kind: pgp-key\n",
+       "secrets[0].kind: not supported by this CAS: kind pgp-key"},
+      {"secrets:\n  - name: f\n    kind: config-fragment\n    value: {attestation: {}}\n"
+       "security: \"$$SCONE::f$$\"\n",
+       "security: not supported by this CAS: a config fragment in place of this section"},
+      {"secrets:\n  - name: f\n    kind: config-fragment\n    value: {mode: none}\n"
+       "security:\n  attestation: \"$$SCONE::f$$\"\n",
+       "security.attestation: not supported by this CAS: a config fragment in place of this "
+       "section"},
+      {"secrets:\n  - name: f\n    kind: config-fragment\n    value: {mrenclave: [" + k_hash
+           + "]}\n"
+             "services:\n  - name: a\n    command: [x]\n    attestation: \"$$SCONE::f$$\"\n",
+       "services[0].attestation: not supported by this CAS: a config fragment"},
+      {"secrets:\n  - name: f\n    kind: config-fragment\n",
+       "secrets[0].value: is required: a config-fragment is the YAML mapping"},
+      {"secrets:\n  - name: f\n    kind: config-fragment\n    value: text\n",
+       "secrets[0].value: expected a YAML mapping"},
+      {"access_policy: \"$$SCONE::p$$\"\n",
+       "access_policy: $$SCONE::p$$ names secret 'p', which this session neither defines nor "
+       "imports"},
+      {"access_policy: \"$$SCONE::p$$\"\nsecrets:\n  - name: p\n    kind: ascii\n",
+       "$$SCONE::p$$ names secret 'p' of kind ascii"},
+      {"access_policy: \"$$SCONE::p$$\"\nsecrets:\n  - name: p\n    kind: config-fragment\n"
+       "    value:\n      read: [\"signer: abc\"]\n",
+       "access_policy: $$SCONE::p$$: access_policy.read[0]: 'signer: abc' is not supported"},
       {"secrets:\n  - name: s\n    import:\n      cas_url: other.example:8081\n"
        "      cas_key: x\n      session: a\n      secret: b\n",
        "secrets[0].import.cas_url: not supported by this CAS: imports from another CAS"},
@@ -156,6 +183,8 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
   for (const auto& [yaml, expected] : cases) {
     const auto response = upload(m_alice, session_yaml("demo", yaml));
     EXPECT_EQ(response.status, 400) << yaml;
+    // A construct of SCONE's session language is never called unknown.
+    EXPECT_EQ(messages_of(response).find("unknown"), std::string::npos) << response.body;
     EXPECT_NE(messages_of(response).find(expected), std::string::npos)
         << "expected '" << expected << "' in " << response.body;
   }

@@ -214,6 +214,62 @@ TEST_F(SessionsTest, AnAccessListEntryCanBeACertificateImportedFromAnotherSessio
       << not_a_certificate.body;
 }
 
+// As Scontain's tutorials share one access policy in a namespace: a config-fragment secret of one
+// session, imported by another as `access_policy: $$SCONE::access_policy$$`.
+TEST_F(SessionsTest, AnAccessPolicyCanBeAConfigFragmentImportedFromTheNamespace)
+{
+  const auto carol = new_client();
+  create(m_alice, session_yaml("ns"));
+  const auto policy_session = [&](const std::string& readers) {
+    return session_yaml("ns/policy",
+                        "secrets:\n"
+                        "  - name: access_policy\n"
+                        "    kind: config-fragment\n"
+                        "    value:\n"
+                        "      read: [CREATOR, "
+                            + readers
+                            + "]\n"
+                              "      update: [CREATOR, "
+                            + carol.key_hash
+                            + "]\n"
+                              "    export:\n"
+                              "      - namespace: ns\n");
+  };
+  const auto policy = create(m_alice, policy_session(m_bob.key_hash));
+  const std::string app_yaml =
+      "access_policy: $$SCONE::access_policy$$\n"
+      "secrets:\n"
+      "  - name: access_policy\n"
+      "    import:\n"
+      "      session: ../policy\n"
+      "      secret: access_policy\n";
+  const auto app = create(m_alice, session_yaml("ns/app", app_yaml));
+  ASSERT_FALSE(app.empty());
+  // Enforced as if written inline: Bob reads, Carol updates, a stranger does neither.
+  EXPECT_EQ(read(m_bob, "ns/app").status, 200);
+  EXPECT_EQ(read(m_alice, "ns/app").status, 200);
+  const auto stranger = new_client();
+  EXPECT_EQ(read(stranger, "ns/app").status, 403);
+  EXPECT_EQ(upload(stranger, with_predecessor(session_yaml("ns/app", app_yaml + salt_line(1)), app))
+                .status,
+            403);
+  const auto by_carol =
+      upload(carol, with_predecessor(session_yaml("ns/app", app_yaml + salt_line(2)), app));
+  ASSERT_EQ(by_carol.status, 200) << by_carol.body;
+  // A changed source counts at the next check: Bob is no longer a reader.
+  ASSERT_EQ(upload(m_alice, with_predecessor(policy_session(stranger.key_hash), policy)).status,
+            200);
+  EXPECT_EQ(read(m_bob, "ns/app").status, 403);
+  EXPECT_EQ(read(stranger, "ns/app").status, 200);
+  // A source that stops exporting it admits nobody, not even the creator.
+  const auto current_policy = json_of(read(m_alice, "ns/policy")).at("hash").get<std::string>();
+  auto unexported = policy_session(stranger.key_hash);
+  unexported.erase(unexported.find("    export:"));
+  ASSERT_EQ(upload(m_alice, with_predecessor(unexported, current_policy)).status, 200);
+  EXPECT_EQ(read(m_alice, "ns/app").status, 403);
+  EXPECT_EQ(read(stranger, "ns/app").status, 403);
+}
+
 TEST_F(SessionsTest, CurrentVersionsOfManySessionsInOneRequest)
 {
   const auto first = create(m_alice, session_yaml("one"));
