@@ -85,6 +85,15 @@ TEST_F(CliTest, VersionCommandReportsBuildAndLibraries)
   EXPECT_EQ(run_cli({"version", "--format", "yaml"}), 2);
 }
 
+TEST_F(CliTest, CasServeHelpSaysWhatItAttests)
+{
+  ASSERT_EQ(run_cli({"cas", "--help"}), 0);
+  EXPECT_EQ(out.str().find("does not attest"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("attests simulated programs only: no SGX, no hardware protection"),
+            std::string::npos)
+      << out.str();
+}
+
 TEST_F(CliTest, CompletionScriptsFollowTheCommandTree)
 {
   ASSERT_EQ(run_cli({"completion", "bash"}), 0) << err.str();
