@@ -56,7 +56,7 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   # has in exactly that version.
   # shellcheck disable=SC2086 # one name per word
   apt-get -o Dir::State::status=/dev/null install --print-uris -qq -y $names >"$work/uris" ||
-    fail "apt-get cannot resolve the package's dependencies here"
+    skip_or_fail "apt-get cannot resolve the package's dependencies here (no apt lists?)"
   awk '{ print $2 }' "$work/uris" | python3 -c '
 import sys, urllib.parse
 for line in sys.stdin:
@@ -65,7 +65,8 @@ for line in sys.stdin:
   comm -23 "$work/closure" "$work/installed" >"$work/missing"
   step "downloading $(wc -l <"$work/missing") packages with apt-get download"
   # shellcheck disable=SC2046
-  (cd "$repo.tmp" && apt-get download $(cat "$work/missing")) || fail "apt-get download failed"
+  (cd "$repo.tmp" && apt-get download $(cat "$work/missing")) ||
+    skip_or_fail "apt-get download of the dependencies failed (is the Debian mirror reachable?)"
   (cd "$repo.tmp" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null) ||
     fail "dpkg-scanpackages failed"
   rm -rf "$repo" && mv "$repo.tmp" "$repo"
