@@ -56,18 +56,40 @@ release=${release:-$namespace}
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "installing build dependencies and building sconectl"
+# phase NAME: ends the running phase, recording how long it took, and starts NAME ("" ends the
+# last one). The closing line sums them up: "build 6m12s, docker+registry 41s, ...".
+timings=() phase_name="" phase_start=$SECONDS
+duration() { if [ "$1" -ge 60 ]; then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi; }
+phase() {
+  [ -z "$phase_name" ] || timings+=("$phase_name $(duration $((SECONDS - phase_start)))")
+  phase_name=$1 phase_start=$SECONDS
+}
+summary() {
+  local IFS=,
+  phase ""
+  printf '%s' "${timings[*]}" | sed 's/,/, /g'
+  printf ' (total %s)\n' "$(duration "$SECONDS")"
+}
+
+step "installing build dependencies"
+phase "dependencies"
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" "$root/build/release" 2>/dev/null || "$root/scripts/build.sh" "$root/build/release"
+# Only what this job runs: sconectl and the simulation runtime (scripts/test.sh builds the tests).
+step "building sconectl and the simulation runtime (the compiler's progress: [done/total])"
+phase "build"
+SCONECTL_BUILD_TARGETS="sconectl sconectl-runtime-sim" "$root/scripts/build.sh" "$root/build/release"
 sconectl="$root/build/release/src/sconectl"
 
-step "starting a Docker Engine, a local registry and the base image (first run: a few minutes)"
+step "starting a Docker Engine and a local registry (first run: installs docker.io, docker-registry)"
+phase "docker+registry"
 eval "$("$root/scripts/infra/docker.sh" --print-env)"
 if [ -z "$image_repo" ]; then
   eval "$("$root/scripts/infra/registry.sh" --print-env)"
   export DOCKER_CONFIG
   image_repo="$REGISTRY/sconectl-demo"
 fi
+step "making the local Python base image (first run: debootstrap, a few minutes)"
+phase "base image"
 base_image=$("$root/scripts/infra/base-image.sh")
 config="$state/sconectl-config.yaml"
 printf 'base_images:\n  python: %s\n' "$base_image" >"$config"
@@ -78,6 +100,7 @@ export APP_TOLERATE="outdated-tcb, software-hardening-needed, simulation"
 cas_host=127.0.0.1
 if [ "$kubernetes" = 1 ] && [ -z "${KUBECONFIG:-}" ]; then
   step "starting a local Kubernetes (scripts/infra/kubernetes.sh; the first run builds it: see docs/kubernetes.md)"
+  phase "kubernetes"
   eval "$("$root/scripts/infra/kubernetes.sh" --print-env)"
   export KUBECONFIG
   cas_host=$K8S_NODE_IP # where pods reach the host
@@ -86,6 +109,7 @@ kubectl_bin=${KUBECTL:-kubectl}
 
 if [ -z "$cas" ]; then
   step "starting a local CAS (sconectl cas serve: for development; it attests simulated programs only)"
+  phase "cas"
   eval "$(SCONECTL_CAS_HOST=$cas_host "$root/scripts/infra/cas.sh" "$sconectl" --print-env)"
   cas=$CAS_ADDR
   cas_key=$CAS_KEY
@@ -94,17 +118,21 @@ export CAS_ADDR="$cas" CAS_KEY="$cas_key"
 
 cd "$example"
 step "sconectl validate --strict -f service.yaml -f mesh.yaml"
+phase "validate"
 "$sconectl" validate --strict -f service.yaml -f mesh.yaml
 
 step "sconectl apply -f service.yaml --config $config --runtime sim   (SIMULATION: no SGX)"
+phase "image build+push"
 "$sconectl" apply -f service.yaml --config "$config" --runtime sim
 
 digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image"]["digest"])' \
   target/services/hello-user.json)
 step "sconectl apply -f mesh.yaml --mode debug --release $release   (CAS policies, Helm chart, upload to $cas)"
+phase "policies+chart+upload"
 "$sconectl" apply -f mesh.yaml -o yaml --mode debug --release "$release"
 
 step "starting the image as its pod would: the runtime attests to $cas, then the program runs"
+phase "run"
 # The chart's pod environment (target/helm/values.yaml), and its memory volume as a tmpfs.
 container="hello-user-$$"
 trap 'docker rm -f "$container" >/dev/null 2>&1 || true' EXIT
@@ -125,6 +153,7 @@ step "sconectl session history $namespace/hello-user   (the chain of uploaded ve
 "$sconectl" session history "$namespace/hello-user" --cas "$cas" ${cas_key:+--cas-key "$cas_key"}
 
 step "checking the chart: helm lint --strict, helm template (helm is built with Go on first use)"
+phase "helm check"
 if helm_env=$("$root/scripts/infra/chart-tools.sh" helm 2>"$state/chart-tools.err"); then
   eval "$helm_env"
   "$HELM" lint --strict target/helm
@@ -139,6 +168,7 @@ if [ "$kubernetes" = 1 ]; then
   [ -n "${HELM:-}" ] || { echo "hello-world.sh: --kubernetes needs helm: $(tail -n 3 "$state/chart-tools.err")" >&2; exit 1; }
   k8s_ns=$release
   step "helm upgrade --install $release target/helm --namespace $k8s_ns"
+  phase "helm install"
   "$kubectl_bin" get namespace "$k8s_ns" >/dev/null 2>&1 || "$kubectl_bin" create namespace "$k8s_ns" >/dev/null
   if [ -n "${REGISTRY:-}" ]; then
     # As the tutorial's `sconeapps` secret: the local registry's password, for pulling.
@@ -169,4 +199,6 @@ Done. The image is $APP_IMAGE_REPO/hello-user@$digest
   Helm chart:          $example/target/helm/   (helm install $release target/helm)$([ "$kubernetes" = 1 ] && printf '\n  running in:          Kubernetes namespace %s (KUBECONFIG=%s)' "$release" "$KUBECONFIG")
   plain manifests:     $example/target/manifests/
   sconectl:            $sconectl
+
+Time: $(summary)
 DONE

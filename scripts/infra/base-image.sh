@@ -124,7 +124,8 @@ if [ ! -s "$tarball" ]; then
   printf '\n===== %s: debootstrap --variant=minbase --include=%s %s %s\n' "$(date -u +%FT%TZ)" "$packages" "$suite" "$mirror" >>"$log"
   # minbase: essential packages + apt only. debootstrap installs Depends, not Recommends.
   # Bounded: 2 minutes here; 20 minutes means the mirror is unusable.
-  timeout 1200 debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >>"$log" 2>&1 ||
+  printf '%s: debootstrap of Debian %s (a few minutes; its progress follows)\n' "$INFRA_SELF" "$suite" >&2
+  logged "$log" timeout 1200 debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" ||
     die "debootstrap of Debian $suite from $mirror failed or took more than 20 minutes; set SCONECTL_DEBIAN_MIRROR to a reachable Debian mirror." "$log"
 
   # Shrink, and keep later apt-get installs in the image small too.

@@ -22,7 +22,9 @@ if [ -z "$helm_bin" ]; then
   if [ ! -x "$helm_bin" ]; then
     command -v go >/dev/null || die "helm is missing and so is Go to build it; put helm on PATH (https://helm.sh/docs/intro/install/) or install Go 1.24 or later."
     note "building helm $HELM_VERSION with go install (a few minutes the first time)"
-    GOBIN="$tools/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >"$tools/helm-install.log" 2>&1 ||
+    printf '%s: building helm %s with go install (a few minutes the first time; go -v names each package it compiles)\n' "$INFRA_SELF" "$HELM_VERSION" >&2
+    : >"$tools/helm-install.log"
+    GOBIN="$tools/bin" logged "$tools/helm-install.log" go install -v "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" ||
       die "go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION failed." "$tools/helm-install.log"
   fi
 fi

@@ -67,6 +67,21 @@ gone() { ! alive "$1"; }
 
 # apt_install PACKAGE...: installs the packages that are missing, from the configured Debian mirror.
 # Tries without `apt-get update` first (fast when the lists are fresh), then updates and retries.
+# logged LOG COMMAND...: runs COMMAND with its output appended to LOG and also shown on stderr,
+# indented, as it comes: a step that takes minutes (apt, debootstrap, a Go build) shows progress.
+# SCONECTL_INFRA_QUIET=1 keeps the output in LOG only.
+logged() {
+  local log=$1
+  shift
+  if [ "${SCONECTL_INFRA_QUIET:-0}" = 1 ]; then
+    "$@" >>"$log" 2>&1
+    return
+  fi
+  local rc=0
+  "$@" 2>&1 | tee -a "$log" | sed -u "s/^/  | /" >&2 || rc=${PIPESTATUS[0]}
+  return "$rc"
+}
+
 apt_install() {
   local missing=() package log="$INFRA_DIR/apt.log"
   for package in "$@"; do
@@ -74,13 +89,13 @@ apt_install() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   require_root
-  note "installing ${missing[*]}"
+  printf '%s: installing %s\n' "$INFRA_SELF" "${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   local apt_opts=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=180)
-  if ! timeout 900 apt-get install "${apt_opts[@]}" "${missing[@]}" >>"$log" 2>&1; then
-    timeout 300 apt-get update -q -o DPkg::Lock::Timeout=180 >>"$log" 2>&1 ||
+  if ! logged "$log" timeout 900 apt-get install "${apt_opts[@]}" "${missing[@]}"; then
+    logged "$log" timeout 300 apt-get update -q -o DPkg::Lock::Timeout=180 ||
       die "apt-get update failed (needed to install ${missing[*]}); is Debian's mirror in /etc/apt/sources.list* reachable?" "$log"
-    timeout 900 apt-get install "${apt_opts[@]}" "${missing[@]}" >>"$log" 2>&1 ||
+    logged "$log" timeout 900 apt-get install "${apt_opts[@]}" "${missing[@]}" ||
       die "apt-get install ${missing[*]} failed." "$log"
   fi
 }

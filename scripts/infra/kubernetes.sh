@@ -126,22 +126,24 @@ have_binaries() {
 }
 if ! have_binaries; then
   command -v go >/dev/null || die "Go is needed to build Kubernetes $version (go 1.24 or later)."
-  note "building Kubernetes $version from the Go module proxy (the first time: about 15 minutes on 2 cores)"
+  printf '%s: building Kubernetes %s from the Go module proxy (the first time: about 15 minutes on 2 cores; go -v names each package it compiles)\n' "$INFRA_SELF" "$version" >&2
   # The version goes in through ldflags, or the binaries report v0.0.0-master.
   ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$version"
   ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34"
   ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$version"
-  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" -o "$bin/" \
+  : >"$build_log"
+  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly logged "$build_log" go build -v -trimpath -ldflags "$ldflags" -o "$bin/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
-    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy) >"$build_log" 2>&1 ||
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy) ||
     die "building Kubernetes $version failed." "$build_log"
 fi
 # Cluster DNS: CoreDNS, a module of its own without replace directives, pinned by version.
 if [ ! -x "$bin/coredns" ]; then
-  note "building CoreDNS $coredns_version"
-  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$coredns_version" \
-    >"$cache/coredns-build.log" 2>&1 || die "building CoreDNS $coredns_version failed." "$cache/coredns-build.log"
+  printf '%s: building CoreDNS %s\n' "$INFRA_SELF" "$coredns_version" >&2
+  : >"$cache/coredns-build.log"
+  GOBIN="$bin" logged "$cache/coredns-build.log" go install -v -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$coredns_version" \
+    || die "building CoreDNS $coredns_version failed." "$cache/coredns-build.log"
 fi
 
 # --- certificates (once) ------------------------------------------------------------------------

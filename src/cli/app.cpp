@@ -77,7 +77,9 @@ int run(int argc, const char* const* argv, Services& services)
       {"apply", add_apply_command(app, global, services)},
       {"cas", add_cas_command(app, global, services)},
       {"session", add_session_command(app, global, services)},
-      {"self", add_self_command(app, global, services)}};
+      {"self", add_self_command(app, global, services)},
+      {"version", add_version_command(app, global, services)},
+      {"completion", add_completion_command(app, global, services)}};
 
   try {
     app.parse(argc, argv);

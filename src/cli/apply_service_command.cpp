@@ -2,6 +2,7 @@
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/user_config.hpp"
 #include "sconectl/runtime/runtime.hpp"
+#include "sim_runtime.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -117,31 +118,6 @@ void print_result(const apply::ServiceApplyResult& result,
     out << "  runtime: sim (" << runtime::k_simulation_warning << ")\n";
   }
   out << "  descriptor: " << result.descriptor_file.string() << "\n";
-}
-
-// The runtime executable: $SCONECTL_RUNTIME_SIM, else beside this sconectl (installed), else in
-// the build tree's runtime folder.
-Result<std::filesystem::path> find_sim_runtime()
-{
-  if (const char* given = std::getenv("SCONECTL_RUNTIME_SIM"); given != nullptr && *given != 0) {
-    return std::filesystem::path(given);
-  }
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  std::vector<std::filesystem::path> candidates;
-  if (!ec) {
-    candidates = {self.parent_path() / runtime::k_runtime_name,
-                  self.parent_path() / "runtime" / runtime::k_runtime_name};
-  }
-  for (const auto& candidate : candidates) {
-    if (std::filesystem::is_regular_file(candidate, ec)) {
-      return candidate;
-    }
-  }
-  return fail(ErrorKind::usage,
-              std::string("--runtime sim: cannot find ") + runtime::k_runtime_name
-                  + " beside sconectl; build it (cmake target sconectl-runtime-sim) or set "
-                    "SCONECTL_RUNTIME_SIM to its path");
 }
 
 }  // namespace

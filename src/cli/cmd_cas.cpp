@@ -131,7 +131,8 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
   auto serve = std::make_shared<ServeCommand>();
   auto* serve_command = group->add_subcommand(
       "serve",
-      "Run a local CAS over mutual TLS, for development and tests (it does not attest programs)");
+      "Run a local CAS over mutual TLS, for development and tests (it attests simulated programs "
+      "only: no SGX, no hardware protection)");
   serve_command
       ->add_option("--listen", serve->server.listen, "host:port to listen on (port 0: any)")
       ->capture_default_str();

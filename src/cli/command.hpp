@@ -72,5 +72,7 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
 Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_session_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_self_command(CLI::App& app, const GlobalOptions& global, Services& services);
+Action add_version_command(CLI::App& app, const GlobalOptions& global, Services& services);
+Action add_completion_command(CLI::App& app, const GlobalOptions& global, Services& services);
 
 }  // namespace sconectl::cli

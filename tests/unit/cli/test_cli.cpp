@@ -51,6 +51,68 @@ class CliTest : public ::testing::Test {
   TempDir dir;
 };
 
+TEST_F(CliTest, VersionCommandReportsBuildAndLibraries)
+{
+  ASSERT_EQ(run_cli({"version", "--format", "json"}), 0) << err.str();
+  const auto report = nlohmann::json::parse(out.str());
+  EXPECT_EQ(report.at("version"), "0.1.0");
+  EXPECT_FALSE(report.at("git_commit").get<std::string>().empty());
+  EXPECT_FALSE(report.at("build_type").get<std::string>().empty());
+  for (const char* library : {"yaml-cpp",
+                              "OpenSSL",
+                              "libcurl",
+                              "SQLite",
+                              "spdlog",
+                              "CLI11",
+                              "nlohmann_json",
+                              "libyaml",
+                              "libarchive",
+                              "cpp-httplib"}) {
+    const auto& entry = report.at("libraries").at(library);
+    EXPECT_FALSE(entry.at("version").get<std::string>().empty()) << library;
+    EXPECT_TRUE(entry.at("seen") == "run time" || entry.at("seen") == "build time") << library;
+  }
+  EXPECT_NE(
+      report.at("libraries").at("OpenSSL").at("version").get<std::string>().find("OpenSSL 3."),
+      std::string::npos);
+  EXPECT_TRUE(report.contains("runtime_sim"));
+  // The global --format applies too; text names the same facts.
+  ASSERT_EQ(run_cli({"--format", "json", "version"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(out.str()).at("version"), "0.1.0");
+  ASSERT_EQ(run_cli({"version"}), 0);
+  EXPECT_EQ(out.str().rfind("sconectl 0.1.0\ngit commit: ", 0), 0u) << out.str();
+  EXPECT_NE(out.str().find("  yaml-cpp 0."), std::string::npos) << out.str();
+  EXPECT_EQ(run_cli({"version", "--format", "yaml"}), 2);
+}
+
+TEST_F(CliTest, CasServeHelpSaysWhatItAttests)
+{
+  ASSERT_EQ(run_cli({"cas", "--help"}), 0);
+  EXPECT_EQ(out.str().find("does not attest"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("attests simulated programs only: no SGX, no hardware protection"),
+            std::string::npos)
+      << out.str();
+}
+
+TEST_F(CliTest, CompletionScriptsFollowTheCommandTree)
+{
+  ASSERT_EQ(run_cli({"completion", "bash"}), 0) << err.str();
+  const auto bash = out.str();
+  EXPECT_NE(bash.find("'') echo 'validate apply cas session self version' ;;"), std::string::npos)
+      << bash;
+  EXPECT_NE(bash.find("'cas') echo 'attest serve' ;;"), std::string::npos);
+  EXPECT_NE(bash.find("'apply|--runtime') echo 'none sim' ;;"), std::string::npos);
+  EXPECT_NE(bash.find("'validate|-f'|'validate|--filename') echo '@files' ;;"), std::string::npos);
+  EXPECT_NE(bash.find("complete -F _sconectl sconectl"), std::string::npos);
+  ASSERT_EQ(run_cli({"completion", "zsh"}), 0);
+  EXPECT_EQ(out.str().rfind("#compdef sconectl\n", 0), 0u);
+  EXPECT_NE(out.str().find("'validate:Check service and mesh manifests"), std::string::npos);
+  // Hidden: not a command users see in --help.
+  ASSERT_EQ(run_cli({"--help"}), 0);
+  EXPECT_EQ(out.str().find("completion"), std::string::npos);
+  EXPECT_EQ(run_cli({"completion", "fish"}), 2);
+}
+
 TEST_F(CliTest, VersionAndHelpExitZero)
 {
   EXPECT_EQ(run_cli({"--version"}), 0);
