@@ -8,10 +8,12 @@ set -euo pipefail
 sconectl=$1
 output=$2
 mkdir -p "$output"
+# Pages of commands that no longer exist must not linger.
+rm -f "$output"/*.1
 version=$("$sconectl" --version)
 
 subcommands_of() {
-  awk '/^Subcommands:/ { listing = 1; next } listing && /^  [a-z]/ { print $1 } listing && /^$/ { listing = 0 }' <<<"$1"
+  awk '/^Subcommands:/ { listing = 1; next } listing && /^  [a-z]/ { sub(/,$/, "", $1); print $1 } listing && /^$/ { listing = 0 }' <<<"$1"
 }
 
 # roff: backslashes written as \e, a leading '.' or "'" made literal, '-' kept a hyphen-minus.
