@@ -39,6 +39,24 @@ bool export_reaches(const std::optional<std::string>& session,
   return namespace_name && !namespace_name->empty() && importer.starts_with(*namespace_name + "/");
 }
 
+std::vector<std::pair<const SessionDocument*, std::string>> export_entries(
+    const SessionDocument& secret)
+{
+  std::vector<std::pair<const SessionDocument*, std::string>> entries;
+  if (!secret.is_object() || !secret.contains("export")) {
+    return entries;
+  }
+  const auto& exports = secret.at("export");
+  if (exports.is_object()) {
+    entries.emplace_back(&exports, "export");
+  } else if (exports.is_array()) {
+    for (std::size_t i = 0; i < exports.size(); ++i) {
+      entries.emplace_back(&exports[i], "export[" + std::to_string(i) + "]");
+    }
+  }
+  return entries;
+}
+
 std::vector<std::string> imported_sessions(const SessionDocument& session)
 {
   std::set<std::string> sources;

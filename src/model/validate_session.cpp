@@ -20,6 +20,11 @@ struct SecretInfo {
   bool fragment = false;  // kind config-fragment
 };
 
+constexpr const char* k_top_level_attestation =
+    "is not a top-level key of a session: SCONE reads attestation settings from "
+    "security.attestation (the whole session, e.g. mode: none) or services[].attestation (one "
+    "service)";
+
 class SessionChecker {
  public:
   SessionChecker(const Json& session, const SessionLookup& others, MissingSources missing)
@@ -121,6 +126,11 @@ class SessionChecker {
   void check_header()
   {
     string_field(m_session, "version", "", true);
+    // Scontain's args-env README writes `attestation: mode: ...` at the top level, where SCONE
+    // does not read it.
+    if (m_session.is_object() && m_session.contains("attestation")) {
+      problem("attestation", k_top_level_attestation);
+    }
     if (const auto* name = string_field(m_session, "name", "", true)) {
       const auto text = name->get<std::string>();
       if (const auto rule = manifest::check_session_name(text); !rule.empty()) {
@@ -285,20 +295,19 @@ class SessionChecker {
       if (!candidate.is_object() || candidate.value("name", "") != name) {
         continue;
       }
-      if (candidate.contains("export") && candidate.at("export").is_array()) {
-        for (const auto& entry : candidate.at("export")) {
-          if (!entry.is_object()) {
-            continue;
+      for (const auto& [exported, at] : export_entries(candidate)) {
+        const auto& entry = *exported;
+        if (!entry.is_object()) {
+          continue;
+        }
+        const auto session_of = [&](const char* key) -> std::optional<std::string> {
+          if (entry.contains(key) && entry.at(key).is_string()) {
+            return entry.at(key).get<std::string>();
           }
-          const auto session_of = [&](const char* key) -> std::optional<std::string> {
-            if (entry.contains(key) && entry.at(key).is_string()) {
-              return entry.at(key).get<std::string>();
-            }
-            return std::nullopt;
-          };
-          if (export_reaches(session_of("session"), session_of("namespace"), source, m_name)) {
-            return;
-          }
+          return std::nullopt;
+        };
+        if (export_reaches(session_of("session"), session_of("namespace"), source, m_name)) {
+          return;
         }
       }
       problem(path + ".secret",
@@ -403,8 +412,9 @@ class SessionChecker {
 
   void check_command(const Json& service, const std::string& path)
   {
+    // Optional: Scontain's own sessions omit it, and the program then runs with the arguments
+    // it was started with.
     if (!service.contains("command")) {
-      problem(path + ".command", "is required");
       return;
     }
     const auto& command = service.at("command");
@@ -444,8 +454,11 @@ class SessionChecker {
     if (!service.contains("attestation")) {
       if (!attestation_off) {
         problem(path + ".attestation",
-                "is required unless security.attestation.mode is none: without it any program "
-                "could claim the service");
+                std::string("is required unless security.attestation.mode is none: without it "
+                            "any program could claim the service")
+                    + (m_session.contains("attestation")
+                           ? " (the top-level attestation key is not read: move it under security)"
+                           : ""));
       }
       return;
     }

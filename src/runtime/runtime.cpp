@@ -335,7 +335,9 @@ Result<LaunchPlan> plan_launch(const cas::ProgramConfiguration& configuration,
                                const std::string& executable)
 {
   const auto& measured = arguments.measured;
-  if (configuration.command.empty() || configuration.command.front() != measured.program) {
+  // A session without `command` runs the measured program with the arguments the container
+  // was started with, as its entrypoint gives them after the runtime's own options.
+  if (!configuration.command.empty() && configuration.command.front() != measured.program) {
     return fail(ErrorKind::server,
                 "the session's command does not start with the measured program '"
                     + measured.program + "': refusing to run anything else");
@@ -349,6 +351,11 @@ Result<LaunchPlan> plan_launch(const cas::ProgramConfiguration& configuration,
   }
   LaunchPlan plan{
       .executable = executable, .pwd = pwd, .injection_files = configuration.injection_files};
+  if (configuration.command.empty()) {
+    plan.argv.push_back(measured.program);
+    plan.argv.insert(
+        plan.argv.end(), arguments.host_arguments.begin(), arguments.host_arguments.end());
+  }
   for (const auto& word : configuration.command) {
     const auto index = host_argument_index(word);
     if (!index) {

@@ -3,8 +3,12 @@
 // How session references in exports and imports are read: by the generator, the validator and
 // the local CAS alike.
 
+#include "sconectl/model/session.hpp"
+
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sconectl::model {
 
@@ -19,5 +23,12 @@ namespace sconectl::model {
                                   const std::optional<std::string>& namespace_name,
                                   const std::string& exporter,
                                   const std::string& importer);
+
+// The entries of a secret's `export` field with the path of each ("export[0]", ...). SCONE's
+// session language writes it as a list, and Scontain's own sessions also write a single mapping
+// (`export: {session: x}`), which counts as a list of one with the path "export". Anything else
+// (absent, null, a scalar) has no entries.
+[[nodiscard]] std::vector<std::pair<const SessionDocument*, std::string>> export_entries(
+    const SessionDocument& secret);
 
 }  // namespace sconectl::model

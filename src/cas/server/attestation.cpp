@@ -170,7 +170,9 @@ class Configurator {
         words.push_back(text_of(word));
       }
     }
-    if (words.empty()) {
+    // A service without `command` leaves the arguments to the program's start (an empty
+    // command in the configuration); one that is given must name a program.
+    if (words.empty() && service.contains("command")) {
       return fail(ErrorKind::manifest, "the service has no command");
     }
     for (std::size_t i = 0; i < words.size(); ++i) {

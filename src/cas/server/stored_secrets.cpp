@@ -30,16 +30,14 @@ const Json* secret_definition(const Json& session, const std::string& name)
 // Whether an export entry of `definition` (a secret of session `exporter`) reaches the importer.
 bool is_exported_to(const Json& definition, const std::string& exporter, const Importer& importer)
 {
-  if (!definition.contains("export") || !definition.at("export").is_array()) {
-    return false;
-  }
   const auto text = [](const Json& entry, const char* key) -> std::optional<std::string> {
     if (entry.contains(key) && entry.at(key).is_string()) {
       return entry.at(key).get<std::string>();
     }
     return std::nullopt;
   };
-  for (const auto& entry : definition.at("export")) {
+  for (const auto& [exported, at] : model::export_entries(definition)) {
+    const auto& entry = *exported;
     if (!entry.is_object()
         || !model::export_reaches(
             text(entry, "session"), text(entry, "namespace"), exporter, importer.session)) {

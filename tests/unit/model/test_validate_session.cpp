@@ -1,3 +1,4 @@
+#include "sconectl/model/export_match.hpp"
 #include "sconectl/model/session.hpp"
 
 #include <gtest/gtest.h>
@@ -92,6 +93,58 @@ security:
                             service_session("").find("pwd: /app"), 9, "pwd: [/app]"))
                 .find("services[0].pwd: expected a string"),
             std::string::npos);
+}
+
+TEST(ValidateSessionTest, CommandIsOptional)
+{
+  // As Scontain's OTP and cosign sessions write a service: no command.
+  EXPECT_EQ(problems_of(R"yaml(version: "0.3.10"
+name: ns/app
+services:
+  - name: app
+    image_name: app
+security:
+  attestation:
+    mode: none
+images:
+  - name: app
+)yaml"),
+            "");
+  EXPECT_NE(problems_of(R"yaml(version: "0.3.10"
+name: ns/app
+services:
+  - name: app
+    command: []
+security:
+  attestation:
+    mode: none
+)yaml")
+                .find("services[0].command: expected a non-empty list of strings"),
+            std::string::npos);
+}
+
+TEST(ValidateSessionTest, ATopLevelAttestationIsNamedWithWhereSconeReadsIt)
+{
+  // As Scontain's args-env README writes it.
+  const auto text = problems_of(R"yaml(version: "0.3.10"
+name: ns/app
+attestation:
+  mode: none
+services:
+  - name: app
+    command: ./app arg1
+)yaml");
+  EXPECT_NE(text.find("attestation: is not a top-level key of a session: SCONE reads attestation "
+                      "settings from security.attestation (the whole session, e.g. mode: none) "
+                      "or services[].attestation (one service)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("services[0].attestation: is required unless security.attestation.mode is "
+                      "none: without it any program could claim the service (the top-level "
+                      "attestation key is not read: move it under security)"),
+            std::string::npos)
+      << text;
+  EXPECT_LT(text.find("attestation: is not a top-level key"), text.find("services[0].attestation"));
 }
 
 TEST(ValidateSessionTest, TheValueOfAHostVariableIsIgnored)
@@ -259,6 +312,54 @@ secrets:
   EXPECT_NE(problems_of(session("shared", "ns/elsewhere"), others)
                 .find("imports from session 'ns/elsewhere', which does not exist"),
             std::string::npos);
+}
+
+// Scontain's own sessions write `export` as a single mapping; it is a list of one.
+TEST(ValidateSessionTest, AnExportWrittenAsOneMappingIsAListOfOne)
+{
+  const std::vector<Session> others{{.name = "ns/db", .document = parse(R"(name: ns/db
+secrets:
+  - name: to_app
+    kind: ascii
+    export:
+      session: ns/app
+  - name: to_namespace
+    kind: ascii
+    export: {namespace: ns}
+  - name: to_other
+    kind: ascii
+    export:
+      session: ns/other
+)")}};
+  const auto session = [](const std::string& secret) {
+    return service_session(R"(    attestation:
+      mrenclave: ")" + k_hash
+                           + R"("
+images:
+  - name: app
+secrets:
+  - name: x
+    import:
+      session: ns/db
+      secret: )" + secret + "\n");
+  };
+  EXPECT_EQ(problems_of(session("to_app"), others), "");
+  EXPECT_EQ(problems_of(session("to_namespace"), others), "");
+  EXPECT_NE(problems_of(session("to_other"), others)
+                .find("session 'ns/db' does not export secret 'to_other' to 'ns/app'"),
+            std::string::npos);
+
+  const auto db = others.front().document;
+  const auto one = export_entries(db.at("secrets").at(0));
+  ASSERT_EQ(one.size(), 1U);
+  EXPECT_EQ(one.front().second, "export");
+  EXPECT_EQ(one.front().first->at("session"), "ns/app");
+  const auto listed = parse("name: x\nexport:\n  - session: a\n  - namespace: b\n");
+  const auto two = export_entries(listed);
+  ASSERT_EQ(two.size(), 2U);
+  EXPECT_EQ(two.back().second, "export[1]");
+  EXPECT_TRUE(export_entries(parse("name: x\nexport: everyone\n")).empty());
+  EXPECT_TRUE(export_entries(parse("name: x\n")).empty());
 }
 
 // Found by tests/fuzz/cas_fuzz.py: a non-string mode made the local CAS answer 500.

@@ -117,6 +117,32 @@ TEST_F(AttestationTest, ASessionWithoutPwdLeavesTheWorkingDirectoryToTheImage)
   EXPECT_EQ(configuration->pwd, "");
 }
 
+// SCONE's policy language does not require `command` (Scontain's OTP and cosign sessions omit
+// it): the program then runs with the arguments the container was started with.
+TEST_F(AttestationTest, AServiceWithoutCommandRunsTheProgramWithTheContainersArguments)
+{
+  auto session = service_session("demo");
+  const std::string command = "    command: [\"python3\", \"app.py\", \"@@1\"]\n";
+  session.erase(session.find(command), command.size());
+  create(m_alice, session);
+  const auto configuration = attest("demo/api");
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  EXPECT_TRUE(configuration->command.empty());
+  const runtime::RuntimeArguments arguments{.measured = {.program = "python3", .pwd = "/app"},
+                                            .host_arguments = {"app.py", "--port", "80"}};
+  const auto plan = runtime::plan_launch(*configuration, arguments, {}, "/usr/bin/python3");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->argv, (std::vector<std::string>{"python3", "app.py", "--port", "80"}));
+  EXPECT_EQ(plan->executable, "/usr/bin/python3");
+
+  // A command that is given still has to start with the measured program.
+  create(m_alice, service_session("other"));
+  const auto given = attest("other/api");
+  ASSERT_TRUE(given) << given.error().message;
+  EXPECT_FALSE(
+      runtime::plan_launch(*given, {.measured = {.program = "sh", .pwd = "/app"}}, {}, "/bin/sh"));
+}
+
 TEST_F(AttestationTest, AHostVariableIsPassedWhateverValueTheSessionWrites)
 {
   auto session = service_session("demo");

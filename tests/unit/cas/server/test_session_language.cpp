@@ -175,6 +175,10 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
       {"access_policy:\n  update: [\"signer: abc\"]\n",
        "access_policy.update[0]: 'signer: abc' is not supported by this CAS"},
       {"servces: []\n", "servces: not a key of session language 0.3"},
+      // Scontain's args-env README writes it at the top level.
+      {"attestation:\n  mode: none\n",
+       "attestation: is not a top-level key of a session: SCONE reads attestation settings from "
+       "security.attestation"},
       {"services:\n  - name: a\n    command: [x]\n    pwd: /\n    enviroment: {A: b}\n"
        "    attestation: {mrenclave: ["
            + k_hash + "]}\n",

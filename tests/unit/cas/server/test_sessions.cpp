@@ -372,6 +372,42 @@ TEST_F(SessionsTest, ImportOfASecretThatIsNotExportedIsRefusedWithTheProblem)
             "session 'shop/db' does not export secret 'password' to 'shop/web'");
 }
 
+// Scontain's own sessions write `export: {session: X}`: the CAS honours it as a list of one.
+TEST_F(SessionsTest, ExportWrittenAsOneMappingIsHonoured)
+{
+  create(m_alice, session_yaml("shop"));
+  create(m_alice,
+         session_yaml("shop/db",
+                      "secrets:\n  - name: \"password\"\n    kind: \"ascii\"\n"
+                      "    export:\n      session: \"shop/web\"\n"
+                      "  - name: \"shared\"\n    kind: \"ascii\"\n"
+                      "    export: {namespace: \"shop\"}\n"));
+  const auto import = [](const std::string& secret) {
+    return "  - name: \"" + secret + "\"\n    import:\n      session: \"../db\"\n"
+           + "      secret: \"" + secret + "\"\n";
+  };
+  EXPECT_EQ(upload(m_alice,
+                   session_yaml("shop/web", "secrets:\n" + import("password") + import("shared")))
+                .status,
+            201);
+  const auto refused =
+      upload(m_alice, session_yaml("shop/other", "secrets:\n" + import("password")));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(messages_of(refused),
+            "session 'shop/other' is not valid | session 'shop/other': secrets[0].import.secret: "
+            "session 'shop/db' does not export secret 'password' to 'shop/other'");
+  EXPECT_EQ(upload(m_alice, session_yaml("shop/other", "secrets:\n" + import("shared"))).status,
+            201);
+  const auto unknown =
+      upload(m_alice,
+             session_yaml(
+                 "shop/typo",
+                 "secrets:\n  - name: \"x\"\n    kind: \"ascii\"\n    export: {sesion: \"a\"}\n"));
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(messages_of(unknown).find("secrets[0].export.sesion"), std::string::npos)
+      << messages_of(unknown);
+}
+
 // Sessions that import from each other in a ring reach the CAS one at a time, so the first
 // of them names a source that is not there yet.
 TEST_F(SessionsTest, ImportFromASessionNotUploadedYetIsAccepted)
