@@ -81,6 +81,14 @@ spec:
             - name: SCONE_CAS_KEY
               value: {{ . | quote }}
             {{- end }}
+            {{- with $service.scone.accessTokenSecret }}
+            # The session's service access token, from a Secret that is not part of this chart.
+            - name: SCONE_SERVICE_ACCESS_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ . | quote }}
+                  key: token
+            {{- end }}
           {{- with $service.injectionVolumes }}
           # Injection files are written here after attestation: memory-backed, never on disk.
           volumeMounts:
