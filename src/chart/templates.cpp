@@ -162,6 +162,10 @@ constexpr const char* k_notes =
     SIMULATION: runs on the simulation runtime, with no SGX and no hardware protection; it
     attests to CAS at {{ $service.scone.casAddress }} and needs no SGX node.
 {{- end }}
+{{- with $service.scone.accessTokenSecret }}
+    Its service access token comes from Secret {{ . }}, which is not part of this chart:
+    `sconectl apply -f mesh.yaml` writes it to target/k8s-secrets/ (kubectl apply -f it first).
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -75,6 +75,8 @@ docker tag "$image:1" "$image:version-1"
 "$KUBECTL" create namespace "$k8s_namespace" >/dev/null
 kubectl create secret docker-registry sconeapps --docker-server="$REGISTRY" \
   --docker-username="$REGISTRY_USER" --docker-password="$(cat "$REGISTRY_PASSWORD_FILE")" >/dev/null
+# The service access token: a Secret outside the chart, written by apply.
+kubectl apply -f target/k8s-secrets/ >"$logs/access-secret.log" 2>&1 || fail_with_cluster "kubectl apply -f target/k8s-secrets/: $(cat "$logs/access-secret.log")"
 "$HELM" install "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-install.log" 2>&1 ||
   fail_with_cluster "helm install: $(tail -5 "$logs/helm-install.log"); pods: $(kubectl get pods -o wide 2>&1 | tail -3)"
 pod=$(kubectl get pods -o jsonpath='{.items[0].metadata.name}')
@@ -180,6 +182,7 @@ three_release="three-$$"
     run "three-$service" apply -f "$service.yaml" --config "$work/config.yaml" --runtime sim
   done
   run three-mesh apply -f mesh.yaml --mode debug --release "$three_release"
+  kubectl apply -f target/k8s-secrets/ >"$logs/three-secret.log" 2>&1 || fail_with_cluster "kubectl apply -f target/k8s-secrets/: $(cat "$logs/three-secret.log")"
   "$HELM" install "$three_release" target/helm -n "$k8s_namespace" --wait --timeout 300s >"$logs/helm-three.log" 2>&1 ||
     fail_with_cluster "helm install of the three services: $(tail -5 "$logs/helm-three.log"); $(kubectl get pods 2>&1 | tail -4)"
 )

@@ -108,6 +108,7 @@ secrets:
       session: ../pki
       secret: shared_password
 security:
+  service_access_token: $APP_TOKEN
   attestation:
     tolerate: [debug-mode, outdated-tcb, simulation]
 EOF
@@ -122,7 +123,8 @@ security:
   attestation:
     mode: none
 EOF
-export NS=$ns MEASUREMENT=$measurement
+APP_TOKEN=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+export NS=$ns MEASUREMENT=$measurement APP_TOKEN
 
 # --- check, create, read back
 expected=$("$sconectl" session check -f "$sessions/namespace.yaml" 2>"$logs/check.err")
@@ -147,7 +149,7 @@ run_session() { # run_session NAME CONFIG_ID ARGS...: runs the image as a pod wo
   containers+=("$name")
   docker run --name "$name" --network host --tmpfs /run/hello-user -e FROM_HOST=from-the-host \
     -e "SCONE_CONFIG_ID=$config_id" -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY" \
-    "$image" "$@" >"$logs/$name.out" 2>"$logs/$name.err" || true
+    -e "SCONE_SERVICE_ACCESS_TOKEN=$APP_TOKEN" "$image" "$@" >"$logs/$name.out" 2>"$logs/$name.err" || true
 }
 run_session app-1 "$ns/team/app/app" first-argument
 cat >"$work/expected" <<EOF
