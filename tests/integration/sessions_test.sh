@@ -167,6 +167,17 @@ grep -qx "configured without attestation" "$logs/open-1.out" || fail "mode none 
 grep -q "attestation mode none" "$logs/open-1.err" || fail "the runtime does not say it ran without attestation"
 step "a session with attestation mode none runs, and the runtime says so"
 
+# A simulated session without security.service_access_token: the measurement is self-reported,
+# so the right one is not enough; the refusal names the construct and the CAS's flag.
+sed -e '/service_access_token/d' -e 's|^name: \$NS/team/app$|name: $NS/team/bare|' "$sessions/app.yaml" >"$sessions/bare.yaml"
+"$sconectl" session create -f "$sessions/bare.yaml" -e APP_USER=first >/dev/null 2>"$logs/bare.err" ||
+  fail "session create bare.yaml: $(cat "$logs/bare.err")"
+run_session bare-1 "$ns/team/bare/app" first-argument
+[ ! -s "$logs/bare-1.out" ] || fail "the program of a session without a token ran: $(cat "$logs/bare-1.out")"
+grep -q "sets no security.service_access_token" "$logs/bare-1.err" || fail "no refusal naming the token: $(cat "$logs/bare-1.err")"
+grep -q -- "--allow-simulation-without-token" "$logs/bare-1.err" || fail "the refusal does not name the flag: $(cat "$logs/bare-1.err")"
+step "a simulated session without a service access token gets nothing; the refusal names the construct and the flag"
+
 # --- update: without a predecessor (the current version), with one, and a stale one
 app_1=$(cat "$logs/app.hash")
 app_2=$("$sconectl" session update -f "$sessions/app.yaml" -e APP_USER=second 2>"$logs/update.err")
