@@ -154,7 +154,8 @@ class SimulationChartTest : public ::testing::Test {
  protected:
   Result<apply::MeshApplyResult> apply(const std::string& tolerate,
                                        const std::string& cas_key,
-                                       model::EnclaveMode mode = model::EnclaveMode::debug)
+                                       model::EnclaveMode mode = model::EnclaveMode::debug,
+                                       const std::string& service_extra = "")
   {
     std::string service = k_service;
     service += "injection_files:\n  - path: /run/web/conf\n    content: \"x={{API_USER}}\"\n";
@@ -177,7 +178,7 @@ env:
 services:
   - name: web_app
     image: registry.example.com/team/web:1
-)");
+)" + service_extra);
     m_mesh = testing::load_mesh(file);
     return apply::generate_mesh(m_mesh,
                                 apply::MeshApplyOptions{.target_dir = target(),
@@ -283,6 +284,24 @@ TEST_F(SimulationChartTest, ASimServiceGetsAnAccessTokenFromASecretOutsideTheCha
     struct stat info {};
     ASSERT_EQ(::stat(file.c_str(), &info), 0) << file;
     EXPECT_EQ(info.st_mode & 0777, 0600U) << file;
+  }
+}
+
+TEST_F(SimulationChartTest, ATokenSmuggledIntoHelmExtraValuesIsRefusedAndNothingIsWritten)
+{
+  const auto result = apply(
+      "simulation",
+      k_key_line,
+      model::EnclaveMode::debug,
+      "    helm_extra_values:\n      podAnnotations:\n        leak: \"" + m_next_token + "\"\n");
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("would contain the service access token of service "
+                                        "'web_app'"),
+            std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(result.error().message.find(m_next_token), std::string::npos);
+  for (const auto* dir : {"helm", "policies", "k8s-secrets", "cas"}) {
+    EXPECT_FALSE(std::filesystem::exists(target() / dir)) << dir;
   }
 }
 
