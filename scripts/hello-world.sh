@@ -136,9 +136,15 @@ phase "run"
 # The chart's pod environment (target/helm/values.yaml), and its memory volume as a tmpfs.
 container="hello-user-$$"
 trap 'docker rm -f "$container" >/dev/null 2>&1 || true' EXIT
+# The session's service access token, from the Secret that apply wrote (passed by name, so it
+# is not on a command line).
+SCONE_SERVICE_ACCESS_TOKEN=$(sed -n 's/^  token: "\([0-9a-f]*\)"$/\1/p' \
+  "target/k8s-secrets/$release-hello-user-sconectl-access.yaml")
+export SCONE_SERVICE_ACCESS_TOKEN
 docker run -d --name "$container" --network host --tmpfs /run/hello-user \
   -e "SCONE_CONFIG_ID=$namespace/hello-user/hello-user" -e "SCONE_CAS_ADDR=$cas" -e "SCONE_CAS_KEY=$cas_key" \
-  "$APP_IMAGE_REPO/hello-user@$digest" >/dev/null
+  -e SCONE_SERVICE_ACCESS_TOKEN "$APP_IMAGE_REPO/hello-user@$digest" >/dev/null
+unset SCONE_SERVICE_ACCESS_TOKEN
 for _ in $(seq 100); do
   docker logs "$container" 2>&1 | grep -q "checksum" && break
   [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || break
@@ -176,6 +182,8 @@ if [ "$kubernetes" = 1 ]; then
       --docker-username="$REGISTRY_USER" --docker-password="$(cat "$REGISTRY_PASSWORD_FILE")" \
       --dry-run=client -o yaml | "$kubectl_bin" -n "$k8s_ns" apply -f - >/dev/null
   fi
+  # The service access token: a Secret outside the chart, which the pod takes it from.
+  "$kubectl_bin" -n "$k8s_ns" apply -f target/k8s-secrets/ >/dev/null
   "$HELM" upgrade --install "$release" target/helm --namespace "$k8s_ns" --wait --timeout 300s
   pod=$("$kubectl_bin" -n "$k8s_ns" get pods --field-selector=status.phase=Running \
     --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}')

@@ -246,6 +246,7 @@ Json values_schema()
             {"casAddress", string},
             {"casKey", string},
             {"runtime", {{"enum", {"sim"}}}},
+            {"accessTokenSecret", string},
             {"log", string}}}}},
         {"injectionVolumes",
          {{"type", "array"},
@@ -318,6 +319,11 @@ std::string check_release_name(const std::string& release)
          "letter or digit";
 }
 
+std::string access_token_secret_name(const std::string& chart, const std::string& service_key)
+{
+  return chart + "-" + service_key + "-sconectl-access";
+}
+
 Result<Chart> generate_chart(const model::ResolvedMesh& mesh, const ChartOptions& options)
 {
   const auto& namespace_name = mesh.manifest.policy.namespace_name;
@@ -347,6 +353,11 @@ Result<Chart> generate_chart(const model::ResolvedMesh& mesh, const ChartOptions
     auto values = service_values(service, cas);
     if (!values) {
       return forward_error(std::move(values.error()));
+    }
+    if (service.simulation_runtime && !(*values)["scone"].contains("accessTokenSecret")) {
+      // The session's service access token comes from a Secret outside the chart
+      // (apply writes it to target/k8s-secrets/).
+      (*values)["scone"]["accessTokenSecret"] = access_token_secret_name(name, key);
     }
     services[key] = std::move(*values);
   }

@@ -86,6 +86,11 @@ Json deployment(const std::string& chart,
   if (const auto& key = member(scone, "casKey"); is_set(key)) {
     container["env"].push_back({{"name", "SCONE_CAS_KEY"}, {"value", key}});
   }
+  if (const auto& secret = member(scone, "accessTokenSecret"); is_set(secret)) {
+    container["env"].push_back(
+        {{"name", "SCONE_SERVICE_ACCESS_TOKEN"},
+         {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", "token"}}}}}});
+  }
   const auto& injection = member(service, "injectionVolumes");
   if (is_set(injection)) {
     Json mounts = Json::array();

@@ -81,6 +81,14 @@ spec:
             - name: SCONE_CAS_KEY
               value: {{ . | quote }}
             {{- end }}
+            {{- with $service.scone.accessTokenSecret }}
+            # The session's service access token, from a Secret that is not part of this chart.
+            - name: SCONE_SERVICE_ACCESS_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ . | quote }}
+                  key: token
+            {{- end }}
           {{- with $service.injectionVolumes }}
           # Injection files are written here after attestation: memory-backed, never on disk.
           volumeMounts:
@@ -153,6 +161,10 @@ constexpr const char* k_notes =
 {{- if eq (toString $service.scone.runtime) "sim" }}
     SIMULATION: runs on the simulation runtime, with no SGX and no hardware protection; it
     attests to CAS at {{ $service.scone.casAddress }} and needs no SGX node.
+{{- end }}
+{{- with $service.scone.accessTokenSecret }}
+    Its service access token comes from Secret {{ . }}, which is not part of this chart:
+    `sconectl apply -f mesh.yaml` writes it to target/k8s-secrets/ (kubectl apply -f it first).
 {{- end }}
 {{- end }}
 {{- end }}

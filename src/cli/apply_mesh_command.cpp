@@ -42,6 +42,13 @@ void print_text(const apply::MeshApplyResult& result,
   if (result.manifests_dir) {
     out << "manifests: " << result.manifests_dir->string() << "\n";
   }
+  if (!result.secret_files.empty()) {
+    out << "service access tokens (Kubernetes Secrets the chart names; private files, apply them "
+           "before installing the chart):\n";
+    for (const auto& file : result.secret_files) {
+      out << "  kubectl apply -f " << file.string() << "\n";
+    }
+  }
   if (!uploads) {
     out << "nothing uploaded\n";
     return;
@@ -90,6 +97,10 @@ nlohmann::json to_json(const apply::MeshApplyResult& result,
     sessions.push_back(
         {{"name", result.sessions[i].name}, {"file", result.session_files[i].string()}});
   }
+  auto secret_files = nlohmann::json::array();
+  for (const auto& file : result.secret_files) {
+    secret_files.push_back(file.string());
+  }
   return {{"namespace", result.mesh.manifest.policy.namespace_name},
           {"services", std::move(services)},
           {"sessions", std::move(sessions)},
@@ -97,6 +108,7 @@ nlohmann::json to_json(const apply::MeshApplyResult& result,
           {"manifests",
            result.manifests_dir ? nlohmann::json(result.manifests_dir->string())
                                 : nlohmann::json(nullptr)},
+          {"secrets", std::move(secret_files)},
           {"uploaded", uploads_json(uploads)}};
 }
 

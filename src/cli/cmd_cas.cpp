@@ -95,6 +95,13 @@ Result<int> run_serve(ServeCommand& command, Services& services)
   command.server.data_dir = command.data_dir;
   command.server.header_timeout = milliseconds_of(command.header_timeout_seconds);
   command.server.body_timeout = milliseconds_of(command.body_timeout_seconds);
+  if (command.server.allow_simulation_without_token) {
+    services.err << "WARNING: --allow-simulation-without-token: this CAS configures simulated "
+                    "programs of sessions without security.service_access_token. A simulated "
+                    "measurement is self-reported, so anyone who can reach this CAS and knows "
+                    "such a session's name gets its environment and secrets. Use this only for "
+                    "tests.\n";
+  }
   if (auto served = cas::serve_local_cas(command.server, services.out); !served) {
     return forward_error(std::move(served.error()));
   }
@@ -174,6 +181,12 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
       serve->server.batch_reads,
       "Answer only SCONE's CAS API (no batch read of session versions): clients then read each "
       "session on its own, as from SCONE's CAS (for comparison)");
+  serve_command->add_flag(
+      "--allow-simulation-without-token",
+      serve->server.allow_simulation_without_token,
+      "INSECURE: configure simulated programs of sessions without "
+      "security.service_access_token; anyone who knows such a session's name and can reach the CAS "
+      "then gets its secrets (tests only)");
   serve_command->add_option("--san",
                             serve->server.extra_names,
                             "More DNS names or IP addresses for the CAS certificate (repeatable)");

@@ -253,8 +253,15 @@ class SessionBuilder {
     if (auto volumes = volumes_of(service); !volumes.empty()) {
       document["volumes"] = std::move(volumes);
     }
-    if (!m_security.is_null()) {
-      document["security"] = m_security;
+    if (!m_security.is_null() || !service.access_token.empty()) {
+      Json security = Json::object();
+      if (!service.access_token.empty()) {
+        security["service_access_token"] = service.access_token;
+      }
+      if (!m_security.is_null()) {
+        security.update(m_security);
+      }
+      document["security"] = std::move(security);
     }
     return {.name = service.session, .document = std::move(document)};
   }

@@ -75,6 +75,8 @@ docker tag "$image:1" "$image:version-1"
 "$KUBECTL" create namespace "$k8s_namespace" >/dev/null
 kubectl create secret docker-registry sconeapps --docker-server="$REGISTRY" \
   --docker-username="$REGISTRY_USER" --docker-password="$(cat "$REGISTRY_PASSWORD_FILE")" >/dev/null
+# The service access token: a Secret outside the chart, written by apply.
+kubectl apply -f target/k8s-secrets/ >"$logs/access-secret.log" 2>&1 || fail_with_cluster "kubectl apply -f target/k8s-secrets/: $(cat "$logs/access-secret.log")"
 "$HELM" install "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-install.log" 2>&1 ||
   fail_with_cluster "helm install: $(tail -5 "$logs/helm-install.log"); pods: $(kubectl get pods -o wide 2>&1 | tail -3)"
 pod=$(kubectl get pods -o jsonpath='{.items[0].metadata.name}')
@@ -180,6 +182,7 @@ three_release="three-$$"
     run "three-$service" apply -f "$service.yaml" --config "$work/config.yaml" --runtime sim
   done
   run three-mesh apply -f mesh.yaml --mode debug --release "$three_release"
+  kubectl apply -f target/k8s-secrets/ >"$logs/three-secret.log" 2>&1 || fail_with_cluster "kubectl apply -f target/k8s-secrets/: $(cat "$logs/three-secret.log")"
   "$HELM" install "$three_release" target/helm -n "$k8s_namespace" --wait --timeout 300s >"$logs/helm-three.log" 2>&1 ||
     fail_with_cluster "helm install of the three services: $(tail -5 "$logs/helm-three.log"); $(kubectl get pods 2>&1 | tail -4)"
 )
@@ -197,6 +200,8 @@ step "three services: db exports its password to backend; frontend -> backend ->
 
 "$HELM" uninstall "$release" -n "$k8s_namespace" --wait >/dev/null
 kubectl delete secret sconeapps >/dev/null
+# The access-token Secrets are not part of the chart: helm uninstall leaves them, as it should.
+kubectl delete -f "$work/app/target/k8s-secrets/" >/dev/null
 for _ in $(seq 240); do [ -z "$(kubectl get pods -o name 2>/dev/null)" ] && break; sleep 0.5; done
 left=$(kubectl get all,secrets -o name 2>/dev/null | grep -v '^secret/default-token' || true)
 [ -z "$left" ] || fail_with_cluster "helm uninstall left: $left"

@@ -67,8 +67,21 @@ grep -q 'SCONE_CAS_KEY' target/helm/templates/deployment.yaml || fail "the chart
 grep -q 'medium: Memory' target/helm/templates/deployment.yaml || fail "the chart has no memory volume"
 step "mesh applied: policies uploaded"
 
+# --- the service access token: in a private Secret file, never in the chart or the output
+secret_file=$(json_field "$logs/mesh-1.json" 'd["secrets"][0]')
+[ "$(stat -c %a "$secret_file")" = 600 ] || fail "$secret_file is not private (mode $(stat -c %a "$secret_file"))"
+token=$(sed -n 's/^  token: "\([0-9a-f]*\)"$/\1/p' "$secret_file")
+[ ${#token} = 64 ] || fail "$secret_file holds no 64-digit token"
+grep -q "service_access_token: \"$token\"" "target/policies/$session.yaml" || fail "the session does not ask for the token"
+if grep -rqF "$token" target/helm "$logs"; then fail "the token is in the chart or the output: $(grep -rlF "$token" target/helm "$logs")"; fi
+grep -q 'secretKeyRef' target/helm/templates/deployment.yaml || fail "the chart does not take the token from a Secret"
+step "service access token: in $secret_file (0600) and the session only"
+
 # start NAME IMAGE [docker run options...]: runs IMAGE as the chart's pod environment would.
-pod_env=(-e "SCONE_CONFIG_ID=$session/hello-user" -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY")
+# The token is passed by name (from this shell's environment), so it is on no command line.
+export SCONE_SERVICE_ACCESS_TOKEN=$token
+pod_env=(-e "SCONE_CONFIG_ID=$session/hello-user" -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY"
+  -e SCONE_SERVICE_ACCESS_TOKEN)
 start() {
   local name=$1 ref=$2; shift 2
   containers+=("$name")
@@ -149,6 +162,24 @@ docker logs pod-2 >"$logs/pod-2.out" 2>&1
 grep -q "Hello, 'myself' - thanks" "$logs/pod-2.out" || fail "API_USER from the host won: $(cat "$logs/pod-2.out")"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-2.out" || fail "API_PASSWORD from the host won"
 step "integrity: -e API_USER=incorrect_user -e API_PASSWORD=incorrect_pw changes nothing"
+
+# --- the right image, hence the right measurement, without the token or with a wrong one gets
+# nothing: the measurement is self-reported, the token is what a caller must hold
+for variant in no-token wrong-token; do
+  containers+=("$variant")
+  extra=()
+  [ "$variant" = wrong-token ] && extra=(-e "SCONE_SERVICE_ACCESS_TOKEN=${token%?}0")
+  [ "$variant" = wrong-token ] && [ "${token%?}0" = "$token" ] && extra=(-e "SCONE_SERVICE_ACCESS_TOKEN=${token%?}1")
+  docker run -d --name "$variant" --network host --tmpfs /run/hello-user -e "SCONE_CONFIG_ID=$session/hello-user" \
+    -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY" "${extra[@]}" "$image:1" >/dev/null
+  wait_exit_or_line "$variant" "checksum"
+  for _ in $(seq 100); do [ "$(docker inspect -f '{{.State.Running}}' "$variant")" = false ] && break; sleep 0.1; done
+  docker logs "$variant" >"$logs/$variant.out" 2>&1
+  [ "$(docker inspect -f '{{.State.ExitCode}}' "$variant")" != 0 ] || fail "$variant: the runtime ran the program"
+  grep -q "service access token is missing or wrong" "$logs/$variant.out" || fail "$variant: $(cat "$logs/$variant.out")"
+  if grep -q "checksum\|Hello" "$logs/$variant.out"; then fail "$variant: the program ran: $(cat "$logs/$variant.out")"; fi
+done
+step "without the service access token, or with a wrong one, the right image gets nothing"
 
 expect_refused() { # expect_refused NAME: the container ran nothing and said why
   local name=$1
@@ -272,4 +303,8 @@ leaks = holding(p for arg in sys.argv[3:] for p in files(arg))
 assert not leaks, f"found in {leaks}"
 PY
 step "the password is in none of target/, the images, docker inspect, the chart, the logs"
+if grep -rlaF "$token" target/helm "$logs" "$work/cas.log" "$work/images.tar"; then
+  fail "the service access token is in the chart, the images or a log"
+fi
+step "the service access token is in none of the chart, the images, the output, the CAS's log"
 echo "$test_name: passed"

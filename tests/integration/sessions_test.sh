@@ -110,6 +110,7 @@ secrets:
       session: ../pki
       secret: shared_password
 security:
+  service_access_token: $APP_TOKEN
   attestation:
     tolerate: [debug-mode, outdated-tcb, simulation]
 EOF
@@ -123,7 +124,8 @@ security:
   attestation:
     mode: none
 EOF
-export NS=$ns MEASUREMENT=$measurement
+APP_TOKEN=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+export NS=$ns MEASUREMENT=$measurement APP_TOKEN
 
 # --- check, create, read back
 expected=$("$sconectl" session check -f "$sessions/namespace.yaml" 2>"$logs/check.err")
@@ -148,7 +150,7 @@ run_session() { # run_session NAME CONFIG_ID ARGS...: runs the image as a pod wo
   containers+=("$name")
   docker run --name "$name" --network host --tmpfs /run/hello-user -e FROM_HOST=from-the-host \
     -e "SCONE_CONFIG_ID=$config_id" -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY" \
-    "$image" "$@" >"$logs/$name.out" 2>"$logs/$name.err" || true
+    -e "SCONE_SERVICE_ACCESS_TOKEN=$APP_TOKEN" "$image" "$@" >"$logs/$name.out" 2>"$logs/$name.err" || true
 }
 run_session app-1 "$ns/team/app/app" first-argument
 cat >"$work/expected" <<EOF
@@ -166,6 +168,17 @@ grep -qx "configured without attestation in /app" "$logs/open-1.out" ||
   fail "mode none without pwd did not run in the image's working directory: $(cat "$logs/open-1.out" "$logs/open-1.err")"
 grep -q "attestation mode none" "$logs/open-1.err" || fail "the runtime does not say it ran without attestation"
 step "a session with attestation mode none and no pwd runs in the image's working directory, and the runtime says so"
+
+# A simulated session without security.service_access_token: the measurement is self-reported,
+# so the right one is not enough; the refusal names the construct and the CAS's flag.
+sed -e '/service_access_token/d' -e 's|^name: \$NS/team/app$|name: $NS/team/bare|' "$sessions/app.yaml" >"$sessions/bare.yaml"
+"$sconectl" session create -f "$sessions/bare.yaml" -e APP_USER=first >/dev/null 2>"$logs/bare.err" ||
+  fail "session create bare.yaml: $(cat "$logs/bare.err")"
+run_session bare-1 "$ns/team/bare/app" first-argument
+[ ! -s "$logs/bare-1.out" ] || fail "the program of a session without a token ran: $(cat "$logs/bare-1.out")"
+grep -q "sets no security.service_access_token" "$logs/bare-1.err" || fail "no refusal naming the token: $(cat "$logs/bare-1.err")"
+grep -q -- "--allow-simulation-without-token" "$logs/bare-1.err" || fail "the refusal does not name the flag: $(cat "$logs/bare-1.err")"
+step "a simulated session without a service access token gets nothing; the refusal names the construct and the flag"
 
 # --- update: without a predecessor (the current version), with one, and a stale one
 app_1=$(cat "$logs/app.hash")

@@ -11,7 +11,9 @@
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 // `apply -f mesh.yaml` as a library call: resolve, generate, write, and upload.
@@ -25,6 +27,9 @@ struct MeshApplyOptions {
   std::string release;           // Helm release (and chart) name; empty: from the namespace
   bool write_manifests = false;  // -o yaml: also target/manifests/
   mesh::ImageSource* images = nullptr;
+  // A new service access token (64 hex digits); empty: 32 random bytes from OpenSSL. Tests pass a
+  // fixed one so that generated files stay comparable.
+  std::function<Result<std::string>()> new_access_token;
 };
 
 struct MeshApplyResult {
@@ -34,7 +39,14 @@ struct MeshApplyResult {
   std::string chart_name;
   std::filesystem::path chart_dir;
   std::optional<std::filesystem::path> manifests_dir;
+  // target/k8s-secrets/<secret>.yaml: the Secret holding a simulated service's access token, one
+  // per such service (mode 0600), to `kubectl apply -f` before installing the chart.
+  std::vector<std::filesystem::path> secret_files;
 };
+
+// Where the service access tokens of a mesh's simulated services are kept between applies:
+// target/cas/access-tokens.json, mode 0600 ({"<session>": "<token>"}).
+[[nodiscard]] std::filesystem::path access_token_file(const std::filesystem::path& target_dir);
 
 // Where the policy of session `name` is written: target/policies/<name>.yaml, one directory level
 // per namespace ("ns/svc" -> target/policies/ns/svc.yaml).
@@ -45,6 +57,9 @@ struct MeshApplyResult {
 // writes them under the target directory: policies (mode 0600: they hold explicit secret values)
 // in target/policies, the chart in target/helm, with write_manifests the rendered objects in
 // target/manifests. Each directory is replaced as a whole. Uploads nothing.
+// A service built with --runtime sim gets a service access token in its session, kept across
+// applies in access_token_file(), and a Kubernetes Secret holding it in target/k8s-secrets (mode
+// 0600, replaced as a whole), which the chart names but does not contain.
 [[nodiscard]] Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& mesh,
                                                     const MeshApplyOptions& options);
 

@@ -33,6 +33,10 @@ struct LocalCasOptions {
   // Answer POST /v1/session-versions (a batch read that SCONE's CAS does not have); off, clients
   // fall back to a GET per session, as against SCONE's CAS (for tests and benchmarks).
   bool batch_reads = true;
+  // Configure a simulated program (attestation mode other than `none`) of a session without
+  // security.service_access_token. Insecure: the measurement is self-reported, so anyone who can
+  // reach the CAS and knows the session's name gets its secrets (docs/security.md).
+  bool allow_simulation_without_token = false;
 };
 
 // Creates the data directory and the CAS identity on first start, listens, prints

@@ -21,6 +21,11 @@ struct ChartOptions {
   std::string release;
 };
 
+// The Kubernetes Secret (key `token`) from which the pod of the simulated service `service_key`
+// (its key in .Values.services) takes SCONE_SERVICE_ACCESS_TOKEN. Not part of the chart.
+[[nodiscard]] std::string access_token_secret_name(const std::string& chart,
+                                                   const std::string& service_key);
+
 struct Chart {
   std::string name;
   nlohmann::ordered_json values;  // what values.yaml holds

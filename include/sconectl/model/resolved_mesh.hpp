@@ -40,6 +40,9 @@ struct ResolvedService {
   // Built with `--runtime sim`: the pod runs the simulation runtime, which attests to the CAS
   // (no SGX) and needs the CAS's address and key.
   bool simulation_runtime = false;
+  // security.service_access_token of its session, which the pod presents when it attests (set by
+  // apply for simulation_runtime services; empty: none). Never part of the chart.
+  std::string access_token;
   std::vector<std::string> command;
   std::string pwd;
   // The program's environment, delivered by CAS after attestation. SCONE_* runtime settings are

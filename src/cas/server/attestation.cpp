@@ -131,6 +131,11 @@ bool holds_access_token(const Json& document, const std::string& given)
          && CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
+bool has_access_token(const Json& document)
+{
+  return !member_or_null(member_or_null(document, "security"), "service_access_token").is_null();
+}
+
 std::string attestation_mode(const Json& document)
 {
   const auto& mode =
@@ -316,6 +321,20 @@ CasResponse RequestHandler::attest(const CasRequest& request)
                     + "' sets security.service_access_token; start the service with "
                       "SCONE_SERVICE_ACCESS_TOKEN set to it"});
   }
+  const auto mode = attestation_mode(session.document);
+  const bool checked = mode != "none";
+  // A simulated measurement is self-reported: anyone who can pull the image can compute it. The
+  // token is what keeps a caller who merely knows the session's name from its secrets.
+  if (checked && !m_allow_simulation_without_token && !has_access_token(session.document)) {
+    return refused(
+        {"session '" + session_name
+         + "' sets no security.service_access_token: a simulated measurement is "
+           "self-reported, so this CAS configures a simulated program only for a "
+           "session with a token that the program presents (SCONE_SERVICE_ACCESS_TOKEN). "
+           "Add security.service_access_token to the session (apply -f mesh.yaml does "
+           "for services built with --runtime sim), or start the CAS with the insecure "
+           "--allow-simulation-without-token"});
+  }
   const auto image_name = service->value("image_name", std::string());
   const Json* image =
       image_name.empty() ? nullptr : find_named(session.document, "images", image_name);
@@ -327,8 +346,6 @@ CasResponse RequestHandler::attest(const CasRequest& request)
     messages.insert(messages.end(), unsupported.begin(), unsupported.end());
     return refused(std::move(messages));
   }
-  const auto mode = attestation_mode(session.document);
-  const bool checked = mode != "none";
   if (checked && mode != "hardware") {
     return refused({"attestation mode '" + mode.substr(0, 40)
                     + "' is not available with the simulation runtime"});

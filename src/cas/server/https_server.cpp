@@ -154,7 +154,7 @@ Result<std::unique_ptr<LocalCasServer>> LocalCasServer::start(const LocalCasOpti
   if (!data) {
     return forward_error(std::move(data.error()));
   }
-  auto handler = server::RequestHandler::open(data->database, options.batch_reads);
+  auto handler = server::RequestHandler::open(data->database, options);
   if (!handler) {
     return forward_error(std::move(handler.error()));
   }

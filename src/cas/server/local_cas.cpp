@@ -102,7 +102,7 @@ std::optional<std::string> decode_path_part(std::string_view text)
 }
 
 Result<std::unique_ptr<RequestHandler>> RequestHandler::open(const std::filesystem::path& database,
-                                                             bool batch_reads)
+                                                             const LocalCasOptions& options)
 {
   auto store = Store::open(database);
   if (!store) {
@@ -110,7 +110,7 @@ Result<std::unique_ptr<RequestHandler>> RequestHandler::open(const std::filesyst
   }
   try {
     return std::unique_ptr<RequestHandler>(
-        new RequestHandler(std::move(*store), database, batch_reads));
+        new RequestHandler(std::move(*store), database, options));
   } catch (const std::exception& error) {
     return fail(ErrorKind::internal, std::string("cannot start the local CAS: ") + error.what());
   }

@@ -5,6 +5,7 @@
 #include "group_commit.hpp"
 #include "nonces.hpp"
 #include "reader_pool.hpp"
+#include "sconectl/cas/local_cas.hpp"
 #include "sconectl/util/error.hpp"
 #include "store.hpp"
 
@@ -38,15 +39,18 @@ struct CasResponse {
 class RequestHandler {
  public:
   [[nodiscard]] static Result<std::unique_ptr<RequestHandler>> open(
-      const std::filesystem::path& database, bool batch_reads = true);
+      const std::filesystem::path& database, const LocalCasOptions& options = {});
 
   [[nodiscard]] CasResponse handle(const CasRequest& request) noexcept;
 
  private:
   RequestHandler(std::unique_ptr<Store> writer,
                  const std::filesystem::path& database,
-                 bool batch_reads)
-      : m_writes(std::move(writer)), m_readers(database), m_batch_reads(batch_reads)
+                 const LocalCasOptions& options)
+      : m_writes(std::move(writer)),
+        m_readers(database),
+        m_batch_reads(options.batch_reads),
+        m_allow_simulation_without_token(options.allow_simulation_without_token)
   {
   }
 
@@ -61,6 +65,7 @@ class RequestHandler {
   GroupCommit m_writes;
   ReaderPool m_readers;
   bool m_batch_reads = true;
+  bool m_allow_simulation_without_token = false;
   NonceStore m_nonces;
 };
 

@@ -154,7 +154,8 @@ class SimulationChartTest : public ::testing::Test {
  protected:
   Result<apply::MeshApplyResult> apply(const std::string& tolerate,
                                        const std::string& cas_key,
-                                       model::EnclaveMode mode = model::EnclaveMode::debug)
+                                       model::EnclaveMode mode = model::EnclaveMode::debug,
+                                       const std::string& service_extra = "")
   {
     std::string service = k_service;
     service += "injection_files:\n  - path: /run/web/conf\n    content: \"x={{API_USER}}\"\n";
@@ -177,12 +178,26 @@ env:
 services:
   - name: web_app
     image: registry.example.com/team/web:1
-)");
+)" + service_extra);
     m_mesh = testing::load_mesh(file);
-    return apply::generate_mesh(
-        m_mesh,
-        apply::MeshApplyOptions{.target_dir = target(), .mode = mode, .write_manifests = true});
+    return apply::generate_mesh(m_mesh,
+                                apply::MeshApplyOptions{.target_dir = target(),
+                                                        .mode = mode,
+                                                        .write_manifests = true,
+                                                        .new_access_token = [this] {
+                                                          return Result<std::string>(m_next_token);
+                                                        }});
   }
+  // Every file under `dir`, as "path: content".
+  [[nodiscard]] static std::string all_files(const std::filesystem::path& dir)
+  {
+    std::string joined;
+    for (const auto& [path, content] : testing::read_tree(dir)) {
+      joined += path + ": " + content;
+    }
+    return joined;
+  }
+  std::string m_next_token = std::string(64, 'a');
   [[nodiscard]] std::filesystem::path target() const { return m_dir.path() / "target"; }
   TempDir m_dir;
   manifest::MeshManifest m_mesh;
@@ -236,6 +251,76 @@ TEST_F(SimulationChartTest, TheDeploymentGivesTheRuntimeItsCasAndAMemoryVolume)
   EXPECT_NE(deployment.find("mountPath: \"/run/web\""), std::string::npos) << deployment;
   const auto policy = testing::read_file(target() / "policies" / "sim-ns" / "web_app.yaml");
   EXPECT_NE(policy.find("- \"simulation\""), std::string::npos) << policy;
+}
+
+// A simulated measurement is self-reported, so the session asks for a service access token, which
+// the pod takes from a Kubernetes Secret outside the chart.
+TEST_F(SimulationChartTest, ASimServiceGetsAnAccessTokenFromASecretOutsideTheChart)
+{
+  const auto token = m_next_token;
+  const auto result = apply("simulation", k_key_line);
+  ASSERT_TRUE(result) << testing::diagnostics_text(result.error());
+  const auto policy = testing::read_file(target() / "policies" / "sim-ns" / "web_app.yaml");
+  EXPECT_NE(policy.find("service_access_token: \"" + token + "\""), std::string::npos) << policy;
+
+  const auto chart = all_files(target() / "helm") + all_files(target() / "manifests");
+  EXPECT_EQ(chart.find(token), std::string::npos) << "the chart must not contain the token";
+  EXPECT_NE(chart.find("accessTokenSecret: \"sim-ns-web-app-sconectl-access\""), std::string::npos)
+      << chart;
+  const auto deployment = testing::read_file(target() / "manifests" / "web-app-deployment.yaml");
+  EXPECT_NE(deployment.find("name: \"SCONE_SERVICE_ACCESS_TOKEN\""), std::string::npos)
+      << deployment;
+  EXPECT_NE(deployment.find("secretKeyRef:"), std::string::npos) << deployment;
+  EXPECT_NE(deployment.find("name: \"sim-ns-web-app-sconectl-access\""), std::string::npos)
+      << deployment;
+
+  const auto secret_file = target() / "k8s-secrets" / "sim-ns-web-app-sconectl-access.yaml";
+  ASSERT_EQ(result->secret_files, std::vector<std::filesystem::path>{secret_file});
+  const auto secret = testing::read_file(secret_file);
+  EXPECT_NE(secret.find("kind: Secret\n"), std::string::npos) << secret;
+  EXPECT_NE(secret.find("name: \"sim-ns-web-app-sconectl-access\""), std::string::npos) << secret;
+  EXPECT_NE(secret.find("  token: \"" + token + "\"\n"), std::string::npos) << secret;
+  for (const auto& file : {secret_file, apply::access_token_file(target())}) {
+    struct stat info {};
+    ASSERT_EQ(::stat(file.c_str(), &info), 0) << file;
+    EXPECT_EQ(info.st_mode & 0777, 0600U) << file;
+  }
+}
+
+TEST_F(SimulationChartTest, ATokenSmuggledIntoHelmExtraValuesIsRefusedAndNothingIsWritten)
+{
+  const auto result = apply(
+      "simulation",
+      k_key_line,
+      model::EnclaveMode::debug,
+      "    helm_extra_values:\n      podAnnotations:\n        leak: \"" + m_next_token + "\"\n");
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("would contain the service access token of service "
+                                        "'web_app'"),
+            std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(result.error().message.find(m_next_token), std::string::npos);
+  for (const auto* dir : {"helm", "policies", "k8s-secrets", "cas"}) {
+    EXPECT_FALSE(std::filesystem::exists(target() / dir)) << dir;
+  }
+}
+
+TEST_F(SimulationChartTest, TheAccessTokenStaysTheSameAcrossApplies)
+{
+  const auto first = m_next_token;
+  ASSERT_TRUE(apply("simulation", k_key_line));
+  m_next_token = std::string(64, 'b');
+  ASSERT_TRUE(apply("simulation", k_key_line));
+  const auto policy = testing::read_file(target() / "policies" / "sim-ns" / "web_app.yaml");
+  EXPECT_NE(policy.find(first), std::string::npos) << policy;
+  EXPECT_EQ(policy.find(m_next_token), std::string::npos) << policy;
+
+  // A damaged record is an error naming the file, not a silently new token.
+  m_dir.write("target/cas/access-tokens.json", "{\"sim-ns/web_app\": \"short\"}");
+  const auto refused = apply("simulation", k_key_line);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("access-tokens.json"), std::string::npos)
+      << refused.error().message;
 }
 
 TEST(ChartNamesTest, KubernetesNamesAndReleaseNames)

@@ -58,12 +58,14 @@ class CasTest : public ::testing::Test {
   void reopen()
   {
     m_cas.reset();
-    auto opened = server::RequestHandler::open(database());
+    auto opened = server::RequestHandler::open(database(), m_options);
     ASSERT_TRUE(opened) << opened.error().describe();
     m_cas = std::move(*opened);
   }
 
   [[nodiscard]] std::filesystem::path database() const { return m_dir.path() / "cas.db"; }
+
+  LocalCasOptions m_options;  // as `cas serve` starts by default; reopen() applies changes
 
   CasResponse upload(const Client& client,
                      const std::string& yaml,

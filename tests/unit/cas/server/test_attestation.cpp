@@ -11,6 +11,8 @@ namespace {
 
 constexpr const char* k_measurement =
     "1111111111111111111111111111111111111111111111111111111111111111";
+// The session's security.service_access_token, which a simulated program must present.
+constexpr const char* k_token = "4f1d0c2e9a7b6e5d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a2918f7e6d5c";
 constexpr const char* k_other_measurement =
     "2222222222222222222222222222222222222222222222222222222222222222";
 
@@ -41,7 +43,8 @@ class HandlerChannel final : public runtime::CasChannel {
 
 std::string service_session(const std::string& name,
                             const std::string& tolerate = "[simulation]",
-                            const std::string& extra_secret = "")
+                            const std::string& extra_secret = "",
+                            const std::string& token = k_token)
 {
   return session_yaml(name,
                       "services:\n"
@@ -70,15 +73,16 @@ std::string service_session(const std::string& name,
                             "  - name: key\n"
                             "    kind: binary\n"
                             "    value: \"00ff\"\n"
-                          + extra_secret + "security:\n  attestation:\n    tolerate: " + tolerate
-                          + "\n");
+                          + extra_secret + "security:\n"
+                          + (token.empty() ? "" : "  service_access_token: \"" + token + "\"\n")
+                          + "  attestation:\n    tolerate: " + tolerate + "\n");
 }
 
 class AttestationTest : public CasTest {
  protected:
   Result<ProgramConfiguration> attest(const std::string& config_id,
                                       const std::string& measurement = k_measurement,
-                                      const std::string& access_token = "")
+                                      const std::string& access_token = k_token)
   {
     return runtime::attest(
         m_channel,
@@ -305,9 +309,7 @@ TEST_F(AttestationTest, GarbageAndTricksGet4xx)
 
 TEST_F(AttestationTest, AServiceAccessTokenMustBePresentedAtStart)
 {
-  auto yaml = service_session("demo");
-  yaml += "  service_access_token: \"second-factor-4711\"\n";
-  create(m_alice, yaml);
+  create(m_alice, service_session("demo", "[simulation]", "", "second-factor-4711"));
   for (const char* wrong : {"", "second-factor-4712", "second-factor-471"}) {
     const auto refused = attest("demo/api", k_measurement, wrong);
     ASSERT_FALSE(refused) << wrong;
@@ -320,6 +322,42 @@ TEST_F(AttestationTest, AServiceAccessTokenMustBePresentedAtStart)
   ASSERT_TRUE(configured) << configured.error().message;
   EXPECT_EQ(m_channel.last_body.find("second-factor-4711") != std::string::npos, true);
   EXPECT_FALSE(configured->environment.contains("SCONE_SERVICE_ACCESS_TOKEN"));
+}
+
+// A simulated measurement is self-reported, so without a token anyone who knows the session's
+// name could claim it: such a session gets nothing, and the refusal names the construct and the
+// CAS's flag.
+TEST_F(AttestationTest, ASimulatedSessionWithoutAServiceAccessTokenGetsNothing)
+{
+  create(m_alice, service_session("demo", "[simulation]", "", ""));
+  for (const char* token : {"", k_token}) {
+    const auto refused = attest("demo/api", k_measurement, token);
+    ASSERT_FALSE(refused) << token;
+    EXPECT_NE(refused.error().message.find("security.service_access_token"), std::string::npos)
+        << refused.error().message;
+    EXPECT_NE(refused.error().message.find("--allow-simulation-without-token"), std::string::npos)
+        << refused.error().message;
+  }
+}
+
+TEST_F(AttestationTest, TheInsecureFlagServesASimulatedSessionWithoutAToken)
+{
+  create(m_alice, service_session("demo", "[simulation]", "", ""));
+  m_options.allow_simulation_without_token = true;
+  reopen();
+  const auto configuration = attest("demo/api", k_measurement, "");
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  EXPECT_TRUE(configuration->attestation_checked);
+}
+
+TEST_F(AttestationTest, ASessionWithoutTokenAndAttestationModeNoneIsServedAsItSays)
+{
+  auto yaml = service_session("demo", "[outdated-tcb]", "", "");
+  yaml += "    mode: none\n";
+  create(m_alice, yaml);
+  const auto configuration = attest("demo/api", k_other_measurement, "");
+  ASSERT_TRUE(configuration) << configuration.error().message;
+  EXPECT_FALSE(configuration->attestation_checked);
 }
 
 TEST_F(AttestationTest, InjectionFilesGetTheirPermission)
@@ -392,7 +430,9 @@ TEST_F(AttestationTest, AnImportedSecretComesFromTheExportingSession)
                           + "\"]\n"
                             "secrets:\n  - name: db_password\n    import:\n"
                             "      session: ../db\n      secret: db_password\n"
-                            "security:\n  attestation:\n    tolerate: [simulation]\n"));
+                            "security:\n  service_access_token: \""
+                          + std::string(k_token)
+                          + "\"\n  attestation:\n    tolerate: [simulation]\n"));
   const auto configuration = attest("shop/api/api");
   ASSERT_TRUE(configuration) << configuration.error().message;
   EXPECT_EQ(configuration->environment.at("DB_PASSWORD"),
@@ -414,7 +454,8 @@ TEST_F(AttestationTest, ImportsAreCheckedAgainstTheSourceWhenTheProgramStarts)
                             + "\"]\n"
                               "secrets:\n  - name: db_password\n    import:\n"
                               "      session: ../db\n      secret: db_password\n"
-                            + pin + "security:\n  attestation:\n    tolerate: [simulation]\n");
+                            + pin + "security:\n  service_access_token: \"" + std::string(k_token)
+                            + "\"\n  attestation:\n    tolerate: [simulation]\n");
   };
   const auto source = [](const std::string& export_lines) {
     return session_yaml(
