@@ -44,12 +44,6 @@ Result<bool> same_content(const SessionRecord& remote, const SessionDocument& lo
   return content_of(*parsed) == content_of(local);
 }
 
-std::string expected_hash(SessionDocument sent, const std::string& creator)
-{
-  sent["creator"] = creator;
-  return model::session_hash(sent);
-}
-
 void remember(UploadRecord& record, const std::string& name, const std::string& hash)
 {
   auto& chain = record.chains[name];
@@ -204,6 +198,12 @@ class SessionUploader {
 };
 
 }  // namespace
+
+std::string expected_hash(model::SessionDocument sent, const std::string& creator)
+{
+  sent["creator"] = creator;
+  return model::session_hash(sent);
+}
 
 const char* to_string(UploadAction action)
 {

@@ -17,6 +17,11 @@ namespace sconectl::cas {
 enum class UploadAction { created, updated, unchanged };
 [[nodiscard]] const char* to_string(UploadAction action);
 
+// The hash the CAS records for `sent` (with its `predecessor`, if any, already set) when it
+// stores it with `creator`: the uploader's key hash for a new session, the current creator for an
+// update (docs/cas.md, Session hash).
+[[nodiscard]] std::string expected_hash(model::SessionDocument sent, const std::string& creator);
+
 struct UploadedSession {
   std::string name;
   UploadAction action = UploadAction::unchanged;
