@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `sconectl diff` and reviewed plans against the local CAS (`sconectl cas serve`) over real mutual
 # TLS on loopback, with the hello-world mesh (its service recorded, not built):
-#  - no change: exit 0; each risk class, made by one minimal change, is reported exactly (the
-#    kinds of all changes, nothing missed, nothing extra) with exit 3;
+#  - no change: exit 0; each risk class (program, toleration, regenerated secret, explicit value,
+#    export, measurement), made by one minimal change, is reported exactly (the kinds of all
+#    changes, nothing missed, nothing extra) with exit 3;
 #  - production mode refuses a secret regeneration and an added toleration without the flag the
 #    error names, uploading nothing; the flag lets it through;
 #  - an explicit secret value is shown only as changed: the outputs are scanned for it;
@@ -35,13 +36,13 @@ app="$work/hello"
 mkdir -p "$app"
 cp "$root/examples/hello-world/mesh.yaml" "$app/"
 # The hello-world service with one more secret whose value the manifest gives.
-record() { # record SIZE TOKEN: the service, with api_password of SIZE and api_token TOKEN
-  sed -e "s/      size: 16/      size: $1/" \
-      -e "s/^secrets:\n  global:/&/" "$root/examples/hello-world/service.yaml" >"$app/service.yaml"
-  python3 - "$app/service.yaml" "$2" <<'PY'
+record() { # record SIZE TOKEN [NAMESPACE]: api_password of SIZE, api_token TOKEN exported to NAMESPACE
+  sed -e "s/      size: 16/      size: $1/" "$root/examples/hello-world/service.yaml" >"$app/service.yaml"
+  python3 - "$app/service.yaml" "$2" "${3:-}" <<'PY'
 import sys
-path, token = sys.argv[1], sys.argv[2]
-text = open(path).read().replace("secrets:\n  global:\n", "secrets:\n  global:\n    - name: api_token\n      kind: ascii\n      value: \"%s\"\n" % token, 1)
+path, token, namespace = sys.argv[1], sys.argv[2], sys.argv[3]
+export = "      export:\n        - namespace: %s\n" % namespace if namespace else ""
+text = open(path).read().replace("secrets:\n  global:\n", "secrets:\n  global:\n    - name: api_token\n      kind: ascii\n      value: \"%s\"\n%s" % (token, export), 1)
 assert "api_token" in text
 open(path, "w").write(text)
 PY
@@ -90,6 +91,10 @@ expect secret 3 "hello-user:secret-regenerated"
 record 16 "$token_two"
 expect explicit 3 "hello-user:secret-value-changed"
 (cd "$app" && "$sconectl" diff -f mesh.yaml >"$work/explicit.txt" 2>&1) && fail "diff with changes exited 0"
+record 16 "$token_one" partner-namespace
+expect export 3 "hello-user:export-added"
+[ "$(json_field "$work/export.json" 'd["summary"]["weakens"]')" = True ] || fail "a new export should widen access"
+grep -q "partner-namespace" "$work/export.json" || fail "the export does not name who gains access"
 record 16 "$token_one"
 descriptor=$(grep -rl '"measurement"' "$app/target" --include '*.json' | grep -v /cas/ | head -1)
 [ -n "$descriptor" ] || fail "no service descriptor in $app/target"
