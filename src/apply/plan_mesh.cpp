@@ -187,6 +187,7 @@ Result<MeshPlan> plan_mesh(cas::CasClient& client,
     if (const auto found = versions.find(session->name); found != versions.end()) {
       current = found->second;
     }
+    plan.current_versions.emplace(session->name, current);
     std::optional<cas::SessionRecord> remote;
     if (const auto found = read.find(session->name); found != read.end()) {
       remote = found->second;
@@ -204,6 +205,9 @@ Result<MeshPlan> plan_mesh(cas::CasClient& client,
   }
   for (const auto& name : formerly) {
     const auto found = versions.find(name);
+    if (found != versions.end()) {
+      plan.current_versions.emplace(name, found->second);
+    }
     if (found == versions.end() || !found->second) {
       continue;  // gone from the CAS, or not readable by this client
     }

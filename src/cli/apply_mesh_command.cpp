@@ -170,17 +170,15 @@ namespace {
 
 // Before an upload: with a reviewed plan, refuses unless the CAS and the manifests still give
 // exactly that plan; without one, prints the risk lines. In production mode, regenerating a
-// secret or weakening attestation needs its flag either way. Returns the sessions whose change on
-// the CAS by someone else was already reported.
-Result<std::set<std::string>> check_before_upload(GeneratedMesh& generated,
-                                                  const ApplyOptions& options,
-                                                  Services& services)
+// secret or weakening attestation needs its flag either way. Returns the plan.
+Result<apply::MeshPlan> check_before_upload(GeneratedMesh& generated,
+                                            const ApplyOptions& options,
+                                            Services& services)
 {
   auto plan = plan_upload(generated, options.target_directory);
   if (!plan) {
     return forward_error(std::move(plan.error()));
   }
-  std::set<std::string> reported;
   if (!options.plan_file.empty()) {
     auto reviewed = apply::load_reviewed_plan(options.plan_file);
     if (!reviewed) {
@@ -200,11 +198,6 @@ Result<std::set<std::string>> check_before_upload(GeneratedMesh& generated,
     for (const auto& line : apply::risk_lines(*plan)) {
       services.err << "sconectl: warning: " << line << '\n';
     }
-    for (const auto& session : plan->sessions) {
-      if (session.changed_elsewhere()) {
-        reported.insert(session.name);
-      }
-    }
   }
   if (options.mode == model::EnclaveMode::production) {
     if (auto consent =
@@ -215,7 +208,7 @@ Result<std::set<std::string>> check_before_upload(GeneratedMesh& generated,
       return forward_error(std::move(consent.error()));
     }
   }
-  return reported;
+  return plan;
 }
 
 }  // namespace
@@ -240,19 +233,28 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
   }
   std::optional<cas::UploadReport> uploads;
   if (generated->connection) {
-    auto reported = check_before_upload(*generated, options, services);
-    if (!reported) {
-      return forward_error(std::move(reported.error()));
+    auto plan = check_before_upload(*generated, options, services);
+    if (!plan) {
+      return forward_error(std::move(plan.error()));
     }
+    // Sessions changed by someone else, already reported with the risk lines.
+    std::set<std::string> reported;
+    for (const auto& session : plan->sessions) {
+      if (options.plan_file.empty() && session.changed_elsewhere()) {
+        reported.insert(session.name);
+      }
+    }
+    // The upload starts from the versions the plan read (and checked), not from a new read.
     auto uploaded = apply::upload_policies(*generated->connection,
                                            options.cas.concurrency,
                                            generated->result.sessions,
-                                           options.target_directory);
+                                           options.target_directory,
+                                           &plan->current_versions);
     if (!uploaded) {
       return forward_error(std::move(uploaded.error()));
     }
     for (const auto& warning : uploaded->warnings) {
-      const auto already = std::any_of(reported->begin(), reported->end(), [&](const auto& name) {
+      const auto already = std::any_of(reported.begin(), reported.end(), [&](const auto& name) {
         return warning.starts_with("session '" + name + "'");
       });
       if (!already) {

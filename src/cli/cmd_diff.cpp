@@ -111,8 +111,12 @@ Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Se
                     + ": diff compares a mesh's policies with its CAS; this is a genservice "
                       "manifest (kind: mesh expected)");
   }
+  if (manifest::cas_for_role(*mesh, "cas") == nullptr) {
+    return fail(ErrorKind::usage,
+                options.apply.file + ": the mesh names no CAS (cas:) to compare its policies with");
+  }
   // Refuses the signing and encrypting modes, as apply does; a NoUpload mesh is still compared.
-  if (auto upload = apply::wants_upload(*mesh, true); !upload) {
+  if (auto upload = apply::wants_upload(*mesh, false); !upload) {
     return forward_error(std::move(upload.error()));
   }
   auto generated = generate_for_cas(*mesh, options.apply, true, services);

@@ -48,6 +48,8 @@ struct SessionPlan {
 struct MeshPlan {
   std::string cas;                    // host:port
   std::vector<SessionPlan> sessions;  // in upload order, then the orphaned ones by name
+  // The current versions as read (null: absent), for an upload that follows the plan.
+  cas::CurrentVersions current_versions;
 
   // Anything to upload, or a session no longer produced.
   [[nodiscard]] bool has_changes() const;

@@ -251,6 +251,10 @@ TEST_F(CasCliTest, UnsupportedCasModesAreRefusedBeforeAnythingIsGenerated)
   EXPECT_EQ(apply_mesh("    mode: EncryptedManifest\n"), 2);
   EXPECT_NE(err.str().find("supported modes: Upload, NoUpload"), std::string::npos) << err.str();
   EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_EQ(run_cli({"diff", "-f", (dir.path() / "mesh.yaml").string(), "-t", target}, cas_env()),
+            2);
+  EXPECT_NE(err.str().find("supported modes: Upload, NoUpload"), std::string::npos) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(target));
 }
 
 TEST_F(CasCliTest, UploadToACasThatIsNeitherPinnedNorAttestedFailsBeforeGenerating)
@@ -374,11 +378,17 @@ TEST_F(CasCliTest, DiffShowsWhatApplyWouldChangeAndApplyPlanUploadsExactlyThat)
   EXPECT_EQ(run_cli({"apply", "-f", mesh, "-t", target, "--plan", plan}, cas_env()), 2);
   EXPECT_NE(err.str().find("--allow-secret-regeneration"), std::string::npos) << err.str();
   EXPECT_EQ(cas_server.posts, posts);
+  const int batch_reads = cas_server.batch_reads;
+  const int gets = cas_server.gets;
   ASSERT_EQ(
       run_cli({"apply", "-f", mesh, "-t", target, "--plan", plan, "--allow-secret-regeneration"},
               cas_env()),
       0)
       << err.str();
+  // The upload starts from the versions the plan read: one batch read, one GET (the update's
+  // old version, for its changes), none again.
+  EXPECT_EQ(cas_server.batch_reads, batch_reads + 1);
+  EXPECT_EQ(cas_server.gets, gets + 1);
   const auto planned = nlohmann::json::parse(sconectl::testing::read_file(plan));
   EXPECT_EQ(cas_server.versions.at("demo/api").back().hash,
             planned["uploads"][0]["planned_hash"].get<std::string>());
