@@ -288,7 +288,8 @@ Result<bool> wants_upload(const manifest::MeshManifest& mesh, bool dry_run)
 Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
                                           std::size_t concurrency,
                                           const std::vector<model::Session>& sessions,
-                                          const std::filesystem::path& target_dir)
+                                          const std::filesystem::path& target_dir,
+                                          const cas::CurrentVersions* known)
 {
   auto record = cas::load_upload_record(target_dir);
   if (!record) {
@@ -306,7 +307,8 @@ Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
       connection.own_key_hash,
       *record,
       cas::UploadConcurrency{.requests = concurrency,
-                             .another_transport = connection.another_transport});
+                             .another_transport = connection.another_transport},
+      known);
   // What was accepted before a failure stays recorded.
   if (auto saved = cas::save_upload_record(target_dir, *record); !saved) {
     return forward_error(std::move(saved.error()));

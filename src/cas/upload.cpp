@@ -44,12 +44,6 @@ Result<bool> same_content(const SessionRecord& remote, const SessionDocument& lo
   return content_of(*parsed) == content_of(local);
 }
 
-std::string expected_hash(SessionDocument sent, const std::string& creator)
-{
-  sent["creator"] = creator;
-  return model::session_hash(sent);
-}
-
 void remember(UploadRecord& record, const std::string& name, const std::string& hash)
 {
   auto& chain = record.chains[name];
@@ -204,6 +198,12 @@ class SessionUploader {
 };
 
 }  // namespace
+
+std::string expected_hash(model::SessionDocument sent, const std::string& creator)
+{
+  sent["creator"] = creator;
+  return model::session_hash(sent);
+}
 
 const char* to_string(UploadAction action)
 {
@@ -458,12 +458,15 @@ Result<UploadReport> upload_sessions(CasClient& client,
                                      const std::vector<model::Session>& sessions,
                                      const std::string& own_key_hash,
                                      UploadRecord& record,
-                                     const UploadConcurrency& concurrency)
+                                     const UploadConcurrency& concurrency,
+                                     const CurrentVersions* read_before)
 {
   UploadReport report{.cas = record.cas};
   // One batch read of the current versions where the CAS offers it, instead of a GET per session.
   std::optional<CurrentVersions> known;
-  if (sessions.size() > 1) {
+  if (read_before != nullptr) {
+    known = *read_before;
+  } else if (sessions.size() > 1) {
     std::vector<std::string> names;
     for (const auto& session : sessions) {
       names.push_back(session.name);

@@ -61,7 +61,8 @@ int run(int argc, const char* const* argv, Services& services)
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", std::string("sconectl ") + k_version);
   app.footer(
-      "Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.\n"
+      "Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage, 3 diff found "
+      "changes.\n"
       "Documentation: docs/cli.md, docs/manifests.md");
 
   GlobalOptions global;
@@ -75,6 +76,7 @@ int run(int argc, const char* const* argv, Services& services)
   const std::map<std::string, Action> actions{
       {"validate", add_validate_command(app, global, services)},
       {"apply", add_apply_command(app, global, services)},
+      {"diff", add_diff_command(app, global, services)},
       {"cas", add_cas_command(app, global, services)},
       {"session", add_session_command(app, global, services)},
       {"self", add_self_command(app, global, services)},

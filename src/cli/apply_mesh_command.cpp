@@ -2,9 +2,13 @@
 #include "cas_options.hpp"
 #include "report.hpp"
 #include "sconectl/apply/apply_mesh.hpp"
+#include "sconectl/apply/plan_mesh.hpp"
 #include "sconectl/chart/helm_chart.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
 
 namespace sconectl::cli {
 
@@ -114,22 +118,18 @@ nlohmann::json to_json(const apply::MeshApplyResult& result,
 
 }  // namespace
 
-Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
-                                const ApplyOptions& options,
-                                const GlobalOptions& global,
-                                Services& services)
+Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
+                                       const ApplyOptions& options,
+                                       bool connect,
+                                       Services& services)
 {
-  const auto wants_upload = apply::wants_upload(mesh, options.dry_run);
-  if (!wants_upload) {
-    return forward_error(std::move(wants_upload.error()));
-  }
   if (!options.release.empty()) {
     if (const auto problem = chart::check_release_name(options.release); !problem.empty()) {
       return fail(ErrorKind::usage, "--release '" + options.release + "': " + problem);
     }
   }
   std::optional<cas::CasConnection> connection;
-  if (*wants_upload) {
+  if (connect) {
     auto prepared = prepare_connection(mesh, options, services);
     if (!prepared) {
       return forward_error(std::move(prepared.error()));
@@ -154,22 +154,132 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
     return forward_error(std::move(result.error()));
   }
   print_diagnostics(services.err, result->mesh.warnings);
+  return GeneratedMesh{std::move(connection), std::move(*result)};
+}
+
+Result<apply::MeshPlan> plan_upload(GeneratedMesh& generated, const std::string& target_directory)
+{
+  auto& connection = *generated.connection;
+  auto record = cas::load_upload_record(target_directory);
+  if (!record) {
+    return forward_error(std::move(record.error()));
+  }
+  apply::ServiceImages images;
+  for (const auto& service : generated.result.mesh.services) {
+    images.emplace(service.session + "/" + service.name,
+                   service.image + (service.image_digest ? "@" + *service.image_digest : ""));
+  }
+  cas::CasClient client(*connection.transport);
+  return apply::plan_mesh(client,
+                          generated.result.sessions,
+                          connection.own_key_hash,
+                          *record,
+                          connection.address.authority(),
+                          images);
+}
+
+namespace {
+
+// Before an upload: with a reviewed plan, refuses unless the CAS and the manifests still give
+// exactly that plan; without one, prints the risk lines. In production mode, regenerating a
+// secret or weakening attestation needs its flag either way. Returns the plan.
+Result<apply::MeshPlan> check_before_upload(GeneratedMesh& generated,
+                                            const ApplyOptions& options,
+                                            Services& services)
+{
+  auto plan = plan_upload(generated, options.target_directory);
+  if (!plan) {
+    return forward_error(std::move(plan.error()));
+  }
+  if (!options.plan_file.empty()) {
+    auto reviewed = apply::load_reviewed_plan(options.plan_file);
+    if (!reviewed) {
+      return forward_error(std::move(reviewed.error()));
+    }
+    const auto problems = apply::plan_mismatches(*reviewed, *plan);
+    if (!problems.empty()) {
+      std::string message = options.plan_file
+                            + ": the CAS or the manifests changed since this plan was made; "
+                              "nothing was uploaded. Run diff again and review the new plan:";
+      for (const auto& problem : problems) {
+        message += "\n  " + problem;
+      }
+      return fail(ErrorKind::conflict, message);
+    }
+  } else {
+    for (const auto& line : apply::risk_lines(*plan)) {
+      services.err << "sconectl: warning: " << line << '\n';
+    }
+  }
+  if (options.mode == model::EnclaveMode::production) {
+    if (auto consent =
+            apply::check_consent(*plan,
+                                 {.secret_regeneration = options.allow_secret_regeneration,
+                                  .weaker_attestation = options.allow_weaker_attestation});
+        !consent) {
+      return forward_error(std::move(consent.error()));
+    }
+  }
+  return plan;
+}
+
+}  // namespace
+
+Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
+                                const ApplyOptions& options,
+                                const GlobalOptions& global,
+                                Services& services)
+{
+  const auto wants_upload = apply::wants_upload(mesh, options.dry_run);
+  if (!wants_upload) {
+    return forward_error(std::move(wants_upload.error()));
+  }
+  if (!options.plan_file.empty() && !*wants_upload) {
+    return fail(ErrorKind::usage,
+                "--plan " + options.plan_file
+                    + ": this apply uploads nothing (--dry-run or a NoUpload mesh)");
+  }
+  auto generated = generate_for_cas(mesh, options, *wants_upload, services);
+  if (!generated) {
+    return forward_error(std::move(generated.error()));
+  }
   std::optional<cas::UploadReport> uploads;
-  if (connection) {
-    auto uploaded = apply::upload_policies(
-        *connection, options.cas.concurrency, result->sessions, options.target_directory);
+  if (generated->connection) {
+    auto plan = check_before_upload(*generated, options, services);
+    if (!plan) {
+      return forward_error(std::move(plan.error()));
+    }
+    // Sessions changed by someone else, already reported with the risk lines.
+    std::set<std::string> reported;
+    for (const auto& session : plan->sessions) {
+      if (options.plan_file.empty() && session.changed_elsewhere()) {
+        reported.insert(session.name);
+      }
+    }
+    // The upload starts from the versions the plan read (and checked), not from a new read.
+    auto uploaded = apply::upload_policies(*generated->connection,
+                                           options.cas.concurrency,
+                                           generated->result.sessions,
+                                           options.target_directory,
+                                           &plan->current_versions);
     if (!uploaded) {
       return forward_error(std::move(uploaded.error()));
     }
     for (const auto& warning : uploaded->warnings) {
-      services.err << "sconectl: warning: " << warning << '\n';
+      const auto already = std::any_of(reported.begin(), reported.end(), [&](const auto& name) {
+        return warning.starts_with("session '" + name + "'");
+      });
+      if (!already) {
+        services.err << "sconectl: warning: " << warning << '\n';
+      }
     }
     uploads = std::move(*uploaded);
   }
+  const auto& result = generated->result;
   if (global.format == OutputFormat::json) {
-    services.out << to_json(*result, uploads).dump(2) << '\n';
+    services.out << to_json(result, uploads).dump(2) << '\n';
   } else if (!global.quiet) {
-    print_text(*result, uploads, services.out);
+    print_text(result, uploads, services.out);
   }
   return exit_code::ok;
 }

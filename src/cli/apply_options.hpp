@@ -4,7 +4,10 @@
 
 #include "cas_options.hpp"
 #include "command.hpp"
+#include "sconectl/apply/apply_mesh.hpp"
 #include "sconectl/apply/apply_service.hpp"
+#include "sconectl/apply/plan_mesh.hpp"
+#include "sconectl/manifest/load.hpp"
 #include "sconectl/manifest/mesh.hpp"
 #include "sconectl/manifest/service.hpp"
 
@@ -33,7 +36,10 @@ struct ApplyOptions {
   bool allow_persistent_injection = false;
   std::string base_image;
   std::string config_file;
-  CasOptions cas;  // mesh: where the client identity lives, timeouts
+  CasOptions cas;                          // mesh: where the client identity lives, timeouts
+  std::string plan_file;                   // mesh: upload exactly this reviewed plan (diff --out)
+  bool allow_secret_regeneration = false;  // mesh, production: consent to a password roll
+  bool allow_weaker_attestation = false;   // mesh, production: consent to weaker attestation
 };
 
 // `apply` of a genservice manifest: build, measure, push, record.
@@ -41,6 +47,29 @@ struct ApplyOptions {
                                                  const ApplyOptions& options,
                                                  const GlobalOptions& global,
                                                  Services& services);
+
+// Reads the manifest `apply -f` (and `diff -f`) names, printing its warnings.
+[[nodiscard]] Result<manifest::Document> load_apply_manifest(const ApplyOptions& options,
+                                                             Services& services);
+
+// A mesh's generated policies and chart, and when asked for, the connection to its CAS.
+struct GeneratedMesh {
+  std::optional<cas::CasConnection> connection;
+  apply::MeshApplyResult result;
+};
+
+// What `apply -f mesh.yaml` and `diff -f mesh.yaml` share: checks the release name, connects to
+// the mesh's CAS when `connect` (before anything is generated, so a trust problem is reported
+// first), and generates everything as `apply --dry-run` does.
+[[nodiscard]] Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
+                                                     const ApplyOptions& options,
+                                                     bool connect,
+                                                     Services& services);
+
+// What uploading the generated sessions would do (apply::plan_mesh), against the upload record in
+// `target_directory`. Needs the connection.
+[[nodiscard]] Result<apply::MeshPlan> plan_upload(GeneratedMesh& generated,
+                                                  const std::string& target_directory);
 
 // `apply` of a mesh manifest: policies, Helm chart, (later) upload.
 [[nodiscard]] Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,

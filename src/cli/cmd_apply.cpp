@@ -32,17 +32,26 @@ Result<int> print_defaults(const ApplyOptions& options,
   return exit_code::ok;
 }
 
-Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, Services& services)
+}  // namespace
+
+Result<manifest::Document> load_apply_manifest(const ApplyOptions& options, Services& services)
 {
-  if (options.print_defaults) {
-    return print_defaults(options, global, services);
-  }
   const manifest::LoadOptions load_options{
       .strictness = options.strict ? manifest::Strictness::strict : manifest::Strictness::lenient,
       .variables = services.variables};
   auto report = manifest::read_manifest(options.file, load_options);
   print_diagnostics(services.err, report.ok() ? report.diagnostics : std::vector<Diagnostic>{});
-  auto document = manifest::to_result(std::move(report));
+  return manifest::to_result(std::move(report));
+}
+
+namespace {
+
+Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, Services& services)
+{
+  if (options.print_defaults) {
+    return print_defaults(options, global, services);
+  }
+  auto document = load_apply_manifest(options, services);
   if (!document) {
     return forward_error(std::move(document.error()));
   }
@@ -121,6 +130,18 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
                    "Mesh: session uploads in flight at once, each on its own connection to the CAS")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  command->add_option("--plan",
+                      options->plan_file,
+                      "Mesh: upload exactly this plan (written by diff --out); refuse, uploading "
+                      "nothing, when the CAS or the manifests changed since");
+  command->add_flag("--allow-secret-regeneration",
+                    options->allow_secret_regeneration,
+                    "Mesh, --mode production: let CAS generate new values for changed secret "
+                    "definitions (the old values are lost for good)");
+  command->add_flag("--allow-weaker-attestation",
+                    options->allow_weaker_attestation,
+                    "Mesh, --mode production: allow changes that make attestation prove less "
+                    "(added tolerations, ignored advisories, a weaker mode)");
   return [options, &global, &services]() -> Result<int> {
     return run_apply(*options, global, services);
   };

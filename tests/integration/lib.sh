@@ -53,7 +53,7 @@ start_infra() {
     skip_or_fail "no local base image: $(tail -3 "$work/base.log")"
 }
 
-# start_cas [LISTEN]: `cas serve` in the background with its data in $cas_data (default
+# start_cas [LISTEN [FLAGS...]]: `cas serve` in the background with its data in $cas_data (default
 # $work/cas-data), log in $work/cas.log; sources its CAS_ADDR, CAS_KEY and CAS_CERT lines and sets
 # server_pid. stop_cas [SIGNAL] stops it. The caller's EXIT trap should call stop_cas -KILL.
 server_pid=
@@ -61,7 +61,7 @@ start_cas() {
   local listen=${1:-127.0.0.1:0}
   : "${cas_data:=$work/cas-data}"
   : >"$work/cas.env"
-  "$sconectl" -v cas serve --listen "$listen" --data-dir "$cas_data" >"$work/cas.env" 2>>"$work/cas.log" &
+  "$sconectl" -v cas serve --listen "$listen" --data-dir "$cas_data" "${@:2}" >"$work/cas.env" 2>>"$work/cas.log" &
   server_pid=$!
   for _ in $(seq 100); do
     if grep -q '^CAS_CERT=' "$work/cas.env"; then

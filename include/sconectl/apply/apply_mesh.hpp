@@ -70,9 +70,12 @@ struct MeshApplyResult {
 // Uploads the generated sessions over `connection` (cas::upload_sessions), continuing the
 // predecessor chains recorded in target/cas/sessions.json; what the CAS accepted is recorded there
 // even when a later session fails. A record made for another CAS is started afresh.
-[[nodiscard]] Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
-                                                        std::size_t concurrency,
-                                                        const std::vector<model::Session>& sessions,
-                                                        const std::filesystem::path& target_dir);
+// `known`: the current versions as a plan just read them (not read again).
+[[nodiscard]] Result<cas::UploadReport> upload_policies(
+    cas::CasConnection& connection,
+    std::size_t concurrency,
+    const std::vector<model::Session>& sessions,
+    const std::filesystem::path& target_dir,
+    const cas::CurrentVersions* known = nullptr);
 
 }  // namespace sconectl::apply

@@ -17,6 +17,11 @@ namespace sconectl::cas {
 enum class UploadAction { created, updated, unchanged };
 [[nodiscard]] const char* to_string(UploadAction action);
 
+// The hash the CAS records for `sent` (with its `predecessor`, if any, already set) when it
+// stores it with `creator`: the uploader's key hash for a new session, the current creator for an
+// update (docs/cas.md, Session hash).
+[[nodiscard]] std::string expected_hash(model::SessionDocument sent, const std::string& creator);
+
 struct UploadedSession {
   std::string name;
   UploadAction action = UploadAction::unchanged;
@@ -68,10 +73,13 @@ struct UploadConcurrency {
 };
 inline constexpr std::size_t k_default_upload_concurrency = 16;
 
+// `known`: the current versions of `sessions` as just read (e.g. by a plan, apply/plan_mesh.hpp),
+// so they are not read again; an update is still refused by the CAS when the session changed since.
 [[nodiscard]] Result<UploadReport> upload_sessions(CasClient& client,
                                                    const std::vector<model::Session>& sessions,
                                                    const std::string& own_key_hash,
                                                    UploadRecord& record,
-                                                   const UploadConcurrency& concurrency = {});
+                                                   const UploadConcurrency& concurrency = {},
+                                                   const CurrentVersions* known = nullptr);
 
 }  // namespace sconectl::cas

@@ -58,6 +58,7 @@ namespace exit_code {
 inline constexpr int ok = 0;
 inline constexpr int failure = 1;
 inline constexpr int invalid_input = 2;
+inline constexpr int changes = 3;  // `diff`: the CAS differs from what the manifests produce
 }  // namespace exit_code
 
 [[nodiscard]] int exit_code_for(ErrorKind kind);

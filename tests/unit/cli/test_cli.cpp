@@ -313,6 +313,10 @@ TEST_F(CasCliTest, UnsupportedCasModesAreRefusedBeforeAnythingIsGenerated)
   EXPECT_EQ(apply_mesh("    mode: EncryptedManifest\n"), 2);
   EXPECT_NE(err.str().find("supported modes: Upload, NoUpload"), std::string::npos) << err.str();
   EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_EQ(run_cli({"diff", "-f", (dir.path() / "mesh.yaml").string(), "-t", target}, cas_env()),
+            2);
+  EXPECT_NE(err.str().find("supported modes: Upload, NoUpload"), std::string::npos) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(target));
 }
 
 TEST_F(CasCliTest, UploadToACasThatIsNeitherPinnedNorAttestedFailsBeforeGenerating)
@@ -384,6 +388,80 @@ build:
   EXPECT_EQ(out.str(), stored.session);
   EXPECT_NE(err.str().find("Using the CAS at 127.0.0.1:9 recorded in"), std::string::npos)
       << err.str();
+}
+
+// `diff` and reviewed plans through the CLI, with only the network replaced: exit codes, the text
+// and JSON forms, the consent a password roll needs in production mode, and `apply --plan`.
+TEST_F(CasCliTest, DiffShowsWhatApplyWouldChangeAndApplyPlanUploadsExactlyThat)
+{
+  ASSERT_EQ(run_cli({"self", "show-key-hash"}, cas_env()), 0) << err.str();
+  sconectl::testing::InMemoryCas cas_server;
+  cas_server.requester = out.str().substr(0, out.str().find('\n'));
+  cas_transport = [&](cas::CurlTransportOptions) -> Result<std::unique_ptr<cas::HttpTransport>> {
+    return std::make_unique<sconectl::testing::BorrowedTransport>(cas_server);
+  };
+  const auto record = [&](int size) {
+    const auto service = dir.write("service.yaml",
+                                   "apiVersion: scone/5.8\nkind: genservice\nenvironment:\n"
+                                   "  local:\n    - name: API_PASSWORD\n"
+                                   "      value: \"$$SCONE::pw$$\"\n"
+                                   "  global:\n    - name: API_USER\nsecrets:\n  global:\n"
+                                   "    - name: pw\n      kind: ascii\n      size: "
+                                       + std::to_string(size)
+                                       + "\nbuild:\n  name: api\n  kind: python\n"
+                                         "  to: registry.example.com/api:1\n"
+                                         "  command: python3 api.py\n");
+    sconectl::testing::record_service(service, dir.path() / "target");
+  };
+  record(12);
+  const std::string pin = "3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh";
+  ASSERT_EQ(apply_mesh("    cas_key: " + pin + "\n"), 0) << err.str();
+  const auto mesh = (dir.path() / "mesh.yaml").string();
+  const auto plan = (dir.path() / "plan.json").string();
+
+  ASSERT_EQ(run_cli({"diff", "-f", mesh, "-t", target}, cas_env()), 0) << err.str();
+  EXPECT_NE(out.str().find("demo/api: unchanged"), std::string::npos) << out.str();
+
+  record(13);
+  const int posts = cas_server.posts;
+  ASSERT_EQ(run_cli({"diff", "-f", mesh, "-t", target, "--out", plan}, cas_env()), 3) << err.str();
+  EXPECT_NE(out.str().find("demo/api: updated"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("[secret-regenerated]"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find('\033'), std::string::npos) << "no colour when not on a terminal";
+  EXPECT_EQ(std::filesystem::status(plan).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ASSERT_EQ(run_cli({"--format", "json", "diff", "-f", mesh, "-t", target}, cas_env()), 3);
+  const auto json = nlohmann::json::parse(out.str());
+  EXPECT_EQ(json["changed"], true);
+  EXPECT_EQ(json["summary"]["destructive"], true);
+  EXPECT_EQ(cas_server.posts, posts) << "diff uploads nothing";
+
+  // Production mode: the password roll needs its flag, named in the error; nothing is uploaded.
+  EXPECT_EQ(run_cli({"apply", "-f", mesh, "-t", target, "--plan", plan}, cas_env()), 2);
+  EXPECT_NE(err.str().find("--allow-secret-regeneration"), std::string::npos) << err.str();
+  EXPECT_EQ(cas_server.posts, posts);
+  const int batch_reads = cas_server.batch_reads;
+  const int gets = cas_server.gets;
+  ASSERT_EQ(
+      run_cli({"apply", "-f", mesh, "-t", target, "--plan", plan, "--allow-secret-regeneration"},
+              cas_env()),
+      0)
+      << err.str();
+  // The upload starts from the versions the plan read: one batch read, one GET (the update's
+  // old version, for its changes), none again.
+  EXPECT_EQ(cas_server.batch_reads, batch_reads + 1);
+  EXPECT_EQ(cas_server.gets, gets + 1);
+  const auto planned = nlohmann::json::parse(sconectl::testing::read_file(plan));
+  EXPECT_EQ(cas_server.versions.at("demo/api").back().hash,
+            planned["uploads"][0]["planned_hash"].get<std::string>());
+  // The same plan again: the CAS no longer holds its predecessor.
+  EXPECT_EQ(
+      run_cli({"apply", "-f", mesh, "-t", target, "--plan", plan, "--allow-secret-regeneration"},
+              cas_env()),
+      1);
+  EXPECT_NE(err.str().find("demo/api"), std::string::npos) << err.str();
+  EXPECT_EQ(cas_server.posts, posts + 1);
+  ASSERT_EQ(run_cli({"diff", "-f", mesh, "-t", target}, cas_env()), 0) << out.str();
 }
 
 TEST_F(CasCliTest, SessionCheckRefusesUnknownKeysAndNotesWhatTheLocalCasRefuses)

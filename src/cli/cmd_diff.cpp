@@ -1,0 +1,180 @@
+#include "apply_options.hpp"
+#include "command.hpp"
+#include "sconectl/apply/plan_mesh.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <unistd.h>
+
+namespace sconectl::cli {
+
+namespace {
+
+struct DiffOptions {
+  ApplyOptions apply;
+  std::string out_file;
+};
+
+// ANSI colours, only for a terminal and never with NO_COLOR (no-color.org).
+struct Palette {
+  bool on = false;
+  [[nodiscard]] std::string paint(const char* code, const std::string& text) const
+  {
+    return on ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
+  }
+  [[nodiscard]] std::string red(const std::string& text) const { return paint("31", text); }
+  [[nodiscard]] std::string yellow(const std::string& text) const { return paint("33", text); }
+  [[nodiscard]] std::string green(const std::string& text) const { return paint("32", text); }
+  [[nodiscard]] std::string bold(const std::string& text) const { return paint("1", text); }
+};
+
+Palette palette_for(const std::ostream& out)
+{
+  const char* no_color = std::getenv("NO_COLOR");
+  return Palette{.on = &out == &std::cout && ::isatty(STDOUT_FILENO) != 0
+                       && (no_color == nullptr || *no_color == '\0')};
+}
+
+std::string action_line(const apply::SessionPlan& session)
+{
+  const auto current = session.current_hash.value_or("");
+  const auto planned = session.planned_hash.value_or("");
+  switch (session.action) {
+    case apply::PlanAction::create:
+      return "created (new hash " + planned + ")";
+    case apply::PlanAction::update:
+      return "updated (" + current + " -> " + planned + ")";
+    case apply::PlanAction::unchanged:
+      return "unchanged (" + current + ")";
+    case apply::PlanAction::orphaned:
+      return "present in CAS (" + current + "), no longer produced by the manifests";
+  }
+  return "";
+}
+
+void print_plan(const apply::MeshPlan& plan, const Palette& colour, std::ostream& out)
+{
+  out << "CAS " << plan.cas << "\n";
+  std::map<apply::PlanAction, int> counts;
+  for (const auto& session : plan.sessions) {
+    ++counts[session.action];
+    auto line = session.name + ": " + action_line(session);
+    switch (session.action) {
+      case apply::PlanAction::create:
+        line = colour.green(line);
+        break;
+      case apply::PlanAction::update:
+      case apply::PlanAction::orphaned:
+        line = colour.yellow(line);
+        break;
+      case apply::PlanAction::unchanged:
+        break;
+    }
+    out << line << "\n";
+    if (session.changed_elsewhere()) {
+      out << "  concurrency:\n    "
+          << colour.red(
+                 "! changed on the CAS since the last apply from this target directory: "
+                 "recorded "
+                 + *session.recorded_hash + ", the CAS has " + *session.current_hash)
+          << "\n";
+    }
+    std::optional<diff::Area> area;
+    for (const auto& change : session.changes) {
+      if (change.area != area) {
+        area = change.area;
+        out << "  " << colour.bold(std::string(diff::to_string(change.area))) << ":\n";
+      }
+      const auto risky = change.weakens || change.destructive;
+      const auto text =
+          std::string(risky ? "! " : "~ ") + change.message + " [" + change.kind + "]";
+      out << "    " << (risky ? colour.red(text) : text) << "\n";
+    }
+  }
+  out << counts[apply::PlanAction::create] << " to create, " << counts[apply::PlanAction::update]
+      << " to update, " << counts[apply::PlanAction::unchanged] << " unchanged, "
+      << counts[apply::PlanAction::orphaned] << " no longer produced\n";
+}
+
+Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Services& services)
+{
+  auto document = load_apply_manifest(options.apply, services);
+  if (!document) {
+    return forward_error(std::move(document.error()));
+  }
+  const auto* mesh = std::get_if<manifest::MeshManifest>(&*document);
+  if (mesh == nullptr) {
+    return fail(ErrorKind::usage,
+                options.apply.file
+                    + ": diff compares a mesh's policies with its CAS; this is a genservice "
+                      "manifest (kind: mesh expected)");
+  }
+  if (manifest::cas_for_role(*mesh, "cas") == nullptr) {
+    return fail(ErrorKind::usage,
+                options.apply.file + ": the mesh names no CAS (cas:) to compare its policies with");
+  }
+  // Refuses the signing and encrypting modes, as apply does; a NoUpload mesh is still compared.
+  if (auto upload = apply::wants_upload(*mesh, false); !upload) {
+    return forward_error(std::move(upload.error()));
+  }
+  auto generated = generate_for_cas(*mesh, options.apply, true, services);
+  if (!generated) {
+    return forward_error(std::move(generated.error()));
+  }
+  auto plan = plan_upload(*generated, options.apply.target_directory);
+  if (!plan) {
+    return forward_error(std::move(plan.error()));
+  }
+  if (!options.out_file.empty()) {
+    if (auto saved = apply::save_reviewed_plan(options.out_file, apply::reviewed(*plan)); !saved) {
+      return forward_error(std::move(saved.error()));
+    }
+  }
+  if (global.format == OutputFormat::json) {
+    services.out << apply::to_json(*plan).dump(2) << '\n';
+  } else if (!global.quiet) {
+    print_plan(*plan, palette_for(services.out), services.out);
+  }
+  return plan->has_changes() ? exit_code::changes : exit_code::ok;
+}
+
+}  // namespace
+
+Action add_diff_command(CLI::App& app, const GlobalOptions& global, Services& services)
+{
+  auto options = std::make_shared<DiffOptions>();
+  auto& apply = options->apply;
+  auto* command = app.add_subcommand(
+      "diff",
+      "Show what `apply -f mesh.yaml` would change on the CAS, grouped by risk, uploading "
+      "nothing. Exit code 0: no change, 3: changes, 1 or 2: error (docs/diff.md)");
+  command->add_option("-f,--filename", apply.file, "Mesh manifest")->required();
+  command->add_flag(
+      "-n,--no-pull", apply.no_registry, "Use local images without pulling (as apply does)");
+  choices(command->add_option("--mode", apply.mode, "Enclave mode recorded in the policy"),
+          std::map<std::string, model::EnclaveMode>{{"production", model::EnclaveMode::production},
+                                                    {"debug", model::EnclaveMode::debug}},
+          "production");
+  command->add_option("--release", apply.release, "Helm release name");
+  command->add_option("-t,--target-directory", apply.target_directory, "Where generated files go")
+      ->default_str("target");
+  command->add_flag("--strict", apply.strict, "Treat warnings (e.g. unknown fields) as errors");
+  choices(
+      command->add_option(
+          "--measure", apply.measurer, "How services are measured (as apply: content or scone)"),
+      std::map<std::string, image::Measurer>{{"content", image::Measurer::content},
+                                             {"scone", image::Measurer::scone}},
+      "content");
+  add_cas_options(*command, apply.cas, false);
+  command->add_option("--out",
+                      options->out_file,
+                      "Write the plan (each session's expected current hash and the hash to be "
+                      "uploaded, mode 0600) for `apply --plan`");
+  return [options, &global, &services]() -> Result<int> {
+    return run_diff(*options, global, services);
+  };
+}
+
+}  // namespace sconectl::cli

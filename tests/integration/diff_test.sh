@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# `sconectl diff` and reviewed plans against the local CAS (`sconectl cas serve`) over real mutual
+# TLS on loopback, with the hello-world mesh (its service recorded, not built):
+#  - no change: exit 0; each risk class (program, toleration, regenerated secret, explicit value,
+#    export, measurement), made by one minimal change, is reported exactly (the kinds of all
+#    changes, nothing missed, nothing extra) with exit 3;
+#  - production mode refuses a secret regeneration and an added toleration without the flag the
+#    error names, uploading nothing; the flag lets it through;
+#  - an explicit secret value is shown only as changed: the outputs are scanned for it;
+#  - `diff --out plan.json` then `apply --plan plan.json` stores exactly the planned hash; the plan
+#    is refused, uploading nothing, when the manifests changed or another checkout updated the
+#    session in between; a plain apply then names both hashes;
+#  - against SCONE's CAS API only (`cas serve --without-batch-reads`) diff answers the same.
+#   tests/integration/diff_test.sh SCONECTL_BINARY RECORD_SERVICE_BINARY
+# Exit 125 (skipped) when sqlite3 is missing, except in CI.
+set -euo pipefail
+sconectl=$(realpath "$1")
+record_service=$(realpath "$2")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+test_name=diff_test
+# shellcheck source=lib.sh
+source "$root/tests/integration/lib.sh"
+trap 'stop_cas -KILL; rm -rf "$work"' EXIT
+
+command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 is not installed"
+export SCONECTL_DOCKER=/nonexistent   # services are recorded, not built
+cas_data="$work/cas-data"
+start_cas
+export SCONECTL_CAS_CONFIG="$work/client" CAS_ADDR CAS_KEY
+"$sconectl" cas attest "$CAS_ADDR" --cas-key "$CAS_KEY" >/dev/null || fail "cas attest"
+
+token_one=explicit-token-one-7c41d2
+token_two=explicit-token-two-93ab0e
+app="$work/hello"
+mkdir -p "$app"
+cp "$root/examples/hello-world/mesh.yaml" "$app/"
+# The hello-world service with one more secret whose value the manifest gives.
+record() { # record SIZE TOKEN [NAMESPACE]: api_password of SIZE, api_token TOKEN exported to NAMESPACE
+  sed -e "s/      size: 16/      size: $1/" "$root/examples/hello-world/service.yaml" >"$app/service.yaml"
+  python3 - "$app/service.yaml" "$2" "${3:-}" <<'PY'
+import sys
+path, token, namespace = sys.argv[1], sys.argv[2], sys.argv[3]
+export = "      export:\n        - namespace: %s\n" % namespace if namespace else ""
+text = open(path).read().replace("secrets:\n  global:\n", "secrets:\n  global:\n    - name: api_token\n      kind: ascii\n      value: \"%s\"\n%s" % (token, export), 1)
+assert "api_token" in text
+open(path, "w").write(text)
+PY
+  "$record_service" "$app/service.yaml" "$app/target" || fail "record_service"
+}
+record 16 "$token_one"
+session=hello-world-demo/hello-user
+versions() { sqlite3 "$cas_data/cas.db" "select count(*) from versions"; }
+
+# diff NAME [ENV...]: `diff -f mesh.yaml` in $app, JSON in $work/NAME.json, exit code in $rc.
+diff_json() {
+  local name=$1; shift
+  rc=0
+  (cd "$app" && env "$@" "$sconectl" --format json diff -f mesh.yaml >"$work/$name.json" 2>"$work/$name.err") || rc=$?
+}
+# kinds NAME: every change as session:kind, sorted, then the actions.
+kinds() {
+  python3 - "$work/$1.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted(s["name"].split("/")[-1] + ":" + c["kind"] for s in d["sessions"] for c in s["changes"])))
+PY
+}
+expect() { # expect NAME RC KINDS [ENV...]
+  local name=$1 want_rc=$2 want=$3; shift 3
+  diff_json "$name" "$@"
+  [ "$rc" = "$want_rc" ] || fail "diff $name: exit $rc, expected $want_rc: $(cat "$work/$name.err")"
+  local got
+  got=$(kinds "$name")
+  [ "$got" = "$want" ] || fail "diff $name: changes '$got', expected '$want'"
+  step "diff $name: exit $rc, ${want:-no changes}"
+}
+
+(cd "$app" && "$sconectl" --format json apply -f mesh.yaml >"$work/first.json" 2>"$work/first.err") ||
+  fail "first apply: $(cat "$work/first.err")"
+
+# --- nothing changed, then one risk class at a time.
+expect unchanged 0 ""
+[ "$(json_field "$work/unchanged.json" 'd["summary"]["unchanged"]')" = 2 ] || fail "unchanged summary"
+expect program 3 "hello-user:environment-changed" API_USER=someone-else
+expect toleration 3 "hello-user:toleration-added" APP_TOLERATE="outdated-tcb, software-hardening-needed, hyperthreading"
+[ "$(json_field "$work/toleration.json" 'd["summary"]["weakens"]')" = True ] || fail "an added toleration should weaken"
+record 20 "$token_one"
+expect secret 3 "hello-user:secret-regenerated"
+[ "$(json_field "$work/secret.json" 'd["summary"]["destructive"]')" = True ] || fail "a regenerated secret is destructive"
+record 16 "$token_two"
+expect explicit 3 "hello-user:secret-value-changed"
+(cd "$app" && "$sconectl" diff -f mesh.yaml >"$work/explicit.txt" 2>&1) && fail "diff with changes exited 0"
+record 16 "$token_one" partner-namespace
+expect export 3 "hello-user:export-added"
+[ "$(json_field "$work/export.json" 'd["summary"]["weakens"]')" = True ] || fail "a new export should widen access"
+grep -q "partner-namespace" "$work/export.json" || fail "the export does not name who gains access"
+record 16 "$token_one"
+descriptor=$(grep -rl '"measurement"' "$app/target" --include '*.json' | grep -v /cas/ | head -1)
+[ -n "$descriptor" ] || fail "no service descriptor in $app/target"
+cp "$descriptor" "$work/descriptor.bak"
+python3 - "$descriptor" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["measurement"]["value"] = "ab" * 32; json.dump(d, open(sys.argv[1], "w"))
+PY
+expect measurement 3 "hello-user:measurement-added hello-user:measurement-removed"
+grep -q "fail attestation at their next start" "$work/measurement.json" || fail "a removed measurement does not warn about running pods"
+cp "$work/descriptor.bak" "$descriptor"
+expect restored 0 ""
+
+# No colour when piped; the explicit values never appear.
+grep -q $'\033' "$work/explicit.txt" && fail "colour codes in piped output"
+grep -q "secret-value-changed" "$work/explicit.txt" || fail "the text output misses the changed value: $(cat "$work/explicit.txt")"
+# The control: the value is in the policy that goes to the CAS.
+grep -rqF "$token_one" "$app/target/policies" || fail "the explicit value is not in the policy: the scan proves nothing"
+if grep -rl -e "$token_one" -e "$token_two" "$work"/*.json "$work"/*.err "$work"/*.txt; then
+  fail "an explicit secret value appears in the diff output"
+fi
+step "text output without colour when piped; explicit secret values never shown"
+
+# --- production mode needs consent to regenerate a secret or weaken attestation.
+record 20 "$token_one"
+before=$(versions)
+if (cd "$app" && "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/roll.err"); then
+  fail "production apply regenerated a secret without --allow-secret-regeneration"
+fi
+grep -q -- "--allow-secret-regeneration" "$work/roll.err" || fail "the refusal does not name the flag: $(cat "$work/roll.err")"
+[ "$(versions)" = "$before" ] || fail "the refused apply uploaded something"
+(cd "$app" && "$sconectl" apply -f mesh.yaml --allow-secret-regeneration >/dev/null 2>"$work/roll2.err") ||
+  fail "apply --allow-secret-regeneration: $(cat "$work/roll2.err")"
+grep -q "api_password" "$work/roll2.err" || fail "apply did not print the regenerated secret: $(cat "$work/roll2.err")"
+if (cd "$app" && APP_TOLERATE="outdated-tcb, software-hardening-needed, hyperthreading" "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/weak.err"); then
+  fail "production apply added a toleration without --allow-weaker-attestation"
+fi
+grep -q -- "--allow-weaker-attestation" "$work/weak.err" || fail "the refusal does not name the flag: $(cat "$work/weak.err")"
+step "production refuses a password roll and an added toleration, naming the flag; the flag allows it"
+
+# --- reviewed plans.
+(cd "$app" && API_USER=planned "$sconectl" --format json diff -f mesh.yaml --out "$work/plan.json" >"$work/planned.json") && fail "diff --out with changes exited 0"
+[ "$(stat -c %a "$work/plan.json")" = 600 ] || fail "plan.json is not 0600"
+planned_hash=$(json_field "$work/plan.json" 'd["uploads"][0]["planned_hash"]')
+(cd "$app" && API_USER=planned "$sconectl" --format json apply -f mesh.yaml --plan "$work/plan.json" >"$work/plan-apply.json" 2>"$work/plan-apply.err") ||
+  fail "apply --plan: $(cat "$work/plan-apply.err")"
+current_hash() { "$sconectl" --format json session history "$session" | python3 -c 'import json,sys; print(json.load(sys.stdin)["versions"][0]["hash"])'; }
+[ "$(current_hash)" = "$planned_hash" ] || fail "apply --plan did not store the planned hash $planned_hash"
+step "apply --plan stored exactly the planned hash"
+
+(cd "$app" && API_USER=reviewed "$sconectl" diff -f mesh.yaml --out "$work/plan2.json" >/dev/null) && fail "diff exited 0"
+before=$(versions)
+if (cd "$app" && API_USER=not-reviewed "$sconectl" apply -f mesh.yaml --plan "$work/plan2.json" >/dev/null 2>"$work/plan2.err"); then
+  fail "apply --plan uploaded what the manifests produce now, not the plan"
+fi
+grep -q "$session" "$work/plan2.err" || fail "the refusal does not name the session: $(cat "$work/plan2.err")"
+[ "$(versions)" = "$before" ] || fail "the refused plan uploaded something"
+step "a plan the manifests no longer produce is refused, naming the session"
+
+# Another checkout (its own target directory) updates the session between diff and apply.
+other="$work/other"
+mkdir -p "$other"
+cp -r "$app/mesh.yaml" "$app/service.yaml" "$app/target" "$other/"
+rm -rf "$other/target/cas"
+recorded=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sessions"][sys.argv[2]]["hash"])' "$app/target/cas/sessions.json" "$session")
+(cd "$other" && API_USER=theirs "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/theirs.err") || fail "the other checkout's apply: $(cat "$work/theirs.err")"
+theirs=$(current_hash)
+before=$(versions)
+if (cd "$app" && API_USER=reviewed "$sconectl" apply -f mesh.yaml --plan "$work/plan2.json" >/dev/null 2>"$work/plan3.err"); then
+  fail "apply --plan overwrote a session changed since the plan"
+fi
+grep -q "$theirs" "$work/plan3.err" || fail "the refusal does not name the CAS's hash: $(cat "$work/plan3.err")"
+[ "$(versions)" = "$before" ] || fail "the refused plan uploaded something"
+diff_json concurrent API_USER=reviewed
+[ "$rc" = 3 ] || fail "diff after another update: exit $rc"
+[ "$(json_field "$work/concurrent.json" '[s["concurrency"] for s in d["sessions"] if s["name"] == "'"$session"'"][0]')" = "{'recorded': '$recorded', 'current': '$theirs'}" ] ||
+  fail "diff does not name both hashes: $(cat "$work/concurrent.json")"
+(cd "$app" && API_USER=reviewed "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/plain.err") || fail "plain apply: $(cat "$work/plain.err")"
+grep "warning" "$work/plain.err" | grep "$recorded" | grep -q "$theirs" || fail "the plain apply does not name both hashes: $(cat "$work/plain.err")"
+step "another checkout's update: the plan is refused; diff and a plain apply name both hashes"
+
+# --- SCONE's CAS API only: one GET per session, the same answer.
+diff_json batch API_USER=batch
+stop_cas
+start_cas "$CAS_ADDR" --without-batch-reads
+diff_json plain API_USER=batch
+cmp -s "$work/batch.json" "$work/plain.json" || fail "diff without batch reads differs: $(diff "$work/batch.json" "$work/plain.json" | head)"
+[ "$rc" = 3 ] || fail "diff without batch reads: exit $rc"
+step "without batch reads, diff gives the same answer"
+echo "$test_name: passed"
