@@ -201,7 +201,7 @@ step "three services: db exports its password to backend; frontend -> backend ->
 "$HELM" uninstall "$release" -n "$k8s_namespace" --wait >/dev/null
 kubectl delete secret sconeapps >/dev/null
 # The access-token Secrets are not part of the chart: helm uninstall leaves them, as it should.
-kubectl delete -f "$work/app/target/k8s-secrets/" >/dev/null
+kubectl delete --ignore-not-found -f "$work/app/target/k8s-secrets/" -f "$three/target/k8s-secrets/" >/dev/null
 for _ in $(seq 240); do [ -z "$(kubectl get pods -o name 2>/dev/null)" ] && break; sleep 0.5; done
 left=$(kubectl get all,secrets -o name 2>/dev/null | grep -v '^secret/default-token' || true)
 [ -z "$left" ] || fail_with_cluster "helm uninstall left: $left"
