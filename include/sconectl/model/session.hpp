@@ -36,6 +36,11 @@ struct Session {
 // of what is hashed, so two versions with the same content still have different hashes.
 [[nodiscard]] std::string session_hash(const SessionDocument& session);
 
+// The definition of secret `name` in `session` (its entry of `secrets` with that name), or nullptr.
+// Entries that are not mappings, or whose name is not a string, are skipped.
+[[nodiscard]] const SessionDocument* find_secret(const SessionDocument& session,
+                                                 const std::string& name);
+
 // The absolute names of the sessions that `session` imports secrets from (sorted, unique).
 [[nodiscard]] std::vector<std::string> imported_sessions(const SessionDocument& session);
 

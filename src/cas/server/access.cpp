@@ -153,27 +153,13 @@ std::string certificate_secret_problem(const Json& session, const std::string& n
 
 namespace {
 
-// Where a config-fragment secret `name` of `session` is defined: its definition, or nullptr.
-const Json* secret_named(const Json& session, const std::string& name)
-{
-  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
-    return nullptr;
-  }
-  for (const auto& secret : session.at("secrets")) {
-    if (secret.is_object() && secret.value("name", std::string()) == name) {
-      return &secret;
-    }
-  }
-  return nullptr;
-}
-
 std::vector<std::string> check_policy(const Json& session, const Json& policy);
 
 // `access_policy: $$SCONE::name$$`: the secret must be a config-fragment of the session, defined
 // (then its mapping is checked here as if written inline) or imported (checked when resolved).
 std::vector<std::string> check_fragment_policy(const Json& session, const std::string& name)
 {
-  const auto* secret = secret_named(session, name);
+  const auto* secret = model::find_secret(session, name);
   const std::string at = "access_policy: $$SCONE::" + name + "$$";
   if (secret == nullptr) {
     return {at + " names secret '" + name + "', which this session neither defines nor imports"};

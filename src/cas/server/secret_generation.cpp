@@ -37,19 +37,6 @@ bool flag(const Json& object, const char* key)
   return object.contains(key) && object.at(key).is_boolean() && object.at(key).get<bool>();
 }
 
-const Json* find_secret(const Json& session, const std::string& name)
-{
-  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
-    return nullptr;
-  }
-  for (const auto& secret : session.at("secrets")) {
-    if (secret.is_object() && text_field(secret, "name") == name) {
-      return &secret;
-    }
-  }
-  return nullptr;
-}
-
 Result<std::uint64_t> size_of(const Json& secret, const std::string& name)
 {
   if (!secret.contains("size")) {
@@ -177,7 +164,7 @@ class Generator {
 
   bool keeps_private_key(const std::string& name, const Json& secret) const
   {
-    const Json* before = m_previous ? find_secret(m_previous->document, name) : nullptr;
+    const Json* before = m_previous ? model::find_secret(m_previous->document, name) : nullptr;
     return before != nullptr && flag(*before, "migrate") && flag(secret, "migrate")
            && text_field(*before, "key_type", k_default_key_type)
                   == text_field(secret, "key_type", k_default_key_type);
@@ -228,7 +215,7 @@ class Generator {
   // Whether `issuer` is a CA of this session that is still to be issued.
   bool waits_for(const std::string& issuer) const
   {
-    const Json* secret = find_secret(m_session, issuer);
+    const Json* secret = model::find_secret(m_session, issuer);
     return secret != nullptr && !secret->contains("value") && !secret->contains("import")
            && text_field(*secret, "kind") == "x509-ca" && m_values.count(issuer) == 0;
   }
@@ -261,7 +248,7 @@ class Generator {
         found != m_values.end() && found->second.kind == "private-key") {
       return decoded(found->second.value);
     }
-    const Json* secret = find_secret(m_session, key);
+    const Json* secret = model::find_secret(m_session, key);
     if (secret != nullptr && secret->contains("value") && secret->at("value").is_string()) {
       return decoded(secret->at("value").get<std::string>());
     }
@@ -282,7 +269,7 @@ class Generator {
     std::optional<StoredSecret> authority;
     if (const auto found = m_values.find(issuer); found != m_values.end()) {
       authority = found->second;
-    } else if (const Json* secret = find_secret(m_session, issuer);
+    } else if (const Json* secret = model::find_secret(m_session, issuer);
                secret != nullptr && secret->contains("import")) {
       auto value = imported(*secret);
       if (!value) {

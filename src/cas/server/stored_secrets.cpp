@@ -14,19 +14,6 @@ using Json = model::SessionDocument;
 
 constexpr int k_max_import_hops = 8;
 
-const Json* secret_definition(const Json& session, const std::string& name)
-{
-  if (!session.contains("secrets") || !session.at("secrets").is_array()) {
-    return nullptr;
-  }
-  for (const auto& secret : session.at("secrets")) {
-    if (secret.is_object() && secret.value("name", std::string()) == name) {
-      return &secret;
-    }
-  }
-  return nullptr;
-}
-
 // Whether an export entry of `definition` (a secret of session `exporter`) reaches the importer.
 bool is_exported_to(const Json& definition, const std::string& exporter, const Importer& importer)
 {
@@ -82,7 +69,7 @@ Result<std::optional<StoredSecret>> find_stored_secret(Store& store,
                       + "' from version " + *asking->source_hash + " of session '" + at_session
                       + "', which is now at version " + source.hash);
     }
-    const Json* definition = secret_definition(source.document, at_secret);
+    const Json* definition = model::find_secret(source.document, at_secret);
     if (definition == nullptr) {
       return std::optional<StoredSecret>();
     }
@@ -121,7 +108,7 @@ Result<std::optional<std::string>> public_value_text(const Json& session,
                                                      const std::string& name,
                                                      const SecretValues& values)
 {
-  const Json* definition = secret_definition(session, name);
+  const Json* definition = model::find_secret(session, name);
   if (definition == nullptr) {
     return std::optional<std::string>();
   }

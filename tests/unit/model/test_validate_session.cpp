@@ -382,6 +382,25 @@ security:
   }
 }
 
+TEST(FindSecretTest, FindsTheDefinitionByNameAndSkipsMalformedEntries)
+{
+  const auto session = parse(R"(version: "0.3.10"
+name: ns/app
+secrets:
+  - just text
+  - name: 7
+    kind: ascii
+  - name: api_password
+    kind: ascii
+)");
+  const auto* found = find_secret(session, "api_password");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->at("kind"), "ascii");
+  EXPECT_EQ(find_secret(session, "7"), nullptr);
+  EXPECT_EQ(find_secret(session, "missing"), nullptr);
+  EXPECT_EQ(find_secret(parse("name: x\n"), "api_password"), nullptr);
+}
+
 TEST(ValidateSessionTest, RefusesBadNamesAndPredecessors)
 {
   const auto text = problems_of(R"(version: "0.3.10"
