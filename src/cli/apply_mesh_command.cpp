@@ -207,6 +207,27 @@ Result<apply::MeshPlan> check_before_upload(GeneratedMesh& generated,
       return fail(ErrorKind::conflict, message);
     }
   } else {
+    // Someone else's version is replaced only on request: a plain apply would otherwise build
+    // on top of a change nobody here has seen (kubectl apply's field conflicts, likewise).
+    std::vector<const apply::SessionPlan*> changed_elsewhere;
+    for (const auto& session : plan->sessions) {
+      if (session.changed_elsewhere()) {
+        changed_elsewhere.push_back(&session);
+      }
+    }
+    if (!changed_elsewhere.empty() && !options.force_conflicts) {
+      std::string message =
+          "sessions changed on the CAS since the last apply from this target directory; "
+          "nothing was uploaded:";
+      for (const auto* session : changed_elsewhere) {
+        message += "\n  " + session->name + ": recorded " + *session->recorded_hash
+                   + ", the CAS has " + *session->current_hash;
+      }
+      message +=
+          "\nSee the change with `sconectl diff -f <mesh>` (or `sconectl session get NAME --hash "
+          "HASH`); to replace it with what these manifests produce, apply with --force-conflicts";
+      return fail(ErrorKind::conflict, message);
+    }
     for (const auto& line : apply::risk_lines(*plan)) {
       services.err << "sconectl: warning: " << line << '\n';
     }

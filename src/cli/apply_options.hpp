@@ -39,6 +39,7 @@ struct ApplyOptions {
   CasOptions cas;                          // mesh: where the client identity lives, timeouts
   std::string plan_file;                   // mesh: upload exactly this reviewed plan (diff --out)
   bool allow_secret_regeneration = false;  // mesh, production: consent to a password roll
+  bool force_conflicts = false;            // mesh: replace versions changed elsewhere
   bool allow_weaker_attestation = false;   // mesh, production: consent to weaker attestation
 };
 

@@ -134,6 +134,10 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
                       options->plan_file,
                       "Mesh: upload exactly this plan (written by diff --out); refuse, uploading "
                       "nothing, when the CAS or the manifests changed since");
+  command->add_flag("--force-conflicts",
+                    options->force_conflicts,
+                    "Mesh: replace sessions that someone else changed on the CAS since the last "
+                    "apply from this target directory (refused without it)");
   command->add_flag("--allow-secret-regeneration",
                     options->allow_secret_regeneration,
                     "Mesh, --mode production: let CAS generate new values for changed secret "

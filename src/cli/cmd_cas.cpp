@@ -24,6 +24,7 @@ struct ServeCommand {
   std::string data_dir;
   double header_timeout_seconds = 10;
   double body_timeout_seconds = 30;
+  int nonce_lifetime_seconds = 60;
 };
 
 std::chrono::milliseconds milliseconds_of(double seconds)
@@ -95,6 +96,7 @@ Result<int> run_serve(ServeCommand& command, Services& services)
   command.server.data_dir = command.data_dir;
   command.server.header_timeout = milliseconds_of(command.header_timeout_seconds);
   command.server.body_timeout = milliseconds_of(command.body_timeout_seconds);
+  command.server.nonce_lifetime = std::chrono::seconds(command.nonce_lifetime_seconds);
   if (command.server.allow_simulation_without_token) {
     services.err << "WARNING: --allow-simulation-without-token: this CAS configures simulated "
                     "programs of sessions without security.service_access_token. A simulated "
@@ -175,6 +177,20 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
                    serve->server.max_connections_per_source,
                    "Most connections open at once from one client address")
       ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  serve_command
+      ->add_option(
+          "--nonce-lifetime",
+          serve->nonce_lifetime_seconds,
+          "Seconds an attestation nonce stays valid after its issue (each is accepted once)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve_command
+      ->add_option("--max-used-nonces",
+                   serve->server.max_used_nonces,
+                   "Used attestation nonces remembered until they expire; beyond it the oldest is "
+                   "forgotten and every nonce issued no later than it is refused")
+      ->check(CLI::Range(1000, 100'000'000))
       ->capture_default_str();
   serve_command->add_flag(
       "!--without-batch-reads",

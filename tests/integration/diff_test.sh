@@ -9,7 +9,8 @@
 #  - an explicit secret value is shown only as changed: the outputs are scanned for it;
 #  - `diff --out plan.json` then `apply --plan plan.json` stores exactly the planned hash; the plan
 #    is refused, uploading nothing, when the manifests changed or another checkout updated the
-#    session in between; a plain apply then names both hashes;
+#    session in between; so is a plain apply (exit 1, naming both hashes, uploading nothing) until
+#    --force-conflicts, which replaces their version with a warning naming both hashes;
 #  - against SCONE's CAS API only (`cas serve --without-batch-reads`) diff answers the same.
 #   tests/integration/diff_test.sh SCONECTL_BINARY RECORD_SERVICE_BINARY
 # Exit 125 (skipped) when sqlite3 is missing, except in CI.
@@ -172,9 +173,19 @@ diff_json concurrent API_USER=reviewed
 [ "$rc" = 3 ] || fail "diff after another update: exit $rc"
 [ "$(json_field "$work/concurrent.json" '[s["concurrency"] for s in d["sessions"] if s["name"] == "'"$session"'"][0]')" = "{'recorded': '$recorded', 'current': '$theirs'}" ] ||
   fail "diff does not name both hashes: $(cat "$work/concurrent.json")"
-(cd "$app" && API_USER=reviewed "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/plain.err") || fail "plain apply: $(cat "$work/plain.err")"
-grep "warning" "$work/plain.err" | grep "$recorded" | grep -q "$theirs" || fail "the plain apply does not name both hashes: $(cat "$work/plain.err")"
-step "another checkout's update: the plan is refused; diff and a plain apply name both hashes"
+rc=0
+(cd "$app" && API_USER=reviewed "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/plain.err") || rc=$?
+[ "$rc" = 1 ] || fail "a plain apply over another checkout's update: exit $rc, expected 1: $(cat "$work/plain.err")"
+grep "$session: recorded $recorded, the CAS has $theirs" "$work/plain.err" | grep -q . ||
+  fail "the plain apply's refusal does not name the session and both hashes: $(cat "$work/plain.err")"
+grep -q -- "--force-conflicts" "$work/plain.err" || fail "the refusal does not name --force-conflicts: $(cat "$work/plain.err")"
+[ "$(versions)" = "$before" ] || fail "the refused plain apply uploaded something"
+[ "$(current_hash)" = "$theirs" ] || fail "the refused plain apply changed the session"
+(cd "$app" && API_USER=reviewed "$sconectl" apply -f mesh.yaml --force-conflicts >/dev/null 2>"$work/forced.err") ||
+  fail "apply --force-conflicts: $(cat "$work/forced.err")"
+grep "warning" "$work/forced.err" | grep "$recorded" | grep -q "$theirs" || fail "apply --force-conflicts does not name both hashes: $(cat "$work/forced.err")"
+[ "$(current_hash)" != "$theirs" ] || fail "apply --force-conflicts did not replace their version"
+step "another checkout's update: the plan and a plain apply are refused (uploading nothing), diff names both hashes; --force-conflicts replaces it"
 
 # --- SCONE's CAS API only: one GET per session, the same answer.
 diff_json batch API_USER=batch

@@ -29,6 +29,11 @@ struct LocalCasOptions {
   // Open connections in all, and from one client address.
   std::size_t max_connections = 4096;
   std::size_t max_connections_per_source = 256;
+  // An attestation nonce is accepted once, within this time of its issue; used nonces are
+  // remembered until they expire, at most this many (then the oldest is forgotten and every nonce
+  // issued no later than it is refused).
+  std::chrono::seconds nonce_lifetime{60};
+  std::size_t max_used_nonces = 100000;
   std::vector<std::string> extra_names;  // more DNS names / IPs for the certificate
   // Answer POST /v1/session-versions (a batch read that SCONE's CAS does not have); off, clients
   // fall back to a GET per session, as against SCONE's CAS (for tests and benchmarks).

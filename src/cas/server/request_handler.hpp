@@ -50,7 +50,8 @@ class RequestHandler {
       : m_writes(std::move(writer)),
         m_readers(database),
         m_batch_reads(options.batch_reads),
-        m_allow_simulation_without_token(options.allow_simulation_without_token)
+        m_allow_simulation_without_token(options.allow_simulation_without_token),
+        m_nonces(options.nonce_lifetime, options.max_used_nonces)
   {
   }
 

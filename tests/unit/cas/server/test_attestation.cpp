@@ -253,6 +253,32 @@ TEST_F(AttestationTest, RuntimesAttestWhileNoncesAreRequestedByTheThousand)
   EXPECT_TRUE(attest("demo/api"));
 }
 
+// `cas serve --nonce-lifetime` and `--max-used-nonces` reach the nonces the handler issues.
+TEST_F(AttestationTest, TheNonceLifetimeAndTheUsedNonceBoundAreTheServersOptions)
+{
+  m_options.nonce_lifetime = std::chrono::seconds(7);
+  m_options.max_used_nonces = 2;
+  reopen();
+  create(m_alice, service_session("demo"));
+  const auto early = json_of(get(std::nullopt, "/v1/attestation/nonce"));
+  EXPECT_EQ(early.at("expires_in"), 7);
+  // Three used nonces with room for two: the oldest is forgotten, and the nonce issued before it
+  // is refused from then on, though it was never used and has not expired.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(attest("demo/api"));
+  }
+  AttestationRequest request{.config_id = "demo/api",
+                             .measurement = k_measurement,
+                             .nonce = early.at("nonce").get<std::string>(),
+                             .public_key = std::string(64, 'a'),
+                             .service_access_token = k_token};
+  request.report_data = report_data_of(request);
+  const auto response = m_cas->handle(
+      CasRequest{.method = "POST", .path = "/v1/attestation", .body = to_json(request).dump()});
+  EXPECT_EQ(response.status, 403) << response.body;
+  EXPECT_NE(messages_of(response).find("nonce"), std::string::npos) << response.body;
+}
+
 TEST_F(AttestationTest, ARequestWhoseFieldsWereChangedIsRefused)
 {
   create(m_alice, service_session("demo"));
