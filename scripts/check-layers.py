@@ -27,7 +27,8 @@ ALLOWED = {
     "runtime": {"cas", "model", "manifest", "util"},
     "mesh": {"image", "model", "manifest", "util"},
     "apply": {"mesh", "policy", "chart", "image", "cas", "diff", "model", "manifest", "util"},
-    "cli": {"apply", "cas_server", "runtime", "mesh", "policy", "chart", "image", "cas", "diff",
+    "verify": {"cas", "diff", "model", "manifest", "util"},
+    "cli": {"verify", "apply", "cas_server", "runtime", "mesh", "policy", "chart", "image", "cas", "diff",
             "model", "manifest", "util"},
     "main": {"cli"},
 }

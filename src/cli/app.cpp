@@ -62,7 +62,7 @@ int run(int argc, const char* const* argv, Services& services)
   app.set_version_flag("-V,--version", std::string("sconectl ") + k_version);
   app.footer(
       "Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage, 3 diff found "
-      "changes.\n"
+      "changes or verify found differences.\n"
       "Documentation: docs/cli.md, docs/manifests.md");
 
   GlobalOptions global;
@@ -77,6 +77,7 @@ int run(int argc, const char* const* argv, Services& services)
       {"validate", add_validate_command(app, global, services)},
       {"apply", add_apply_command(app, global, services)},
       {"diff", add_diff_command(app, global, services)},
+      {"verify", add_verify_command(app, global, services)},
       {"cas", add_cas_command(app, global, services)},
       {"session", add_session_command(app, global, services)},
       {"self", add_self_command(app, global, services)},

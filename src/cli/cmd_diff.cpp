@@ -1,12 +1,10 @@
 #include "apply_options.hpp"
 #include "command.hpp"
+#include "palette.hpp"
 #include "sconectl/apply/plan_mesh.hpp"
 
-#include <cstdlib>
-#include <iostream>
+#include <map>
 #include <memory>
-
-#include <unistd.h>
 
 namespace sconectl::cli {
 
@@ -16,26 +14,6 @@ struct DiffOptions {
   ApplyOptions apply;
   std::string out_file;
 };
-
-// ANSI colours, only for a terminal and never with NO_COLOR (no-color.org).
-struct Palette {
-  bool on = false;
-  [[nodiscard]] std::string paint(const char* code, const std::string& text) const
-  {
-    return on ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
-  }
-  [[nodiscard]] std::string red(const std::string& text) const { return paint("31", text); }
-  [[nodiscard]] std::string yellow(const std::string& text) const { return paint("33", text); }
-  [[nodiscard]] std::string green(const std::string& text) const { return paint("32", text); }
-  [[nodiscard]] std::string bold(const std::string& text) const { return paint("1", text); }
-};
-
-Palette palette_for(const std::ostream& out)
-{
-  const char* no_color = std::getenv("NO_COLOR");
-  return Palette{.on = &out == &std::cout && ::isatty(STDOUT_FILENO) != 0
-                       && (no_color == nullptr || *no_color == '\0')};
-}
 
 std::string action_line(const apply::SessionPlan& session)
 {
@@ -135,7 +113,7 @@ Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Se
   if (global.format == OutputFormat::json) {
     services.out << apply::to_json(*plan).dump(2) << '\n';
   } else if (!global.quiet) {
-    print_plan(*plan, palette_for(services.out), services.out);
+    print_plan(*plan, palette_for(services.out, services.variables), services.out);
   }
   return plan->has_changes() ? exit_code::changes : exit_code::ok;
 }

@@ -1,6 +1,7 @@
 #include "cas_options.hpp"
 #include "command.hpp"
 #include "sconectl/cas/client.hpp"
+#include "sconectl/cas/history.hpp"
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/cas/local_cas.hpp"
 #include "sconectl/cas/session_file.hpp"
@@ -212,31 +213,24 @@ Result<int> run_history(const SessionCommand& command,
     return forward_error(std::move(connection.error()));
   }
   cas::CasClient client(*connection->transport);
+  auto history = cas::read_history(client, command.name, {.max_versions = command.max_versions});
+  if (!history) {
+    return forward_error(std::move(history.error()));
+  }
+  if (!*history) {
+    return fail(ErrorKind::server, "the CAS has no session '" + command.name + "'");
+  }
   auto versions = nlohmann::json::array();
-  std::set<std::string> seen;
-  std::optional<std::string> next;
-  while (versions.size() < command.max_versions) {
-    auto record = cas::read_verified_session(client, command.name, next);
-    if (!record) {
-      return forward_error(std::move(record.error()));
-    }
-    if (!seen.insert(record->hash).second) {
-      return fail(ErrorKind::server,
-                  "the predecessor chain of '" + command.name + "' loops back to " + record->hash);
-    }
+  for (const auto& record : (*history)->versions) {
     versions.push_back(
-        {{"hash", record->hash},
+        {{"hash", record.hash},
          {"predecessor",
-          record->predecessor ? nlohmann::json(*record->predecessor) : nlohmann::json(nullptr)},
-         {"creator", record->creator}});
+          record.predecessor ? nlohmann::json(*record.predecessor) : nlohmann::json(nullptr)},
+         {"creator", record.creator}});
     if (global.format != OutputFormat::json) {
-      services.out << record->hash << (next ? "" : "  (current)")
-                   << (record->predecessor ? "" : "  (created)") << '\n';
+      services.out << record.hash << (versions.size() == 1 ? "  (current)" : "")
+                   << (record.predecessor ? "" : "  (created)") << '\n';
     }
-    if (!record->predecessor) {
-      break;
-    }
-    next = record->predecessor;
   }
   if (global.format == OutputFormat::json) {
     services.out << nlohmann::json{{"session", command.name}, {"versions", versions}}.dump(2)

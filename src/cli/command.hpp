@@ -70,6 +70,7 @@ CLI::Option* choices(CLI::Option* option,
 Action add_validate_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_diff_command(CLI::App& app, const GlobalOptions& global, Services& services);
+Action add_verify_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_session_command(CLI::App& app, const GlobalOptions& global, Services& services);
 Action add_self_command(CLI::App& app, const GlobalOptions& global, Services& services);

@@ -13,6 +13,10 @@
 #  - every object of every golden chart passes the real kube-apiserver's server-side dry run;
 #  - a three-service mesh (db exports a CAS-generated secret that backend imports) deploys, and the
 #    services reach each other by the chart's Service names (kube-proxy and cluster DNS);
+#  - `sconectl verify` of the release: clean after install; then each attack above is reported
+#    with its finding (extra environment, a pod refused with its measurement, another image); a
+#    session updated outside this target directory is reported; an evidence bundle checks again
+#    offline and one changed byte in it is refused; no password in any output or bundle;
 #  - `helm uninstall` leaves nothing behind in the namespace.
 #   tests/integration/kubernetes_test.sh SCONECTL_BINARY
 # Exit codes: 0 passed, 1 failed, 125 skipped (a component cannot start here; never in CI).
@@ -79,6 +83,28 @@ kubectl create secret docker-registry sconeapps --docker-server="$REGISTRY" \
 kubectl apply -f target/k8s-secrets/ >"$logs/access-secret.log" 2>&1 || fail_with_cluster "kubectl apply -f target/k8s-secrets/: $(cat "$logs/access-secret.log")"
 "$HELM" install "$release" target/helm -n "$k8s_namespace" --wait --timeout 180s >"$logs/helm-install.log" 2>&1 ||
   fail_with_cluster "helm install: $(tail -5 "$logs/helm-install.log"); pods: $(kubectl get pods -o wide 2>&1 | tail -3)"
+# verify_release NAME [ARGS...]: `sconectl verify` of the hello-world release in the cluster (JSON
+# in $logs/verify-NAME.json, exit code in $vrc).
+verify_release() {
+  local name=$1; shift
+  vrc=0
+  "$sconectl" --format json verify -f mesh.yaml --mode debug --release "$release" --kubeconfig "$KUBECONFIG" \
+    --namespace "$k8s_namespace" --kubectl "$KUBECTL" "$@" >"$logs/verify-$name.json" 2>"$logs/verify-$name.err" || vrc=$?
+}
+# expect_findings NAME RC KIND...: verify exited RC and reported (at least) these error kinds.
+expect_findings() {
+  local name=$1 want_rc=$2; shift 2
+  verify_release "$name"
+  [ "$vrc" = "$want_rc" ] || fail_with_cluster "verify $name: exit $vrc, expected $want_rc: $(cat "$logs/verify-$name.err") $(cat "$logs/verify-$name.json")"
+  python3 - "$logs/verify-$name.json" "$@" <<'PY' || fail_with_cluster "verify $name: $(cat "$logs/verify-$name.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+errors = {f["kind"] for f in d["findings"] if f["severity"] == "error"}
+missing = set(sys.argv[2:]) - errors
+assert not missing, "missing error findings %s; got %s" % (sorted(missing), sorted(errors))
+PY
+  step "verify $name: exit $vrc${*:+, reports $*}"
+}
 pod=$(kubectl get pods -o jsonpath='{.items[0].metadata.name}')
 step "helm install: the Deployment is available, pod $pod"
 
@@ -96,6 +122,26 @@ grep -qx "Hello, 'myself' - thanks for passing along the API_PASSWORD" "$logs/po
   fail_with_cluster "kubectl logs: $(cat "$logs/pod.log")"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod.log" || fail_with_cluster "the checksum is not the CAS's: $(cat "$logs/pod.log")"
 step "kubectl logs: the greeting and the checksum of the CAS's password"
+expect_findings installed 0
+[ "$(json_field "$logs/verify-installed.json" 'd["checked"]["pods"]')" -ge 1 ] || fail_with_cluster "verify checked no pod: $(cat "$logs/verify-installed.json")"
+
+# The session updated outside this target directory (as another administrator would), then put
+# back by apply.
+"$sconectl" session get "$session" >"$work/session.yaml" || fail "session get"
+python3 - "$work/session.yaml" <<'PY' || fail "the session as read: $(cat "$work/session.yaml")"
+import sys
+path = sys.argv[1]
+# What the CAS sets (creator, predecessor) goes; `session update` names the current predecessor.
+lines = [l for l in open(path).read().splitlines(True) if not l.startswith(("creator:", "predecessor:"))]
+text = "".join(lines)
+assert 'API_USER: "myself"' in text, text
+open(path, "w").write(text.replace('API_USER: "myself"', 'API_USER: "mallory"', 1))
+PY
+"$sconectl" session update "$work/session.yaml" >/dev/null 2>"$logs/session-update.err" || fail "session update: $(cat "$logs/session-update.err")"
+expect_findings session-updated 3 session-differs
+grep -q '"foreign-version"' "$logs/verify-session-updated.json" || fail "verify does not list the foreign version: $(cat "$logs/verify-session-updated.json")"
+run restore apply -f mesh.yaml --mode debug --release "$release" --force-conflicts
+expect_findings restored 0
 
 [ -z "$(kubectl exec "$pod" -- sh -c 'echo $API_PASSWORD')" ] || fail_with_cluster "kubectl exec sees API_PASSWORD"
 step "kubectl exec: API_PASSWORD is empty"
@@ -116,6 +162,17 @@ pod_log "$pod" >"$logs/pod-env.log"
 grep -q "Hello, 'myself' - thanks" "$logs/pod-env.log" || fail_with_cluster "API_USER from the Deployment won: $(cat "$logs/pod-env.log")"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-env.log" || fail_with_cluster "API_PASSWORD from the Deployment won"
 step "kubectl set env API_PASSWORD=incorrect_pw API_USER=incorrect_user: same user, same checksum"
+expect_findings set-env 3 extra-environment --evidence "$work/bundle"
+grep -q "API_PASSWORD, API_USER" "$logs/verify-set-env.json" || fail "verify does not name the variables: $(cat "$logs/verify-set-env.json")"
+rc=0
+"$sconectl" --format json verify -f mesh.yaml --mode debug --offline "$work/bundle" >"$logs/verify-offline.json" 2>"$logs/verify-offline.err" || rc=$?
+[ "$rc" = 3 ] || fail "offline verify: exit $rc: $(cat "$logs/verify-offline.err")"
+cmp -s "$logs/verify-set-env.json" "$logs/verify-offline.json" || fail "the offline report differs: $(diff "$logs/verify-set-env.json" "$logs/verify-offline.json" | head)"
+sed -i '0,/"ready": true/s//"ready": false/' "$work/bundle/cluster.json"
+rc=0
+"$sconectl" verify -f mesh.yaml --mode debug --offline "$work/bundle" >/dev/null 2>"$logs/verify-tampered.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "cluster.json: changed since" "$logs/verify-tampered.err" || fail "a changed bundle: exit $rc: $(cat "$logs/verify-tampered.err")"
+step "evidence bundle: offline, the same report; one changed byte refused"
 
 printf 'print("changed")\n' >>greet.py
 run changed apply -f service.yaml --config "$work/config.yaml" --runtime sim
@@ -146,6 +203,7 @@ expect_refused_pod() {
 }
 expect_refused_pod 1
 step "a changed program under the same tag: the pod fails attestation and is not Ready"
+expect_findings changed-program 3 measurement-not-admitted deployment-image
 
 # Version 2: the changed program under tag 2, the mesh applied, the chart upgraded.
 export APP_TAG=2
@@ -161,6 +219,7 @@ docker tag "$image:version-1" "$image:2"
 docker push -q "$image:2" >/dev/null
 expect_refused_pod 2
 step "helm upgrade to version 2 runs; the version-1 image pushed as tag 2 fails attestation"
+expect_findings retagged 3 measurement-not-admitted pod-image-digest deployment-image
 
 # The real API server checks every object of every golden chart (server-side dry run).
 for chart in "$root"/tests/golden/mesh/*/expected/helm; do
@@ -195,6 +254,12 @@ for _ in $(seq 180); do
 done
 [ "$answer" = "frontend: the backend says the database password is the same one" ] ||
   fail_with_cluster "three services: '$answer'; logs: $(for p in $(kubectl get pods -o name | grep "$three_release"); do kubectl logs "$p" 2>&1 | tail -3; done)"
+rc=0
+(cd "$three" && APP_NAMESPACE="three-$$" APP_TAG=1 RELEASE=$three_release "$sconectl" --format json verify -f mesh.yaml --mode debug \
+  --release "$three_release" --kubeconfig "$KUBECONFIG" --namespace "$k8s_namespace" --kubectl "$KUBECTL" >"$logs/verify-three.json" 2>"$logs/verify-three.err") || rc=$?
+[ "$rc" = 0 ] || fail_with_cluster "verify of the three services: exit $rc: $(cat "$logs/verify-three.err") $(cat "$logs/verify-three.json")"
+[ "$(json_field "$logs/verify-three.json" 'd["checked"]["deployments"]')" = 3 ] || fail "verify of the three services: $(cat "$logs/verify-three.json")"
+step "verify of the three services: verified, 3 deployments"
 "$HELM" uninstall "$three_release" -n "$k8s_namespace" --wait >/dev/null
 step "three services: db exports its password to backend; frontend -> backend -> db by Service name"
 
@@ -206,4 +271,11 @@ for _ in $(seq 240); do [ -z "$(kubectl get pods -o name 2>/dev/null)" ] && brea
 left=$(kubectl get all,secrets -o name 2>/dev/null | grep -v '^secret/default-token' || true)
 [ -z "$left" ] || fail_with_cluster "helm uninstall left: $left"
 step "helm uninstall leaves nothing behind"
+# Neither the password nor its checksum in any verify output or bundle; the control: the scan
+# finds the greeting's checksum in the pod log kept above.
+grep -q "$checksum" "$logs/pod.log" || fail "the control failed: no checksum in the pod log"
+if grep -rlF -e "$password" -e "$checksum" "$logs"/verify-* "$work/bundle"; then
+  fail "the password or its checksum appears in verify's output or bundle (above)"
+fi
+step "no password in any verify output or bundle"
 echo "$test_name: passed"

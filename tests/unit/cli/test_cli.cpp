@@ -98,7 +98,7 @@ TEST_F(CliTest, CompletionScriptsFollowTheCommandTree)
 {
   ASSERT_EQ(run_cli({"completion", "bash"}), 0) << err.str();
   const auto bash = out.str();
-  EXPECT_NE(bash.find("'') echo 'validate apply diff cas session self version' ;;"),
+  EXPECT_NE(bash.find("'') echo 'validate apply diff verify cas session self version' ;;"),
             std::string::npos)
       << bash;
   EXPECT_NE(bash.find("'cas') echo 'attest serve' ;;"), std::string::npos);
