@@ -17,6 +17,8 @@
 namespace sconectl::cli {
 
 enum class MeshOutput { helm_chart, yaml };
+// What runs the program of a built service: the program itself, or the simulation runtime.
+enum class ServiceRuntime { none, sim };
 
 // The flags of the original sconectl's apply, so pipelines carry over, plus our own.
 struct ApplyOptions {
@@ -32,7 +34,7 @@ struct ApplyOptions {
   bool strict = false;
   bool force = false;
   image::Measurer measurer = image::Measurer::content;
-  std::string runtime = "none";  // service: "none" or "sim"
+  ServiceRuntime runtime = ServiceRuntime::none;  // service
   bool allow_persistent_injection = false;
   std::string base_image;
   std::string config_file;

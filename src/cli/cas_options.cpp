@@ -1,5 +1,8 @@
 #include "cas_options.hpp"
 
+#include "sconectl/cas/client_config.hpp"
+#include "sconectl/cas/identity.hpp"
+#include "sconectl/cas/key_hash.hpp"
 #include "sconectl/cas/upload.hpp"
 
 namespace sconectl::cli {
@@ -117,6 +120,23 @@ Result<cas::CasConnection> connect_for_sessions(const CasOptions& options,
                       "<address> --cas-key <key hash>`");
   }
   return connect_with(options, services);
+}
+
+Result<std::string> own_key_hash(const CasOptions& options, Services& services)
+{
+  auto config_file = cas_config_file(options, services);
+  if (!config_file) {
+    return forward_error(std::move(config_file.error()));
+  }
+  auto config = cas::load_or_create_identity(*config_file);
+  if (!config) {
+    return forward_error(std::move(config.error()));
+  }
+  auto identity = cas::parse_identity(config->identity);
+  if (!identity) {
+    return forward_error(std::move(identity.error()), config_file->string());
+  }
+  return cas::key_hash_of_certificate(identity->certificate_pem);
 }
 
 }  // namespace sconectl::cli

@@ -43,4 +43,7 @@ void add_cas_options(CLI::App& command, CasOptions& options, bool with_address);
 [[nodiscard]] Result<cas::CasConnection> connect_for_sessions(
     const CasOptions& options, const Services& services, const std::filesystem::path& target_dir);
 
+// This client's key hash as a CAS sees it (its identity is created on first use).
+[[nodiscard]] Result<std::string> own_key_hash(const CasOptions& options, Services& services);
+
 }  // namespace sconectl::cli

@@ -105,14 +105,14 @@ Action add_apply_command(CLI::App& app, const GlobalOptions& global, Services& s
       std::map<std::string, image::Measurer>{{"content", image::Measurer::content},
                                              {"scone", image::Measurer::scone}},
       "content");
-  command
-      ->add_option("--runtime",
-                   options->runtime,
-                   "Service: none (default), or sim: the simulation runtime attests to the CAS "
-                   "and runs the program with its CAS configuration. SIMULATION: no SGX, no "
-                   "hardware protection")
-      ->check(CLI::IsMember({"none", "sim"}))
-      ->default_str("none");
+  choices(command->add_option("--runtime",
+                              options->runtime,
+                              "Service: none, or sim: the simulation runtime attests to the CAS "
+                              "and runs the program with its CAS configuration. SIMULATION: no "
+                              "SGX, no hardware protection"),
+          std::map<std::string, ServiceRuntime>{{"none", ServiceRuntime::none},
+                                                {"sim", ServiceRuntime::sim}},
+          "none");
   command->add_flag("--allow-persistent-injection",
                     options->allow_persistent_injection,
                     "Service, --runtime sim: let the runtime write injection files onto a "

@@ -59,23 +59,6 @@ Result<model::SessionDocument> load_file(const SessionCommand& command)
   return cas::load_session_file(command.file, *options);
 }
 
-Result<std::string> own_key_hash(const CasOptions& options, Services& services)
-{
-  auto config_file = cas_config_file(options, services);
-  if (!config_file) {
-    return forward_error(std::move(config_file.error()));
-  }
-  auto config = cas::load_or_create_identity(*config_file);
-  if (!config) {
-    return forward_error(std::move(config.error()));
-  }
-  auto identity = cas::parse_identity(config->identity);
-  if (!identity) {
-    return forward_error(std::move(identity.error()), config_file->string());
-  }
-  return cas::key_hash_of_certificate(identity->certificate_pem);
-}
-
 // `session check`: offline. The hash is the one a CAS gives the file when this client creates it
 // (or, with a predecessor, updates a session it created).
 Result<int> run_check(const SessionCommand& command,
@@ -239,16 +222,6 @@ Result<int> run_history(const SessionCommand& command,
   return exit_code::ok;
 }
 
-Result<int> run_show_key_hash(const CasOptions& options, Services& services)
-{
-  auto hash = own_key_hash(options, services);
-  if (!hash) {
-    return forward_error(std::move(hash.error()));
-  }
-  services.out << *hash << '\n';
-  return exit_code::ok;
-}
-
 }  // namespace
 
 Action add_session_command(CLI::App& app, const GlobalOptions& global, Services& services)
@@ -310,20 +283,6 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
     }
     return run_history(*command, global, services);
   };
-}
-
-Action add_self_command(CLI::App& app, const GlobalOptions& global, Services& services)
-{
-  (void)global;
-  auto* group = app.add_subcommand("self", "This client's identity towards a CAS");
-  group->require_subcommand(1);
-  auto options = std::make_shared<CasOptions>();
-  auto* show = group->add_subcommand(
-      "show-key-hash",
-      "Print the key hash of this client's certificate (for access_policy), creating the identity "
-      "on first use");
-  add_cas_options(*show, *options, false);
-  return [=, &services]() -> Result<int> { return run_show_key_hash(*options, services); };
 }
 
 }  // namespace sconectl::cli

@@ -54,7 +54,7 @@ std::vector<Library> libraries()
 
 int run_version(OutputFormat format, Services& services)
 {
-  const auto runtime = find_sim_runtime();
+  const auto runtime = find_sim_runtime(services.variables);
   if (format == OutputFormat::json) {
     auto libs = nlohmann::json::object();
     for (const auto& library : libraries()) {

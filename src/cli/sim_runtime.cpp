@@ -2,7 +2,6 @@
 
 #include "sconectl/runtime/runtime.hpp"
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -12,10 +11,10 @@
 
 namespace sconectl::cli {
 
-Result<std::filesystem::path> find_sim_runtime()
+Result<std::filesystem::path> find_sim_runtime(const manifest::VariableLookup& variables)
 {
-  if (const char* given = std::getenv("SCONECTL_RUNTIME_SIM"); given != nullptr && *given != 0) {
-    return std::filesystem::path(given);
+  if (const auto given = variables("SCONECTL_RUNTIME_SIM"); given && !given->empty()) {
+    return std::filesystem::path(*given);
   }
   // The directory this executable was started from (not a search: one fixed location each).
   std::error_code ec;

@@ -2,6 +2,7 @@
 
 // Private to the CLI: where `apply --runtime sim` takes the simulation runtime from.
 
+#include "sconectl/manifest/variables.hpp"
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>
@@ -15,6 +16,7 @@ namespace sconectl::cli {
 //    --prefix` and DESTDIR move both together);
 //  - the build tree: runtime/sconectl-runtime-sim beside the sconectl being built.
 // Only the first existing file counts; none is a usage error that says what to do.
-[[nodiscard]] Result<std::filesystem::path> find_sim_runtime();
+[[nodiscard]] Result<std::filesystem::path> find_sim_runtime(
+    const manifest::VariableLookup& variables);
 
 }  // namespace sconectl::cli

@@ -4,7 +4,6 @@
 #include "sconectl/runtime/runtime.hpp"
 #include "sim_runtime.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <regex>
 
@@ -14,21 +13,21 @@ namespace sconectl::cli {
 
 namespace {
 
-bool in_ci()
+bool in_ci(const manifest::VariableLookup& variables)
 {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && *ci != '\0' && std::string(ci) != "false";
+  const auto ci = variables("CI");
+  return ci && !ci->empty() && *ci != "false";
 }
 
 // Shows `docker build` progress: one rewritten line on a terminal, one line per build step in
 // logs and CI, every line with -v. The full output is shown anyway when the build fails.
 class BuildProgress {
  public:
-  BuildProgress(const GlobalOptions& global, std::ostream& err)
+  BuildProgress(const GlobalOptions& global, std::ostream& err, bool in_ci)
       : m_err(err),
         m_quiet(global.quiet),
         m_verbose(global.verbosity > 0),
-        m_terminal(&err == &std::cerr && ::isatty(STDERR_FILENO) != 0 && !in_ci())
+        m_terminal(&err == &std::cerr && ::isatty(STDERR_FILENO) != 0 && !in_ci)
   {
   }
   BuildProgress(const BuildProgress&) = delete;
@@ -134,8 +133,8 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
     return forward_error(std::move(config.error()));
   }
   std::optional<std::filesystem::path> sim_runtime;
-  if (options.runtime == "sim") {
-    auto found = find_sim_runtime();
+  if (options.runtime == ServiceRuntime::sim) {
+    auto found = find_sim_runtime(services.variables);
     if (!found) {
       return forward_error(std::move(found.error()));
     }
@@ -143,7 +142,7 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
   } else if (options.allow_persistent_injection) {
     return fail(ErrorKind::usage, "--allow-persistent-injection goes with --runtime sim");
   }
-  BuildProgress progress(global, services.err);
+  BuildProgress progress(global, services.err, in_ci(services.variables));
   apply::ServiceApplyOptions apply_options{
       .target_dir = options.target_directory,
       .push = options.no_registry ? apply::Push::no : apply::Push::yes,
