@@ -1,4 +1,5 @@
 #include "sconectl/chart/helm_chart.hpp"
+#include "sconectl/util/json_member.hpp"
 #include "sconectl/util/yaml.hpp"
 
 #include <algorithm>
@@ -9,6 +10,7 @@ namespace sconectl::chart {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using json::member;
 
 // Go templates' `with`: empty maps, lists, strings, zero and false count as absent.
 bool is_set(const Json& value)
@@ -26,12 +28,6 @@ bool is_set(const Json& value)
     return value != 0;
   }
   return true;
-}
-
-const Json& member(const Json& object, const char* key)
-{
-  static const Json absent;
-  return object.is_object() && object.contains(key) ? object.at(key) : absent;
 }
 
 // The same names and labels as the chart's _helpers.tpl.

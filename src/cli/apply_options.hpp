@@ -55,6 +55,12 @@ struct ApplyOptions {
 [[nodiscard]] Result<manifest::Document> load_apply_manifest(const ApplyOptions& options,
                                                              Services& services);
 
+// The mesh manifest a command that needs one (diff, verify) reads; a genservice manifest is a
+// usage error that says what the command does (`purpose`).
+[[nodiscard]] Result<manifest::MeshManifest> load_mesh_manifest(const ApplyOptions& options,
+                                                                Services& services,
+                                                                const std::string& purpose);
+
 // A mesh's generated policies and chart, and when asked for, the connection to its CAS.
 struct GeneratedMesh {
   std::optional<cas::CasConnection> connection;
@@ -64,10 +70,16 @@ struct GeneratedMesh {
 // What `apply -f mesh.yaml` and `diff -f mesh.yaml` share: checks the release name, connects to
 // the mesh's CAS when `connect` (before anything is generated, so a trust problem is reported
 // first), and generates everything as `apply --dry-run` does.
+// Where the services' images are known from.
+enum class ImageFacts {
+  docker,       // the descriptors, checked against the local images (pulled when missing)
+  descriptors,  // the descriptors alone: what was recorded, whatever the local images are now
+};
 [[nodiscard]] Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
                                                      const ApplyOptions& options,
                                                      bool connect,
-                                                     Services& services);
+                                                     Services& services,
+                                                     ImageFacts facts = ImageFacts::docker);
 
 // What uploading the generated sessions would do (apply::plan_mesh), against the upload record in
 // `target_directory`. Needs the connection.

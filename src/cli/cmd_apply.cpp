@@ -44,6 +44,23 @@ Result<manifest::Document> load_apply_manifest(const ApplyOptions& options, Serv
   return manifest::to_result(std::move(report));
 }
 
+Result<manifest::MeshManifest> load_mesh_manifest(const ApplyOptions& options,
+                                                  Services& services,
+                                                  const std::string& purpose)
+{
+  auto document = load_apply_manifest(options, services);
+  if (!document) {
+    return forward_error(std::move(document.error()));
+  }
+  auto* mesh = std::get_if<manifest::MeshManifest>(&*document);
+  if (mesh == nullptr) {
+    return fail(
+        ErrorKind::usage,
+        options.file + ": " + purpose + "; this is a genservice manifest (kind: mesh expected)");
+  }
+  return std::move(*mesh);
+}
+
 namespace {
 
 Result<int> run_apply(const ApplyOptions& options, const GlobalOptions& global, Services& services)

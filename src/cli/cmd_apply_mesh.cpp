@@ -118,10 +118,36 @@ nlohmann::json to_json(const apply::MeshApplyResult& result,
 
 }  // namespace
 
+namespace {
+
+// A machine without images: every service is taken from its descriptor in target/services.
+class DescriptorsOnly final : public mesh::ImageSource {
+ public:
+  Result<std::optional<image::ImageInfo>> inspect(const std::string&, bool) override
+  {
+    return std::optional<image::ImageInfo>();
+  }
+  Result<std::string> measure(const image::MeasureRequest& request) override
+  {
+    return fail(ErrorKind::usage,
+                "image " + request.reference
+                    + ": no descriptor in target/services records it; run `sconectl apply -f` "
+                      "on its service manifest first");
+  }
+  Result<std::map<std::string, std::string>> local_image_ids(
+      const std::vector<std::string>&) override
+  {
+    return std::map<std::string, std::string>();
+  }
+};
+
+}  // namespace
+
 Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
                                        const ApplyOptions& options,
                                        bool connect,
-                                       Services& services)
+                                       Services& services,
+                                       ImageFacts facts)
 {
   if (!options.release.empty()) {
     if (const auto problem = chart::check_release_name(options.release); !problem.empty()) {
@@ -140,7 +166,10 @@ Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
   if (auto engine = use_engine_api(docker, services); !engine) {
     return forward_error(std::move(engine.error()));
   }
-  mesh::DockerImageSource images(docker);
+  mesh::DockerImageSource local_images(docker);
+  DescriptorsOnly recorded;
+  mesh::ImageSource& images =
+      facts == ImageFacts::docker ? static_cast<mesh::ImageSource&>(local_images) : recorded;
   auto result = apply::generate_mesh(
       mesh,
       apply::MeshApplyOptions{.target_dir = options.target_directory,

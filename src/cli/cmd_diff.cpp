@@ -78,16 +78,10 @@ void print_plan(const apply::MeshPlan& plan, const Palette& colour, std::ostream
 
 Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Services& services)
 {
-  auto document = load_apply_manifest(options.apply, services);
-  if (!document) {
-    return forward_error(std::move(document.error()));
-  }
-  const auto* mesh = std::get_if<manifest::MeshManifest>(&*document);
-  if (mesh == nullptr) {
-    return fail(ErrorKind::usage,
-                options.apply.file
-                    + ": diff compares a mesh's policies with its CAS; this is a genservice "
-                      "manifest (kind: mesh expected)");
+  auto mesh =
+      load_mesh_manifest(options.apply, services, "diff compares a mesh's policies with its CAS");
+  if (!mesh) {
+    return forward_error(std::move(mesh.error()));
   }
   if (manifest::cas_for_role(*mesh, "cas") == nullptr) {
     return fail(ErrorKind::usage,

@@ -13,6 +13,8 @@ namespace sconectl::cli {
 
 namespace {
 
+constexpr const char* k_verify_purpose = "verify checks a mesh's deployment";
+
 struct VerifyOptions {
   ApplyOptions apply;
   std::string kubeconfig;
@@ -138,30 +140,13 @@ Result<int> report(const verify::Evidence& evidence,
   return verify::count(findings, verify::Severity::error) == 0 ? exit_code::ok : exit_code::changes;
 }
 
-Result<const manifest::MeshManifest*> mesh_of(const manifest::Document& document,
-                                              const std::string& file)
-{
-  const auto* mesh = std::get_if<manifest::MeshManifest>(&document);
-  if (mesh == nullptr) {
-    return fail(ErrorKind::usage,
-                file
-                    + ": verify checks a mesh's deployment; this is a genservice manifest (kind: "
-                      "mesh expected)");
-  }
-  return mesh;
-}
-
 Result<int> run_offline(VerifyOptions options, const GlobalOptions& global, Services& services)
 {
   auto evidence = verify::load_evidence(options.offline_dir);
   if (!evidence) {
     return forward_error(std::move(evidence.error()));
   }
-  auto document = load_apply_manifest(options.apply, services);
-  if (!document) {
-    return forward_error(std::move(document.error()));
-  }
-  auto mesh = mesh_of(*document, options.apply.file);
+  auto mesh = load_mesh_manifest(options.apply, services, k_verify_purpose);
   if (!mesh) {
     return forward_error(std::move(mesh.error()));
   }
@@ -170,7 +155,7 @@ Result<int> run_offline(VerifyOptions options, const GlobalOptions& global, Serv
     options.apply.release = evidence->cluster->release;
   }
   options.apply.output = MeshOutput::yaml;
-  auto generated = generate_for_cas(**mesh, options.apply, false, services);
+  auto generated = generate_for_cas(*mesh, options.apply, false, services, ImageFacts::descriptors);
   if (!generated) {
     return forward_error(std::move(generated.error()));
   }
@@ -186,20 +171,17 @@ Result<int> run_verify(VerifyOptions options, const GlobalOptions& global, Servi
   if (!options.offline_dir.empty()) {
     return run_offline(std::move(options), global, services);
   }
-  auto document = load_apply_manifest(options.apply, services);
-  if (!document) {
-    return forward_error(std::move(document.error()));
-  }
-  auto mesh = mesh_of(*document, options.apply.file);
+  auto mesh = load_mesh_manifest(options.apply, services, k_verify_purpose);
   if (!mesh) {
     return forward_error(std::move(mesh.error()));
   }
-  if (manifest::cas_for_role(**mesh, "cas") == nullptr) {
+  if (manifest::cas_for_role(*mesh, "cas") == nullptr) {
     return fail(ErrorKind::usage,
                 options.apply.file + ": the mesh names no CAS (cas:) whose sessions to verify");
   }
   options.apply.output = MeshOutput::yaml;
-  auto generated = generate_for_cas(**mesh, options.apply, true, services);
+  // What was recorded is what was approved, whatever the local images are now.
+  auto generated = generate_for_cas(*mesh, options.apply, true, services, ImageFacts::descriptors);
   if (!generated) {
     return forward_error(std::move(generated.error()));
   }

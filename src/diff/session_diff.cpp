@@ -1,5 +1,7 @@
 #include "sconectl/diff/session_diff.hpp"
 
+#include "sconectl/util/json_member.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -8,6 +10,7 @@ namespace sconectl::diff {
 namespace {
 
 using Json = model::SessionDocument;
+using json::member;
 
 // Fields a CAS adds to what was uploaded: they change with every version.
 const std::set<std::string> k_cas_fields = {"creator", "predecessor"};
@@ -16,16 +19,6 @@ const std::set<std::string> k_compared_top_level = {
 // Size of an ascii or binary secret without `size` (docs/cas.md).
 constexpr int k_default_secret_size = 20;
 constexpr const char* k_default_key_type = "P-256";
-
-const Json& member(const Json& object, const std::string& key)
-{
-  static const Json none;
-  if (!object.is_object()) {
-    return none;
-  }
-  const auto found = object.find(key);
-  return found == object.end() ? none : *found;
-}
 
 std::string text(const Json& value, const std::string& otherwise = "")
 {

@@ -2,6 +2,7 @@
 
 #include "sconectl/cas/history.hpp"
 #include "sconectl/diff/session_diff.hpp"
+#include "sconectl/util/json_member.hpp"
 
 #include <algorithm>
 #include <map>
@@ -12,12 +13,7 @@ namespace sconectl::verify {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-const Json& member(const Json& object, const char* key)
-{
-  static const Json absent;
-  return object.is_object() && object.contains(key) ? object.at(key) : absent;
-}
+using json::member;
 
 bool is_reference(const Json& value)
 {

@@ -1,6 +1,7 @@
 #include "sconectl/verify/cluster_checks.hpp"
 
 #include "sconectl/util/fs.hpp"
+#include "sconectl/util/json_member.hpp"
 #include "sconectl/util/yaml.hpp"
 
 #include <algorithm>
@@ -12,12 +13,7 @@ namespace sconectl::verify {
 namespace {
 
 using Json = nlohmann::json;
-
-const Json& member(const Json& object, const char* key)
-{
-  static const Json absent;
-  return object.is_object() && object.contains(key) ? object.at(key) : absent;
-}
+using json::member;
 
 std::string text_of(const Json& value)
 {
@@ -254,7 +250,7 @@ void check_pod(const PodState& pod,
          .message = "runs a program the CAS does not admit: measurement " + measurement,
          .details = pod.attestation_log});
   }
-  if (!pod.ready) {
+  if (!pod.ready && !pod.terminating) {
     findings.push_back(
         {.area = Area::cluster,
          .kind = measurements.empty() && !pod.attestation_log.empty() ? "attestation-failed"
@@ -306,6 +302,7 @@ nlohmann::ordered_json to_json(const ClusterState& state)
                     {"service", pod.service},
                     {"phase", pod.phase},
                     {"ready", pod.ready},
+                    {"terminating", pod.terminating},
                     {"containers", containers},
                     {"attestation_log", pod.attestation_log}});
   }
@@ -340,6 +337,7 @@ Result<ClusterState> cluster_state_from_json(const nlohmann::json& json)
                     .service = pod.at("service").get<std::string>(),
                     .phase = pod.at("phase").get<std::string>(),
                     .ready = pod.at("ready").get<bool>(),
+                    .terminating = pod.at("terminating").get<bool>(),
                     .attestation_log = pod.at("attestation_log").get<std::vector<std::string>>()};
       for (const auto& status : pod.at("containers")) {
         live.containers.push_back({.name = status.at("name").get<std::string>(),
@@ -388,7 +386,8 @@ Result<ClusterState> read_cluster_state(ProcessRunner& runner, const KubectlOpti
       PodState pod{.name = name,
                    .service = service_label(item),
                    .phase = text_of(member(status, "phase")),
-                   .ready = condition_true(status, "Ready")};
+                   .ready = condition_true(status, "Ready"),
+                   .terminating = !member(member(item, "metadata"), "deletionTimestamp").is_null()};
       for (const auto& container : member(status, "containerStatuses")) {
         pod.containers.push_back({.name = text_of(member(container, "name")),
                                   .image_id = text_of(member(container, "imageID")),

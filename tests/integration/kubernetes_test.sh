@@ -91,10 +91,15 @@ verify_release() {
   "$sconectl" --format json verify -f mesh.yaml --mode debug --release "$release" --kubeconfig "$KUBECONFIG" \
     --namespace "$k8s_namespace" --kubectl "$KUBECTL" "$@" >"$logs/verify-$name.json" 2>"$logs/verify-$name.err" || vrc=$?
 }
-# expect_findings NAME RC KIND...: verify exited RC and reported (at least) these error kinds.
+# expect_findings NAME RC [KIND...] [-- VERIFY_ARGS...]: verify exited RC and reported (at least)
+# these error kinds.
 expect_findings() {
   local name=$1 want_rc=$2; shift 2
-  verify_release "$name"
+  local kinds=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do kinds+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  verify_release "$name" "$@"
+  set -- "${kinds[@]}"
   [ "$vrc" = "$want_rc" ] || fail_with_cluster "verify $name: exit $vrc, expected $want_rc: $(cat "$logs/verify-$name.err") $(cat "$logs/verify-$name.json")"
   python3 - "$logs/verify-$name.json" "$@" <<'PY' || fail_with_cluster "verify $name: $(cat "$logs/verify-$name.json")"
 import json, sys
@@ -162,7 +167,7 @@ pod_log "$pod" >"$logs/pod-env.log"
 grep -q "Hello, 'myself' - thanks" "$logs/pod-env.log" || fail_with_cluster "API_USER from the Deployment won: $(cat "$logs/pod-env.log")"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-env.log" || fail_with_cluster "API_PASSWORD from the Deployment won"
 step "kubectl set env API_PASSWORD=incorrect_pw API_USER=incorrect_user: same user, same checksum"
-expect_findings set-env 3 extra-environment --evidence "$work/bundle"
+expect_findings set-env 3 extra-environment -- --evidence "$work/bundle"
 grep -q "API_PASSWORD, API_USER" "$logs/verify-set-env.json" || fail "verify does not name the variables: $(cat "$logs/verify-set-env.json")"
 rc=0
 "$sconectl" --format json verify -f mesh.yaml --mode debug --offline "$work/bundle" >"$logs/verify-offline.json" 2>"$logs/verify-offline.err" || rc=$?

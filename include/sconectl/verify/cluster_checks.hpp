@@ -44,6 +44,8 @@ struct PodState {
   std::string service;  // label app.kubernetes.io/name
   std::string phase;
   bool ready = false;
+  // Being deleted (a rollout replaced it): not expected to be Ready.
+  bool terminating = false;
   std::vector<ContainerStatus> containers;
   // The lines of its log (and of its previous run's) that report a failed attestation.
   std::vector<std::string> attestation_log;

@@ -2,6 +2,7 @@
 // target/cas/sessions.json, the CAS's identity, the production lint and the redaction of stored
 // sessions. The CAS is the in-memory one, so the histories are read as from a real CAS.
 #include "fake_cas.hpp"
+#include "finding_kinds.hpp"
 #include "sconectl/cas/client.hpp"
 #include "sconectl/verify/cas_checks.hpp"
 
@@ -53,16 +54,6 @@ class CasChecksTest : public ::testing::Test {
     return *state;
   }
 
-  static std::vector<std::string> kinds(const std::vector<Finding>& findings)
-  {
-    std::vector<std::string> result;
-    for (const auto& finding : findings) {
-      result.push_back(std::string(to_string(finding.severity)) + ":" + finding.kind);
-    }
-    std::sort(result.begin(), result.end());
-    return result;
-  }
-
   testing::InMemoryCas m_cas;
   std::vector<model::Session> m_produced{{"demo/app", app_session()}};
 };
@@ -84,7 +75,7 @@ TEST_F(CasChecksTest, AnotherIdentitysUpdateIsADifferenceWithItsChangesAndAForei
   const auto theirs = upload(app_session("debug-mode"), "someone-else");
   const cas::UploadRecord record{.cas = "127.0.0.1:8081", .chains = {{"demo/app", {ours}}}};
   const auto findings = check_cas(read(record), m_produced, record);
-  EXPECT_EQ(kinds(findings),
+  EXPECT_EQ(finding_kinds(findings),
             (std::vector<std::string>{"error:session-differs", "warning:foreign-version"}));
   const auto differs = std::find_if(
       findings.begin(), findings.end(), [](const auto& f) { return f.kind == "session-differs"; });
@@ -100,14 +91,14 @@ TEST_F(CasChecksTest, AnotherIdentitysUpdateIsADifferenceWithItsChangesAndAForei
 TEST_F(CasChecksTest, AMissingSessionAndARewrittenHistoryAreErrors)
 {
   const cas::UploadRecord nothing{.cas = "127.0.0.1:8081"};
-  EXPECT_EQ(kinds(check_cas(read(nothing), m_produced, nothing)),
+  EXPECT_EQ(finding_kinds(check_cas(read(nothing), m_produced, nothing)),
             (std::vector<std::string>{"error:session-missing"}));
 
   upload(app_session());
   const cas::UploadRecord record{.cas = "127.0.0.1:8081",
                                  .chains = {{"demo/app", {std::string(64, 'e')}}}};
   EXPECT_EQ(
-      kinds(check_cas(read(record), m_produced, record)),
+      finding_kinds(check_cas(read(record), m_produced, record)),
       (std::vector<std::string>{"error:recorded-version-missing", "warning:foreign-version"}));
 }
 
@@ -115,7 +106,7 @@ TEST_F(CasChecksTest, AHistoryWithoutARecordIsCheckedForIntegrityOnly)
 {
   upload(app_session());
   const cas::UploadRecord nothing{.cas = "127.0.0.1:8081"};
-  EXPECT_EQ(kinds(check_cas(read(nothing), m_produced, nothing)),
+  EXPECT_EQ(finding_kinds(check_cas(read(nothing), m_produced, nothing)),
             (std::vector<std::string>{"warning:history-unrecorded"}));
 }
 
@@ -131,7 +122,7 @@ TEST_F(CasChecksTest, ABrokenChainAnUnpinnedCasAndAnotherKeyAreErrors)
   // As a forged bundle: the current version names another predecessor, so neither the chain
   // nor the current hash holds.
   state.sessions.at(0).versions.at(0).predecessor = std::string(64, 'a');
-  EXPECT_EQ(kinds(check_cas(state, m_produced, record)),
+  EXPECT_EQ(finding_kinds(check_cas(state, m_produced, record)),
             (std::vector<std::string>{"error:cas-key-changed",
                                       "error:cas-not-pinned",
                                       "error:history-broken",
@@ -151,7 +142,7 @@ TEST_F(CasChecksTest, TheLintNamesEachWeaknessWithItsSessionAndField)
   const cas::UploadRecord record{.cas = "127.0.0.1:8081"};
   const auto state = read(record);
   const auto production = lint_policies(state, true);
-  EXPECT_EQ(kinds(production),
+  EXPECT_EQ(finding_kinds(production),
             (std::vector<std::string>{"error:anyone-may-update",
                                       "error:attestation-mode-none",
                                       "error:ignores-all-advisories",

@@ -1,6 +1,7 @@
 // verify's cluster side: what `kubectl get -o json` and `kubectl logs` show, reduced to what the
 // checks need (no values of variables the chart does not write), and the checks on it.
 #include "fake_process_runner.hpp"
+#include "finding_kinds.hpp"
 #include "sconectl/verify/cluster_checks.hpp"
 #include "temp_dir.hpp"
 
@@ -110,16 +111,6 @@ class ClusterChecksTest : public ::testing::Test {
     return *state;
   }
 
-  static std::vector<std::string> kinds(const std::vector<Finding>& findings)
-  {
-    std::vector<std::string> result;
-    for (const auto& finding : findings) {
-      result.push_back(std::string(to_string(finding.severity)) + ":" + finding.kind);
-    }
-    std::sort(result.begin(), result.end());
-    return result;
-  }
-
   FakeProcessRunner m_runner;
 };
 
@@ -148,6 +139,19 @@ TEST_F(ClusterChecksTest, TheApprovedDeploymentWithAReadyPodOfTheRecordedDigestI
 }
 
 // The tutorial's `kubectl set env API_PASSWORD=incorrect_pw API_USER=incorrect_user`.
+// After a rollout the replaced pod is deleted; on its way out it is not Ready, and that is fine.
+TEST_F(ClusterChecksTest, APodBeingDeletedNeedNotBeReady)
+{
+  auto leaving = pod("rel-hello-user-0", std::string("r@") + k_digest, false);
+  leaving["metadata"]["deletionTimestamp"] = "2026-12-06T21:00:00Z";
+  leaving["status"]["phase"] = "Succeeded";
+  const auto state = read({deployment(container(k_image)),
+                           leaving,
+                           pod("rel-hello-user-1", std::string("r@") + k_digest, true)});
+  EXPECT_TRUE(state.pods.at(0).terminating);
+  EXPECT_TRUE(check_cluster(state, {approved()}).empty());
+}
+
 TEST_F(ClusterChecksTest, ExtraEnvironmentIsReportedByNameAndItsValuesAreNotKept)
 {
   const auto state =
@@ -155,7 +159,7 @@ TEST_F(ClusterChecksTest, ExtraEnvironmentIsReportedByNameAndItsValuesAreNotKept
                                  {{{"name", "API_PASSWORD"}, {"value", "incorrect_pw"}},
                                   {{"name", "API_USER"}, {"value", "incorrect_user"}}}))});
   const auto findings = check_cluster(state, {approved()});
-  EXPECT_EQ(kinds(findings),
+  EXPECT_EQ(finding_kinds(findings),
             (std::vector<std::string>{"error:extra-environment", "warning:no-pods"}));
   const auto reduced = to_json(state).dump();
   EXPECT_EQ(reduced.find("incorrect_pw"), std::string::npos) << reduced;
@@ -173,7 +177,7 @@ TEST_F(ClusterChecksTest, AnotherImageAndARefusedMeasurementAreReportedWithTheLo
                                3)},
                           std::string("starting\nAttestation failed\n") + k_refused + "\n");
   const auto findings = check_cluster(state, {approved()});
-  EXPECT_EQ(kinds(findings),
+  EXPECT_EQ(finding_kinds(findings),
             (std::vector<std::string>{"error:deployment-image",
                                       "error:measurement-not-admitted",
                                       "error:pod-image-digest",
@@ -194,11 +198,11 @@ TEST_F(ClusterChecksTest, ChangedSettingsAndAMissingDeploymentAreErrors)
   changed["env"][3]["value"] = "another-cas-key";
   changed["env"][0]["value"] = "demo/other/other";
   auto state = read({deployment(changed)});
-  EXPECT_EQ(kinds(check_cluster(state, {approved()})),
+  EXPECT_EQ(finding_kinds(check_cluster(state, {approved()})),
             (std::vector<std::string>{
                 "error:deployment-cas-key", "error:deployment-config-id", "warning:no-pods"}));
   state.deployments.clear();
-  EXPECT_EQ(kinds(check_cluster(state, {approved()})),
+  EXPECT_EQ(finding_kinds(check_cluster(state, {approved()})),
             (std::vector<std::string>{"error:deployment-missing"}));
 }
 
