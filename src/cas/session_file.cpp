@@ -1,6 +1,7 @@
 #include "sconectl/cas/session_file.hpp"
 
 #include "sconectl/util/fs.hpp"
+#include "sconectl/util/strings.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -53,15 +54,6 @@ void expand_tree(Json& value,
       expand_tree(item, lookup, undefined, problems);
     }
   }
-}
-
-std::string joined(const std::vector<std::string>& items)
-{
-  std::string text;
-  for (const auto& item : items) {
-    text += (text.empty() ? "" : ", ") + item;
-  }
-  return text;
 }
 
 // The parts of a field path: keys and [indexes]. A key may itself hold dots (an environment
@@ -206,7 +198,8 @@ Result<model::SessionDocument> load_session_file(const std::filesystem::path& fi
     undefined.erase(std::unique(undefined.begin(), undefined.end()), undefined.end());
     return fail(ErrorKind::manifest,
                 file.string() + ": undefined variable" + (undefined.size() > 1 ? "s " : " ")
-                    + joined(undefined) + " (export them, or give each with -e NAME=VALUE)");
+                    + strings::join(undefined, ", ")
+                    + " (export them, or give each with -e NAME=VALUE)");
   }
   if (!document->contains("name") || !document->at("name").is_string()) {
     return fail(ErrorKind::manifest, file.string() + ": name: a session needs a name");

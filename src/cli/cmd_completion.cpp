@@ -3,6 +3,7 @@
 // build runs it to install the scripts (src/CMakeLists.txt).
 
 #include "command.hpp"
+#include "sconectl/util/strings.hpp"
 
 #include <memory>
 #include <sstream>
@@ -90,15 +91,6 @@ std::string single_quoted(const std::string& text)
   return out + "'";
 }
 
-std::string joined(const std::vector<std::string>& words)
-{
-  std::string out;
-  for (const auto& word : words) {
-    out += (out.empty() ? "" : " ") + word;
-  }
-  return out;
-}
-
 // The case statements shared by both shells: subcommand names, option names, and for an option
 // that takes a value either its choices or "@files".
 void shared_functions(std::ostream& out, const std::vector<CommandInfo>& commands)
@@ -110,8 +102,8 @@ void shared_functions(std::ostream& out, const std::vector<CommandInfo>& command
       names.push_back(name);
     }
     if (!names.empty()) {
-      out << "    " << single_quoted(command.path) << ") echo " << single_quoted(joined(names))
-          << " ;;\n";
+      out << "    " << single_quoted(command.path) << ") echo "
+          << single_quoted(strings::join(names, " ")) << " ;;\n";
     }
   }
   out << "  esac\n}\n";
@@ -121,8 +113,8 @@ void shared_functions(std::ostream& out, const std::vector<CommandInfo>& command
     for (const auto& option : command.options) {
       names.insert(names.end(), option.names.begin(), option.names.end());
     }
-    out << "    " << single_quoted(command.path) << ") echo " << single_quoted(joined(names))
-        << " ;;\n";
+    out << "    " << single_quoted(command.path) << ") echo "
+        << single_quoted(strings::join(names, " ")) << " ;;\n";
   }
   out << "  esac\n}\n";
   out << "_sconectl_value() {\n  case \"$1|$2\" in\n";
@@ -136,7 +128,8 @@ void shared_functions(std::ostream& out, const std::vector<CommandInfo>& command
         patterns += (patterns.empty() ? "" : "|") + single_quoted(command.path + "|" + name);
       }
       out << "    " << patterns << ") echo "
-          << single_quoted(option.choices.empty() ? "@files" : joined(option.choices)) << " ;;\n";
+          << single_quoted(option.choices.empty() ? "@files" : strings::join(option.choices, " "))
+          << " ;;\n";
     }
   }
   out << "  esac\n}\n";

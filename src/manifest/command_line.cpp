@@ -12,19 +12,14 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-bool ends_with(std::string_view text, std::string_view suffix)
-{
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 bool is_java_source(std::string_view name)
 {
-  return ends_with(name, ".java");
+  return name.ends_with(".java");
 }
 
 bool is_jar(std::string_view name)
 {
-  return ends_with(name, ".jar");
+  return name.ends_with(".jar");
 }
 
 // `relative` without "." components and trailing slashes; "" for the manifest's directory itself.
@@ -285,7 +280,7 @@ std::vector<std::string> with_java_class_path(std::vector<std::string> words,
     return words;
   }
   const std::string_view program = words.front();
-  if ((program != "java" && !ends_with(program, "/java")) || chooses_class_path(words)) {
+  if ((program != "java" && !program.ends_with("/java")) || chooses_class_path(words)) {
     return words;
   }
   words.insert(words.begin() + 1, {"-cp", class_path});

@@ -1,22 +1,12 @@
 #include "parse_context.hpp"
 
+#include "sconectl/util/strings.hpp"
+
 #include <algorithm>
 
 namespace sconectl::manifest::detail {
 
 namespace {
-
-std::string join(const std::vector<std::string>& words, std::string_view separator)
-{
-  std::string text;
-  for (const auto& word : words) {
-    if (!text.empty()) {
-      text += separator;
-    }
-    text += word;
-  }
-  return text;
-}
 
 // Messages are single lines: control characters from the input are shown escaped.
 std::string printable(std::string text)
@@ -225,7 +215,8 @@ void ParseContext::finish(LoadReport& report)
               m_first_undefined_at->second,
               std::string(names.size() == 1 ? "undefined environment variable: "
                                             : "undefined environment variables: ")
-                  + join(names, ", ") + (names.size() == 1 ? " (export it" : " (export them")
+                  + strings::join(names, ", ")
+                  + (names.size() == 1 ? " (export it" : " (export them")
                   + ", or write ${NAME:-default} in the manifest)");
   }
   std::stable_sort(m_diagnostics.begin(), m_diagnostics.end(), [](const auto& a, const auto& b) {

@@ -5,6 +5,7 @@
 #include "sconectl/manifest/service_json.hpp"
 #include "sconectl/manifest/variables.hpp"
 #include "sconectl/model/content_measurement.hpp"
+#include "sconectl/util/strings.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -279,15 +280,6 @@ std::map<std::string, std::string> settings_for(const MeshManifest& mesh,
   return settings;
 }
 
-std::string join(const std::vector<std::string>& names)
-{
-  std::string text;
-  for (const auto& name : names) {
-    text += (text.empty() ? "" : ", ") + name;
-  }
-  return text;
-}
-
 class ServiceResolver {
  public:
   ServiceResolver(const MeshManifest& mesh,
@@ -364,7 +356,7 @@ class ServiceResolver {
     std::erase_if(result.undefined,
                   [this](const std::string& name) { return m_unset_globals.count(name) > 0; });
     if (!result.undefined.empty()) {
-      error(what + " refers to {{" + join(result.undefined)
+      error(what + " refers to {{" + strings::join(result.undefined, ", ")
             + "}}, which neither the mesh env nor the service sets");
     }
     return std::move(result.text);
@@ -449,7 +441,7 @@ class ServiceResolver {
       resolved.secrets = m_service.image_secret_definitions;
     } else {
       if (!m_source.metadata.withheld_secret_values.empty()) {
-        error("the explicit values of secrets " + join(m_source.metadata.withheld_secret_values)
+        error("the explicit values of secrets " + strings::join(m_source.metadata.withheld_secret_values, ", ")
               + " are not in " + m_source.detail
               + " (images never carry them); apply the service manifest with the same -t, or "
                 "give the secrets in an image_secrets file");

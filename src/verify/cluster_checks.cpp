@@ -2,6 +2,7 @@
 
 #include "sconectl/util/fs.hpp"
 #include "sconectl/util/json_member.hpp"
+#include "sconectl/util/strings.hpp"
 #include "sconectl/util/yaml.hpp"
 
 #include <algorithm>
@@ -197,10 +198,7 @@ void check_deployment(const DeploymentState& live,
                       approved.container.other_variables.end(),
                       std::back_inserter(extra));
   if (!extra.empty() || (container->env_from && !approved.container.env_from)) {
-    std::string names;
-    for (const auto& name : extra) {
-      names += (names.empty() ? "" : ", ") + name;
-    }
+    auto names = strings::join(extra, ", ");
     if (container->env_from && !approved.container.env_from) {
       names += std::string(names.empty() ? "" : ", ") + "envFrom";
     }

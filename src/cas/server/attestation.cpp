@@ -18,6 +18,7 @@
 #include "request_handler.hpp"
 #include "sconectl/manifest/command_line.hpp"
 #include "sconectl/manifest/names.hpp"
+#include "sconectl/util/strings.hpp"
 #include "session_support.hpp"
 #include "stored_secrets.hpp"
 
@@ -361,10 +362,7 @@ CasResponse RequestHandler::attest(const CasRequest& request)
     if (std::find(allowed.begin(), allowed.end(), attestation.measurement) == allowed.end()) {
       // The caller has proven nothing, so it learns only that its own value is not admitted: the
       // admitted values go to the CAS's log, for whoever runs it.
-      std::string expected;
-      for (const auto& value : allowed) {
-        expected += (expected.empty() ? "" : ", ") + value;
-      }
+      const auto expected = strings::join(allowed, ", ");
       spdlog::warn("attestation of {} refused: measurement {} is not admitted (admitted: {})",
                    attestation.config_id,
                    attestation.measurement,

@@ -3,6 +3,7 @@
 #include "sconectl/cas/local_cas.hpp"
 #include "sconectl/manifest/names.hpp"
 #include "sconectl/model/export_match.hpp"
+#include "sconectl/util/strings.hpp"
 
 #include <algorithm>
 #include <string_view>
@@ -285,10 +286,7 @@ class SupportChecker {
       for (const auto& value : list) {
         if (!value.is_string()
             || std::find(known.begin(), known.end(), value.get<std::string>()) == known.end()) {
-          std::string names;
-          for (const auto name : known) {
-            names += (names.empty() ? "" : ", ") + std::string(name);
-          }
+          const auto names = strings::join(known, ", ");
           m_found.push_back("security.attestation.tolerate: " + value.dump()
                             + " is not a toleration; expected one of " + names);
         }
