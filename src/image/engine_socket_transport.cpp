@@ -1,5 +1,6 @@
 #include "docker_messages.hpp"
 #include "sconectl/image/docker_engine.hpp"
+#include "sconectl/util/unique_fd.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -25,17 +26,8 @@ namespace {
 constexpr std::size_t k_max_answer_bytes = 64 * 1024 * 1024;  // an image list of a busy host
 constexpr std::size_t k_max_header_bytes = 64 * 1024;
 
-class Connection {
- public:
-  explicit Connection(int fd) : m_fd(fd) {}
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  ~Connection() { ::close(m_fd); }
-  [[nodiscard]] int fd() const { return m_fd; }
-
- private:
-  int m_fd;
-};
+// The connection to the engine; closed when it goes.
+using Connection = UniqueFd;
 
 using Clock = std::chrono::steady_clock;
 
@@ -327,7 +319,7 @@ class UnixSocketTransport final : public EngineTransport {
         "GET " + path + " HTTP/1.1\r\nHost: docker\r\nUser-Agent: sconectl\r\n\r\n";
     for (std::size_t sent = 0; sent < request.size();) {
       const auto wrote =
-          ::send(m_connection->fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+          ::send(m_connection->get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
       if (wrote < 0 && errno == EINTR) {
         continue;
       }
@@ -341,7 +333,7 @@ class UnixSocketTransport final : public EngineTransport {
       sent += static_cast<std::size_t>(wrote);
     }
     bool keep_open = false;
-    auto answer = AnswerReader(m_connection->fd(), Clock::now() + m_timeout).read(keep_open);
+    auto answer = AnswerReader(m_connection->get(), Clock::now() + m_timeout).read(keep_open);
     if (!answer || !keep_open) {
       m_connection.reset();
     }

@@ -2,6 +2,7 @@
 
 #include "sconectl/cas/api.hpp"
 #include "sconectl/cas/key_hash.hpp"
+#include "sconectl/util/unique_fd.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -35,24 +36,8 @@ struct SslDeleter {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
 
-class Socket {
- public:
-  explicit Socket(int fd = -1) : m_fd(fd) {}
-  Socket(Socket&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
-  Socket& operator=(Socket&&) = delete;
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  ~Socket()
-  {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  [[nodiscard]] int fd() const { return m_fd; }
-
- private:
-  int m_fd;
-};
+// A connected socket; closed when it goes.
+using Socket = UniqueFd;
 
 std::string openssl_reason()
 {
@@ -81,16 +66,16 @@ Result<Socket> connect_tcp(const cas::CasAddress& address, std::chrono::millisec
     Socket socket(::socket(candidate->ai_family,
                            candidate->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
                            candidate->ai_protocol));
-    if (socket.fd() < 0) {
+    if (socket.get() < 0) {
       last_error = std::strerror(errno);
       continue;
     }
-    if (::connect(socket.fd(), candidate->ai_addr, candidate->ai_addrlen) != 0
+    if (::connect(socket.get(), candidate->ai_addr, candidate->ai_addrlen) != 0
         && errno != EINPROGRESS) {
       last_error = std::strerror(errno);
       continue;
     }
-    pollfd waiting{.fd = socket.fd(), .events = POLLOUT, .revents = 0};
+    pollfd waiting{.fd = socket.get(), .events = POLLOUT, .revents = 0};
     const int ready = ::poll(&waiting, 1, static_cast<int>(timeout.count()));
     int socket_error = 0;
     socklen_t length = sizeof(socket_error);
@@ -98,18 +83,18 @@ Result<Socket> connect_tcp(const cas::CasAddress& address, std::chrono::millisec
       last_error = ready == 0 ? "timed out" : std::strerror(errno);
       continue;
     }
-    ::getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &socket_error, &length);
+    ::getsockopt(socket.get(), SOL_SOCKET, SO_ERROR, &socket_error, &length);
     if (socket_error != 0) {
       last_error = std::strerror(socket_error);
       continue;
     }
     // Blocking from here on, with the same limit on every read and write.
     const int flags = 0;
-    ::fcntl(socket.fd(), F_SETFL, flags);
+    ::fcntl(socket.get(), F_SETFL, flags);
     timeval limit{.tv_sec = static_cast<time_t>(timeout.count() / 1000),
                   .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-    ::setsockopt(socket.fd(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
     ::freeaddrinfo(found);
     return socket;
   }
@@ -255,7 +240,7 @@ Result<std::unique_ptr<CasChannel>> connect_pinned(const std::string& address_te
   // the operator gave us.
   SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);
   std::unique_ptr<SSL, SslDeleter> ssl(SSL_new(context.get()));
-  if (!ssl || SSL_set_fd(ssl.get(), socket->fd()) != 1) {
+  if (!ssl || SSL_set_fd(ssl.get(), socket->get()) != 1) {
     return fail(ErrorKind::tls, "cannot set up TLS: " + openssl_reason());
   }
   // SNI names hosts, never IP addresses (RFC 6066).

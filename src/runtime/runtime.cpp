@@ -3,6 +3,7 @@
 #include "sconectl/cas/api.hpp"
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/runtime/live_file_tree.hpp"
+#include "sconectl/util/fs.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -47,44 +48,6 @@ Result<void> make_directories(const std::string& dir)
   }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return fail(ErrorKind::io, "cannot create " + dir + ": " + std::strerror(errno));
-  }
-  return {};
-}
-
-Result<void> write_file(const std::string& path, const std::string& content, unsigned mode)
-{
-  const auto temporary = path + ".sconectl-" + std::to_string(::getpid());
-  const int fd =
-      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return fail(ErrorKind::io, "cannot write " + path + ": " + std::strerror(errno));
-  }
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const auto count = ::write(fd, content.data() + done, content.size() - done);
-    if (count < 0 && errno == EINTR) {
-      continue;
-    }
-    if (count <= 0) {
-      const int error = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return fail(ErrorKind::io, "cannot write " + path + ": " + std::strerror(error));
-    }
-    done += static_cast<std::size_t>(count);
-  }
-  // The mode the session gives, regardless of the umask (fchmod is not masked).
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-    const int error = errno;
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    return fail(ErrorKind::io, "cannot set the mode of " + path + ": " + std::strerror(error));
-  }
-  ::close(fd);
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    return fail(ErrorKind::io, "cannot write " + path + ": " + std::strerror(error));
   }
   return {};
 }
@@ -402,7 +365,9 @@ Result<void> write_injection_files(const std::vector<cas::InjectionFileContent>&
                         "mounts an emptyDir with medium Memory; docker run --tmpfs "
                       + dir + "), or rebuild with --allow-persistent-injection");
     }
-    if (auto written = write_file(file.path, file.content, file.mode); !written) {
+    // The mode the session gives, whatever the umask; an unpredictable temporary name, fsync'ed,
+    // then renamed over the path (util/fs.hpp).
+    if (auto written = fs::write_file_atomically(file.path, file.content, file.mode); !written) {
       return written;
     }
   }

@@ -1,5 +1,7 @@
 #include "sconectl/util/fs.hpp"
 
+#include "sconectl/util/unique_fd.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -18,29 +20,6 @@ std::string errno_text(int error_number)
 {
   return std::strerror(error_number);
 }
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : m_fd(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor()
-  {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  [[nodiscard]] int get() const { return m_fd; }
-  int release()
-  {
-    const int fd = m_fd;
-    m_fd = -1;
-    return fd;
-  }
-
- private:
-  int m_fd;
-};
 
 Result<void> write_all(int fd, std::string_view content, const stdfs::path& path)
 {
@@ -97,7 +76,7 @@ Result<std::string> read_text_file(const stdfs::path& path, std::size_t max_byte
   }
   // A FIFO swapped in after the check cannot block open(2) with O_NONBLOCK, and fstat(2) then
   // refuses it. On a regular file O_NONBLOCK changes nothing.
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (fd.get() < 0) {
     return failure(errno_text(errno));
   }
@@ -139,6 +118,13 @@ Result<std::string> read_text_file(const stdfs::path& path, std::size_t max_byte
 
 Result<void> write_file_atomically(const stdfs::path& path, std::string_view content, FileMode mode)
 {
+  return write_file_atomically(path, content, mode == FileMode::private_to_owner ? 0600U : 0644U);
+}
+
+Result<void> write_file_atomically(const stdfs::path& path,
+                                   std::string_view content,
+                                   unsigned permissions)
+{
   std::error_code ec;
   const auto parent = path.parent_path();
   if (!parent.empty()) {
@@ -149,15 +135,16 @@ Result<void> write_file_atomically(const stdfs::path& path, std::string_view con
     }
   }
   std::string temp_name = path.string() + ".tmp-XXXXXX";
-  FileDescriptor fd(::mkstemp(temp_name.data()));
+  // mkstemp: an unpredictable name, created with O_EXCL, so nothing planted there is followed.
+  UniqueFd fd(::mkstemp(temp_name.data()));
   if (fd.get() < 0) {
     return fail(
         ErrorKind::io,
         "cannot create a temporary file beside " + path.string() + ": " + errno_text(errno));
   }
-  const mode_t permissions = mode == FileMode::private_to_owner ? 0600 : 0644;
   auto written = [&]() -> Result<void> {
-    if (::fchmod(fd.get(), permissions) != 0) {
+    // fchmod is not masked by the umask: the file gets exactly these permissions.
+    if (::fchmod(fd.get(), static_cast<mode_t>(permissions)) != 0) {
       return fail(ErrorKind::io, "cannot set the mode of " + temp_name + ": " + errno_text(errno));
     }
     if (auto ok = write_all(fd.get(), content, temp_name); !ok) {

@@ -63,7 +63,7 @@ start_cas() {
   : >"$work/cas.env"
   "$sconectl" -v cas serve --listen "$listen" --data-dir "$cas_data" "${@:2}" >"$work/cas.env" 2>>"$work/cas.log" &
   server_pid=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     if grep -q '^CAS_CERT=' "$work/cas.env"; then
       # shellcheck disable=SC1091
       . "$work/cas.env"
@@ -72,7 +72,7 @@ start_cas() {
     kill -0 "$server_pid" 2>/dev/null || fail "cas serve exited: $(tail -n 5 "$work/cas.log")"
     sleep 0.1
   done
-  fail "cas serve did not print its address within 10 s"
+  fail "cas serve did not print its address within 60 s"
 }
 stop_cas() {
   if [ -n "$server_pid" ]; then

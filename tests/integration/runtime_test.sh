@@ -88,7 +88,7 @@ start() {
   docker run -d --name "$name" --network host --tmpfs /run/hello-user "${pod_env[@]}" "$@" "$ref" >/dev/null
 }
 wait_exit_or_line() { # wait_exit_or_line NAME PATTERN: until PATTERN is in its log or it exited
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     docker logs "$1" 2>&1 | grep -q "$2" && return 0
     [ "$(docker inspect -f '{{.State.Running}}' "$1")" = false ] && return 0
     sleep 0.1
@@ -173,7 +173,7 @@ for variant in no-token wrong-token; do
   docker run -d --name "$variant" --network host --tmpfs /run/hello-user -e "SCONE_CONFIG_ID=$session/hello-user" \
     -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY" "${extra[@]}" "$image:1" >/dev/null
   wait_exit_or_line "$variant" "checksum"
-  for _ in $(seq 100); do [ "$(docker inspect -f '{{.State.Running}}' "$variant")" = false ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ "$(docker inspect -f '{{.State.Running}}' "$variant")" = false ] && break; sleep 0.1; done
   docker logs "$variant" >"$logs/$variant.out" 2>&1
   [ "$(docker inspect -f '{{.State.ExitCode}}' "$variant")" != 0 ] || fail "$variant: the runtime ran the program"
   grep -q "service access token is missing or wrong" "$logs/$variant.out" || fail "$variant: $(cat "$logs/$variant.out")"
@@ -183,7 +183,7 @@ step "without the service access token, or with a wrong one, the right image get
 
 expect_refused() { # expect_refused NAME: the container ran nothing and said why
   local name=$1
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     [ "$(docker inspect -f '{{.State.Running}}' "$name")" = false ] && break
     sleep 0.1
   done

@@ -28,6 +28,11 @@ enum class FileMode { regular, private_to_owner };
 [[nodiscard]] Result<void> write_file_atomically(const stdfs::path& path,
                                                  std::string_view content,
                                                  FileMode mode = FileMode::regular);
+// The same with exactly these permission bits (e.g. 0640), whatever the umask. The temporary file
+// has an unpredictable name (mkstemp) and is fsync'ed before the rename.
+[[nodiscard]] Result<void> write_file_atomically(const stdfs::path& path,
+                                                 std::string_view content,
+                                                 unsigned permissions);
 
 // True when the relative path `candidate` names something inside the directory `base`: it is not
 // absolute, does not climb out with "..", and does not leave through a symbolic link.

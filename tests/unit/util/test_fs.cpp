@@ -41,6 +41,39 @@ TEST(WriteFileAtomicallyTest, PrivateFilesAreReadableByTheOwnerOnly)
   EXPECT_EQ(info.st_mode & 0777, 0600U);
 }
 
+// The simulation runtime writes injection files with the session's mode: exactly that mode,
+// under any umask.
+TEST(WriteFileAtomicallyTest, AnExactModeHoldsUnderAHostileUmask)
+{
+  TempDir dir;
+  const auto target = dir.path() / "conf";
+  const auto old_umask = ::umask(0777);
+  const auto written = write_file_atomically(target, "x", 0640U);
+  ::umask(old_umask);
+  ASSERT_TRUE(written) << written.error().describe();
+  struct stat info {};
+  ASSERT_EQ(::stat(target.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0640U);
+}
+
+// Symbolic links planted where a writer might put its temporary file (the runtime used the
+// predictable name PATH.sconectl-PID) or at the path itself are replaced, never followed.
+TEST(WriteFileAtomicallyTest, PlantedSymbolicLinksAreNotFollowed)
+{
+  TempDir dir;
+  dir.write("victim", "untouched");
+  const auto target = dir.path() / "conf";
+  for (const auto& name : {std::string("conf.sconectl-") + std::to_string(::getpid()),
+                           std::string("conf.tmp-XXXXXX")}) {
+    stdfs::create_symlink(dir.path() / "victim", dir.path() / name);
+  }
+  stdfs::create_symlink(dir.path() / "victim", target);
+  ASSERT_TRUE(write_file_atomically(target, "written", 0600U));
+  EXPECT_EQ(read_file(dir.path() / "victim"), "untouched");
+  EXPECT_FALSE(stdfs::is_symlink(target));
+  EXPECT_EQ(read_file(target), "written");
+}
+
 TEST(WriteFileAtomicallyTest, ReportsAnUnwritableDirectory)
 {
   TempDir dir;
