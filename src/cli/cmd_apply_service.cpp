@@ -128,7 +128,8 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
 {
   auto config = manifest::read_user_config(
       options.config_file.empty() ? std::nullopt
-                                  : std::optional<std::filesystem::path>(options.config_file));
+                                  : std::optional<std::filesystem::path>(options.config_file),
+      services.variables);
   if (!config) {
     return forward_error(std::move(config.error()));
   }
@@ -159,7 +160,7 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
       .allow_persistent_injection = options.allow_persistent_injection,
       .on_build_output = [&progress](std::string_view line) { progress.output(line); },
       .on_progress = [&progress](std::string_view text) { progress.note(text); }};
-  image::DockerCli docker(services.processes, services.docker_program);
+  image::DockerCli docker(services.processes, services.docker_program, services.variables);
   if (auto engine = use_engine_api(docker, services); !engine) {
     return forward_error(std::move(engine.error()));
   }

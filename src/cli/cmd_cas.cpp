@@ -1,6 +1,6 @@
 #include "cas_options.hpp"
 #include "command.hpp"
-#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 #include "sconectl/util/fs.hpp"
 
 #include <chrono>

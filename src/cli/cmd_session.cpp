@@ -3,8 +3,8 @@
 #include "sconectl/cas/client.hpp"
 #include "sconectl/cas/history.hpp"
 #include "sconectl/cas/key_hash.hpp"
-#include "sconectl/cas/local_cas.hpp"
 #include "sconectl/cas/session_file.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 #include "sconectl/util/diagnostic.hpp"
 #include "sconectl/util/fs.hpp"
 

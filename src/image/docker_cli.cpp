@@ -42,20 +42,20 @@ std::string last_lines(const std::string& text, std::size_t count)
 }
 
 // The Docker CLI's config file, where a `credsStore` entry sends logins to a credential helper.
-std::string docker_config_file()
+std::string docker_config_file(const manifest::VariableLookup& variables)
 {
-  if (const char* dir = std::getenv("DOCKER_CONFIG")) {
-    return std::string(dir) + "/config.json";
+  if (const auto dir = variables("DOCKER_CONFIG")) {
+    return *dir + "/config.json";
   }
-  if (const char* home = std::getenv("HOME")) {
-    return std::string(home) + "/.docker/config.json";
+  if (const auto home = variables("HOME")) {
+    return *home + "/.docker/config.json";
   }
   return "~/.docker/config.json";
 }
 
-std::string configured_credential_store()
+std::string configured_credential_store(const manifest::VariableLookup& variables)
 {
-  const auto text = fs::read_text_file(docker_config_file());
+  const auto text = fs::read_text_file(docker_config_file(variables));
   if (!text) {
     return "";
   }
@@ -88,8 +88,10 @@ Error daemon_refused_user(const std::string& engine)
 
 }  // namespace detail
 
-DockerCli::DockerCli(ProcessRunner& processes, std::string program)
-    : m_processes(processes), m_program(std::move(program))
+DockerCli::DockerCli(ProcessRunner& processes,
+                     std::string program,
+                     manifest::VariableLookup variables)
+    : m_processes(processes), m_program(std::move(program)), m_variables(std::move(variables))
 {
 }
 
@@ -118,9 +120,8 @@ Result<Completed> DockerCli::docker(std::vector<std::string> args,
 Error DockerCli::failure(const std::string& action, const Completed& completed) const
 {
   const auto& err = completed.err;
-  const char* host = std::getenv("DOCKER_HOST");
-  const std::string engine =
-      host != nullptr ? std::string("DOCKER_HOST=") + host : std::string("the default socket");
+  const auto host = m_variables("DOCKER_HOST");
+  const std::string engine = host ? "DOCKER_HOST=" + *host : std::string("the default socket");
   if (contains(err, "Cannot connect to the Docker daemon") || contains(err, "error during connect")
       || contains(err, "Is the docker daemon running")) {
     return detail::daemon_unreachable(engine);
@@ -129,10 +130,10 @@ Error DockerCli::failure(const std::string& action, const Completed& completed) 
       || contains(err, "permission denied while trying to connect to the docker API")) {
     return detail::daemon_refused_user(engine);
   }
-  const auto store = configured_credential_store();
+  const auto store = configured_credential_store(m_variables);
   if (!store.empty() && (contains(err, "credential") || contains(err, "docker-credential-"))) {
     return Error{.kind = ErrorKind::process,
-                 .message = action + " failed: " + docker_config_file() + " sends credentials to "
+                 .message = action + " failed: " + docker_config_file(m_variables) + " sends credentials to "
                             "the helper 'docker-credential-" + store + "' (credsStore), which "
                             "failed. Remove the \"credsStore\" entry or install that helper, then "
                             "run docker login again."};

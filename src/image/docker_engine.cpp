@@ -4,6 +4,7 @@
 #include "sconectl/util/fs.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace sconectl::image {
 
@@ -137,6 +138,27 @@ Result<std::map<std::string, std::string>> DockerEngine::image_ids()
     }
   }
   return ids;
+}
+
+Result<void> look_up_through_engine_api(DockerCli& docker,
+                                        const manifest::VariableLookup& environment)
+{
+  const auto socket = engine_socket(environment);
+  if (!socket) {
+    spdlog::debug("Docker lookups through the CLI: DOCKER_HOST or a context points elsewhere");
+    return {};
+  }
+  // Named as the CLI's messages name it, so a failure reads the same either way.
+  const auto host = environment("DOCKER_HOST");
+  const auto engine =
+      host && !host->empty() ? "DOCKER_HOST=" + *host : std::string("the default socket");
+  auto transport = unix_socket_transport(*socket, engine);
+  if (!transport) {
+    return forward_error(std::move(transport.error()));
+  }
+  docker.look_up_through(std::make_unique<DockerEngine>(std::move(*transport), engine));
+  spdlog::debug("Docker lookups through the Engine API on {}", *socket);
+  return {};
 }
 
 }  // namespace sconectl::image

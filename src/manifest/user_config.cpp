@@ -5,30 +5,30 @@
 #include "sconectl/util/fs.hpp"
 #include "yaml_document.hpp"
 
-#include <cstdlib>
-
 namespace sconectl::manifest {
 
-std::filesystem::path user_config_path(const std::optional<std::filesystem::path>& explicit_path)
+std::filesystem::path user_config_path(const std::optional<std::filesystem::path>& explicit_path,
+                                       const VariableLookup& variables)
 {
   if (explicit_path) {
     return *explicit_path;
   }
-  if (const char* path = std::getenv("SCONECTL_CONFIG"); path != nullptr && *path != '\0') {
-    return path;
+  if (const auto path = variables("SCONECTL_CONFIG"); path && !path->empty()) {
+    return *path;
   }
-  if (const char* dir = std::getenv("XDG_CONFIG_HOME"); dir != nullptr && *dir != '\0') {
-    return std::filesystem::path(dir) / "sconectl" / "config.yaml";
+  if (const auto dir = variables("XDG_CONFIG_HOME"); dir && !dir->empty()) {
+    return std::filesystem::path(*dir) / "sconectl" / "config.yaml";
   }
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home != nullptr ? home : ".") / ".config" / "sconectl"
+  const auto home = variables("HOME");
+  return std::filesystem::path(home ? *home : std::string(".")) / ".config" / "sconectl"
          / "config.yaml";
 }
 
-Result<UserConfig> read_user_config(const std::optional<std::filesystem::path>& explicit_path)
+Result<UserConfig> read_user_config(const std::optional<std::filesystem::path>& explicit_path,
+                                    const VariableLookup& variables)
 {
-  const bool named = explicit_path.has_value() || std::getenv("SCONECTL_CONFIG") != nullptr;
-  const auto path = user_config_path(explicit_path);
+  const bool named = explicit_path.has_value() || variables("SCONECTL_CONFIG").has_value();
+  const auto path = user_config_path(explicit_path, variables);
   if (!named && !std::filesystem::exists(path)) {
     return UserConfig{};
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sconectl/manifest/variables.hpp"
 #include "sconectl/util/error.hpp"
 #include "sconectl/util/process.hpp"
 
@@ -48,11 +49,14 @@ struct BuildRequest {
 };
 
 // Drives the Docker CLI through a ProcessRunner with argument vectors. The CLI itself honours
-// DOCKER_HOST and DOCKER_CONFIG from the environment. Failures become one-paragraph errors that
+// DOCKER_HOST and DOCKER_CONFIG from the environment; `variables` is where this class reads them
+// for its messages (the CLI passes Services::variables). Failures become one-paragraph errors that
 // say what to do (daemon down, not logged in, credential helper, untrusted registry certificate).
 class DockerCli final : public ImageLookup {
  public:
-  explicit DockerCli(ProcessRunner& processes, std::string program = "docker");
+  explicit DockerCli(ProcessRunner& processes,
+                     std::string program = "docker",
+                     manifest::VariableLookup variables = manifest::process_environment());
 
   // Sends the lookups below to `lookup` (the Engine API) instead of the CLI.
   void look_up_through(std::unique_ptr<ImageLookup> lookup) { m_lookup = std::move(lookup); }
@@ -87,6 +91,7 @@ class DockerCli final : public ImageLookup {
 
   ProcessRunner& m_processes;
   std::string m_program;
+  manifest::VariableLookup m_variables;
   std::unique_ptr<ImageLookup> m_lookup;
 };
 

@@ -64,4 +64,10 @@ class DockerEngine final : public ImageLookup {
   std::string m_engine;
 };
 
+// Sends `docker`'s lookups (version, inspect, image list) to the Engine API when the engine is on
+// a local unix socket (engine_socket); otherwise leaves them with the CLI. The API answers the
+// same questions without starting a process per lookup.
+[[nodiscard]] Result<void> look_up_through_engine_api(DockerCli& docker,
+                                                      const manifest::VariableLookup& environment);
+
 }  // namespace sconectl::image

@@ -3,7 +3,7 @@
 // Private to the local CAS: its data directory (identity.pem, cas.crt, cas.db).
 
 #include "sconectl/cas/identity.hpp"
-#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 #include "sconectl/util/error.hpp"
 
 #include <filesystem>

@@ -3,7 +3,7 @@
 #include "request_handler.hpp"
 #include "sconectl/cas/api.hpp"
 #include "sconectl/cas/key_hash.hpp"
-#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 #include "stop_on_signal.hpp"
 #include "tls_http_server.hpp"
 

@@ -5,7 +5,7 @@
 #include "group_commit.hpp"
 #include "nonces.hpp"
 #include "reader_pool.hpp"
-#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 #include "sconectl/util/error.hpp"
 #include "store.hpp"
 

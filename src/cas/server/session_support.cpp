@@ -1,6 +1,6 @@
 #include "session_support.hpp"
 
-#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 #include "sconectl/manifest/names.hpp"
 #include "sconectl/model/export_match.hpp"
 #include "sconectl/util/strings.hpp"

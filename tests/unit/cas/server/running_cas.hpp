@@ -3,7 +3,7 @@
 // Shared by the local CAS's network tests: a server on a thread, and a bare TLS client that sends
 // exactly the bytes a test gives it, as a hostile client would.
 
-#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>

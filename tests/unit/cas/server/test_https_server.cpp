@@ -1,7 +1,7 @@
 #include "cas_fixture.hpp"
 #include "running_cas.hpp"
 #include "sconectl/cas/identity.hpp"
-#include "sconectl/cas/local_cas.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 
 #include <chrono>
 #include <mutex>

@@ -5,8 +5,8 @@
 // message that names the construct. EXPECTED.tsv records which, so a change of outcome shows.
 
 #include "cas_fixture.hpp"
-#include "sconectl/cas/local_cas.hpp"
 #include "sconectl/cas/session_file.hpp"
+#include "sconectl/cas_server/local_cas.hpp"
 #include "sconectl/model/session.hpp"
 #include "sconectl/util/diagnostic.hpp"
 
