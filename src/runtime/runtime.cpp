@@ -374,6 +374,19 @@ Result<void> write_injection_files(const std::vector<cas::InjectionFileContent>&
   return {};
 }
 
+IgnoreBrokenPipe::IgnoreBrokenPipe()
+{
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGPIPE, &ignore, &m_previous);
+}
+
+IgnoreBrokenPipe::~IgnoreBrokenPipe()
+{
+  ::sigaction(SIGPIPE, &m_previous, nullptr);
+}
+
 int run(const std::vector<std::string>& arguments,
         const std::map<std::string, std::string>& environment,
         std::ostream& out,
@@ -408,12 +421,14 @@ int run(const std::vector<std::string>& arguments,
   if (!measurement) {
     return failed(measurement.error());
   }
-  auto channel = connect_pinned(settings->cas_address, settings->cas_key);
-  if (!channel) {
-    return failed(channel.error());
-  }
-  auto configuration = attest(**channel, *settings, measurement->value);
-  channel->reset();
+  auto configuration = [&]() -> Result<cas::ProgramConfiguration> {
+    const IgnoreBrokenPipe talking_to_the_cas;
+    auto channel = connect_pinned(settings->cas_address, settings->cas_key);
+    if (!channel) {
+      return forward_error(std::move(channel.error()));
+    }
+    return attest(**channel, *settings, measurement->value);
+  }();
   if (!configuration) {
     if (configuration.error().kind == ErrorKind::server) {
       err << configuration.error().message << "\n";

@@ -6,6 +6,7 @@
 #include "sconectl/util/error.hpp"
 
 #include <functional>
+#include <csignal>
 #include <map>
 #include <memory>
 #include <optional>
@@ -94,6 +95,21 @@ struct LaunchPlan {
 // std::nullopt. When there is one, the runtime leaves the program dumpable (docs/attestation.md).
 [[nodiscard]] std::optional<std::string> hidden_from_secure_start(
     const std::vector<std::string>& envp);
+
+// While it lives, SIGPIPE is ignored, so that a CAS that closes the connection while the runtime
+// writes gives an error the runtime reports instead of killing it without a word. It restores
+// the previous disposition when it goes: an ignored signal would stay ignored across execve, and
+// the program must start with the disposition it was given.
+class IgnoreBrokenPipe {
+ public:
+  IgnoreBrokenPipe();
+  IgnoreBrokenPipe(const IgnoreBrokenPipe&) = delete;
+  IgnoreBrokenPipe& operator=(const IgnoreBrokenPipe&) = delete;
+  ~IgnoreBrokenPipe();
+
+ private:
+  struct sigaction m_previous {};
+};
 
 // The whole runtime: returns the exit code when it does not execve (a failure, or SCONE_HASH=1).
 [[nodiscard]] int run(const std::vector<std::string>& arguments,

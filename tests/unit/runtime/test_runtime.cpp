@@ -284,5 +284,26 @@ TEST(RunTest, WithoutAPinNothingIsAttempted)
   EXPECT_EQ(err.str().find("Connecting to CAS"), std::string::npos);
 }
 
+// A write to a connection the CAS closed must be an error the runtime reports, not a SIGPIPE
+// that kills it without a word; and the program it starts gets SIGPIPE as the runtime got it.
+TEST(IgnoreBrokenPipeTest, AWriteToAClosedPipeIsAnErrorAndTheDispositionComesBack)
+{
+  struct sigaction before {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &before), 0);
+  {
+    const IgnoreBrokenPipe guard;
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ::close(fds[0]);
+    errno = 0;
+    EXPECT_EQ(::write(fds[1], "x", 1), -1);  // without the guard, SIGPIPE ends this test binary
+    EXPECT_EQ(errno, EPIPE);
+    ::close(fds[1]);
+  }
+  struct sigaction after {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &after), 0);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
+}
+
 }  // namespace
 }  // namespace sconectl::runtime
