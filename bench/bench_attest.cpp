@@ -35,6 +35,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -233,6 +234,9 @@ int main(int argc, char** argv)
                                         .cas_key = options->cas_key,
                                         .service_access_token = options->token};
 
+  // A connection the CAS closed must count as a failed attempt, not end the load generator: the
+  // channel writes with SSL_write on a plain socket, which raises SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
   // Thousands of threads that each hold one blocking connection need little stack; the default
   // (8 MiB, from ulimit -s) would reserve 40 GiB of address space for 5000.
   pthread_attr_t defaults;
