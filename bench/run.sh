@@ -366,7 +366,7 @@ SESSION
     "$generator" --address "$CAS_ADDR" --cas-key "$CAS_KEY" --config-id bench-attest/svc/api \
       --token "$token" --measurement "$measurement" --attempts "$attempts" --workers "$workers" \
       --cas-pid "$pid" --json "$work/attest-$name.json" >"$work/attest-$name.txt" || true
-    grep '^  failure' "$work/attest-$name.txt" || true
+    sed -n "s/^  failure/attest $name: failure/p" "$work/attest-$name.txt"
     kill "$pid"; wait "$pid" 2>/dev/null || true
   }
   echo "attest: SIMULATION, no SGX and no hardware protection; CAS limits raised for the burst: $cas_limits (defaults 4096 and 256); at most $cap in flight; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
