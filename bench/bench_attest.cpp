@@ -78,11 +78,10 @@ class TimedChannel final : public runtime::CasChannel {
 
 struct Attempt {
   bool ok = false;
-  double total = 0;       // connect to opened configuration
-  double handshake = 0;   // TCP connect, TLS handshake and the key pin check
-  double nonce = 0;       // GET /v1/attestation/nonce
-  double request = 0;     // POST /v1/attestation, the CAS's work on it included
-  double done_after = 0;  // from the common start to this attempt's end
+  double total = 0;      // connect to opened configuration
+  double handshake = 0;  // TCP connect, TLS handshake and the key pin check
+  double nonce = 0;      // GET /v1/attestation/nonce
+  double request = 0;    // POST /v1/attestation, the CAS's work on it included
   std::string error;
 };
 
@@ -249,7 +248,6 @@ int main(int argc, char** argv)
   std::atomic<std::size_t> next{0};
   std::latch ready(static_cast<std::ptrdiff_t>(options->workers) + 1);
   std::latch go(1);
-  Clock::time_point start;
   std::vector<std::thread> workers;
   workers.reserve(options->workers);
   for (std::size_t w = 0; w < options->workers; ++w) {
@@ -258,14 +256,13 @@ int main(int argc, char** argv)
       go.wait();
       for (auto index = next++; index < attempts.size(); index = next++) {
         attempts[index] = attest_once(*options, settings);
-        attempts[index].done_after = seconds_between(start, Clock::now());
       }
     });
   }
   ready.arrive_and_wait();
   const auto cas_cpu_before = options->cas_pid ? cpu_seconds_of(*options->cas_pid) : std::nullopt;
   const auto own_cpu_before = own_cpu_seconds();
-  start = Clock::now();
+  const auto start = Clock::now();
   go.count_down();
   for (auto& worker : workers) {
     worker.join();
