@@ -374,6 +374,9 @@ SESSION
   for n in $sizes; do attest_run "n$n" "$n" "$((n < cap ? n : cap))"; done
   # 200 attesting at once throughout: 200 workers, ten attestations each.
   attest_run p99 2000 200
+  # For reference, the same with 20 in flight: what the CAS and the runtimes cost per attestation
+  # when neither side juggles hundreds of connections.
+  attest_run few 2000 20
   # The physical floor: the public-key operations of one attestation on this CPU. The CAS's
   # identity is a P-256 key (src/cas/identity.cpp); neither side sets TLS groups, so OpenSSL's
   # first, X25519, is the handshake's key exchange; the CAS seals its answer with one more X25519.
@@ -383,6 +386,7 @@ import json, os, sys
 work, sizes, cores = sys.argv[1], [int(n) for n in sys.argv[2].split()], int(sys.argv[3])
 runs = {n: json.load(open(os.path.join(work, f"attest-n{n}.json"))) for n in sizes}
 p99 = json.load(open(os.path.join(work, "attest-p99.json")))
+few = json.load(open(os.path.join(work, "attest-few.json")))
 def line(label, r):
     print(f"{label}: {r['succeeded']}/{r['attempts']} ok in {r['wall_s']:.2f} s = {r['rate']:.0f} "
           f"attestations/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, {r['failed']} failed "
@@ -395,6 +399,7 @@ def line(label, r):
 for n, r in runs.items():
     line(f"attest N={n} at once ({r['workers']} in flight)", r)
 line("attest 200 in flight (2000 attempts)", p99)
+line("attest 20 in flight (2000 attempts, for reference)", few)
 speed = {}
 for row in open(os.path.join(work, "attest-speed.txt")):
     fields = row.strip().split(":")
