@@ -5,8 +5,8 @@
 #include "sconectl/runtime/cas_channel.hpp"
 #include "sconectl/util/error.hpp"
 
-#include <functional>
 #include <csignal>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
