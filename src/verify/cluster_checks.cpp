@@ -101,7 +101,10 @@ Result<std::string> kubectl_output(ProcessRunner& runner,
   if (options.kubeconfig) {
     command.args = {"--kubeconfig", options.kubeconfig->string()};
   }
-  command.args.insert(command.args.end(), {"--namespace", options.namespace_name});
+  // Without a namespace, kubectl uses the kubeconfig context's.
+  if (!options.namespace_name.empty()) {
+    command.args.insert(command.args.end(), {"--namespace", options.namespace_name});
+  }
   command.args.insert(command.args.end(), args.begin(), args.end());
   auto completed = runner.run(command);
   if (!completed) {

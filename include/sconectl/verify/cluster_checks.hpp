@@ -66,7 +66,7 @@ struct ClusterState {
 struct KubectlOptions {
   std::string kubectl = "kubectl";
   std::optional<std::filesystem::path> kubeconfig;
-  std::string namespace_name = "default";
+  std::string namespace_name;  // empty: the kubeconfig context's namespace
   std::string release;
 };
 

@@ -40,7 +40,7 @@ struct Evidence {
 // What the manifests approve, generated from them as `apply --dry-run` does.
 struct Approved {
   std::vector<model::Session> sessions;
-  cas::UploadRecord record;  // target/cas/sessions.json
+  cas::UploadRecord record;  // target/cas/sessions.json; ignored when it is another CAS's
   std::vector<ImageRecord> images;
   std::vector<ApprovedDeployment> deployments;
   bool production = true;  // --mode production: the policy lint's findings are errors

@@ -228,6 +228,16 @@ TEST_F(ClusterChecksTest, AKubectlFailureNamesTheCommandAndItsMessage)
       << state.error().message;
 }
 
+TEST_F(ClusterChecksTest, WithoutANamespaceKubectlUsesTheContexts)
+{
+  m_runner.on(FakeProcessRunner::args_start_with({"get"}),
+              FakeProcessRunner::reply(0, R"({"kind": "List", "items": []})"));
+  const auto state = read_cluster_state(m_runner, {.release = "rel"});
+  ASSERT_TRUE(state) << state.error().describe();
+  ASSERT_EQ(m_runner.commands.size(), 1U);
+  EXPECT_EQ(m_runner.commands[0].args.front(), "get");
+}
+
 TEST(ApprovedDeploymentsTest, AreTheDeploymentsOfTheRenderedManifests)
 {
   testing::TempDir dir;

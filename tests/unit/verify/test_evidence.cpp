@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 namespace sconectl::verify {
@@ -87,6 +88,26 @@ TEST(EvidenceTest, ABundleReadsBackAsWrittenAndItsChecksGiveTheSameFindings)
   const Approved approved{.images = sample().images, .production = false};
   EXPECT_EQ(report_json(*loaded, check(*loaded, approved)),
             report_json(sample(), check(sample(), approved)));
+}
+
+// sessions.json of another CAS (the target directory applied elsewhere before): its hashes are no
+// history of this CAS's sessions, so nothing is "recorded-version-missing".
+TEST(EvidenceTest, ARecordOfAnotherCasIsNotThisCassHistory)
+{
+  Approved approved{.sessions = {{"demo/app", sample().cas.sessions.at(0).versions.at(0).document}},
+                    .images = sample().images,
+                    .production = false};
+  approved.record =
+      cas::UploadRecord{.cas = "10.0.0.9:8081", .chains = {{"demo/app", {std::string(64, 'c')}}}};
+  for (const auto& finding : check(sample(), approved)) {
+    EXPECT_NE(finding.kind, "recorded-version-missing");
+    EXPECT_NE(finding.kind, "foreign-version");
+  }
+  approved.record.cas = "127.0.0.1:8081";
+  const auto findings = check(sample(), approved);
+  EXPECT_TRUE(std::any_of(findings.begin(), findings.end(), [](const auto& f) {
+    return f.kind == "recorded-version-missing";
+  }));
 }
 
 TEST(EvidenceTest, OneChangedByteOrAnAddedFileIsRefusedNamingTheFile)
