@@ -55,6 +55,13 @@ struct ApplyOptions {
 [[nodiscard]] Result<manifest::Document> load_apply_manifest(const ApplyOptions& options,
                                                              Services& services);
 
+// The options diff and verify share with apply: -f (required), --mode, --release and -t, with the
+// help texts of the command.
+void add_mesh_file_options(CLI::App& command,
+                           ApplyOptions& options,
+                           const std::string& mode_help,
+                           const std::string& release_help);
+
 // The mesh manifest a command that needs one (diff, verify) reads; a genservice manifest is a
 // usage error that says what the command does (`purpose`).
 [[nodiscard]] Result<manifest::MeshManifest> load_mesh_manifest(const ApplyOptions& options,

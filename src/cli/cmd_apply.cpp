@@ -44,6 +44,21 @@ Result<manifest::Document> load_apply_manifest(const ApplyOptions& options, Serv
   return manifest::to_result(std::move(report));
 }
 
+void add_mesh_file_options(CLI::App& command,
+                           ApplyOptions& options,
+                           const std::string& mode_help,
+                           const std::string& release_help)
+{
+  command.add_option("-f,--filename", options.file, "Mesh manifest")->required();
+  choices(command.add_option("--mode", options.mode, mode_help),
+          std::map<std::string, model::EnclaveMode>{{"production", model::EnclaveMode::production},
+                                                    {"debug", model::EnclaveMode::debug}},
+          "production");
+  command.add_option("--release", options.release, release_help);
+  command.add_option("-t,--target-directory", options.target_directory, "Where generated files go")
+      ->default_str("target");
+}
+
 Result<manifest::MeshManifest> load_mesh_manifest(const ApplyOptions& options,
                                                   Services& services,
                                                   const std::string& purpose)

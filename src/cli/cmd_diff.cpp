@@ -122,16 +122,10 @@ Action add_diff_command(CLI::App& app, const GlobalOptions& global, Services& se
       "diff",
       "Show what `apply -f mesh.yaml` would change on the CAS, grouped by risk, uploading "
       "nothing. Exit code 0: no change, 3: changes, 1 or 2: error (docs/diff.md)");
-  command->add_option("-f,--filename", apply.file, "Mesh manifest")->required();
+  add_mesh_file_options(
+      *command, apply, "Enclave mode recorded in the policy", "Helm release name");
   command->add_flag(
       "-n,--no-pull", apply.no_registry, "Use local images without pulling (as apply does)");
-  choices(command->add_option("--mode", apply.mode, "Enclave mode recorded in the policy"),
-          std::map<std::string, model::EnclaveMode>{{"production", model::EnclaveMode::production},
-                                                    {"debug", model::EnclaveMode::debug}},
-          "production");
-  command->add_option("--release", apply.release, "Helm release name");
-  command->add_option("-t,--target-directory", apply.target_directory, "Where generated files go")
-      ->default_str("target");
   command->add_flag("--strict", apply.strict, "Treat warnings (e.g. unknown fields) as errors");
   choices(
       command->add_option(

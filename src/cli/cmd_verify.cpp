@@ -259,26 +259,13 @@ Action add_verify_command(CLI::App& app, const GlobalOptions& global, Services& 
       "history, and that the cluster runs exactly the recorded images under them; lint the "
       "policies in force. Exit code 0: verified, 3: differences found, 1 or 2: could not verify "
       "(docs/verify.md)");
-  command->add_option("-f,--filename", apply.file, "Mesh manifest")->required();
-  command->add_flag(
-      "-n,--no-pull", apply.no_registry, "Use local images without pulling (as apply does)");
-  choices(command->add_option(
-              "--mode",
-              apply.mode,
-              "The policy lint's findings are errors in production mode, warnings in debug mode"),
-          std::map<std::string, model::EnclaveMode>{{"production", model::EnclaveMode::production},
-                                                    {"debug", model::EnclaveMode::debug}},
-          "production");
-  command->add_option(
-      "--release", apply.release, "Helm release name (as given to apply and helm install)");
-  command->add_option("-t,--target-directory", apply.target_directory, "Where generated files go")
-      ->default_str("target");
-  choices(
-      command->add_option(
-          "--measure", apply.measurer, "How services are measured (as apply: content or scone)"),
-      std::map<std::string, image::Measurer>{{"content", image::Measurer::content},
-                                             {"scone", image::Measurer::scone}},
-      "content");
+  // The images are what target/services records: verify neither pulls nor measures.
+  add_mesh_file_options(
+      *command,
+      apply,
+      "The policies as apply generated them, and the policy lint's findings: errors in production "
+      "mode, warnings in debug mode",
+      "Helm release name (as given to apply and helm install)");
   add_cas_options(*command, apply.cas, false);
   command->add_option("--kubeconfig",
                       options->kubeconfig,
