@@ -86,21 +86,31 @@ MeshPolicy parse_policy(MapReader& top)
   return policy;
 }
 
+// One {name, value} entry of a mesh's `env`; std::nullopt (reported) when it is not one.
+std::optional<MeshVariable> parse_mesh_variable(const YAML::Node& item,
+                                                const std::string& item_path,
+                                                ParseContext& context)
+{
+  auto reader = as_map(item, item_path, context);
+  if (!reader) {
+    return std::nullopt;
+  }
+  auto name = reader->string("name", Need::required);
+  auto value = reader->text("value", Need::present);
+  auto at = reader->positions();
+  reader->report_unknown_fields();
+  if (!name || !value) {
+    return std::nullopt;
+  }
+  return MeshVariable{.name = std::move(*name), .value = std::move(*value), .at = at};
+}
+
 std::vector<MeshVariable> parse_mesh_variables(MapReader& block, const std::string& key)
 {
   std::vector<MeshVariable> variables;
   for (const auto& [item, item_path] : block.list(key)) {
-    auto reader = as_map(item, item_path, block.context());
-    if (!reader) {
-      continue;
-    }
-    auto name = reader->string("name", Need::required);
-    auto value = reader->text("value", Need::present);
-    auto at = reader->positions();
-    reader->report_unknown_fields();
-    if (name && value) {
-      variables.push_back(
-          MeshVariable{.name = std::move(*name), .value = std::move(*value), .at = at});
+    if (auto variable = parse_mesh_variable(item, item_path, block.context())) {
+      variables.push_back(std::move(*variable));
     }
   }
   return variables;
@@ -117,17 +127,8 @@ std::vector<MeshEnvironment> parse_environment(MapReader& top)
     MeshEnvironment global{.service = "global",
                            .at = {.path = "env", .self = top.position_of_field("env")}};
     for (const auto& [item, item_path] : items) {
-      auto reader = as_map(item, item_path, top.context());
-      if (!reader) {
-        continue;
-      }
-      auto name = reader->string("name", Need::required);
-      auto value = reader->text("value", Need::present);
-      auto at = reader->positions();
-      reader->report_unknown_fields();
-      if (name && value) {
-        global.variables.push_back(
-            MeshVariable{.name = std::move(*name), .value = std::move(*value), .at = at});
+      if (auto variable = parse_mesh_variable(item, item_path, top.context())) {
+        global.variables.push_back(std::move(*variable));
       }
     }
     blocks.push_back(std::move(global));

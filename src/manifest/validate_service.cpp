@@ -68,22 +68,15 @@ void check_references(const ServiceManifest& manifest,
                       const KnownSecrets& known,
                       ParseContext& context)
 {
-  for (const auto& variable : manifest.local_environment) {
-    if (variable.value) {
-      check_secret_references(*variable.value,
-                              variable.at.of("value"),
-                              join_path(variable.at.path, "value"),
-                              known,
-                              context);
-    }
-  }
-  for (const auto& variable : manifest.global_environment) {
-    if (variable.value) {
-      check_secret_references(*variable.value,
-                              variable.at.of("value"),
-                              join_path(variable.at.path, "value"),
-                              known,
-                              context);
+  for (const auto* environment : {&manifest.local_environment, &manifest.global_environment}) {
+    for (const auto& variable : *environment) {
+      if (variable.value) {
+        check_secret_references(*variable.value,
+                                variable.at.of("value"),
+                                join_path(variable.at.path, "value"),
+                                known,
+                                context);
+      }
     }
   }
   std::set<std::string> injected;
