@@ -185,6 +185,10 @@ Result<int> run_verify(VerifyOptions options, const GlobalOptions& global, Servi
   if (!generated) {
     return forward_error(std::move(generated.error()));
   }
+  auto approved = approved_by(*generated, options, options.checks_cluster());
+  if (!approved) {
+    return forward_error(std::move(approved.error()));
+  }
   auto& connection = *generated->connection;
   verify::Evidence evidence;
   {
@@ -192,12 +196,8 @@ Result<int> run_verify(VerifyOptions options, const GlobalOptions& global, Servi
     for (const auto& session : generated->result.sessions) {
       names.push_back(session.name);
     }
-    auto record = cas::load_upload_record(options.apply.target_directory);
-    if (!record) {
-      return forward_error(std::move(record.error()));
-    }
     cas::CasClient client(*connection.transport);
-    auto state = verify::read_cas_state(client, names, *record, options.max_versions);
+    auto state = verify::read_cas_state(client, names, approved->record, options.max_versions);
     if (!state) {
       return forward_error(std::move(state.error()));
     }
@@ -231,10 +231,6 @@ Result<int> run_verify(VerifyOptions options, const GlobalOptions& global, Servi
       return forward_error(std::move(cluster.error()), "reading the cluster");
     }
     evidence.cluster = std::move(*cluster);
-  }
-  auto approved = approved_by(*generated, options, evidence.cluster.has_value());
-  if (!approved) {
-    return forward_error(std::move(approved.error()));
   }
   const auto findings = verify::check(evidence, *approved);
   if (!options.evidence_dir.empty()) {

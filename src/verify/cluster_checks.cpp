@@ -88,8 +88,9 @@ std::string digest_of(const std::string& image_id)
   if (at != std::string::npos) {
     return image_id.substr(at + 1);
   }
-  // containerd reports a local image ID ("sha256:...") when it knows no repository digest.
-  return image_id.starts_with("sha256:") ? image_id : std::string();
+  // A bare "sha256:..." is a local image ID (the digest of the image's config), not the
+  // registry digest recorded at push: it cannot be compared, so it proves nothing either way.
+  return {};
 }
 
 // kubectl's stdout; an error naming the command and kubectl's message when it fails.

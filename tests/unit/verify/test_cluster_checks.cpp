@@ -166,6 +166,15 @@ TEST_F(ClusterChecksTest, ExtraEnvironmentIsReportedByNameAndItsValuesAreNotKept
   EXPECT_NE(findings.front().message.find("API_PASSWORD, API_USER"), std::string::npos);
 }
 
+// A node that knows no repository digest reports the image's local ID, the digest of its config:
+// another kind of digest than the one recorded at push, so no finding either way.
+TEST_F(ClusterChecksTest, ALocalImageIdIsNotComparedWithTheRegistryDigest)
+{
+  const auto state = read({deployment(container(k_image)),
+                           pod("rel-hello-user-1", "sha256:" + std::string(64, '3'), true)});
+  EXPECT_TRUE(check_cluster(state, {approved()}).empty());
+}
+
 // A changed program under the same tag, or the old image re-tagged: the Deployment no longer
 // names the digest, the pod runs another one and fails attestation.
 TEST_F(ClusterChecksTest, AnotherImageAndARefusedMeasurementAreReportedWithTheLogLines)
