@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
 
 echo "ci-image: installing sconectl into the image's root file system" >&2
-DESTDIR=$rootfs cmake --install "$build" --prefix /usr --strip >"$work/install.log" ||
+DESTDIR=$rootfs cmake --install "$build" --prefix /usr --strip >"$work/install.log" 2>&1 ||
   { cat "$work/install.log" >&2; exit 1; }
 rm -rf "$rootfs/usr/share/doc" "$rootfs/usr/share/man" "$rootfs/usr/share/zsh" "$rootfs/usr/share/bash-completion"
 
