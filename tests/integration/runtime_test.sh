@@ -252,7 +252,9 @@ for path in "/v1/attestation/../sessions" "/v1/attestation/nonce/x" "/v1/attesta
 done
 start pod-after-garbage "$image:version-2"
 wait_exit_or_line pod-after-garbage "checksum"
-docker logs pod-after-garbage 2>&1 | grep -q "thanks for passing" || fail "the CAS stopped serving after bad input"
+docker logs pod-after-garbage >"$logs/pod-after-garbage.out" 2>&1 || true
+grep -q "thanks for passing" "$logs/pod-after-garbage.out" ||
+  fail "the CAS stopped serving after bad input: $(tail -n 5 "$logs/pod-after-garbage.out"); CAS log: $(tail -n 5 "$work/cas.log")"
 step "garbage, a 3 MB body, unknown ids and path tricks get 4xx; the CAS keeps serving"
 
 # --- the runtime needs nothing from the image: FROM scratch, with a static busybox as the program
