@@ -42,7 +42,9 @@ copy_with_libraries() {
 libdir=/usr/lib/$(uname -m)-linux-gnu
 dlopened=()
 for soname in libcurl.so.4 libarchive.so.13; do
-  path=$(ldconfig -p | awk -v name="$soname" '$1 == name && $NF ~ /^\// { print $NF; exit }')
+  # awk reads to the end: leaving early would kill ldconfig with SIGPIPE, which pipefail turns
+  # into a silent failure of the whole script.
+  path=$(ldconfig -p | awk -v name="$soname" '$1 == name && $NF ~ /^\// && !found { print $NF; found = 1 }')
   [ -n "$path" ] || { echo "ci-image: $soname is not installed on this machine" >&2; exit 1; }
   mkdir -p "$rootfs$(dirname "$path")"
   cp -L "$path" "$rootfs$(dirname "$path")/$soname"

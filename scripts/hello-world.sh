@@ -146,12 +146,12 @@ docker run -d --name "$container" --network host --tmpfs /run/hello-user \
   -e SCONE_SERVICE_ACCESS_TOKEN "$APP_IMAGE_REPO/hello-user@$digest" >/dev/null
 unset SCONE_SERVICE_ACCESS_TOKEN
 for _ in $(seq 100); do
-  docker logs "$container" 2>&1 | grep -q "checksum" && break
+  docker logs "$container" 2>&1 | grep "checksum" >/dev/null && break
   [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || break
   sleep 0.1
 done
 docker logs "$container"
-docker logs "$container" 2>/dev/null | grep -q "thanks for passing along the API_PASSWORD" ||
+docker logs "$container" 2>/dev/null | grep "thanks for passing along the API_PASSWORD" >/dev/null ||
   { echo "hello-world.sh: the program did not receive its configuration from the CAS" >&2; exit 1; }
 docker rm -f "$container" >/dev/null
 
@@ -189,11 +189,11 @@ if [ "$kubernetes" = 1 ]; then
     --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}')
   step "kubectl logs $pod   (namespace $k8s_ns)"
   for _ in $(seq 120); do
-    "$kubectl_bin" -n "$k8s_ns" logs "$pod" 2>/dev/null | grep -q "checksum" && break
+    "$kubectl_bin" -n "$k8s_ns" logs "$pod" 2>/dev/null | grep "checksum" >/dev/null && break
     sleep 0.5
   done
   "$kubectl_bin" -n "$k8s_ns" logs "$pod"
-  "$kubectl_bin" -n "$k8s_ns" logs "$pod" 2>/dev/null | grep -q "thanks for passing along the API_PASSWORD" ||
+  "$kubectl_bin" -n "$k8s_ns" logs "$pod" 2>/dev/null | grep "thanks for passing along the API_PASSWORD" >/dev/null ||
     { echo "hello-world.sh: the pod did not receive its configuration from the CAS" >&2; exit 1; }
 fi
 

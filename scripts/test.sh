@@ -32,6 +32,9 @@ clang-format --dry-run --Werror "${sources[@]}"
 step "checking the module layering (scripts/check-layers.py)"
 python3 scripts/check-layers.py
 
+step "checking shell pipelines under pipefail (scripts/check-pipelines.py)"
+python3 scripts/check-pipelines.py "$root"
+
 step "building (warnings are errors)"
 scripts/build.sh "$root/build/test"
 

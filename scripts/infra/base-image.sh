@@ -100,7 +100,7 @@ apt_mirror() {
 
 mirror="${SCONECTL_DEBIAN_MIRROR:-}"
 if [ -z "$mirror" ]; then
-  mirror="$(apt_mirror | grep -E '^(https?|file)://' | head -n 1 || true)"
+  mirror="$(apt_mirror | grep -E '^(https?|file)://' | sed -n 1p || true)"
   mirror="${mirror:-http://deb.debian.org/debian}"
 fi
 
@@ -163,7 +163,7 @@ EOF
   done
 
   # Docker gives every container its own /dev; debootstrap's device nodes are not wanted.
-  if findmnt -rn -o TARGET | grep -qF "$rootfs/"; then die "something is still mounted under $rootfs; not packing it."; fi
+  if findmnt -rn -o TARGET | grep -F "$rootfs/" >/dev/null; then die "something is still mounted under $rootfs; not packing it."; fi
   rm -rf --one-file-system "${rootfs:?}"/dev/*
   timeout 600 tar --numeric-owner --xattrs -C "$rootfs" -cf "$tarball.tmp" . 2>>"$log" ||
     die "could not pack $rootfs into $tarball." "$log"

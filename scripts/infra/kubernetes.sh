@@ -39,7 +39,7 @@ timeout_s="${SCONECTL_K8S_TIMEOUT:-180}"
 # The API server reaches the kubelet by node name (the kubelet refuses a loopback node IP), so the
 # name must resolve to this machine's loopback: the host name when it does, else localhost.
 node="$(hostname)"
-case "$(getent hosts "$node" 2>/dev/null | awk '{print $1; exit}')" in
+case "$(getent hosts "$node" 2>/dev/null | awk 'NR == 1 { print $1 }')" in
   127.* | ::1) ;;
   *) node=localhost ;;
 esac
@@ -249,7 +249,7 @@ start etcd etcd --name sconectl --data-dir "$dir/etcd" \
   --listen-client-urls "http://$etcd_client" --advertise-client-urls "http://$etcd_client" \
   --listen-peer-urls "http://$etcd_peer" --initial-advertise-peer-urls "http://$etcd_peer" \
   --initial-cluster "sconectl=http://$etcd_peer"
-etcd_healthy() { curl -fsS --max-time 2 "http://$etcd_client/health" 2>/dev/null | grep -q '"health":"true"'; }
+etcd_healthy() { curl -fsS --max-time 2 "http://$etcd_client/health" 2>/dev/null | grep '"health":"true"' >/dev/null; }
 wait_for etcd etcd_healthy
 
 # --- containerd (an instance of our own: Docker's keeps its CRI plugin off) ---------------------
@@ -304,7 +304,7 @@ EOF
 # the pod network (10.88.0.1), which is all pods need to reach.
 command -v ip >/dev/null || apt_install iproute2
 ip link show sconectl0 >/dev/null 2>&1 || ip link add sconectl0 type bridge
-ip -4 addr show dev sconectl0 | grep -q "inet $bridge_ip/" || ip addr add "$bridge_ip/16" dev sconectl0
+ip -4 addr show dev sconectl0 | grep "inet $bridge_ip/" >/dev/null || ip addr add "$bridge_ip/16" dev sconectl0
 ip link set sconectl0 up
 # Docker sets the FORWARD policy to DROP, and bridged traffic passes iptables here: let pods of
 # this bridge reach each other (directly and through Service addresses), nothing more.
@@ -316,7 +316,7 @@ containerd_up() { [ -S "$containerd_sock" ] && ctr --address "$containerd_sock" 
 wait_for containerd containerd_up
 
 # The pause image: a static program that sleeps until signalled, in an image with nothing else.
-if ! ctr --address "$containerd_sock" -n k8s.io images ls -q 2>/dev/null | grep -qx "$pause_image"; then
+if ! ctr --address "$containerd_sock" -n k8s.io images ls -q 2>/dev/null | grep -x "$pause_image" >/dev/null; then
   pause="$dir/pause"
   mkdir -p "$pause/rootfs"
   cat >"$pause/pause.c" <<'EOF'

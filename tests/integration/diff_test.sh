@@ -97,7 +97,7 @@ expect export 3 "hello-user:export-added"
 [ "$(json_field "$work/export.json" 'd["summary"]["weakens"]')" = True ] || fail "a new export should widen access"
 grep -q "partner-namespace" "$work/export.json" || fail "the export does not name who gains access"
 record 16 "$token_one"
-descriptor=$(grep -rl '"measurement"' "$app/target" --include '*.json' | grep -v /cas/ | head -1)
+descriptor=$(grep -rl '"measurement"' "$app/target" --include '*.json' | grep -v /cas/ | sed -n 1p)
 [ -n "$descriptor" ] || fail "no service descriptor in $app/target"
 cp "$descriptor" "$work/descriptor.bak"
 python3 - "$descriptor" <<'PY'
@@ -176,14 +176,14 @@ diff_json concurrent API_USER=reviewed
 rc=0
 (cd "$app" && API_USER=reviewed "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/plain.err") || rc=$?
 [ "$rc" = 1 ] || fail "a plain apply over another checkout's update: exit $rc, expected 1: $(cat "$work/plain.err")"
-grep "$session: recorded $recorded, the CAS has $theirs" "$work/plain.err" | grep -q . ||
+grep "$session: recorded $recorded, the CAS has $theirs" "$work/plain.err" | grep . >/dev/null ||
   fail "the plain apply's refusal does not name the session and both hashes: $(cat "$work/plain.err")"
 grep -q -- "--force-conflicts" "$work/plain.err" || fail "the refusal does not name --force-conflicts: $(cat "$work/plain.err")"
 [ "$(versions)" = "$before" ] || fail "the refused plain apply uploaded something"
 [ "$(current_hash)" = "$theirs" ] || fail "the refused plain apply changed the session"
 (cd "$app" && API_USER=reviewed "$sconectl" apply -f mesh.yaml --force-conflicts >/dev/null 2>"$work/forced.err") ||
   fail "apply --force-conflicts: $(cat "$work/forced.err")"
-grep "warning" "$work/forced.err" | grep "$recorded" | grep -q "$theirs" || fail "apply --force-conflicts does not name both hashes: $(cat "$work/forced.err")"
+grep "warning" "$work/forced.err" | grep "$recorded" | grep "$theirs" >/dev/null || fail "apply --force-conflicts does not name both hashes: $(cat "$work/forced.err")"
 [ "$(current_hash)" != "$theirs" ] || fail "apply --force-conflicts did not replace their version"
 step "another checkout's update: the plan and a plain apply are refused (uploading nothing), diff names both hashes; --force-conflicts replaces it"
 

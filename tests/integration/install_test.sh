@@ -36,7 +36,7 @@ check_install() {
   runtime=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["runtime_sim"])' <<<"$version")
   [ "$runtime" = "$root/libexec/sconectl/sconectl-runtime-sim" ] ||
     fail "the installed sconectl uses the runtime '$runtime', not $root/libexec/sconectl/sconectl-runtime-sim"
-  "$root/bin/sconectl" --version | grep -qx "sconectl [0-9.]*" || fail "installed sconectl --version"
+  "$root/bin/sconectl" --version | grep -x "sconectl [0-9.]*" >/dev/null || fail "installed sconectl --version"
   "$root/bin/sconectl" validate -f "$source/examples/hello-world/mesh.yaml" >/dev/null ||
     fail "installed sconectl cannot validate examples/hello-world/mesh.yaml"
 
@@ -52,12 +52,12 @@ check_install() {
     complete_line sconectl --format ""' _ "$root/share/bash-completion/completions/sconectl")
   [ "$words" = "$(printf '%s\n' 'validate apply diff verify cas session self version' 'attest serve' '--runtime' 'none sim' 'json text')" ] ||
     fail "bash completion offered: $words"
-  head -n 1 "$root/share/zsh/vendor-completions/_sconectl" | grep -qx '#compdef sconectl' ||
+  head -n 1 "$root/share/zsh/vendor-completions/_sconectl" | grep -x '#compdef sconectl' >/dev/null ||
     fail "the zsh completion does not start with #compdef sconectl"
   grep -qF 'sconectl\-cas\-serve(1)' "$root/share/man/man1/sconectl-cas.1" ||
     fail "sconectl-cas(1) does not refer to sconectl-cas-serve(1)"
   if command -v man >/dev/null; then
-    man -l "$root/share/man/man1/sconectl-validate.1" 2>/dev/null | grep -q -- '--strict' ||
+    man -l "$root/share/man/man1/sconectl-validate.1" 2>/dev/null | grep -- '--strict' >/dev/null ||
       fail "man sconectl-validate does not render its options"
   fi
 }

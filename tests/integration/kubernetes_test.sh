@@ -117,7 +117,7 @@ password=$(sqlite3 "$cas_data/cas.db" "select value from secrets where session =
 checksum=$(printf '%s' "$password" | md5sum | cut -d' ' -f1)
 pod_log() { # pod_log POD: its log once the program printed its checksum (or after 60 s)
   for _ in $(seq 120); do
-    kubectl logs "$1" 2>/dev/null | grep -q "checksum" && break
+    kubectl logs "$1" 2>/dev/null | grep "checksum" >/dev/null && break
     sleep 0.5
   done
   kubectl logs "$1" 2>&1
@@ -189,7 +189,7 @@ expect_refused_pod() {
   local refused="" p
   for _ in $(seq 240); do
     for p in $(kubectl get pods -o jsonpath='{.items[*].metadata.name}'); do
-      if kubectl logs "$p" 2>/dev/null | grep -q "Unexpected enclave measurement (MRENCLAVE"; then refused=$p; break 2; fi
+      if kubectl logs "$p" 2>/dev/null | grep "Unexpected enclave measurement (MRENCLAVE" >/dev/null; then refused=$p; break 2; fi
     done
     sleep 0.5
   done
@@ -250,7 +250,7 @@ three_release="three-$$"
   "$HELM" install "$three_release" target/helm -n "$k8s_namespace" --wait --timeout 300s >"$logs/helm-three.log" 2>&1 ||
     fail_with_cluster "helm install of the three services: $(tail -5 "$logs/helm-three.log"); $(kubectl get pods 2>&1 | tail -4)"
 )
-frontend=$(kubectl get pods -o name | grep "$three_release-frontend" | head -1)
+frontend=$(kubectl get pods -o name | grep "$three_release-frontend" | sed -n 1p)
 answer=""
 for _ in $(seq 180); do
   answer=$(kubectl logs "$frontend" 2>/dev/null | grep "^frontend:" || true)

@@ -89,7 +89,7 @@ start() {
 }
 wait_exit_or_line() { # wait_exit_or_line NAME PATTERN: until PATTERN is in its log or it exited
   for _ in $(seq 600); do
-    docker logs "$1" 2>&1 | grep -q "$2" && return 0
+    docker logs "$1" 2>&1 | grep "$2" >/dev/null && return 0
     [ "$(docker inspect -f '{{.State.Running}}' "$1")" = false ] && return 0
     sleep 0.1
   done
@@ -128,7 +128,7 @@ docker exec pod-1 sh -c 'grep -q "^Gid:[[:space:]]*65534[[:space:]]" /proc/1/sta
 containers+=(pod-ptrace)
 docker run -d --name pod-ptrace --network host --tmpfs /run/hello-user --cap-add SYS_PTRACE "${pod_env[@]}" "$image:1" >/dev/null
 wait_exit_or_line pod-ptrace "checksum"
-docker exec pod-ptrace cat /proc/1/environ | tr '\0' '\n' | grep -q '^API_PASSWORD=' ||
+docker exec pod-ptrace cat /proc/1/environ | tr '\0' '\n' | grep '^API_PASSWORD=' >/dev/null ||
   fail "with CAP_SYS_PTRACE, docker exec does not see API_PASSWORD: the check above proves nothing"
 docker rm -f pod-ptrace >/dev/null
 step "non-dumpable: docker exec (no CAP_SYS_PTRACE) cannot read /proc/1/environ, mem, maps; grep -r of /proc finds no password"
@@ -258,7 +258,7 @@ grep -q "thanks for passing" "$logs/pod-after-garbage.out" ||
 step "garbage, a 3 MB body, unknown ids and path tricks get 4xx; the CAS keeps serving"
 
 # --- the runtime needs nothing from the image: FROM scratch, with a static busybox as the program
-if ! { [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q "statically linked"; }; then
+if ! { [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep "statically linked" >/dev/null; }; then
   [ "${CI:-}" = true ] && fail "no static /bin/busybox (Debian's busybox-static) for the FROM scratch check"
   step "SKIPPED the FROM scratch check: no static /bin/busybox (install busybox-static)"
 else

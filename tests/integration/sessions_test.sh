@@ -198,7 +198,7 @@ grep -q "$app_2" "$logs/stale.err" && grep -q "$app_3" "$logs/stale.err" ||
 [ ! -s "$logs/stale.out" ] || fail "a refused update printed a hash"
 "$sconectl" session history "$ns/team/app" >"$logs/history.out" 2>/dev/null
 [ "$(wc -l <"$logs/history.out")" = 3 ] || fail "history does not list three versions: $(cat "$logs/history.out")"
-"$sconectl" session get "$ns/team/app" | grep -q 'APP_USER: "third"' || fail "session get does not show the third version"
+"$sconectl" session get "$ns/team/app" | grep 'APP_USER: "third"' >/dev/null || fail "session get does not show the third version"
 step "updates: current predecessor, explicit predecessor; stale one refused (exit 1) naming $app_2 and $app_3"
 
 # --- a shared access policy, as Scontain's tutorials write it: a config-fragment secret of one
@@ -232,7 +232,7 @@ EOF
   fail "session create policy.yaml: $(cat "$logs/policy.err")"
 "$sconectl" session create -f "$sessions/shared.yaml" >/dev/null 2>"$logs/shared.err" ||
   fail "session create shared.yaml: $(cat "$logs/shared.err")"
-"$sconectl" session get "$ns/team/shared" | grep -qF 'access_policy: "$$SCONE::access_policy$$"' ||
+"$sconectl" session get "$ns/team/shared" | grep -F 'access_policy: "$$SCONE::access_policy$$"' >/dev/null ||
   fail "session get does not show the access policy as written"
 "$sconectl" session update -f "$sessions/policy.yaml" -e READERS=NONE >/dev/null 2>"$logs/policy-update.err" ||
   fail "session update policy.yaml: $(cat "$logs/policy-update.err")"

@@ -45,7 +45,7 @@ step "built, pushed and uploaded; measurement $first_measurement"
 
 # --- API_USER: in the policy and in the CAS, not in the chart or the plain manifests.
 grep -q "API_USER: \"$API_USER\"" "$policy" || fail "API_USER is not in the policy $policy"
-"$sconectl" session get "$session" | grep -q "API_USER: \"$API_USER\"" || fail "API_USER is not in the session CAS stores"
+"$sconectl" session get "$session" | grep "API_USER: \"$API_USER\"" >/dev/null || fail "API_USER is not in the session CAS stores"
 if grep -rlF "$API_USER" target/helm target/manifests; then fail "API_USER appears in the chart or the manifests"; fi
 if grep -rlF 'SCONE::' target/helm target/manifests; then fail "a \$\$SCONE:: reference appears in the chart"; fi
 grep -rqF "SCONE_CONFIG_ID" target/helm || fail "the chart does not point its pods at their CAS session"
@@ -58,7 +58,7 @@ run mesh-2 apply -f mesh.yaml -o yaml
 second_measurement=$(mrenclave)
 [ "$second_measurement" != "$first_measurement" ] || fail "changing the program did not change the measurement"
 [ "$(actions mesh-2)" = "unchanged updated" ] || fail "the changed program should update one session: $(actions mesh-2)"
-"$sconectl" session get "$session" | grep -q "$second_measurement" || fail "the CAS does not hold the new measurement"
+"$sconectl" session get "$session" | grep "$second_measurement" >/dev/null || fail "the CAS does not hold the new measurement"
 step "changed program: measurement $second_measurement, session updated"
 
 # --- replay: the second version, with its own (now old) predecessor, after a third one.
