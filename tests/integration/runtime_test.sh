@@ -88,9 +88,13 @@ start() {
   docker run -d --name "$name" --network host --tmpfs /run/hello-user "${pod_env[@]}" "$@" "$ref" >/dev/null
 }
 wait_exit_or_line() { # wait_exit_or_line NAME PATTERN: until PATTERN is in its log or it exited
+  local exited_at=
   for _ in $(seq 600); do
     docker logs "$1" 2>&1 | grep "$2" >/dev/null && return 0
-    [ "$(docker inspect -f '{{.State.Running}}' "$1")" = false ] && return 0
+    # The daemon may still be copying the last lines into the log when the state says stopped:
+    # after the exit, give the log up to 3 more seconds to show the line.
+    if [ -z "$exited_at" ] && [ "$(docker inspect -f '{{.State.Running}}' "$1")" = false ]; then exited_at=$SECONDS; fi
+    [ -n "$exited_at" ] && [ $((SECONDS - exited_at)) -ge 3 ] && return 0
     sleep 0.1
   done
 }
@@ -183,6 +187,7 @@ step "without the service access token, or with a wrong one, the right image get
 
 expect_refused() { # expect_refused NAME: the container ran nothing and said why
   local name=$1
+  wait_exit_or_line "$name" "Attestation failed"
   for _ in $(seq 600); do
     [ "$(docker inspect -f '{{.State.Running}}' "$name")" = false ] && break
     sleep 0.1
