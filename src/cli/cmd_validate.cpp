@@ -38,6 +38,8 @@ int run_validate(const ValidateOptions& options, const GlobalOptions& global, Se
         services.out << file << ": valid " << manifest::kind_name(*report.document)
                      << " manifest\n";
       }
+    } else if (report.unreadable) {
+      services.err << "sconectl: error: cannot read " << file << "\n";
     } else {
       std::size_t errors = 0;
       for (const auto& diagnostic : report.diagnostics) {

@@ -128,6 +128,7 @@ LoadReport read_manifest(const std::filesystem::path& path, const LoadOptions& o
   const auto text = fs::read_text_file(path);
   if (!text) {
     LoadReport report;
+    report.unreadable = true;
     // fs errors read "cannot read PATH: CAUSE"; the diagnostic names the file already.
     const auto& message = text.error().message;
     const auto prefix = "cannot read " + path.string() + ": ";
@@ -156,8 +157,9 @@ Result<Document> to_result(LoadReport report)
   }
   const auto file = report.diagnostics.empty() ? std::string() : report.diagnostics.front().file;
   Error error{.kind = ErrorKind::manifest,
-              .message = file + " is invalid (" + std::to_string(errors)
-                         + (errors == 1 ? " error)" : " errors)"),
+              .message = report.unreadable ? "cannot read " + file
+                                           : file + " is invalid (" + std::to_string(errors)
+                                                 + (errors == 1 ? " error)" : " errors)"),
               .diagnostics = std::move(report.diagnostics)};
   return fail(std::move(error));
 }

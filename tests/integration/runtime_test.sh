@@ -22,6 +22,7 @@ test_name=runtime_test
 # shellcheck source=lib.sh
 source "$root/tests/integration/lib.sh"
 containers=()
+p="runtime-$$-"  # container names: another run of this test on the machine has its own
 cleanup() {
   for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
   stop_cas -KILL
@@ -103,38 +104,38 @@ password=$(sqlite3 "$cas_data/cas.db" "select value from secrets where session =
 checksum=$(printf '%s' "$password" | md5sum | cut -d' ' -f1)
 
 # --- confidentiality
-start pod-1 "$image:1"
-wait_exit_or_line pod-1 "checksum"
-docker logs pod-1 >"$logs/pod-1.out" 2>"$logs/pod-1.err"
+start "$p"pod-1 "$image:1"
+wait_exit_or_line "$p"pod-1 "checksum"
+docker logs "$p"pod-1 >"$logs/pod-1.out" 2>"$logs/pod-1.err"
 [ "$(head -1 "$logs/pod-1.out")" = "Hello, 'myself' - thanks for passing along the API_PASSWORD" ] ||
   fail "unexpected greeting: $(cat "$logs/pod-1.out" "$logs/pod-1.err")"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-1.out" ||
   fail "the checksum is not the MD5 of the CAS's value: $(cat "$logs/pod-1.out")"
 grep -q "SIMULATION: no SGX" "$logs/pod-1.err" || fail "the runtime does not say it is a simulation"
-[ -z "$(docker exec pod-1 sh -c 'echo $API_PASSWORD')" ] || fail "docker exec sees API_PASSWORD"
+[ -z "$(docker exec "$p"pod-1 sh -c 'echo $API_PASSWORD')" ] || fail "docker exec sees API_PASSWORD"
 step "confidentiality: the program got the CAS's password (checksum $checksum); docker exec sees none"
 # A shell in the container (root, no CAP_SYS_PTRACE) cannot read the program: it is non-dumpable.
-if docker exec pod-1 cat /proc/1/environ >"$logs/environ.out" 2>&1; then
+if docker exec "$p"pod-1 cat /proc/1/environ >"$logs/environ.out" 2>&1; then
   fail "docker exec reads the program's /proc/1/environ ($(wc -c <"$logs/environ.out") bytes)"
 fi
 grep -q "Permission denied" "$logs/environ.out" || fail "reading /proc/1/environ: $(cat "$logs/environ.out")"
 for file in mem maps; do
-  if docker exec pod-1 head -c 1 "/proc/1/$file" >/dev/null 2>&1; then fail "docker exec reads /proc/1/$file"; fi
+  if docker exec "$p"pod-1 head -c 1 "/proc/1/$file" >/dev/null 2>&1; then fail "docker exec reads /proc/1/$file"; fi
 done
 # The password goes to grep on stdin, so no process's command line or environment holds it.
 found=$(printf '%s\n' "$password" |
-  timeout 120 docker exec -i pod-1 sh -c 'grep -rlsF --exclude=pagemap --exclude=mem -f /dev/stdin /proc/[0-9]*' || true)
+  timeout 120 docker exec -i "$p"pod-1 sh -c 'grep -rlsF --exclude=pagemap --exclude=mem -f /dev/stdin /proc/[0-9]*' || true)
 [ -z "$found" ] || fail "grep -r finds the password under /proc in the container: $found"
 if grep -q "stays readable" "$logs/pod-1.err"; then fail "the runtime left the program dumpable: $(cat "$logs/pod-1.err")"; fi
-docker exec pod-1 sh -c 'grep -q "^Gid:[[:space:]]*65534[[:space:]]" /proc/1/status' ||
-  fail "the program's real gid is not 65534: $(docker exec pod-1 grep Gid /proc/1/status)"
+docker exec "$p"pod-1 sh -c 'grep -q "^Gid:[[:space:]]*65534[[:space:]]" /proc/1/status' ||
+  fail "the program's real gid is not 65534: $(docker exec "$p"pod-1 grep Gid /proc/1/status)"
 # The check can fail: with CAP_SYS_PTRACE the same shell reads the environment.
-containers+=(pod-ptrace)
-docker run -d --name pod-ptrace --network host --tmpfs /run/hello-user --cap-add SYS_PTRACE "${pod_env[@]}" "$image:1" >/dev/null
-wait_exit_or_line pod-ptrace "checksum"
-docker exec pod-ptrace cat /proc/1/environ | tr '\0' '\n' | grep '^API_PASSWORD=' >/dev/null ||
+containers+=("$p"pod-ptrace)
+docker run -d --name "$p"pod-ptrace --network host --tmpfs /run/hello-user --cap-add SYS_PTRACE "${pod_env[@]}" "$image:1" >/dev/null
+wait_exit_or_line "$p"pod-ptrace "checksum"
+docker exec "$p"pod-ptrace cat /proc/1/environ | tr '\0' '\n' | grep '^API_PASSWORD=' >/dev/null ||
   fail "with CAP_SYS_PTRACE, docker exec does not see API_PASSWORD: the check above proves nothing"
-docker rm -f pod-ptrace >/dev/null
+docker rm -f "$p"pod-ptrace >/dev/null
 step "non-dumpable: docker exec (no CAP_SYS_PTRACE) cannot read /proc/1/environ, mem, maps; grep -r of /proc finds no password"
 
 # --- a flood of nonce requests over TLS, without a certificate (the CAS's old table of 10,000
@@ -148,21 +149,21 @@ for _ in $(seq 3000); do
   kill -0 "$flood" 2>/dev/null || break
   sleep 0.1
 done
-start pod-flood "$image:1"
-wait_exit_or_line pod-flood "checksum"
-docker logs pod-flood >"$logs/pod-flood.out" 2>&1
+start "$p"pod-flood "$image:1"
+wait_exit_or_line "$p"pod-flood "checksum"
+docker logs "$p"pod-flood >"$logs/pod-flood.out" 2>&1
 wait "$flood" || fail "the nonce flood did not finish: $(tail -3 "$logs/flood.err")"
 served=$(grep -cx 200 "$work/flood.codes" || true)
 [ "$served" = 20000 ] || fail "of 20,000 nonce requests, $served were answered 200: $(sort "$work/flood.codes" | uniq -c | tr '\n' ' ')"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-flood.out" ||
   fail "a runtime did not attest after 20,000 nonce requests: $(cat "$logs/pod-flood.out")"
-docker rm -f pod-flood >/dev/null
+docker rm -f "$p"pod-flood >/dev/null
 step "20,000 nonce requests over TLS without a certificate, all answered; a runtime started amid them attests"
 
 # --- integrity: the host's environment does not override the session
-start pod-2 "$image:1" -e API_USER=incorrect_user -e API_PASSWORD=incorrect_pw
-wait_exit_or_line pod-2 "checksum"
-docker logs pod-2 >"$logs/pod-2.out" 2>&1
+start "$p"pod-2 "$image:1" -e API_USER=incorrect_user -e API_PASSWORD=incorrect_pw
+wait_exit_or_line "$p"pod-2 "checksum"
+docker logs "$p"pod-2 >"$logs/pod-2.out" 2>&1
 grep -q "Hello, 'myself' - thanks" "$logs/pod-2.out" || fail "API_USER from the host won: $(cat "$logs/pod-2.out")"
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-2.out" || fail "API_PASSWORD from the host won"
 step "integrity: -e API_USER=incorrect_user -e API_PASSWORD=incorrect_pw changes nothing"
@@ -170,16 +171,16 @@ step "integrity: -e API_USER=incorrect_user -e API_PASSWORD=incorrect_pw changes
 # --- the right image, hence the right measurement, without the token or with a wrong one gets
 # nothing: the measurement is self-reported, the token is what a caller must hold
 for variant in no-token wrong-token; do
-  containers+=("$variant")
+  containers+=("$p$variant")
   extra=()
   [ "$variant" = wrong-token ] && extra=(-e "SCONE_SERVICE_ACCESS_TOKEN=${token%?}0")
   [ "$variant" = wrong-token ] && [ "${token%?}0" = "$token" ] && extra=(-e "SCONE_SERVICE_ACCESS_TOKEN=${token%?}1")
-  docker run -d --name "$variant" --network host --tmpfs /run/hello-user -e "SCONE_CONFIG_ID=$session/hello-user" \
+  docker run -d --name "$p$variant" --network host --tmpfs /run/hello-user -e "SCONE_CONFIG_ID=$session/hello-user" \
     -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY" "${extra[@]}" "$image:1" >/dev/null
-  wait_exit_or_line "$variant" "checksum"
-  for _ in $(seq 600); do [ "$(docker inspect -f '{{.State.Running}}' "$variant")" = false ] && break; sleep 0.1; done
-  docker logs "$variant" >"$logs/$variant.out" 2>&1
-  [ "$(docker inspect -f '{{.State.ExitCode}}' "$variant")" != 0 ] || fail "$variant: the runtime ran the program"
+  wait_exit_or_line "$p$variant" "checksum"
+  for _ in $(seq 600); do [ "$(docker inspect -f '{{.State.Running}}' "$p$variant")" = false ] && break; sleep 0.1; done
+  docker logs "$p$variant" >"$logs/$variant.out" 2>&1
+  [ "$(docker inspect -f '{{.State.ExitCode}}' "$p$variant")" != 0 ] || fail "$variant: the runtime ran the program"
   grep -q "service access token is missing or wrong" "$logs/$variant.out" || fail "$variant: $(cat "$logs/$variant.out")"
   if grep -q "checksum\|Hello" "$logs/$variant.out"; then fail "$variant: the program ran: $(cat "$logs/$variant.out")"; fi
 done
@@ -200,20 +201,20 @@ expect_refused() { # expect_refused NAME: the container ran nothing and said why
   if grep -q "$2" "$logs/$name.out"; then fail "$name: the refusal shows the admitted measurement $2"; fi
   if grep -q "thanks for passing" "$logs/$name.out"; then fail "$name ran the program"; fi
 }
-containers+=(edited)
-docker create --name edited --network host --tmpfs /run/hello-user "${pod_env[@]}" "$image:1" >/dev/null
+containers+=("$p"edited)
+docker create --name "$p"edited --network host --tmpfs /run/hello-user "${pod_env[@]}" "$image:1" >/dev/null
 printf 'print("changed inside the container")\n' >"$work/evil.py"
 cat greet.py "$work/evil.py" >"$work/greet.py"
-docker cp "$work/greet.py" edited:/app/greet.py
-docker start edited >/dev/null
-expect_refused edited "$built"
+docker cp "$work/greet.py" "$p"edited:/app/greet.py
+docker start "$p"edited >/dev/null
+expect_refused "$p"edited "$built"
 step "integrity: a program changed inside a container fails attestation"
 
 cp greet.py "$work/greet.orig.py"
 cat "$work/evil.py" >>greet.py
 run service-evil apply -f service.yaml --config "$work/config.yaml" --runtime sim
-start rebuilt "$image:1"
-expect_refused rebuilt "$built"
+start "$p"rebuilt "$image:1"
+expect_refused "$p"rebuilt "$built"
 step "integrity: a changed program pushed under the same tag, mesh not applied, fails"
 
 # --- consistency: version 2 with the mesh applied runs; version 1 pushed as tag 2 fails
@@ -222,20 +223,20 @@ run service-2 apply -f service.yaml --config "$work/config.yaml" --runtime sim
 docker tag "$image:2" "$image:version-2"
 run mesh-2 apply -f mesh.yaml --mode debug
 second=$(json_field "$logs/service-2.json" 'd["measurement"]["value"]')
-start pod-v2 "$image:2"
-wait_exit_or_line pod-v2 "checksum"
-docker logs pod-v2 >"$logs/pod-v2.out" 2>&1
+start "$p"pod-v2 "$image:2"
+wait_exit_or_line "$p"pod-v2 "checksum"
+docker logs "$p"pod-v2 >"$logs/pod-v2.out" 2>&1
 grep -qx "The checksum of API_PASSWORD is $checksum" "$logs/pod-v2.out" || fail "version 2 did not run: $(cat "$logs/pod-v2.out")"
 docker tag "$image:version-1" "$image:2"
 docker push -q "$image:2" >/dev/null
-start v1-as-v2 "$image:2"
-expect_refused v1-as-v2 "$second"
+start "$p"v1-as-v2 "$image:2"
+expect_refused "$p"v1-as-v2 "$second"
 step "consistency: version 2 runs; the version-1 image pushed as tag 2 fails"
 
 # --- the pin: a wrong key stops the runtime before it sends anything
 before=$(grep -c "/v1/attestation" "$work/cas.log" || true)
-containers+=(wrong-key)
-docker run --name wrong-key --network host --tmpfs /run/hello-user -e "SCONE_CONFIG_ID=$session/hello-user" \
+containers+=("$p"wrong-key)
+docker run --name "$p"wrong-key --network host --tmpfs /run/hello-user -e "SCONE_CONFIG_ID=$session/hello-user" \
   -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh" \
   "$image:2" >"$logs/wrong-key.out" 2>&1 && fail "the runtime ran with a wrong CAS key"
 grep -q "nothing was sent to it" "$logs/wrong-key.out" || fail "no pin refusal: $(cat "$logs/wrong-key.out")"
@@ -255,9 +256,9 @@ for path in "/v1/attestation/../sessions" "/v1/attestation/nonce/x" "/v1/attesta
   code=$(curl -sS --cacert "$CAS_CERT" -o /dev/null -w '%{http_code}' --path-as-is "https://$CAS_ADDR$path")
   [[ $code =~ ^4[0-9][0-9]$ ]] || fail "GET $path: HTTP $code, not 4xx"
 done
-start pod-after-garbage "$image:version-2"
-wait_exit_or_line pod-after-garbage "checksum"
-docker logs pod-after-garbage >"$logs/pod-after-garbage.out" 2>&1 || true
+start "$p"pod-after-garbage "$image:version-2"
+wait_exit_or_line "$p"pod-after-garbage "checksum"
+docker logs "$p"pod-after-garbage >"$logs/pod-after-garbage.out" 2>&1 || true
 grep -q "thanks for passing" "$logs/pod-after-garbage.out" ||
   fail "the CAS stopped serving after bad input: $(tail -n 5 "$logs/pod-after-garbage.out"); CAS log: $(tail -n 5 "$work/cas.log")"
 step "garbage, a 3 MB body, unknown ids and path tricks get 4xx; the CAS keeps serving"
@@ -280,8 +281,8 @@ COPY app /app
 ENTRYPOINT ["/opt/sconectl/bin/sconectl-runtime-sim", "--program", "/bin/busybox", "--pwd", "/app", "--"]
 DOCKERFILE
   docker build -q -t "sconectl-scratch-$$" "$work/scratch" >/dev/null
-  containers+=(scratch)
-  docker run --name scratch -e SCONE_HASH=1 "sconectl-scratch-$$" >"$logs/scratch.out" 2>"$logs/scratch.err" ||
+  containers+=("$p"scratch)
+  docker run --name "$p"scratch -e SCONE_HASH=1 "sconectl-scratch-$$" >"$logs/scratch.out" 2>"$logs/scratch.err" ||
     fail "the runtime does not start in a scratch image: $(cat "$logs/scratch.err")"
   grep -qx "[0-9a-f]\{64\}" "$logs/scratch.out" || fail "no measurement from the scratch image"
   docker rmi -f "sconectl-scratch-$$" >/dev/null
@@ -292,7 +293,7 @@ fi
 for c in "${containers[@]}"; do docker logs "$c" >>"$logs/all-containers.log" 2>&1 || true; done
 docker image save "$image:1" "$image:2" -o "$work/images.tar"
 docker image inspect "$image:1" "$image:2" >"$work/inspect.json"
-docker inspect pod-1 pod-2 >"$work/container-inspect.json"
+docker inspect "$p"pod-1 "$p"pod-2 >"$work/container-inspect.json"
 python3 - "$password" "$cas_data" "$work/app/target" "$work/images.tar" "$work/inspect.json" \
   "$work/container-inspect.json" "$logs" "$work/cas.log" <<'PY' || fail "the generated password leaked"
 import os, sys

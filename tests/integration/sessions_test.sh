@@ -147,8 +147,8 @@ password=$(sqlite3 "$cas_data/cas.db" "select value from secrets where session =
 [ ${#password} = 18 ] || fail "the CAS holds no 18-character shared_password"
 run_session() { # run_session NAME CONFIG_ID ARGS...: runs the image as a pod would, waits for it
   local name=$1 config_id=$2; shift 2
-  containers+=("$name")
-  docker run --name "$name" --network host --tmpfs /run/hello-user -e FROM_HOST=from-the-host \
+  containers+=("$name-$$")  # another run of this test on the machine names its own
+  docker run --name "$name-$$" --network host --tmpfs /run/hello-user -e FROM_HOST=from-the-host \
     -e "SCONE_CONFIG_ID=$config_id" -e "SCONE_CAS_ADDR=$CAS_ADDR" -e "SCONE_CAS_KEY=$CAS_KEY" \
     -e "SCONE_SERVICE_ACCESS_TOKEN=$APP_TOKEN" "$image" "$@" >"$logs/$name.out" 2>"$logs/$name.err" || true
 }

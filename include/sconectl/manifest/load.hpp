@@ -45,6 +45,9 @@ struct LoadReport {
   std::string kind;  // "genservice" or "mesh" once the kind field was read, even if invalid
   std::vector<Diagnostic> diagnostics;
   std::vector<VariableOccurrence> variables;
+  // The file itself could not be read (missing, unreadable, too large): nothing was parsed, and
+  // the first diagnostic says why. Callers say "cannot read", not "is invalid".
+  bool unreadable = false;
 
   [[nodiscard]] bool ok() const { return document.has_value() && !has_errors(diagnostics); }
 };

@@ -158,7 +158,16 @@ TEST_F(CliTest, ValidateReportsAMissingFile)
   EXPECT_EQ(run_cli({"validate", "-f", "/nonexistent/service.yaml"}), 2);
   EXPECT_EQ(err.str(),
             "/nonexistent/service.yaml: cannot read the file: No such file or directory\n"
-            "sconectl: error: /nonexistent/service.yaml is invalid (1 error)\n");
+            "sconectl: error: cannot read /nonexistent/service.yaml\n");
+}
+
+TEST_F(CliTest, ApplyReportsAMissingFileAsUnreadable)
+{
+  EXPECT_EQ(run_cli({"apply", "-f", "/nonexistent/mesh.yaml", "--dry-run"}), 2);
+  EXPECT_EQ(err.str(),
+            "/nonexistent/mesh.yaml: cannot read the file: No such file or directory\n"
+            "sconectl: error: cannot read /nonexistent/mesh.yaml\n");
+  EXPECT_TRUE(processes.started.empty());
 }
 
 TEST_F(CliTest, ValidateSpeaksJson)
