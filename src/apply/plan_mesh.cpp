@@ -42,7 +42,8 @@ void name_images(std::vector<diff::Change>& changes,
 }
 
 Result<std::vector<diff::Change>> compare_with(const cas::SessionRecord& remote,
-                                               const model::SessionDocument& local)
+                                               const model::SessionDocument& local,
+                                               const diff::CompareOptions& compare)
 {
   auto parsed = model::parse_session_yaml(remote.session);
   if (!parsed) {
@@ -50,7 +51,7 @@ Result<std::vector<diff::Change>> compare_with(const cas::SessionRecord& remote,
                 "the CAS returned session '" + remote.name
                     + "' in a form that does not parse: " + parsed.error().message);
   }
-  return diff::compare_sessions(*parsed, local);
+  return diff::compare_sessions(*parsed, local, compare);
 }
 
 // The plan of one produced session, given its current version (nullopt: absent) and, when it was
@@ -60,7 +61,8 @@ Result<SessionPlan> plan_session(cas::CasClient& client,
                                  const std::optional<cas::CurrentVersion>& current,
                                  std::optional<cas::SessionRecord> remote,
                                  const std::string& own_key_hash,
-                                 const ServiceImages& images)
+                                 const ServiceImages& images,
+                                 const diff::CompareOptions& compare)
 {
   SessionPlan plan{.name = session.name};
   model::SessionDocument local = session.document;
@@ -96,7 +98,7 @@ Result<SessionPlan> plan_session(cas::CasClient& client,
     }
     remote = std::move(**read);
   }
-  auto changes = compare_with(*remote, local);
+  auto changes = compare_with(*remote, local, compare);
   if (!changes) {
     return forward_error(std::move(changes.error()));
   }
@@ -139,7 +141,8 @@ Result<MeshPlan> plan_mesh(cas::CasClient& client,
                            const std::string& own_key_hash,
                            const cas::UploadRecord& record,
                            const std::string& cas,
-                           const ServiceImages& images)
+                           const ServiceImages& images,
+                           const diff::CompareOptions& compare)
 {
   MeshPlan plan{.cas = cas};
   const bool same_cas = record.cas == cas;
@@ -192,7 +195,8 @@ Result<MeshPlan> plan_mesh(cas::CasClient& client,
     if (const auto found = read.find(session->name); found != read.end()) {
       remote = found->second;
     }
-    auto planned = plan_session(client, *session, current, std::move(remote), own_key_hash, images);
+    auto planned =
+        plan_session(client, *session, current, std::move(remote), own_key_hash, images, compare);
     if (!planned) {
       return forward_error(std::move(planned.error()));
     }

@@ -90,8 +90,10 @@ enum class ImageFacts {
 
 // What uploading the generated sessions would do (apply::plan_mesh), against the upload record in
 // `target_directory`. Needs the connection.
+// `compare.show_values`: the changes show the values a manifest wrote (diff --show-values).
 [[nodiscard]] Result<apply::MeshPlan> plan_upload(GeneratedMesh& generated,
-                                                  const std::string& target_directory);
+                                                  const std::string& target_directory,
+                                                  const diff::CompareOptions& compare = {});
 
 // `apply` of a mesh manifest: policies, Helm chart, (later) upload.
 [[nodiscard]] Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,

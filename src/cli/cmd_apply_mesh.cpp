@@ -186,7 +186,9 @@ Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
   return GeneratedMesh{std::move(connection), std::move(*result)};
 }
 
-Result<apply::MeshPlan> plan_upload(GeneratedMesh& generated, const std::string& target_directory)
+Result<apply::MeshPlan> plan_upload(GeneratedMesh& generated,
+                                    const std::string& target_directory,
+                                    const diff::CompareOptions& compare)
 {
   auto& connection = *generated.connection;
   auto record = cas::load_upload_record(target_directory);
@@ -204,7 +206,8 @@ Result<apply::MeshPlan> plan_upload(GeneratedMesh& generated, const std::string&
                           connection.own_key_hash,
                           *record,
                           connection.address.authority(),
-                          images);
+                          images,
+                          compare);
 }
 
 namespace {

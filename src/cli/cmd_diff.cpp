@@ -13,6 +13,7 @@ namespace {
 struct DiffOptions {
   ApplyOptions apply;
   std::string out_file;
+  bool show_values = false;
 };
 
 std::string action_line(const apply::SessionPlan& session)
@@ -36,6 +37,7 @@ void print_plan(const apply::MeshPlan& plan, const Palette& colour, std::ostream
 {
   out << "CAS " << plan.cas << "\n";
   std::map<apply::PlanAction, int> counts;
+  bool values_hidden = false;
   for (const auto& session : plan.sessions) {
     ++counts[session.action];
     auto line = session.name + ": " + action_line(session);
@@ -61,6 +63,7 @@ void print_plan(const apply::MeshPlan& plan, const Palette& colour, std::ostream
     }
     std::optional<diff::Area> area;
     for (const auto& change : session.changes) {
+      values_hidden = values_hidden || change.values_hidden;
       if (change.area != area) {
         area = change.area;
         out << "  " << colour.bold(std::string(diff::to_string(change.area))) << ":\n";
@@ -74,6 +77,10 @@ void print_plan(const apply::MeshPlan& plan, const Palette& colour, std::ostream
   out << counts[apply::PlanAction::create] << " to create, " << counts[apply::PlanAction::update]
       << " to update, " << counts[apply::PlanAction::unchanged] << " unchanged, "
       << counts[apply::PlanAction::orphaned] << " no longer produced\n";
+  if (values_hidden) {
+    out << "(environment values and file contents are not shown: they are confidential to their "
+           "service; --show-values prints them)\n";
+  }
 }
 
 Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Services& services)
@@ -95,7 +102,9 @@ Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Se
   if (!generated) {
     return forward_error(std::move(generated.error()));
   }
-  auto plan = plan_upload(*generated, options.apply.target_directory);
+  auto plan = plan_upload(*generated,
+                          options.apply.target_directory,
+                          diff::CompareOptions{.show_values = options.show_values});
   if (!plan) {
     return forward_error(std::move(plan.error()));
   }
@@ -134,6 +143,10 @@ Action add_diff_command(CLI::App& app, const GlobalOptions& global, Services& se
                                              {"scone", image::Measurer::scone}},
       "content");
   add_cas_options(*command, apply.cas, false);
+  command->add_flag("--show-values",
+                    options->show_values,
+                    "Show the environment values and injection file contents that change (they "
+                    "are confidential to their service: keep them out of CI logs)");
   command->add_option("--out",
                       options->out_file,
                       "Write the plan (each session's expected current hash and the hash to be "

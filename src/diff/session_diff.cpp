@@ -91,7 +91,10 @@ std::string shown(const std::string& value)
 
 class Comparison {
  public:
-  Comparison(const Json& live, const Json& proposed) : m_live(live), m_proposed(proposed) {}
+  Comparison(const Json& live, const Json& proposed, const CompareOptions& options)
+      : m_live(live), m_proposed(proposed), m_options(options)
+  {
+  }
 
   std::vector<Change> run()
   {
@@ -551,8 +554,7 @@ class Comparison {
                            "service-changed",
                            subject,
                            "service " + name + ": other settings change");
-        change.before = rest_before;
-        change.after = rest_after;
+        keep_values(change, rest_before, rest_after);
       }
     }
   }
@@ -565,20 +567,23 @@ class Comparison {
     const auto& after = is.is_object() ? is : empty;
     for (const auto& [variable, value] : after.items()) {
       if (!before.contains(variable)) {
-        auto& change =
-            add(Area::program,
-                "environment-added",
-                subject,
-                "service " + service + ": " + variable + "=" + shown(text(value)) + " is added");
-        change.after = value;
-      } else if (before.at(variable) != value) {
         auto& change = add(Area::program,
-                           "environment-changed",
+                           "environment-added",
                            subject,
-                           "service " + service + ": " + variable + " changes from "
-                               + shown(text(before.at(variable))) + " to " + shown(text(value)));
-        change.before = before.at(variable);
-        change.after = value;
+                           "service " + service + ": " + variable
+                               + (m_options.show_values ? "=" + shown(text(value)) : std::string())
+                               + " is added");
+        keep_values(change, Json(), value);
+      } else if (before.at(variable) != value) {
+        auto& change = add(
+            Area::program,
+            "environment-changed",
+            subject,
+            "service " + service + ": " + variable + " changes"
+                + (m_options.show_values
+                       ? " from " + shown(text(before.at(variable))) + " to " + shown(text(value))
+                       : std::string()));
+        keep_values(change, before.at(variable), value);
       }
     }
     for (const auto& [variable, value] : before.items()) {
@@ -587,8 +592,19 @@ class Comparison {
                            "environment-removed",
                            subject,
                            "service " + service + ": " + variable + " is removed");
-        change.before = value;
+        keep_values(change, value, Json());
       }
+    }
+  }
+
+  // Values a manifest wrote go into the change only when they may be shown.
+  void keep_values(Change& change, const Json& before, const Json& after) const
+  {
+    if (m_options.show_values) {
+      change.before = before;
+      change.after = after;
+    } else {
+      change.values_hidden = true;
     }
   }
 
@@ -613,14 +629,14 @@ class Comparison {
                            "file-added",
                            subject,
                            "service " + service + ": injection file " + path + " is added");
-        change.after = *file;
+        keep_values(change, Json(), *file);
       } else if (*old != *file) {
         auto& change = add(Area::program,
                            "file-changed",
                            subject,
                            "service " + service + ": injection file " + path + " changes");
         change.before = *old;
-        change.after = *file;
+        keep_values(change, Json(), *file);
       }
     }
     for (const auto& [path, file] : before) {
@@ -629,7 +645,7 @@ class Comparison {
                            "file-removed",
                            subject,
                            "service " + service + ": injection file " + path + " is removed");
-        change.before = *file;
+        keep_values(change, *file, Json());
       }
     }
   }
@@ -653,14 +669,14 @@ class Comparison {
       const auto& is = member(m_proposed, key);
       if (was != is) {
         auto& change = add(Area::other, key + "-changed", key, key + " changes");
-        change.before = was;
-        change.after = is;
+        keep_values(change, was, is);
       }
     }
   }
 
   const Json& m_live;
   const Json& m_proposed;
+  CompareOptions m_options;
   std::vector<Change> m_changes;
   std::set<std::string> m_regenerated;
 };
@@ -685,9 +701,10 @@ std::string_view to_string(Area area)
 }
 
 std::vector<Change> compare_sessions(const model::SessionDocument& live,
-                                     const model::SessionDocument& proposed)
+                                     const model::SessionDocument& proposed,
+                                     const CompareOptions& options)
 {
-  return Comparison(live, proposed).run();
+  return Comparison(live, proposed, options).run();
 }
 
 nlohmann::ordered_json to_json(const Change& change)
@@ -699,7 +716,8 @@ nlohmann::ordered_json to_json(const Change& change)
                                 {"before", change.before},
                                 {"after", change.after},
                                 {"weakens", change.weakens},
-                                {"destructive", change.destructive}};
+                                {"destructive", change.destructive},
+                                {"values_hidden", change.values_hidden}};
 }
 
 }  // namespace sconectl::diff

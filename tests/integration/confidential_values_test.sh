@@ -7,7 +7,9 @@
 # manifests. No marker may appear in the image (`docker save`: config, labels and every layer),
 # `docker history --no-trunc`, the registry's blobs on disk, target/helm, target/manifests,
 # target/build, or any command's stdout or stderr (at -v). Each must reach the descriptor or the
-# policies, which feed the CAS: that shows the marker was planted where it is read.
+# policies, which feed the CAS: that shows the marker was planted where it is read. Then, against a
+# local CAS, every value changes: `diff` (text and JSON) and `apply` name what changed and show
+# none of the old or new values; `diff --show-values` does show them.
 # Not planted: SCONE_* variables, which configure the runtime before attestation and are image ENV
 # by design, and paths, names and commands, which the image itself shows.
 #
@@ -17,7 +19,7 @@ set -euo pipefail
 sconectl=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-trap 'docker rmi -f "${image:-none}" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'stop_cas -KILL; docker rmi -f "${image:-none}" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 test_name=confidential_values_test
 # shellcheck source=lib.sh
 source "$root/tests/integration/lib.sh"
@@ -206,5 +208,48 @@ for place in "$work/image" "$work/image-layers" "$work/history.txt" "$work/inspe
     fail "a manifest value found in $place: $(echo "$found" | head -3): $(grep -rhoaF -f "$work/markers" -- "$place" | sort -u | head -5 | tr '\n' ' ')"
   fi
 done
+
+step "diff and apply against a CAS after every value changed: the changes are named, never shown"
+export SCONECTL_CAS_CONFIG="$work/client"
+start_cas
+sed -e "s/cas_url: 127.0.0.1:8081/cas_url: $CAS_ADDR\n    cas_key: $CAS_KEY/" -e 's/mode: NoUpload/mode: Upload/' mesh.yaml >mesh-upload.yaml
+# The local CAS has no Azure AD: the aad-token secret stays out of what is uploaded.
+python3 - target/services/hello-user.json <<'PY'
+import json, sys
+path = sys.argv[1]
+descriptor = json.load(open(path))
+descriptor["service"]["secrets"] = [s for s in descriptor["service"]["secrets"] if s["kind"] != "aad-token"]
+json.dump(descriptor, open(path, "w"), indent=2)
+PY
+run upload apply -f mesh-upload.yaml
+# New values everywhere: in the mesh, and in the descriptor, which holds the service's values
+# (what a new `apply -f service.yaml` would record).
+: >"$work/all-markers"
+for field in "${!marker[@]}"; do
+  printf '%s\n%s\n' "${marker[$field]}" "${marker[$field]}-NEW" >>"$work/all-markers"
+  sed -i "s/${marker[$field]}/${marker[$field]}-NEW/g" mesh-upload.yaml target/services/hello-user.json
+done
+rc=0
+"$sconectl" diff -f mesh-upload.yaml >"$logs/diff.txt" 2>"$logs/diff.err" || rc=$?
+[ "$rc" = 3 ] || fail "diff after the changes: exit $rc: $(cat "$logs/diff.err")"
+grep -q "API_USER changes" "$logs/diff.txt" || fail "diff does not name the changed API_USER: $(cat "$logs/diff.txt")"
+grep -q "DB_PASS changes" "$logs/diff.txt" || fail "diff does not name the changed DB_PASS: $(cat "$logs/diff.txt")"
+grep -q "images changes" "$logs/diff.txt" || fail "diff does not report the changed injection file (images): $(cat "$logs/diff.txt")"
+rc=0
+"$sconectl" --format json diff -f mesh-upload.yaml >"$logs/diff.json" 2>"$logs/diff-json.err" || rc=$?
+[ "$rc" = 3 ] || fail "diff --format json: exit $rc"
+"$sconectl" -v apply -f mesh-upload.yaml >"$logs/apply-changed.out" 2>"$logs/apply-changed.err" ||
+  fail "apply of the changed values: $(tail -3 "$logs/apply-changed.err")"
+for output in diff.txt diff.err diff.json diff-json.err apply-changed.out apply-changed.err; do
+  if found=$(grep -aoF -f "$work/all-markers" "$logs/$output" | sort -u | sed -n 1,3p); then
+    fail "a manifest value in the output of $output: $found"
+  fi
+done
+# Asked for, the values are shown: the markers were planted where diff reads them.
+sed -i "s/-NEW/-NEWER/g" mesh-upload.yaml
+rc=0
+"$sconectl" diff -f mesh-upload.yaml --show-values >"$logs/shown.txt" 2>&1 || rc=$?
+grep -q -- "${marker[MESHGLOBAL]}-NEWER" "$logs/shown.txt" || fail "diff --show-values does not show the value: $(cat "$logs/shown.txt")"
+rm "$logs/shown.txt"
 
 echo "confidential values integration: all checks passed"

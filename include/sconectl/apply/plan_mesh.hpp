@@ -65,13 +65,15 @@ using ServiceImages = std::map<std::string, std::string>;
 // target/cas/sessions.json (cas::load_upload_record): its sessions for this CAS (`cas`) that the
 // manifests no longer produce and the CAS still holds are reported as orphaned. Uploads nothing.
 // `images`: the image each service's measurement comes from, keyed by "<session>/<service>",
-// added to the measurement changes.
+// added to the measurement changes. `compare`: whether the changes show the values a manifest
+// wrote (diff --show-values); by default they only name them.
 [[nodiscard]] Result<MeshPlan> plan_mesh(cas::CasClient& client,
                                          const std::vector<model::Session>& sessions,
                                          const std::string& own_key_hash,
                                          const cas::UploadRecord& record,
                                          const std::string& cas,
-                                         const ServiceImages& images = {});
+                                         const ServiceImages& images = {},
+                                         const diff::CompareOptions& compare = {});
 
 // The plan as JSON (docs/diff.md, "JSON"): schema version, CAS, a summary, and per session its
 // action, hashes, concurrency note and changes. Never holds an explicit secret value.

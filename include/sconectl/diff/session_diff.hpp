@@ -42,16 +42,27 @@ struct Change {
   bool weakens = false;
   // Something is lost for good or stops working: a secret's value, a measurement running pods use.
   bool destructive = false;
+  // The change concerns values a manifest wrote (environment values, injection file contents,
+  // other settings) that CompareOptions::show_values did not allow to be shown.
+  bool values_hidden = false;
+};
+
+struct CompareOptions {
+  // Environment values and injection file contents are confidential to their service: a change
+  // names the variable or file, and shows the values only when asked for (`diff --show-values`),
+  // so that the output of a pipeline never carries them into its logs.
+  bool show_values = false;
 };
 
 // The changes from `live` (the CAS's current version) to `proposed`, grouped by area in the order
 // above, each group in document order. Empty when they say the same; the fields a CAS adds
 // (`creator`, `predecessor`) are not compared.
 [[nodiscard]] std::vector<Change> compare_sessions(const model::SessionDocument& live,
-                                                   const model::SessionDocument& proposed);
+                                                   const model::SessionDocument& proposed,
+                                                   const CompareOptions& options = {});
 
 // The JSON form of a change (docs/diff.md, "JSON"): area, kind, subject, message, before, after,
-// weakens, destructive.
+// weakens, destructive, values_hidden.
 [[nodiscard]] nlohmann::ordered_json to_json(const Change& change);
 
 }  // namespace sconectl::diff

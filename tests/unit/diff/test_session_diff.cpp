@@ -107,8 +107,7 @@ TEST(SessionDiff, ANewSizeRollsAGeneratedPasswordAndAnUnchangedOneIsKept)
                                      "  - name: api_password\n    kind: ascii\n    size: 16\n",
                                      "      API_USER: someone-else\n")));
   EXPECT_EQ(kinds(kept), std::vector<std::string>{"environment-changed"});
-  EXPECT_EQ(kept[0].before, "myself");
-  EXPECT_EQ(kept[0].after, "someone-else");
+  EXPECT_EQ(kept[0].message, "service hello: API_USER changes");
 }
 
 TEST(SessionDiff, AnExplicitValueIsShownOnlyAsChanged)
@@ -198,21 +197,53 @@ TEST(SessionDiff, AccessPolicyChangesSayWhetherTheyWiden)
   EXPECT_EQ(changes[1].before, (Json{"CREATOR"}));
 }
 
-TEST(SessionDiff, ProgramChangesShowPlainValuesAndReferencesAsReferences)
+Json changed_program()
 {
   auto proposed = session(hello());
   auto& service = proposed["services"][0];
   service["command"] = "python3 /app/other.py";
   service["environment"].erase("API_USER");
   service["environment"]["GREETING"] = "$$SCONE::greeting$$";
+  service["environment"]["LOCAL_SETTING"] = "a value written in the manifest";
   service["injection_files"] = Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}});
-  const auto changes = compare_sessions(session(hello()), proposed);
+  return proposed;
+}
+
+TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
+{
+  const auto changes = compare_sessions(session(hello()), changed_program());
   ASSERT_EQ(kinds(changes),
-            (std::vector<std::string>{
-                "command-changed", "environment-added", "environment-removed", "file-added"}));
-  EXPECT_EQ(changes[0].after, "python3 /app/other.py");
+            (std::vector<std::string>{"command-changed",
+                                      "environment-added",
+                                      "environment-added",
+                                      "environment-removed",
+                                      "file-added"}));
+  EXPECT_EQ(changes[0].after, "python3 /app/other.py");  // the image shows the command anyway
+  EXPECT_FALSE(changes[0].values_hidden);
+  for (std::size_t i = 1; i < changes.size(); ++i) {
+    const auto json = to_json(changes[i]).dump();
+    EXPECT_TRUE(changes[i].values_hidden) << changes[i].message;
+    for (const auto* value : {"myself", "a value written", "x=1", "SCONE::greeting"}) {
+      EXPECT_EQ(json.find(value), std::string::npos) << value << " in " << json;
+    }
+  }
+  EXPECT_EQ(changes[2].message, "service hello: LOCAL_SETTING is added");
+  EXPECT_EQ(changes[3].message, "service hello: API_USER is removed");
+}
+
+TEST(SessionDiff, ShowValuesShowsPlainValuesAndReferencesAsReferences)
+{
+  const auto changes =
+      compare_sessions(session(hello()), changed_program(), CompareOptions{.show_values = true});
+  ASSERT_EQ(changes.size(), 5U);
   EXPECT_EQ(changes[1].after, "$$SCONE::greeting$$");
-  EXPECT_EQ(changes[2].before, "myself");
+  EXPECT_EQ(changes[2].message,
+            "service hello: LOCAL_SETTING=\"a value written in the manifest\" is added");
+  EXPECT_EQ(changes[3].before, "myself");
+  EXPECT_EQ(changes[4].after["content"], "x=1");
+  for (const auto& change : changes) {
+    EXPECT_FALSE(change.values_hidden);
+  }
 }
 
 TEST(SessionDiff, AreasComeInOrderOfRisk)
