@@ -3,15 +3,17 @@
 # of this repository (which must have its default targets built: sconectl, the runtime, the
 # completions and man pages): `cmake --install` into a root file system, plus exactly the shared
 # libraries sconectl needs (those it links and the two it loads when needed, libcurl and
-# libarchive, with theirs), CA certificates and a non-root user. FROM scratch: no shell, no package
-# manager, no compiler. Prints the image name on stdout; progress goes to stderr.
+# libarchive, with theirs), this machine's Docker CLI (image builds go through it), CA
+# certificates and a non-root user. FROM scratch: no shell, no package manager, no compiler.
+# Prints the image name on stdout; progress goes to stderr.
 #
 #   scripts/ci-image.sh BUILD_DIRECTORY [IMAGE]       (IMAGE defaults to sconectl:<version>)
 #
 # Use it in a pipeline step with the manifests mounted at /work (the working directory):
 #   docker run --rm -v "$PWD:/work" sconectl:0.1.0 validate -f mesh.yaml
-# The image runs as user sconectl (uid 10001), HOME=/home/sconectl. For `apply`, mount the Docker
-# socket and a docker CLI; for a CAS, mount its client configuration directory.
+# The image runs as user sconectl (uid 10001), HOME=/home/sconectl. For `apply -f service.yaml`,
+# mount the Docker socket; for a CAS, its client configuration directory. examples/ci/sconectl.sh
+# does both.
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: scripts/ci-image.sh BUILD_DIRECTORY [IMAGE]" >&2; exit 2; }
 build=$(cd "$1" && pwd)
@@ -51,6 +53,11 @@ for soname in libcurl.so.4 libarchive.so.13; do
   dlopened+=("$path")
 done
 copy_with_libraries "$rootfs/usr/bin/sconectl" "${dlopened[@]}"
+# The Docker CLI: `apply -f service.yaml` builds and pushes through it (with the Engine's socket
+# mounted), as the original sconectl's image does.
+docker_cli=$(command -v docker) || { echo "ci-image: no docker CLI on this machine to put into the image" >&2; exit 1; }
+install -D -m 0755 "$(readlink -f "$docker_cli")" "$rootfs/usr/bin/docker"
+copy_with_libraries "$rootfs/usr/bin/docker"
 # glibc's name service for the user database.
 for nss in "$libdir"/libnss_files.so.2 /lib/$(uname -m)-linux-gnu/libnss_files.so.2; do
   if [ -e "$nss" ]; then mkdir -p "$rootfs$(dirname "$nss")"; cp -L "$nss" "$rootfs$nss"; fi

@@ -2,13 +2,14 @@
 # The CI image (scripts/ci-image.sh): built from this build directory, pushed to the local
 # registry, pulled back and run as a pipeline step would: `docker run <image> validate -f
 # mesh.yaml` on examples/hello-world. Also: it runs as a non-root user, holds no compiler and no
-# shell, finds its simulation runtime, and loads libcurl (a CAS command reaches the network step).
+# shell, finds its simulation runtime, loads libcurl (a CAS command reaches the network step), and
+# its Docker CLI talks to the Engine through the mounted socket.
 #   tests/integration/ci_image_test.sh BUILD_DIRECTORY [MAX_MB]
-# MAX_MB (default 100) bounds the image's size; a sanitizer build passes a larger bound.
+# MAX_MB (default 150) bounds the image's size; a sanitizer build passes a larger bound.
 # Exit codes: 0 passed, 1 failed, 125 skipped (no Docker Engine or registry; never in CI).
 set -euo pipefail
 build=$(cd "$1" && pwd)
-max_mb=${2:-100}
+max_mb=${2:-150}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 test_name=ci_image_test
@@ -66,4 +67,8 @@ rc=0
 docker run --rm --network none "$pushed" --format json cas attest 127.0.0.1:9 --only-for-testing-trust-any >"$work/attest.out" 2>&1 || rc=$?
 grep -qi 'libcurl\|cannot open shared' "$work/attest.out" && fail "libcurl did not load in the image: $(cat "$work/attest.out")"
 grep -qi 'connect\|refused' "$work/attest.out" || fail "cas attest in the image: exit $rc: $(cat "$work/attest.out")"
+# The Docker CLI that `apply -f service.yaml` builds through, talking to the mounted socket.
+server=$(docker run --rm --user 0 -v /var/run/docker.sock:/var/run/docker.sock --entrypoint /usr/bin/docker "$pushed" \
+  version --format '{{.Server.Version}}' 2>&1) || fail "the Docker CLI in the image: $server"
+step "the image's Docker CLI reaches the Engine $server through the mounted socket"
 step passed
