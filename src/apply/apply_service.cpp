@@ -213,7 +213,17 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
   }
 
   std::optional<std::string> image_digest;
-  if (options.push == Push::yes) {
+  // The image this descriptor recorded as pushed under this reference: when the registry still
+  // holds that digest there, pushing again would send nothing, only cost a process and a round
+  // trip. If it is gone or the tag moved, push.
+  const bool pushed_before = previous && previous->image_id == image->id
+                             && previous->image_reference == build.to
+                             && previous->image_digest.has_value();
+  if (options.push == Push::yes && pushed_before
+      && docker.registry_digest(build.to) == previous->image_digest) {
+    note(options, "the registry holds " + build.to + " (" + *previous->image_digest + ")");
+    image_digest = previous->image_digest;
+  } else if (options.push == Push::yes) {
     note(options, "pushing " + build.to);
     auto pushed = docker.push(build.to);
     if (!pushed) {

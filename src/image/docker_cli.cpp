@@ -171,6 +171,11 @@ Result<std::string> DockerCli::server_version()
   return last_lines(completed->out, 1);
 }
 
+std::optional<std::string> DockerCli::registry_digest(const std::string& reference)
+{
+  return m_lookup ? m_lookup->registry_digest(reference) : std::nullopt;
+}
+
 Result<std::map<std::string, std::string>> DockerCli::image_ids()
 {
   if (m_lookup) {

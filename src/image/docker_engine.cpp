@@ -4,7 +4,10 @@
 #include "sconectl/util/fs.hpp"
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace sconectl::image {
 
@@ -30,7 +33,98 @@ std::string engine_message(const EngineResponse& response)
   return "HTTP " + std::to_string(response.status);
 }
 
+// The registry a reference names, as the Docker CLI reads it: the first path component when it
+// looks like a host (a '.' or ':', or "localhost"), else Docker Hub.
+std::string registry_of(const std::string& reference)
+{
+  const auto slash = reference.find('/');
+  if (slash != std::string::npos) {
+    const auto first = reference.substr(0, slash);
+    if (first.find_first_of(".:") != std::string::npos || first == "localhost") {
+      return first;
+    }
+  }
+  return "docker.io";
+}
+
+std::optional<std::string> base64_decode(const std::string& text)
+{
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(text.data()),
+                                     static_cast<int>(text.size()));
+  if (length < 0 || text.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  // EVP_DecodeBlock counts the padding as data bytes.
+  auto size = static_cast<std::size_t>(length);
+  for (auto end = text.rbegin(); end != text.rend() && *end == '=' && size > 0; ++end) {
+    --size;
+  }
+  out.resize(size);
+  return out;
+}
+
+// base64url with padding, as the engine decodes X-Registry-Auth.
+std::string base64url_encode(const std::string& bytes)
+{
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(bytes.data()),
+                                     static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(length));
+  std::replace(out.begin(), out.end(), '+', '-');
+  std::replace(out.begin(), out.end(), '/', '_');
+  return out;
+}
+
 }  // namespace
+
+std::optional<std::string> registry_auth_header(
+    const std::string& reference,
+    const std::function<std::optional<std::string>(std::string_view)>& environment)
+{
+  const auto file = environment ? cli_config_file(environment) : std::string();
+  if (file.empty()) {
+    return std::nullopt;
+  }
+  const auto text = fs::read_text_file(file);
+  if (!text) {
+    return std::nullopt;
+  }
+  const auto config = nlohmann::json::parse(*text, nullptr, false);
+  if (!config.is_object()) {
+    return std::nullopt;
+  }
+  const auto registry = registry_of(reference);
+  // Docker Hub's logins are stored under its old index address.
+  const auto key = registry == "docker.io" ? std::string("https://index.docker.io/v1/") : registry;
+  const auto& helpers =
+      config.contains("credHelpers") ? config.at("credHelpers") : nlohmann::json();
+  if (helpers.is_object() && helpers.contains(key)) {
+    return std::nullopt;
+  }
+  const auto& auths = config.contains("auths") ? config.at("auths") : nlohmann::json();
+  if (!auths.is_object() || !auths.contains(key) || !auths.at(key).is_object()) {
+    return std::nullopt;  // no stored login (or one in the credsStore helper)
+  }
+  const auto& entry = auths.at(key);
+  nlohmann::json auth{{"serveraddress", key}};
+  if (entry.contains("auth") && entry.at("auth").is_string()) {
+    const auto decoded = base64_decode(entry.at("auth").get<std::string>());
+    const auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) {
+      return std::nullopt;
+    }
+    auth["username"] = decoded->substr(0, colon);
+    auth["password"] = decoded->substr(colon + 1);
+  } else if (entry.contains("identitytoken") && entry.at("identitytoken").is_string()) {
+    auth["identitytoken"] = entry.at("identitytoken");
+  } else {
+    return std::nullopt;
+  }
+  return base64url_encode(auth.dump());
+}
 
 std::optional<std::string> engine_socket(
     const std::function<std::optional<std::string>(std::string_view)>& environment)
@@ -60,14 +154,18 @@ std::optional<std::string> engine_socket(
   return std::string("/var/run/docker.sock");
 }
 
-DockerEngine::DockerEngine(std::unique_ptr<EngineTransport> transport, std::string engine)
-    : m_transport(std::move(transport)), m_engine(std::move(engine))
+DockerEngine::DockerEngine(std::unique_ptr<EngineTransport> transport,
+                           std::string engine,
+                           manifest::VariableLookup environment)
+    : m_transport(std::move(transport)),
+      m_engine(std::move(engine)),
+      m_environment(std::move(environment))
 {
 }
 
-Result<EngineResponse> DockerEngine::get(const std::string& path)
+Result<EngineResponse> DockerEngine::get(const std::string& path, const EngineHeaders& headers)
 {
-  return m_transport->get(path);
+  return m_transport->get(path, headers);
 }
 
 Error DockerEngine::failure(const std::string& action, const EngineResponse& response) const
@@ -115,6 +213,34 @@ Result<std::optional<ImageInfo>> DockerEngine::inspect(const std::string& refere
   return std::optional<ImageInfo>(std::move(*info));
 }
 
+std::optional<std::string> DockerEngine::registry_digest(const std::string& reference)
+{
+  if (reference.empty() || reference.find_first_of("?#% \t\r\n") != std::string::npos) {
+    return std::nullopt;
+  }
+  EngineHeaders headers;
+  if (m_environment) {
+    if (auto auth = registry_auth_header(reference, m_environment)) {
+      headers.emplace("X-Registry-Auth", std::move(*auth));
+    }
+  }
+  auto response = get("/distribution/" + reference + "/json", headers);
+  if (!response || response->status != 200) {
+    spdlog::debug("the registry's digest of {} is unknown: {}",
+                  reference,
+                  response ? engine_message(*response) : response.error().message);
+    return std::nullopt;
+  }
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  const auto& descriptor =
+      json.is_object() && json.contains("Descriptor") ? json.at("Descriptor") : nlohmann::json();
+  if (!descriptor.is_object() || !descriptor.contains("digest")
+      || !descriptor.at("digest").is_string()) {
+    return std::nullopt;
+  }
+  return descriptor.at("digest").get<std::string>();
+}
+
 Result<std::map<std::string, std::string>> DockerEngine::image_ids()
 {
   auto response = get("/images/json");
@@ -156,7 +282,8 @@ Result<void> look_up_through_engine_api(DockerCli& docker,
   if (!transport) {
     return forward_error(std::move(transport.error()));
   }
-  docker.look_up_through(std::make_unique<DockerEngine>(std::move(*transport), engine));
+  docker.look_up_through(
+      std::make_unique<DockerEngine>(std::move(*transport), engine, environment));
   spdlog::debug("Docker lookups through the Engine API on {}", *socket);
   return {};
 }

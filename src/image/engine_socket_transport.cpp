@@ -290,12 +290,12 @@ class UnixSocketTransport final : public EngineTransport {
     }
   }
 
-  Result<EngineResponse> get(const std::string& path) override
+  Result<EngineResponse> get(const std::string& path, const EngineHeaders& headers) override
   {
     const bool reused = m_connection != nullptr;
-    auto answer = exchange(path);
+    auto answer = exchange(path, headers);
     if (!answer && answer.error().before_any_byte && reused) {
-      answer = exchange(path);  // the engine had closed the kept connection
+      answer = exchange(path, headers);  // the engine had closed the kept connection
     }
     if (!answer) {
       m_connection.reset();
@@ -310,13 +310,17 @@ class UnixSocketTransport final : public EngineTransport {
 
  private:
   // Empty message: connecting failed, m_connect_error says why.
-  tl::expected<EngineResponse, ReadFailure> exchange(const std::string& path)
+  tl::expected<EngineResponse, ReadFailure> exchange(const std::string& path,
+                                                     const EngineHeaders& headers)
   {
     if (!m_connection && !connect()) {
       return tl::unexpected(ReadFailure{});
     }
-    const std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: docker\r\nUser-Agent: sconectl\r\n\r\n";
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: docker\r\nUser-Agent: sconectl\r\n";
+    for (const auto& [name, value] : headers) {
+      request += name + ": " + value + "\r\n";
+    }
+    request += "\r\n";
     for (std::size_t sent = 0; sent < request.size();) {
       const auto wrote =
           ::send(m_connection->get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

@@ -70,6 +70,20 @@ apply --no-push >"$work/second.json" 2>"$work/second.err" || { cat "$work/second
 [ "$(json_field "$work/second.json" 'd["up_to_date"]')" = True ] || fail "second apply rebuilt"
 grep -q "building" "$work/second.err" && fail "second apply ran a build"
 
+echo "--- an unchanged apply with push asks the registry and pushes nothing; after the tag is deleted there, it pushes"
+apply >"$work/held.json" 2>"$work/held.err" || { cat "$work/held.err" >&2; fail "apply with push failed"; }
+grep -q "the registry holds $repo/hello-user:1 ($digest)" "$work/held.err" || fail "the registry was not asked: $(cat "$work/held.err")"
+grep -q "pushing" "$work/held.err" && fail "an unchanged apply pushed: $(cat "$work/held.err")"
+[ "$(json_field "$work/held.json" 'd["digest"]')" = "$digest" ] || fail "the recorded digest changed"
+registry_data="${SCONECTL_INFRA_DIR:-/tmp/sconectl-infra}/registry/data/docker/registry/v2"
+tag_dir="$registry_data/repositories/${repo#"$REGISTRY"/}/hello-user/_manifests/tags/1"
+[ -d "$tag_dir" ] || fail "no tag 1 in the registry's storage at $tag_dir"
+rm -rf "$tag_dir"
+apply >"$work/repushed.json" 2>"$work/repushed.err" || { cat "$work/repushed.err" >&2; fail "apply after the tag was deleted failed"; }
+grep -q "pushing $repo/hello-user:1" "$work/repushed.err" || fail "the deleted tag was not pushed again: $(cat "$work/repushed.err")"
+[ -d "$tag_dir" ] || fail "the registry has no tag 1 again"
+[ "$(json_field "$work/repushed.json" 'd["digest"]')" = "$digest" ] || fail "pushed again under another digest"
+
 echo "--- behind our back: an image deleted, or replaced under its tag, is noticed"
 docker rmi -f "$repo/hello-user:1" >/dev/null
 apply --no-push >"$work/deleted.json" 2>"$work/deleted.err" || { cat "$work/deleted.err" >&2; fail "apply after docker rmi failed"; }

@@ -40,6 +40,14 @@ class ImageLookup {
   [[nodiscard]] virtual Result<std::optional<ImageInfo>> inspect(const std::string& reference) = 0;
   // Every tagged local image: "repository:tag" -> image id, in one call.
   [[nodiscard]] virtual Result<std::map<std::string, std::string>> image_ids() = 0;
+  // The manifest digest the registry holds for `reference` ("sha256:..."), asked without
+  // pulling; std::nullopt when it holds none or this lookup cannot tell cheaply. Never a reason
+  // to fail: a caller that gets no answer pushes.
+  [[nodiscard]] virtual std::optional<std::string> registry_digest(const std::string& reference)
+  {
+    (void)reference;
+    return std::nullopt;
+  }
 };
 
 struct BuildRequest {
@@ -68,6 +76,9 @@ class DockerCli final : public ImageLookup {
   [[nodiscard]] Result<std::optional<ImageInfo>> inspect(const std::string& reference) override;
   // Every tagged local image: "repository:tag" -> image id, in one call.
   [[nodiscard]] Result<std::map<std::string, std::string>> image_ids() override;
+  // Through the Engine API when lookups go there; the CLI alone cannot tell without a process
+  // and a pull's worth of work, so std::nullopt.
+  [[nodiscard]] std::optional<std::string> registry_digest(const std::string& reference) override;
   [[nodiscard]] Result<void> pull(const std::string& reference);
   // Streams every output line to `on_line`. On failure the error names the failing step and
   // carries the whole output in its context.

@@ -23,12 +23,17 @@ struct EngineResponse {
   std::string body;
 };
 
+// Extra request headers ("X-Registry-Auth").
+using EngineHeaders = std::map<std::string, std::string>;
+
 // GET requests to the engine; tests answer them from memory.
 class EngineTransport {
  public:
   virtual ~EngineTransport() = default;
   // An error (ErrorKind::process) only when the engine cannot be reached at all.
-  [[nodiscard]] virtual Result<EngineResponse> get(const std::string& path) = 0;
+  [[nodiscard]] virtual Result<EngineResponse> get(const std::string& path,
+                                                   const EngineHeaders& headers) = 0;
+  [[nodiscard]] Result<EngineResponse> get(const std::string& path) { return get(path, {}); }
 };
 
 // HTTP/1.1 over the unix socket at `socket_path`, one connection kept for every request. `engine`
@@ -47,21 +52,37 @@ class EngineTransport {
 [[nodiscard]] std::optional<std::string> engine_socket(
     const std::function<std::optional<std::string>(std::string_view)>& environment);
 
+// The X-Registry-Auth header the Docker CLI would send for `reference`'s registry: the login
+// `docker login` stored in the CLI's config.json (DOCKER_CONFIG, else ~/.docker) under "auths",
+// as base64url JSON. std::nullopt without a stored login, or when a credential helper holds it
+// (only the CLI runs those).
+[[nodiscard]] std::optional<std::string> registry_auth_header(
+    const std::string& reference,
+    const std::function<std::optional<std::string>(std::string_view)>& environment);
+
 class DockerEngine final : public ImageLookup {
  public:
-  // `engine` describes where it is, for messages ("DOCKER_HOST=unix:///run/docker.sock").
-  DockerEngine(std::unique_ptr<EngineTransport> transport, std::string engine);
+  // `engine` describes where it is, for messages ("DOCKER_HOST=unix:///run/docker.sock");
+  // `environment` is where the CLI's config.json is found, for registry logins.
+  DockerEngine(std::unique_ptr<EngineTransport> transport,
+               std::string engine,
+               manifest::VariableLookup environment = {});
 
   [[nodiscard]] Result<std::string> server_version() override;
   [[nodiscard]] Result<std::optional<ImageInfo>> inspect(const std::string& reference) override;
   [[nodiscard]] Result<std::map<std::string, std::string>> image_ids() override;
+  // GET /distribution/<reference>/json: the engine asks the registry, with its own TLS settings
+  // (certs.d) and the stored login, the way a pull would begin.
+  [[nodiscard]] std::optional<std::string> registry_digest(const std::string& reference) override;
 
  private:
-  [[nodiscard]] Result<EngineResponse> get(const std::string& path);
+  [[nodiscard]] Result<EngineResponse> get(const std::string& path,
+                                           const EngineHeaders& headers = {});
   [[nodiscard]] Error failure(const std::string& action, const EngineResponse& response) const;
 
   std::unique_ptr<EngineTransport> m_transport;
   std::string m_engine;
+  manifest::VariableLookup m_environment;
 };
 
 // Sends `docker`'s lookups (version, inspect, image list) to the Engine API when the engine is on

@@ -213,6 +213,73 @@ TEST_F(ApplyServiceTest, AnUnchangedSecondApplyBuildsNothing)
   EXPECT_EQ(second->descriptor.image_digest, first->descriptor.image_digest);
 }
 
+// Lookups as the Engine API answers them: the local images from FakeDocker, and what the
+// registry holds per reference (GET /distribution/<reference>/json).
+class EngineLookup final : public image::ImageLookup {
+ public:
+  EngineLookup(FakeDocker& docker, std::map<std::string, std::string>& registry)
+      : m_docker(docker), m_registry(registry)
+  {
+  }
+  Result<std::string> server_version() override { return std::string("20.10.24"); }
+  Result<std::optional<image::ImageInfo>> inspect(const std::string& reference) override
+  {
+    const auto found = m_docker.images.find(reference);
+    if (found == m_docker.images.end()) {
+      return std::optional<image::ImageInfo>{};
+    }
+    return std::optional<image::ImageInfo>(image::ImageInfo{
+        .id = found->second.id, .labels = found->second.labels, .env = {"PATH=/usr/bin"}});
+  }
+  Result<std::map<std::string, std::string>> image_ids() override { return {}; }
+  std::optional<std::string> registry_digest(const std::string& reference) override
+  {
+    ++asked;
+    const auto found = m_registry.find(reference);
+    return found == m_registry.end() ? std::nullopt : std::optional(found->second);
+  }
+  int asked = 0;
+
+ private:
+  FakeDocker& m_docker;
+  std::map<std::string, std::string>& m_registry;
+};
+
+TEST_F(ApplyServiceTest, AnUnchangedApplyDoesNotPushWhatTheRegistryHolds)
+{
+  const auto manifest = service("print('hi')\n");
+  std::map<std::string, std::string> registry;
+  const auto apply_through_engine = [&]() {
+    ServiceApplyOptions options{.target_dir = dir.path() / "target"};
+    DockerCli cli(docker.runner);
+    cli.look_up_through(std::make_unique<EngineLookup>(docker, registry));
+    return apply_service(manifest, options, cli);
+  };
+  const auto first = apply_through_engine();
+  ASSERT_TRUE(first) << first.error().describe();
+  ASSERT_EQ(docker.runner.matching({"push"}).size(), 1U);
+  const auto pushed = first->descriptor.image_digest;
+  ASSERT_TRUE(pushed);
+  const auto reference = first->descriptor.image_reference;
+
+  // The registry holds the recorded digest: nothing to push.
+  registry[reference] = *pushed;
+  const auto second = apply_through_engine();
+  ASSERT_TRUE(second) << second.error().describe();
+  EXPECT_EQ(docker.runner.matching({"push"}).size(), 1U);
+  EXPECT_EQ(second->descriptor.image_digest, pushed);
+
+  // Deleted from the registry behind our back, or the tag moved to another image: pushed again.
+  registry.erase(reference);
+  ASSERT_TRUE(apply_through_engine());
+  EXPECT_EQ(docker.runner.matching({"push"}).size(), 2U);
+  registry[reference] = "sha256:" + std::string(64, 'e');
+  const auto moved = apply_through_engine();
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(docker.runner.matching({"push"}).size(), 3U);
+  EXPECT_EQ(moved->descriptor.image_digest, pushed);
+}
+
 TEST_F(ApplyServiceTest, AChangedProgramChangesTheMeasurement)
 {
   const auto first = apply(service("print('hi')\n"));

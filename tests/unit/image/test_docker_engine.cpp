@@ -2,7 +2,10 @@
 #include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 
 namespace sconectl::image {
@@ -11,14 +14,16 @@ namespace {
 // Answers GET requests from a table of path -> response, and records the paths asked for.
 class TableTransport final : public EngineTransport {
  public:
-  explicit TableTransport(std::map<std::string, EngineResponse> answers,
-                          std::vector<std::string>& asked)
-      : m_answers(std::move(answers)), m_asked(asked)
+  TableTransport(std::map<std::string, EngineResponse> answers,
+                 std::vector<std::string>& asked,
+                 std::vector<EngineHeaders>& headers)
+      : m_answers(std::move(answers)), m_asked(asked), m_headers(headers)
   {
   }
-  Result<EngineResponse> get(const std::string& path) override
+  Result<EngineResponse> get(const std::string& path, const EngineHeaders& headers) override
   {
     m_asked.push_back(path);
+    m_headers.push_back(headers);
     const auto found = m_answers.find(path);
     return found == m_answers.end() ? EngineResponse{404, R"({"message":"no such image"})"}
                                     : found->second;
@@ -27,16 +32,20 @@ class TableTransport final : public EngineTransport {
  private:
   std::map<std::string, EngineResponse> m_answers;
   std::vector<std::string>& m_asked;
+  std::vector<EngineHeaders>& m_headers;
 };
 
 class DockerEngineTest : public ::testing::Test {
  protected:
-  DockerEngine engine(std::map<std::string, EngineResponse> answers)
+  DockerEngine engine(std::map<std::string, EngineResponse> answers,
+                      manifest::VariableLookup environment = {})
   {
-    return DockerEngine(std::make_unique<TableTransport>(std::move(answers), asked),
-                        "DOCKER_HOST=unix:///run/test.sock");
+    return DockerEngine(std::make_unique<TableTransport>(std::move(answers), asked, headers),
+                        "DOCKER_HOST=unix:///run/test.sock",
+                        std::move(environment));
   }
   std::vector<std::string> asked;
+  std::vector<EngineHeaders> headers;
 };
 
 TEST_F(DockerEngineTest, InspectReadsWhatTheCliPrints)
@@ -122,6 +131,88 @@ TEST(DockerEngineSocketTest, AMissingSocketIsReportedAsTheCliReportsADaemonThatI
   EXPECT_EQ(version.error().kind, ErrorKind::process);
   EXPECT_NE(version.error().message.find("cannot reach the Docker daemon"), std::string::npos)
       << version.error().message;
+}
+
+// The X-Registry-Auth value decoded: base64url, as the engine reads it.
+nlohmann::json decoded_auth(const std::string& header)
+{
+  std::string standard = header;
+  std::replace(standard.begin(), standard.end(), '-', '+');
+  std::replace(standard.begin(), standard.end(), '_', '/');
+  std::string bytes(standard.size(), '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
+                                     reinterpret_cast<const unsigned char*>(standard.data()),
+                                     static_cast<int>(standard.size()));
+  bytes.resize(static_cast<std::size_t>(std::max(length, 0)));
+  while (!bytes.empty() && bytes.back() == '\0') {
+    bytes.pop_back();
+  }
+  return nlohmann::json::parse(bytes, nullptr, false);
+}
+
+class RegistryAuthTest : public ::testing::Test {
+ protected:
+  void write_config(const std::string& json) { std::ofstream(dir.path() / "config.json") << json; }
+  manifest::VariableLookup lookup()
+  {
+    return [this](std::string_view name) -> std::optional<std::string> {
+      return name == "DOCKER_CONFIG" ? std::optional(dir.path().string()) : std::nullopt;
+    };
+  }
+  sconectl::testing::TempDir dir;
+};
+
+TEST_F(RegistryAuthTest, SendsTheStoredLoginOfTheReferencesRegistry)
+{
+  // "sconectl:pa:ss" in base64: a password may hold a colon.
+  write_config(R"({"auths": {"127.0.0.1:5000": {"auth": "c2NvbmVjdGw6cGE6c3M="},
+                             "https://index.docker.io/v1/": {"identitytoken": "hub-token"}}})");
+  const auto local = registry_auth_header("127.0.0.1:5000/team/app:1", lookup());
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->find_first_of("+/\r\n"), std::string::npos) << *local;
+  EXPECT_EQ(
+      decoded_auth(*local),
+      (nlohmann::json{
+          {"serveraddress", "127.0.0.1:5000"}, {"username", "sconectl"}, {"password", "pa:ss"}}));
+  const auto hub = registry_auth_header("library/alpine:3", lookup());
+  ASSERT_TRUE(hub);
+  EXPECT_EQ(decoded_auth(*hub)["identitytoken"], "hub-token");
+  EXPECT_EQ(registry_auth_header("registry.example.com/app:1", lookup()), std::nullopt);
+}
+
+TEST_F(RegistryAuthTest, LeavesLoginsInACredentialHelperToTheCli)
+{
+  write_config(R"({"credsStore": "pass", "auths": {"ghcr.io": {}},
+                   "credHelpers": {"registry.example.com": "ecr-login"},
+                   "auths2": {}})");
+  EXPECT_EQ(registry_auth_header("ghcr.io/me/app:1", lookup()), std::nullopt);
+  EXPECT_EQ(registry_auth_header("registry.example.com/app:1", lookup()), std::nullopt);
+  EXPECT_EQ(registry_auth_header("registry.example.com/app:1", {}), std::nullopt);
+}
+
+TEST_F(DockerEngineTest, RegistryDigestAsksTheEngineWithTheStoredLogin)
+{
+  sconectl::testing::TempDir config;
+  std::ofstream(config.path() / "config.json")
+      << R"({"auths": {"127.0.0.1:5000": {"auth": "c2NvbmVjdGw6cGFzcw=="}}})";
+  auto docker = engine(
+      {{"/distribution/127.0.0.1:5000/app:1/json",
+        {200,
+         R"({"Descriptor": {"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                                  "digest": "sha256:feed", "size": 525}, "Platforms": []})"}},
+       {"/distribution/127.0.0.1:5000/broken:1/json", {200, R"({"Descriptor": 7})"}}},
+      [&config](std::string_view name) -> std::optional<std::string> {
+        return name == "DOCKER_CONFIG" ? std::optional(config.path().string()) : std::nullopt;
+      });
+  EXPECT_EQ(docker.registry_digest("127.0.0.1:5000/app:1"), "sha256:feed");
+  ASSERT_EQ(headers.size(), 1U);
+  ASSERT_TRUE(headers[0].contains("X-Registry-Auth"));
+  EXPECT_EQ(decoded_auth(headers[0].at("X-Registry-Auth"))["password"], "pass");
+  // Gone from the registry, an answer that does not parse, not a name: no digest, no failure.
+  EXPECT_EQ(docker.registry_digest("127.0.0.1:5000/gone:1"), std::nullopt);
+  EXPECT_EQ(docker.registry_digest("127.0.0.1:5000/broken:1"), std::nullopt);
+  EXPECT_EQ(docker.registry_digest("a?b"), std::nullopt);
+  EXPECT_EQ(asked.size(), 3U);
 }
 
 }  // namespace

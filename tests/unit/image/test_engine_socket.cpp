@@ -122,13 +122,14 @@ TEST(EngineSocketTransport, KeepsOneConnectionForAnswersWithALengthOrInChunks)
     auto transport = unix_socket_transport(socket);
     ASSERT_TRUE(transport);
     for (const char* path : {"/version", "/images/json", "/images/x/json"}) {
-      auto response = (*transport)->get(path);
+      auto response = (*transport)->get(path, {{"X-Registry-Auth", "eyJ9"}});
       ASSERT_TRUE(response) << path << ": " << response.error().message;
       responses.push_back(*response);
     }
     EXPECT_EQ(engine.connections(), 1);
     ASSERT_EQ(engine.requests().size(), 3U);
     EXPECT_TRUE(engine.requests()[0].starts_with("GET /version HTTP/1.1\r\nHost: docker\r\n"));
+    EXPECT_NE(engine.requests()[0].find("\r\nX-Registry-Auth: eyJ9\r\n"), std::string::npos);
   }
   EXPECT_EQ(responses[0].status, 200);
   EXPECT_EQ(responses[0].body, R"({"Version":"28.2.2"})");
