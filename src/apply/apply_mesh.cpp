@@ -256,13 +256,9 @@ Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
   for (const auto& [path, content] : secrets) {
     result.secret_files.push_back(secrets_dir / path);
   }
-  if (auto written = fs::replace_directory(chart_dir, chart->files); !written) {
-    return forward_error(std::move(written.error()));
-  }
+  TRY(fs::replace_directory(chart_dir, chart->files));
   if (options.write_manifests) {
-    if (auto written = fs::replace_directory(manifests_dir, manifests); !written) {
-      return forward_error(std::move(written.error()));
-    }
+    TRY(fs::replace_directory(manifests_dir, manifests));
     result.manifests_dir = manifests_dir;
   }
   spdlog::debug("{} sessions written to {}",
@@ -310,9 +306,7 @@ Result<cas::UploadReport> upload_policies(cas::CasConnection& connection,
                              .another_transport = connection.another_transport},
       known);
   // What was accepted before a failure stays recorded.
-  if (auto saved = cas::save_upload_record(target_dir, *record); !saved) {
-    return forward_error(std::move(saved.error()));
-  }
+  TRY(cas::save_upload_record(target_dir, *record));
   spdlog::debug("{} connection(s) to the CAS for this apply",
                 connection.transport->connections_opened());
   return report;

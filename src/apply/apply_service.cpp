@@ -112,9 +112,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
                                          DockerCli& docker)
 {
   const auto& build = service.build;
-  if (auto version = docker.server_version(); !version) {
-    return forward_error(std::move(version.error()));
-  }
+  TRY(docker.server_version());
   auto base_image = resolve_base_image(build, options.base_image);
   if (!base_image) {
     return forward_error(std::move(base_image.error()));
@@ -131,9 +129,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
   // target/build and target/services are replaced and written as directories of their own: a
   // link there (to a directory elsewhere) is replaced, never followed.
   for (const auto* own : {"build", "services"}) {
-    if (auto made = fs::make_own_directory(options.target_dir / own); !made) {
-      return forward_error(std::move(made.error()));
-    }
+    TRY(fs::make_own_directory(options.target_dir / own));
   }
   auto plan = plan_dockerfile(service, *base_image);
   if (!plan) {
@@ -248,9 +244,7 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
       .input_digest = digest,
       .sconectl_version = k_version,
       .service = manifest::service_metadata(service, manifest::Disclosure::everything)};
-  if (auto written = write_descriptor(descriptor, options.target_dir); !written) {
-    return forward_error(std::move(written.error()));
-  }
+  TRY(write_descriptor(descriptor, options.target_dir));
   spdlog::info("service '{}' recorded in {}",
                build.name,
                descriptor_path(options.target_dir, build.name).string());

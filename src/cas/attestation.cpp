@@ -160,9 +160,7 @@ Json to_json(const AttestationNonce& nonce)
 
 Result<AttestationNonce> attestation_nonce_from_json(const Json& json)
 {
-  if (auto fields = only_fields(json, {"nonce", "expires_in"}); !fields) {
-    return forward_error(std::move(fields.error()));
-  }
+  TRY(only_fields(json, {"nonce", "expires_in"}));
   auto nonce = hex_field(json, "nonce", 64);
   if (!nonce) {
     return forward_error(std::move(nonce.error()));
@@ -323,9 +321,7 @@ Json to_json(const SealedConfiguration& sealed)
 
 Result<SealedConfiguration> sealed_configuration_from_json(const Json& json)
 {
-  if (auto fields = only_fields(json, {"server_public_key", "iv", "ciphertext"}); !fields) {
-    return forward_error(std::move(fields.error()));
-  }
+  TRY(only_fields(json, {"server_public_key", "iv", "ciphertext"}));
   auto server_key = hex_field(json, "server_public_key", 64);
   auto iv = hex_field(json, "iv", k_iv_bytes * 2);
   auto ciphertext = string_field(json, "ciphertext", 64 * 1024 * 1024);

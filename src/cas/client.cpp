@@ -242,9 +242,7 @@ Result<SessionRecord> read_verified_session(CasClient& client,
         ErrorKind::server,
         "the CAS has no session '" + name + "'" + (hash ? " with hash " + *hash : std::string()));
   }
-  if (auto checked = verify_session_record(**record, name, hash); !checked) {
-    return forward_error(std::move(checked.error()));
-  }
+  TRY(verify_session_record(**record, name, hash));
   return std::move(**record);
 }
 

@@ -211,12 +211,8 @@ Result<ClientConfig> update_client_config(const stdfs::path& file,
   if (!config) {
     return forward_error(std::move(config.error()));
   }
-  if (auto changed = change(*config); !changed) {
-    return forward_error(std::move(changed.error()));
-  }
-  if (auto saved = save_client_config(file, *config); !saved) {
-    return forward_error(std::move(saved.error()));
-  }
+  TRY(change(*config));
+  TRY(save_client_config(file, *config));
   return config;
 }
 

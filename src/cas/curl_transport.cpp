@@ -152,9 +152,7 @@ CurlTransport::~CurlTransport() = default;
 
 Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOptions options)
 {
-  if (auto loaded = load_libcurl(); !loaded) {
-    return forward_error(std::move(loaded.error()));
-  }
+  TRY(load_libcurl());
   std::unique_ptr<CurlTransport> transport(new CurlTransport(std::move(options)));
   transport->m_handle.reset(libcurl().easy_init());
   if (!transport->m_handle) {
@@ -203,9 +201,7 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOption
   if (!transport->m_options.reuse_connection) {
     set.set(CURLOPT_FRESH_CONNECT, 1L).set(CURLOPT_FORBID_REUSE, 1L);
   }
-  if (auto configured = set.result(transport->m_options.address); !configured) {
-    return forward_error(std::move(configured.error()));
-  }
+  TRY(set.result(transport->m_options.address));
   return transport;
 }
 
@@ -267,9 +263,7 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
 
 Result<std::string> fetch_presented_chain(const CasAddress& address, const Timeouts& timeouts)
 {
-  if (auto loaded = load_libcurl(); !loaded) {
-    return forward_error(std::move(loaded.error()));
-  }
+  TRY(load_libcurl());
   std::unique_ptr<CURL, void (*)(CURL*)> curl(libcurl().easy_init(), libcurl().easy_cleanup);
   if (!curl) {
     return fail(ErrorKind::internal, "cannot initialise libcurl");
@@ -288,9 +282,7 @@ Result<std::string> fetch_presented_chain(const CasAddress& address, const Timeo
       .set(CURLOPT_WRITEDATA, &ignored)
       .timeouts(timeouts)
       .set(CURLOPT_ERRORBUFFER, error_text);
-  if (auto configured = set.result(address); !configured) {
-    return forward_error(std::move(configured.error()));
-  }
+  TRY(set.result(address));
   if (const CURLcode code = libcurl().easy_perform(curl.get()); code != CURLE_OK) {
     return fail(failure_kind(curl.get(), code),
                 "CAS at " + address.authority() + ": "

@@ -13,9 +13,7 @@ Result<std::optional<SessionHistory>> read_history(CasClient& client,
   if (!*current) {
     return std::optional<SessionHistory>();
   }
-  if (auto checked = verify_session_record(**current, name, std::nullopt); !checked) {
-    return forward_error(std::move(checked.error()));
-  }
+  TRY(verify_session_record(**current, name, std::nullopt));
   SessionHistory history;
   std::set<std::string> seen{(*current)->hash};
   history.versions.push_back(std::move(**current));

@@ -500,9 +500,7 @@ Result<UploadReport> upload_sessions(CasClient& client,
   for (auto& worker : workers) {
     worker.join();
   }
-  if (auto finished = scheduler.finish(); !finished) {
-    return forward_error(std::move(finished.error()));
-  }
+  TRY(scheduler.finish());
   return report;
 }
 

@@ -163,9 +163,7 @@ Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
     connection = std::move(*prepared);
   }
   image::DockerCli docker(services.processes, services.docker_program, services.variables);
-  if (auto engine = use_engine_api(docker, services); !engine) {
-    return forward_error(std::move(engine.error()));
-  }
+  TRY(use_engine_api(docker, services));
   mesh::DockerImageSource local_images(docker);
   DescriptorsOnly recorded;
   mesh::ImageSource& images =

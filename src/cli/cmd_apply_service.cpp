@@ -161,9 +161,7 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
       .on_build_output = [&progress](std::string_view line) { progress.output(line); },
       .on_progress = [&progress](std::string_view text) { progress.note(text); }};
   image::DockerCli docker(services.processes, services.docker_program, services.variables);
-  if (auto engine = use_engine_api(docker, services); !engine) {
-    return forward_error(std::move(engine.error()));
-  }
+  TRY(use_engine_api(docker, services));
   auto result = apply::apply_service(service, apply_options, docker);
   if (!result) {
     return forward_error(std::move(result.error()));

@@ -104,9 +104,7 @@ Result<int> run_serve(ServeCommand& command, Services& services)
                     "such a session's name gets its environment and secrets. Use this only for "
                     "tests.\n";
   }
-  if (auto served = cas::serve_local_cas(command.server, services.out); !served) {
-    return forward_error(std::move(served.error()));
-  }
+  TRY(cas::serve_local_cas(command.server, services.out));
   return exit_code::ok;
 }
 

@@ -95,9 +95,7 @@ Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Se
                 options.apply.file + ": the mesh names no CAS (cas:) to compare its policies with");
   }
   // Refuses the signing and encrypting modes, as apply does; a NoUpload mesh is still compared.
-  if (auto upload = apply::wants_upload(*mesh, false); !upload) {
-    return forward_error(std::move(upload.error()));
-  }
+  TRY(apply::wants_upload(*mesh, false));
   auto generated = generate_for_cas(*mesh, options.apply, true, services);
   if (!generated) {
     return forward_error(std::move(generated.error()));
@@ -109,9 +107,7 @@ Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Se
     return forward_error(std::move(plan.error()));
   }
   if (!options.out_file.empty()) {
-    if (auto saved = apply::save_reviewed_plan(options.out_file, apply::reviewed(*plan)); !saved) {
-      return forward_error(std::move(saved.error()));
-    }
+    TRY(apply::save_reviewed_plan(options.out_file, apply::reviewed(*plan)));
   }
   if (global.format == OutputFormat::json) {
     services.out << apply::to_json(*plan).dump(2) << '\n';

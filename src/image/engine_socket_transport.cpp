@@ -186,9 +186,7 @@ class AnswerReader {
 
   Result<std::string> read_exactly(std::size_t size)
   {
-    if (auto got = need(size); !got) {
-      return forward_error(std::move(got.error()));
-    }
+    TRY(need(size));
     std::string body = m_buffer.substr(0, size);
     m_buffer.erase(0, size);
     return body;
@@ -219,9 +217,7 @@ class AnswerReader {
         if (m_buffer.size() > k_max_header_bytes) {
           return fail(ErrorKind::process, "its answer has a bad chunk size");
         }
-        if (auto got = need(m_buffer.size() + 1); !got) {
-          return forward_error(std::move(got.error()));
-        }
+        TRY(need(m_buffer.size() + 1));
       }
       std::size_t size = 0;
       std::size_t digits = 0;
@@ -249,9 +245,7 @@ class AnswerReader {
         while (true) {
           std::size_t end = std::string::npos;
           while ((end = m_buffer.find("\r\n")) == std::string::npos) {
-            if (auto got = need(m_buffer.size() + 1); !got) {
-              return forward_error(std::move(got.error()));
-            }
+            TRY(need(m_buffer.size() + 1));
           }
           m_buffer.erase(0, end + 2);
           if (end == 0) {
@@ -262,9 +256,7 @@ class AnswerReader {
       if (body.size() + size > k_max_answer_bytes) {
         return fail(ErrorKind::process, "its answer is too large");
       }
-      if (auto got = need(size + 2); !got) {
-        return forward_error(std::move(got.error()));
-      }
+      TRY(need(size + 2));
       if (m_buffer.compare(size, 2, "\r\n") != 0) {
         return fail(ErrorKind::process, "its answer has a chunk of the wrong size");
       }

@@ -26,9 +26,7 @@ Result<std::string> measure_with_content(const MeasureRequest& request, DockerCl
 {
   // target/build: a link there is replaced, never followed, so image.tar is written and deleted
   // under target/ only.
-  if (auto made = fs::make_own_directory(request.scratch_dir); !made) {
-    return forward_error(std::move(made.error()));
-  }
+  TRY(fs::make_own_directory(request.scratch_dir));
   std::error_code ec;
   const auto archive = request.scratch_dir / "image.tar";
   auto saved = docker.save(request.reference, archive);

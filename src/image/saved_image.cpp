@@ -188,9 +188,7 @@ void apply_layer(ImageFilesystem& filesystem, const std::vector<LayerChange>& ch
 
 Result<ImageFilesystem> read_saved_image(const std::filesystem::path& path)
 {
-  if (auto loaded = load_libarchive(); !loaded) {
-    return forward_error(std::move(loaded.error()));
-  }
+  TRY(load_libarchive());
   auto reader = new_reader();
   if (libarchive().read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
     return fail(ErrorKind::io,

@@ -12,9 +12,7 @@ Result<std::optional<image::ImageInfo>> DockerImageSource::inspect(const std::st
   if (!info || *info || !pull) {
     return info;
   }
-  if (auto pulled = m_docker.pull(reference); !pulled) {
-    return forward_error(std::move(pulled.error()));
-  }
+  TRY(m_docker.pull(reference));
   return m_docker.inspect(reference);
 }
 

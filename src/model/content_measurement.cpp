@@ -224,9 +224,7 @@ Result<ContentMeasurement> measure_content(const FileTreeView& files, const Meas
     chain.push_back(**runtime);
     paths.insert(paths.end(), chain.begin(), chain.end());
   }
-  if (auto chosen = select_entries(files, paths, selected); !chosen) {
-    return forward_error(std::move(chosen.error()));
-  }
+  TRY(select_entries(files, paths, selected));
   auto below = files.tree_below(**root);
   if (!below) {
     return forward_error(std::move(below.error()));

@@ -131,9 +131,7 @@ Result<std::optional<model::FileEntry>> LiveFileTree::entry(const std::string& p
 Result<model::FileMap> LiveFileTree::tree_below(const std::string& dir) const
 {
   model::FileMap found;
-  if (auto walked = walk(dir, found); !walked) {
-    return forward_error(std::move(walked.error()));
-  }
+  TRY(walk(dir, found));
   return found;
 }
 

@@ -236,9 +236,7 @@ fs::FileTree evidence_files(const Evidence& evidence, const std::vector<Finding>
 
 Result<Evidence> load_evidence(const std::filesystem::path& dir)
 {
-  if (auto sums = check_sums(dir); !sums) {
-    return forward_error(std::move(sums.error()));
-  }
+  TRY(check_sums(dir));
   try {
     Evidence evidence;
     auto cas = read_json(dir, "cas.json");

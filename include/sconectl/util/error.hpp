@@ -53,6 +53,18 @@ using Result = tl::expected<T, Error>;
 [[nodiscard]] tl::unexpected<Error> forward_error(Error error);
 [[nodiscard]] tl::unexpected<Error> forward_error(Error error, std::string context);
 
+// TRY(expression): evaluates a Result and, on failure, returns its error from the enclosing
+// function (which returns a Result), as forward_error without context does. For calls whose value
+// is not needed:
+//   TRY(fs::write_file_atomically(path, text, 0600));
+// Where the value is needed, or the failure needs a context, write the `if` out.
+#define TRY(expression)                                                 \
+  do {                                                                  \
+    if (auto try_result_ = (expression); !try_result_) {                \
+      return ::sconectl::forward_error(std::move(try_result_.error())); \
+    }                                                                   \
+  } while (false)
+
 // The documented exit codes (README, "Exit codes"). Computed here and nowhere else.
 namespace exit_code {
 inline constexpr int ok = 0;

@@ -80,9 +80,7 @@ Result<DataDir> prepare_data_dir(const LocalCasOptions& options)
     return fail(ErrorKind::io,
                 "cannot resolve " + options.data_dir.string() + ": " + error.message());
   }
-  if (auto created = create_private_directory(directory); !created) {
-    return forward_error(std::move(created.error()));
-  }
+  TRY(create_private_directory(directory));
   auto identity = load_or_create_identity(directory / "identity.pem", options.extra_names);
   if (!identity) {
     return forward_error(std::move(identity.error()));

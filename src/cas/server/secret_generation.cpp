@@ -117,9 +117,7 @@ class Generator {
           ++it;
           continue;
         }
-        if (auto done = issue(it->first, *it->second, true); !done) {
-          return forward_error(std::move(done.error()));
-        }
+        TRY(issue(it->first, *it->second, true));
         it = authorities.erase(it);
       }
       if (authorities.size() == before) {
@@ -128,9 +126,7 @@ class Generator {
       }
     }
     for (const auto& [name, secret] : leaves) {
-      if (auto done = issue(name, *secret, false); !done) {
-        return forward_error(std::move(done.error()));
-      }
+      TRY(issue(name, *secret, false));
     }
     return std::move(m_values);
   }

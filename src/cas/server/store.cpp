@@ -164,9 +164,7 @@ Result<void> create_private_file(const std::filesystem::path& path)
 
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& database)
 {
-  if (auto created = create_private_file(database); !created) {
-    return forward_error(std::move(created.error()));
-  }
+  TRY(create_private_file(database));
   sqlite3* handle = nullptr;
   const int opened = sqlite3_open_v2(
       database.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -177,14 +175,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& database
   sqlite3_busy_timeout(handle, k_busy_timeout_ms);
   for (const char* setup :
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", k_schema}) {
-    if (auto done = store->execute(setup); !done) {
-      return forward_error(std::move(done.error()));
-    }
+    TRY(store->execute(setup));
   }
   const auto pragma = "PRAGMA user_version=" + std::to_string(k_schema_version);
-  if (auto done = store->execute(pragma.c_str()); !done) {
-    return forward_error(std::move(done.error()));
-  }
+  TRY(store->execute(pragma.c_str()));
   return store;
 }
 
@@ -198,9 +192,7 @@ Result<std::unique_ptr<Store>> Store::open_reader(const std::filesystem::path& d
     return database_failure(handle, "cannot open " + database.string());
   }
   sqlite3_busy_timeout(handle, k_busy_timeout_ms);
-  if (auto done = store->execute("PRAGMA query_only=ON"); !done) {
-    return forward_error(std::move(done.error()));
-  }
+  TRY(store->execute("PRAGMA query_only=ON"));
   return store;
 }
 
@@ -373,25 +365,19 @@ Result<SecretValues> Store::secrets(const std::string& session)
 
 Result<Store::Transaction> Store::begin()
 {
-  if (auto begun = run("BEGIN IMMEDIATE"); !begun) {
-    return forward_error(std::move(begun.error()));
-  }
+  TRY(run("BEGIN IMMEDIATE"));
   return Transaction(*this);
 }
 
 Result<Store::Transaction> Store::begin_read()
 {
-  if (auto begun = run("BEGIN DEFERRED"); !begun) {
-    return forward_error(std::move(begun.error()));
-  }
+  TRY(run("BEGIN DEFERRED"));
   return Transaction(*this);
 }
 
 Result<Store::Savepoint> Store::savepoint()
 {
-  if (auto begun = run("SAVEPOINT part"); !begun) {
-    return forward_error(std::move(begun.error()));
-  }
+  TRY(run("SAVEPOINT part"));
   return Savepoint(*this);
 }
 
