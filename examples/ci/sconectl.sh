@@ -29,7 +29,9 @@ fi
 if [ -d "$docker_config" ]; then
   options+=(-v "$docker_config:/docker-config:ro" -e DOCKER_CONFIG=/docker-config)
 fi
-for name in ${SCONECTL_ENV:-}; do
+read -r -a names <<<"${SCONECTL_ENV:-}"
+for name in "${names[@]}"; do
+  [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { echo "sconectl.sh: SCONECTL_ENV: '$name' is not a variable name" >&2; exit 2; }
   if [ -n "${!name+set}" ]; then options+=(-e "$name"); fi
 done
 exec docker run "${options[@]}" "$image" "$@"

@@ -366,8 +366,14 @@ class Comparison {
                          "secret-definition-changed",
                          subject,
                          "secret " + name + ": its definition changes");
-      change.before = rest_before;
-      change.after = rest_after;
+      // A definition may hold credentials (an AAD token's application secret, tenant and client):
+      // those are never shown, the rest only when values may be.
+      for (auto* definition : {&rest_before, &rest_after}) {
+        for (const auto* credential : {"application_secret", "tenant_id", "client_id"}) {
+          definition->erase(credential);
+        }
+      }
+      keep_values(change, rest_before, rest_after);
     }
   }
 
@@ -635,8 +641,7 @@ class Comparison {
                            "file-changed",
                            subject,
                            "service " + service + ": injection file " + path + " changes");
-        change.before = *old;
-        keep_values(change, Json(), *file);
+        keep_values(change, *old, *file);
       }
     }
     for (const auto& [path, file] : before) {

@@ -118,12 +118,17 @@ std::optional<std::string> registry_auth_header(
     }
     auth["username"] = decoded->substr(0, colon);
     auth["password"] = decoded->substr(colon + 1);
-  } else if (entry.contains("identitytoken") && entry.at("identitytoken").is_string()) {
+  }
+  // A token login stores "user:" in auth and the token beside it: the token is the credential.
+  if (entry.contains("identitytoken") && entry.at("identitytoken").is_string()) {
+    auth.erase("password");
     auth["identitytoken"] = entry.at("identitytoken");
-  } else {
+  }
+  if (!auth.contains("password") && !auth.contains("identitytoken")) {
     return std::nullopt;
   }
-  return base64url_encode(auth.dump());
+  // Credentials that are not UTF-8 cannot travel as JSON: the CLI's push handles those.
+  return base64url_encode(auth.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 std::optional<std::string> engine_socket(
@@ -216,6 +221,11 @@ Result<std::optional<ImageInfo>> DockerEngine::inspect(const std::string& refere
 std::optional<std::string> DockerEngine::registry_digest(const std::string& reference)
 {
   if (reference.empty() || reference.find_first_of("?#% \t\r\n") != std::string::npos) {
+    return std::nullopt;
+  }
+  // The engine asks through its pull path, which for Docker Hub may be a configured mirror: a
+  // stale mirror must not make a push look done.
+  if (registry_of(reference) == "docker.io") {
     return std::nullopt;
   }
   EngineHeaders headers;

@@ -84,6 +84,7 @@ for job in validate build plan deploy; do
   grep -q "PASS .*$job" "$logs/gitlab.log" || { tail -n 30 "$logs/gitlab.log" >&2; fail "job $job did not pass"; }
 done
 [ -f "$gitlab/target/helm/Chart.yaml" ] || fail "the GitLab pipeline published no chart"
+if compgen -G "$gitlab/.sconectl-*" >/dev/null; then fail "a job left its credentials behind: $(ls -d "$gitlab"/.sconectl-*)"; fi
 [ -s "$gitlab/plan.json" ] && [ -s "$gitlab/diff.json" ] || fail "the GitLab pipeline kept no plan"
 [ "$(json_field "$gitlab/apply.json" '" ".join(s["name"] + ":" + s["action"] for s in d["uploaded"])')" = \
   "$namespace:created $namespace/hello-user:created" ] || fail "the deploy job did not create both sessions: $(cat "$gitlab/apply.json")"

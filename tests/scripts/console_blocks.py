@@ -21,10 +21,12 @@ Python 3 standard library only.
 """
 import argparse
 import difflib
+import os
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 MARKER = "@@console-block-end@@"
 HASHES = [
@@ -100,11 +102,22 @@ def run(commands, workdir, timeout):
     for index, (_, command, _) in enumerate(commands):
         # The marker's printf must not clobber $?: the next command may be `echo $?`.
         script.append(f"{command}\n__status=$?; printf '\\n{MARKER} {index}\\n'; (exit $__status)\n")
-    process = subprocess.run(["bash", "--noprofile", "--norc"], input="".join(script), cwd=workdir,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             timeout=timeout)
+    # From a file, with stdin closed: a command that reads stdin must not swallow the ones after it.
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as file:
+        file.write("".join(script))
+    try:
+        process = subprocess.run(["bash", "--noprofile", "--norc", file.name], cwd=workdir,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        printed = process.stdout
+    except subprocess.TimeoutExpired as expired:
+        # What finished is still compared; the command that hung has no marker.
+        printed = expired.stdout.decode() if isinstance(expired.stdout, bytes) else (expired.stdout or "")
+        printed += f"\n(timed out after {timeout:.0f} s)\n"
+    finally:
+        os.unlink(file.name)
     outputs, current = [], []
-    for line in process.stdout.splitlines():
+    for line in printed.splitlines():
         if line.startswith(MARKER):
             if current and current[-1] == "":
                 current.pop()  # the newline the marker's printf starts with

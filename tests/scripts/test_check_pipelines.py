@@ -22,6 +22,8 @@ EARLY = [
     'ctr images ls | grep -F -q pause || import',
     "first=$(ls target | head -1)",
     "path=$(ldconfig -p | awk '$1 == \"libcurl.so.4\" { print $NF; exit }')",
+    "docker logs pod | grep --quiet done || fail late",
+    "web=$(docker ps | grep -m1 web)",
 ]
 WHOLE = [
     'docker image inspect "$image" | grep "$secret" >/dev/null && fail "leaked"',
@@ -31,10 +33,12 @@ WHOLE = [
 ]
 
 
-def check(line, pipefail=True):
+def check(line, pipefail=True, sourced=False):
     with tempfile.TemporaryDirectory() as work:
         script = pathlib.Path(work) / "case.sh"
         header = "set -euo pipefail\n" if pipefail else "set -eu\n"
+        if sourced:  # a library sourced by scripts that set pipefail
+            header = "# shellcheck shell=bash\n"
         script.write_text(f"#!/usr/bin/env bash\n{header}{line}\n", encoding="utf-8")
         return subprocess.run([sys.executable, str(CHECKER), str(script)],
                               capture_output=True, text=True).returncode
@@ -48,9 +52,11 @@ def main():
     failures += [f"not flagged: {line}" for line in EARLY if check(line) != 1]
     failures += [f"flagged though it reads everything: {line}" for line in WHOLE if check(line) != 0]
     failures += [f"flagged without pipefail: {line}" for line in EARLY[:1] if check(line, False) != 0]
+    failures += [f"not flagged in a sourced library: {line}" for line in EARLY[:1]
+                 if check(line, False, sourced=True) != 1]
     for failure in failures:
         print(failure)
-    print(f"{len(EARLY) + len(WHOLE) + 2 - len(failures)} of {len(EARLY) + len(WHOLE) + 2} checks passed")
+    print(f"{len(EARLY) + len(WHOLE) + 3 - len(failures)} of {len(EARLY) + len(WHOLE) + 3} checks passed")
     return 1 if failures else 0
 
 

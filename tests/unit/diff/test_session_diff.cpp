@@ -127,6 +127,46 @@ TEST(SessionDiff, AnExplicitValueIsShownOnlyAsChanged)
   }
 }
 
+TEST(SessionDiff, AChangedInjectionFileShowsItsContentsOnlyWhenAskedFor)
+{
+  auto before = session(hello());
+  before["services"][0]["injection_files"] =
+      Json::array({Json{{"path", "/etc/app.conf"}, {"content", "token=OLD-4711"}}});
+  auto after = before;
+  after["services"][0]["injection_files"][0]["content"] = "token=NEW-0815";
+  const auto hidden = compare_sessions(before, after);
+  ASSERT_EQ(kinds(hidden), std::vector<std::string>{"file-changed"});
+  EXPECT_TRUE(hidden[0].values_hidden);
+  const auto json = to_json(hidden[0]).dump();
+  EXPECT_EQ(json.find("OLD-4711"), std::string::npos) << json;
+  EXPECT_EQ(json.find("NEW-0815"), std::string::npos) << json;
+  const auto shown = compare_sessions(before, after, CompareOptions{.show_values = true});
+  ASSERT_EQ(shown.size(), 1U);
+  EXPECT_EQ(shown[0].before["content"], "token=OLD-4711");
+  EXPECT_EQ(shown[0].after["content"], "token=NEW-0815");
+}
+
+TEST(SessionDiff, AnAadTokensCredentialsAreNeverShown)
+{
+  const auto definition = [](const std::string& secret, const std::string& scope) {
+    return "  - name: graph\n    kind: aad-token\n    tenant_id: TENANT-4711\n"
+           "    client_id: CLIENT-4711\n    application_secret: "
+           + secret + "\n    scope: " + scope + "\n";
+  };
+  for (const bool show : {false, true}) {
+    const auto changes =
+        compare_sessions(session(hello(k_old_measurement, definition("APPSECRET-OLD", "a"))),
+                         session(hello(k_old_measurement, definition("APPSECRET-NEW", "b"))),
+                         CompareOptions{.show_values = show});
+    ASSERT_EQ(kinds(changes), std::vector<std::string>{"secret-definition-changed"});
+    const auto json = to_json(changes[0]).dump();
+    for (const auto* value : {"APPSECRET-OLD", "APPSECRET-NEW", "TENANT-4711", "CLIENT-4711"}) {
+      EXPECT_EQ(json.find(value), std::string::npos) << value << " in " << json;
+    }
+    EXPECT_EQ(changes[0].values_hidden, !show);
+  }
+}
+
 TEST(SessionDiff, ExportsNameWhoGainsOrLosesAccess)
 {
   const auto changes = compare_sessions(

@@ -165,8 +165,10 @@ class RegistryAuthTest : public ::testing::Test {
 TEST_F(RegistryAuthTest, SendsTheStoredLoginOfTheReferencesRegistry)
 {
   // "sconectl:pa:ss" in base64: a password may hold a colon.
+  // ghcr.io as `docker login` stores a token login: "me:" in auth, the token beside it.
   write_config(R"({"auths": {"127.0.0.1:5000": {"auth": "c2NvbmVjdGw6cGE6c3M="},
-                             "https://index.docker.io/v1/": {"identitytoken": "hub-token"}}})");
+                             "https://index.docker.io/v1/": {"identitytoken": "hub-token"},
+                             "ghcr.io": {"auth": "bWU6", "identitytoken": "gh-token"}}})");
   const auto local = registry_auth_header("127.0.0.1:5000/team/app:1", lookup());
   ASSERT_TRUE(local);
   EXPECT_EQ(local->find_first_of("+/\r\n"), std::string::npos) << *local;
@@ -177,14 +179,20 @@ TEST_F(RegistryAuthTest, SendsTheStoredLoginOfTheReferencesRegistry)
   const auto hub = registry_auth_header("library/alpine:3", lookup());
   ASSERT_TRUE(hub);
   EXPECT_EQ(decoded_auth(*hub)["identitytoken"], "hub-token");
+  const auto token = registry_auth_header("ghcr.io/me/app:1", lookup());
+  ASSERT_TRUE(token);
+  EXPECT_EQ(decoded_auth(*token),
+            (nlohmann::json{
+                {"serveraddress", "ghcr.io"}, {"username", "me"}, {"identitytoken", "gh-token"}}));
   EXPECT_EQ(registry_auth_header("registry.example.com/app:1", lookup()), std::nullopt);
 }
 
 TEST_F(RegistryAuthTest, LeavesLoginsInACredentialHelperToTheCli)
 {
-  write_config(R"({"credsStore": "pass", "auths": {"ghcr.io": {}},
-                   "credHelpers": {"registry.example.com": "ecr-login"},
-                   "auths2": {}})");
+  // registry.example.com has a stored login too: the helper named for it wins, as in the CLI.
+  write_config(R"({"credsStore": "pass",
+                   "auths": {"ghcr.io": {}, "registry.example.com": {"auth": "bWU6cGFzcw=="}},
+                   "credHelpers": {"registry.example.com": "ecr-login"}})");
   EXPECT_EQ(registry_auth_header("ghcr.io/me/app:1", lookup()), std::nullopt);
   EXPECT_EQ(registry_auth_header("registry.example.com/app:1", lookup()), std::nullopt);
   EXPECT_EQ(registry_auth_header("registry.example.com/app:1", {}), std::nullopt);
@@ -212,6 +220,8 @@ TEST_F(DockerEngineTest, RegistryDigestAsksTheEngineWithTheStoredLogin)
   EXPECT_EQ(docker.registry_digest("127.0.0.1:5000/gone:1"), std::nullopt);
   EXPECT_EQ(docker.registry_digest("127.0.0.1:5000/broken:1"), std::nullopt);
   EXPECT_EQ(docker.registry_digest("a?b"), std::nullopt);
+  // Docker Hub's answer may come from a mirror: never asked.
+  EXPECT_EQ(docker.registry_digest("library/alpine:3"), std::nullopt);
   EXPECT_EQ(asked.size(), 3U);
 }
 
