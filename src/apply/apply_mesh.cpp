@@ -267,6 +267,17 @@ Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& manifest,
   return result;
 }
 
+Result<void> check_release(const std::string& release)
+{
+  if (release.empty()) {
+    return {};
+  }
+  if (const auto problem = chart::check_release_name(release); !problem.empty()) {
+    return fail(ErrorKind::usage, "--release '" + release + "': " + problem);
+  }
+  return {};
+}
+
 Result<bool> wants_upload(const manifest::MeshManifest& mesh, bool dry_run)
 {
   using manifest::PolicyHandling;

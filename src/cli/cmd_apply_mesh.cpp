@@ -3,12 +3,10 @@
 #include "report.hpp"
 #include "sconectl/apply/apply_mesh.hpp"
 #include "sconectl/apply/plan_mesh.hpp"
+#include "sconectl/apply/upload_mesh.hpp"
 #include "sconectl/chart/helm_chart.hpp"
 
 #include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <set>
 
 namespace sconectl::cli {
 
@@ -149,11 +147,7 @@ Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
                                        Services& services,
                                        ImageFacts facts)
 {
-  if (!options.release.empty()) {
-    if (const auto problem = chart::check_release_name(options.release); !problem.empty()) {
-      return fail(ErrorKind::usage, "--release '" + options.release + "': " + problem);
-    }
-  }
+  TRY(apply::check_release(options.release));
   std::optional<cas::CasConnection> connection;
   if (connect) {
     auto prepared = prepare_connection(mesh, options, services);
@@ -188,149 +182,52 @@ Result<apply::MeshPlan> plan_upload(GeneratedMesh& generated,
                                     const std::string& target_directory,
                                     const diff::CompareOptions& compare)
 {
-  auto& connection = *generated.connection;
-  auto record = cas::load_upload_record(target_directory);
-  if (!record) {
-    return forward_error(std::move(record.error()));
-  }
-  apply::ServiceImages images;
-  for (const auto& service : generated.result.mesh.services) {
-    images.emplace(service.session + "/" + service.name,
-                   service.image + (service.image_digest ? "@" + *service.image_digest : ""));
-  }
-  cas::CasClient client(*connection.transport);
-  return apply::plan_mesh(client,
-                          generated.result.sessions,
-                          connection.own_key_hash,
-                          *record,
-                          connection.address.authority(),
-                          images,
-                          compare);
+  return apply::plan_upload(*generated.connection, generated.result, target_directory, compare);
 }
-
-namespace {
-
-// Before an upload: with a reviewed plan, refuses unless the CAS and the manifests still give
-// exactly that plan; without one, prints the risk lines. In production mode, regenerating a
-// secret or weakening attestation needs its flag either way. Returns the plan.
-Result<apply::MeshPlan> check_before_upload(GeneratedMesh& generated,
-                                            const ApplyOptions& options,
-                                            Services& services)
-{
-  auto plan = plan_upload(generated, options.target_directory);
-  if (!plan) {
-    return forward_error(std::move(plan.error()));
-  }
-  if (!options.plan_file.empty()) {
-    auto reviewed = apply::load_reviewed_plan(options.plan_file);
-    if (!reviewed) {
-      return forward_error(std::move(reviewed.error()));
-    }
-    const auto problems = apply::plan_mismatches(*reviewed, *plan);
-    if (!problems.empty()) {
-      std::string message = options.plan_file
-                            + ": the CAS or the manifests changed since this plan was made; "
-                              "nothing was uploaded. Run diff again and review the new plan:";
-      for (const auto& problem : problems) {
-        message += "\n  " + problem;
-      }
-      return fail(ErrorKind::conflict, message);
-    }
-  } else {
-    // Someone else's version is replaced only on request: a plain apply would otherwise build
-    // on top of a change nobody here has seen (kubectl apply's field conflicts, likewise).
-    std::vector<const apply::SessionPlan*> changed_elsewhere;
-    for (const auto& session : plan->sessions) {
-      if (session.changed_elsewhere()) {
-        changed_elsewhere.push_back(&session);
-      }
-    }
-    if (!changed_elsewhere.empty() && !options.force_conflicts) {
-      std::string message =
-          "sessions changed on the CAS since the last apply from this target directory; "
-          "nothing was uploaded:";
-      for (const auto* session : changed_elsewhere) {
-        message += "\n  " + session->name + ": recorded " + *session->recorded_hash
-                   + ", the CAS has " + *session->current_hash;
-      }
-      message +=
-          "\nSee the change with `sconectl diff -f <mesh>` (or `sconectl session get NAME --hash "
-          "HASH`); to replace it with what these manifests produce, apply with --force-conflicts";
-      return fail(ErrorKind::conflict, message);
-    }
-    for (const auto& line : apply::risk_lines(*plan)) {
-      services.err << "sconectl: warning: " << line << '\n';
-    }
-  }
-  if (options.mode == model::EnclaveMode::production) {
-    if (auto consent =
-            apply::check_consent(*plan,
-                                 {.secret_regeneration = options.allow_secret_regeneration,
-                                  .weaker_attestation = options.allow_weaker_attestation});
-        !consent) {
-      return forward_error(std::move(consent.error()));
-    }
-  }
-  return plan;
-}
-
-}  // namespace
 
 Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
                                 const ApplyOptions& options,
                                 const GlobalOptions& global,
                                 Services& services)
 {
-  const auto wants_upload = apply::wants_upload(mesh, options.dry_run);
-  if (!wants_upload) {
-    return forward_error(std::move(wants_upload.error()));
+  image::DockerCli docker(services.processes, services.docker_program, services.variables);
+  TRY(use_engine_api(docker, services));
+  mesh::DockerImageSource images(docker);
+  const auto connect = [&]() -> Result<cas::CasConnection> {
+    const auto* cas = manifest::cas_for_role(mesh, "cas");
+    return connect_with(options.cas, services, cas->cas_url, cas->cas_key);
+  };
+  auto outcome = apply::apply_mesh(
+      mesh,
+      apply::MeshApplyOptions{.target_dir = options.target_directory,
+                              .pull = !options.no_registry,
+                              .measurer = options.measurer,
+                              .mode = options.mode,
+                              .release = options.release,
+                              .write_manifests = options.output == MeshOutput::yaml,
+                              .images = &images},
+      options.dry_run,
+      apply::MeshUploadOptions{.concurrency = options.cas.concurrency,
+                               .plan_file = options.plan_file,
+                               .force_conflicts = options.force_conflicts,
+                               .consent = {.secret_regeneration = options.allow_secret_regeneration,
+                                           .weaker_attestation = options.allow_weaker_attestation}},
+      connect,
+      apply::MeshApplyObserver{.diagnostics =
+                                   [&](const std::vector<Diagnostic>& warnings) {
+                                     print_diagnostics(services.err, warnings);
+                                   },
+                               .warning =
+                                   [&](const std::string& line) {
+                                     services.err << "sconectl: warning: " << line << '\n';
+                                   }});
+  if (!outcome) {
+    return forward_error(std::move(outcome.error()));
   }
-  if (!options.plan_file.empty() && !*wants_upload) {
-    return fail(ErrorKind::usage,
-                "--plan " + options.plan_file
-                    + ": this apply uploads nothing (--dry-run or a NoUpload mesh)");
-  }
-  auto generated = generate_for_cas(mesh, options, *wants_upload, services);
-  if (!generated) {
-    return forward_error(std::move(generated.error()));
-  }
-  std::optional<cas::UploadReport> uploads;
-  if (generated->connection) {
-    auto plan = check_before_upload(*generated, options, services);
-    if (!plan) {
-      return forward_error(std::move(plan.error()));
-    }
-    // Sessions changed by someone else, already reported with the risk lines.
-    std::set<std::string> reported;
-    for (const auto& session : plan->sessions) {
-      if (options.plan_file.empty() && session.changed_elsewhere()) {
-        reported.insert(session.name);
-      }
-    }
-    // The upload starts from the versions the plan read (and checked), not from a new read.
-    auto uploaded = apply::upload_policies(*generated->connection,
-                                           options.cas.concurrency,
-                                           generated->result.sessions,
-                                           options.target_directory,
-                                           &plan->current_versions);
-    if (!uploaded) {
-      return forward_error(std::move(uploaded.error()));
-    }
-    for (const auto& warning : uploaded->warnings) {
-      const auto already = std::any_of(reported.begin(), reported.end(), [&](const auto& name) {
-        return warning.starts_with("session '" + name + "'");
-      });
-      if (!already) {
-        services.err << "sconectl: warning: " << warning << '\n';
-      }
-    }
-    uploads = std::move(*uploaded);
-  }
-  const auto& result = generated->result;
   if (global.format == OutputFormat::json) {
-    services.out << to_json(result, uploads).dump(2) << '\n';
+    services.out << to_json(outcome->result, outcome->uploads).dump(2) << '\n';
   } else if (!global.quiet) {
-    print_text(result, uploads, services.out);
+    print_text(outcome->result, outcome->uploads, services.out);
   }
   return exit_code::ok;
 }

@@ -63,6 +63,10 @@ struct MeshApplyResult {
 [[nodiscard]] Result<MeshApplyResult> generate_mesh(const manifest::MeshManifest& mesh,
                                                     const MeshApplyOptions& options);
 
+// Success when `release` is empty or a valid Helm release name; otherwise a usage error naming
+// --release and the reason.
+[[nodiscard]] Result<void> check_release(const std::string& release);
+
 // Whether the mesh's policies go to its CAS: Upload does, NoUpload and `dry_run` do not. The
 // signing and encrypting modes are refused (kind usage) before anything is generated.
 [[nodiscard]] Result<bool> wants_upload(const manifest::MeshManifest& mesh, bool dry_run);
