@@ -369,7 +369,7 @@ class Comparison {
       // A definition may hold credentials (an AAD token's application secret, tenant and client):
       // those are never shown, the rest only when values may be.
       for (auto* definition : {&rest_before, &rest_after}) {
-        for (const auto* credential : {"application_secret", "tenant_id", "client_id"}) {
+        for (const auto* credential : model::k_secret_credential_fields) {
           definition->erase(credential);
         }
       }

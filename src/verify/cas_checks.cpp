@@ -95,7 +95,8 @@ void check_current(const SessionState& session,
                   .message = "the CAS's current version " + current.hash
                              + " is not what the manifests produce; it differs from them in:"};
   // From the approved document to the CAS's one, so "added" means the CAS has more. Both sides
-  // redacted: a report may travel further than the policies.
+  // redacted, so that a bundle checked offline (which holds only redacted versions) gives the
+  // same report as the check that wrote it, and no value reaches a report.
   for (const auto& change : diff::compare_sessions(redact_session(produced.document),
                                                    redact_session(current.document))) {
     finding.details.push_back(std::string(diff::to_string(change.area)) + ": "
@@ -383,8 +384,16 @@ model::SessionDocument redact_session(const model::SessionDocument& document)
   auto redacted = document;
   if (auto secrets = redacted.find("secrets"); secrets != redacted.end() && secrets->is_array()) {
     for (auto& secret : *secrets) {
-      if (secret.is_object() && secret.contains("value")) {
+      if (!secret.is_object()) {
+        continue;
+      }
+      if (secret.contains("value")) {
         secret["value"] = k_redacted;
+      }
+      for (const auto* credential : model::k_secret_credential_fields) {
+        if (secret.contains(credential)) {
+          secret[credential] = k_redacted;
+        }
       }
     }
   }

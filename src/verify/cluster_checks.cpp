@@ -224,11 +224,32 @@ void check_pod(const PodState& pod,
 {
   const auto subject = "pod " + pod.name;
   for (const auto& status : pod.containers) {
-    if (status.name != approved.container.name || !approved.image_digest) {
+    if (status.name != approved.container.name) {
+      continue;
+    }
+    // A check that cannot be made is said, so that "verified" never stands on a comparison that
+    // did not happen.
+    if (!approved.image_digest) {
+      findings.push_back({.severity = Severity::warning,
+                          .area = Area::cluster,
+                          .kind = "pod-image-unverifiable",
+                          .subject = subject,
+                          .message = "no registry digest was recorded for service "
+                                     + approved.service
+                                     + " (built without a push?): the image it runs, "
+                                     + status.image_id + ", is not compared"});
       continue;
     }
     const auto digest = digest_of(status.image_id);
-    if (!digest.empty() && digest != *approved.image_digest) {
+    if (digest.empty()) {
+      findings.push_back({.severity = Severity::warning,
+                          .area = Area::cluster,
+                          .kind = "pod-image-unverifiable",
+                          .subject = subject,
+                          .message = "the node reports a local image ID, " + status.image_id
+                                     + ", not a registry digest: it is not compared with "
+                                     + *approved.image_digest + " of service " + approved.service});
+    } else if (digest != *approved.image_digest) {
       findings.push_back({.area = Area::cluster,
                           .kind = "pod-image-digest",
                           .subject = subject,

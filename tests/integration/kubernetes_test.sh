@@ -130,21 +130,38 @@ step "kubectl logs: the greeting and the checksum of the CAS's password"
 expect_findings installed 0
 [ "$(json_field "$logs/verify-installed.json" 'd["checked"]["pods"]')" -ge 1 ] || fail_with_cluster "verify checked no pod: $(cat "$logs/verify-installed.json")"
 
-# The session updated outside this target directory (as another administrator would), then put
-# back by apply.
-"$sconectl" session get "$session" >"$work/session.yaml" || fail "session get"
-python3 - "$work/session.yaml" <<'PY' || fail "the session as read: $(cat "$work/session.yaml")"
-import sys
-path = sys.argv[1]
-# What the CAS sets (creator, predecessor) goes; `session update` names the current predecessor.
-lines = [l for l in open(path).read().splitlines(True) if not l.startswith(("creator:", "predecessor:"))]
-text = "".join(lines)
-assert 'API_USER: "myself"' in text, text
-open(path, "w").write(text.replace('API_USER: "myself"', 'API_USER: "mallory"', 1))
-PY
-"$sconectl" session update "$work/session.yaml" >/dev/null 2>"$logs/session-update.err" || fail "session update: $(cat "$logs/session-update.err")"
+# The session updated by another identity, as another administrator would: the owner grants a
+# second client key update rights, and that client changes API_USER and adds a debug-mode
+# toleration. verify names the changes (the toleration as weaker attestation) and both versions
+# this target directory did not upload; apply then puts the approved version back.
+other_client="$work/other-client"
+other_hash=$(SCONECTL_CAS_CONFIG="$other_client" "$sconectl" self show-key-hash | sed -n 1p)
+[ -n "$other_hash" ] || fail "self show-key-hash of the second identity"
+[ "$other_hash" != "$("$sconectl" self show-key-hash | sed -n 1p)" ] || fail "the second identity is the first one"
+"$sconectl" session get "$session" >"$work/granted.yaml" || fail "session get"
+python3 "$root/tests/integration/edit_session.py" "$work/granted.yaml" --grant "$other_hash" || fail "granting the second identity"
+"$sconectl" session update "$work/granted.yaml" >/dev/null 2>"$logs/session-grant.err" || fail "session update (grant): $(cat "$logs/session-grant.err")"
+SCONECTL_CAS_CONFIG="$other_client" "$sconectl" session get "$session" >"$work/theirs.yaml" 2>"$logs/theirs-get.err" ||
+  fail "the second identity cannot read the session it was granted: $(cat "$logs/theirs-get.err")"
+python3 "$root/tests/integration/edit_session.py" "$work/theirs.yaml" --env API_USER=mallory --tolerate debug-mode || fail "editing as the second identity"
+SCONECTL_CAS_CONFIG="$other_client" "$sconectl" session update "$work/theirs.yaml" >/dev/null 2>"$logs/theirs-update.err" ||
+  fail "session update by the second identity: $(cat "$logs/theirs-update.err")"
 expect_findings session-updated 3 session-differs
-grep -q '"foreign-version"' "$logs/verify-session-updated.json" || fail "verify does not list the foreign version: $(cat "$logs/verify-session-updated.json")"
+python3 - "$logs/verify-session-updated.json" "$session" <<'PY' || fail "verify does not name the other identity's changes: $(cat "$logs/verify-session-updated.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+session = sys.argv[2]
+differs = [f for f in d["findings"] if f["kind"] == "session-differs" and f["subject"] == session]
+assert differs, "no session-differs for " + session
+details = "\n".join(differs[0]["details"])
+assert "debug-mode" in details and "[toleration-added]" in details, details
+assert "mallory" not in json.dumps(d), "a value of the session in verify's report"
+foreign = [f for f in d["findings"] if f["kind"] == "foreign-version" and f["subject"].startswith(session)]
+assert len(foreign) >= 2, "the grant and their update are both versions this target did not upload: %s" % foreign
+lint = [f for f in d["findings"] if f["kind"] == "tolerates-debug-mode" and f["subject"].startswith("session " + session)]
+assert lint, "the lint does not name the debug-mode toleration"
+PY
+step "verify after another identity's update: session-differs (toleration-added), 2 foreign versions, tolerates-debug-mode"
 run restore apply -f mesh.yaml --mode debug --release "$release" --force-conflicts
 expect_findings restored 0
 

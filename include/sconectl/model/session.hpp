@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,6 +17,11 @@ namespace sconectl::model {
 
 // The CAS session language version every generated session declares.
 inline constexpr const char* k_session_language_version = "0.3.10";
+
+// The fields of a secret's definition that hold credentials a manifest gives (an aad-token's
+// application secret, tenant and client): kept out of every report, as a secret's value is.
+inline constexpr std::array<const char*, 3> k_secret_credential_fields = {
+    "application_secret", "tenant_id", "client_id"};
 
 // A session document. Keys keep the order they were written in, so the YAML is stable and reads
 // top-down (version, name, access, services, images, secrets, volumes, security).

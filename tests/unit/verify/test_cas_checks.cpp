@@ -88,6 +88,40 @@ TEST_F(CasChecksTest, AnotherIdentitysUpdateIsADifferenceWithItsChangesAndAForei
   EXPECT_NE(foreign->message.find(theirs), std::string::npos);
 }
 
+// Another identity's changed values: none of them (old or new) is in the report, which says
+// that a value it does not show differs. (Compared redacted, as a bundle checked offline holds
+// them, so that both give the same report.)
+TEST_F(CasChecksTest, ChangedValuesAreNotShown)
+{
+  const auto ours = upload(app_session());
+  auto changed = app_session();
+  changed["services"][0]["environment"]["API_USER"] = "mallory-31d0";
+  changed["images"][0]["injection_files"][0]["content"] = "token=their-file-6b2a";
+  changed["secrets"][1]["value"] = "their-value-c47e";
+  upload(changed, "someone-else");
+  const cas::UploadRecord record{.cas = "127.0.0.1:8081", .chains = {{"demo/app", {ours}}}};
+  const auto findings = check_cas(read(record), m_produced, record);
+  const auto differs = std::find_if(
+      findings.begin(), findings.end(), [](const auto& f) { return f.kind == "session-differs"; });
+  ASSERT_NE(differs, findings.end());
+  std::string report;
+  for (const auto& finding : findings) {
+    report += finding.message + "\n";
+    for (const auto& detail : finding.details) {
+      report += detail + "\n";
+    }
+  }
+  EXPECT_NE(report.find("a value that is not shown"), std::string::npos) << report;
+  for (const char* value : {"visible-user-8f1e",
+                            "mallory-31d0",
+                            "file-secret-77c2",
+                            "their-file-6b2a",
+                            "explicit-value-5d3a",
+                            "their-value-c47e"}) {
+    EXPECT_EQ(report.find(value), std::string::npos) << value << " in\n" << report;
+  }
+}
+
 TEST_F(CasChecksTest, AMissingSessionAndARewrittenHistoryAreErrors)
 {
   const cas::UploadRecord nothing{.cas = "127.0.0.1:8081"};
@@ -168,8 +202,20 @@ TEST_F(CasChecksTest, TheLintNamesEachWeaknessWithItsSessionAndField)
 
 TEST_F(CasChecksTest, ARedactedSessionHoldsNoValueAManifestOrTheCasCouldKeepSecret)
 {
-  const auto redacted = redact_session(app_session()).dump();
-  for (const char* value : {"explicit-value-5d3a", "visible-user-8f1e", "file-secret-77c2"}) {
+  auto session = app_session();
+  // An aad-token's credentials, which SCONE's CAS stores (the local CAS refuses the kind).
+  session["secrets"].push_back({{"name", "token"},
+                                {"kind", "aad-token"},
+                                {"application_secret", "aad-secret-41b9"},
+                                {"tenant_id", "aad-tenant-0c6e"},
+                                {"client_id", "aad-client-93fa"}});
+  const auto redacted = redact_session(session).dump();
+  for (const char* value : {"explicit-value-5d3a",
+                            "visible-user-8f1e",
+                            "file-secret-77c2",
+                            "aad-secret-41b9",
+                            "aad-tenant-0c6e",
+                            "aad-client-93fa"}) {
     EXPECT_EQ(redacted.find(value), std::string::npos) << value << " in " << redacted;
   }
   // References, names and the policy's shape stay.

@@ -167,12 +167,27 @@ TEST_F(ClusterChecksTest, ExtraEnvironmentIsReportedByNameAndItsValuesAreNotKept
 }
 
 // A node that knows no repository digest reports the image's local ID, the digest of its config:
-// another kind of digest than the one recorded at push, so no finding either way.
-TEST_F(ClusterChecksTest, ALocalImageIdIsNotComparedWithTheRegistryDigest)
+// another kind of digest than the one recorded at push. It cannot be compared, and verify says so
+// (a warning) rather than counting it as checked.
+TEST_F(ClusterChecksTest, ALocalImageIdIsNotComparedAndVerifySaysSo)
 {
   const auto state = read({deployment(container(k_image)),
                            pod("rel-hello-user-1", "sha256:" + std::string(64, '3'), true)});
-  EXPECT_TRUE(check_cluster(state, {approved()}).empty());
+  const auto findings = check_cluster(state, {approved()});
+  EXPECT_EQ(finding_kinds(findings), (std::vector<std::string>{"warning:pod-image-unverifiable"}));
+  EXPECT_NE(findings.at(0).message.find("local image ID"), std::string::npos);
+}
+
+TEST_F(ClusterChecksTest, AServiceWithoutARecordedDigestIsNotComparedAndVerifySaysSo)
+{
+  auto unpushed = approved();
+  unpushed.image_digest.reset();
+  const auto state = read(
+      {deployment(container(k_image)),
+       pod("rel-hello-user-1", std::string("127.0.0.1:5000/demo/hello-user@") + k_digest, true)});
+  const auto findings = check_cluster(state, {unpushed});
+  EXPECT_EQ(finding_kinds(findings), (std::vector<std::string>{"warning:pod-image-unverifiable"}));
+  EXPECT_NE(findings.at(0).message.find("no registry digest was recorded"), std::string::npos);
 }
 
 // A changed program under the same tag, or the old image re-tagged: the Deployment no longer
