@@ -1,8 +1,8 @@
 #include "apply_options.hpp"
+#include "sconectl/image/sim_runtime.hpp"
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/user_config.hpp"
 #include "sconectl/runtime/runtime.hpp"
-#include "sim_runtime.hpp"
 
 #include <filesystem>
 #include <regex>
@@ -135,7 +135,7 @@ Result<int> apply_service_manifest(const manifest::ServiceManifest& service,
   }
   std::optional<std::filesystem::path> sim_runtime;
   if (options.runtime == ServiceRuntime::sim) {
-    auto found = find_sim_runtime(services.variables);
+    auto found = image::find_sim_runtime(services.variables, SCONECTL_RUNTIME_FROM_BINDIR);
     if (!found) {
       return forward_error(std::move(found.error()));
     }

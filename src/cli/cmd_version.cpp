@@ -1,6 +1,6 @@
 #include "command.hpp"
+#include "sconectl/image/sim_runtime.hpp"
 #include "sconectl/version.hpp"
-#include "sim_runtime.hpp"
 
 #include <CLI/Version.hpp>
 #include <curl/curlver.h>
@@ -54,7 +54,7 @@ std::vector<Library> libraries()
 
 int run_version(OutputFormat format, Services& services)
 {
-  const auto runtime = find_sim_runtime(services.variables);
+  const auto runtime = image::find_sim_runtime(services.variables, SCONECTL_RUNTIME_FROM_BINDIR);
   if (format == OutputFormat::json) {
     auto libs = nlohmann::json::object();
     for (const auto& library : libraries()) {

@@ -81,7 +81,8 @@ struct ContentMeasurement {
 [[nodiscard]] Result<ContentMeasurement> measure_content(const FileTreeView& files,
                                                          const MeasurementInput& input);
 
-// Where images built with `--runtime sim` hold the simulation runtime.
+// The simulation runtime's file name, and where images built with `--runtime sim` hold it.
+inline constexpr const char* k_sim_runtime_name = "sconectl-runtime-sim";
 inline constexpr const char* k_sim_runtime_path = "/opt/sconectl/bin/sconectl-runtime-sim";
 
 inline constexpr const char* k_default_search_path =

@@ -22,7 +22,7 @@
 namespace sconectl::runtime {
 
 // Where the runtime sits in an image (the build puts it there; the measurement lists it).
-inline constexpr const char* k_runtime_name = "sconectl-runtime-sim";
+inline constexpr const char* k_runtime_name = model::k_sim_runtime_name;
 inline constexpr const char* k_simulation_warning =
     "SIMULATION: no SGX enclave, no hardware protection. The measurement is computed and "
     "reported by this process itself, and the host can read and change this program and its "
