@@ -2,6 +2,8 @@
 
 #include "sconectl/util/json_member.hpp"
 
+#include <algorithm>
+
 namespace sconectl::diff::detail {
 
 namespace {
@@ -16,6 +18,13 @@ class ProgramComparison {
   }
 
   void run()
+  {
+    compare_services();
+    compare_images();
+  }
+
+ private:
+  void compare_services()
   {
     const auto live = by_name(member(m_live, "services"));
     const auto proposed = by_name(member(m_proposed, "services"));
@@ -50,11 +59,9 @@ class ProgramComparison {
         }
       }
       compare_environment(name, member(*before, "environment"), member(*after, "environment"));
-      compare_files(name, member(*before, "injection_files"), member(*after, "injection_files"));
       Json rest_before = *before;
       Json rest_after = *after;
-      for (const auto* field :
-           {"name", "command", "pwd", "environment", "injection_files", "attestation"}) {
+      for (const auto* field : {"name", "command", "pwd", "environment", "attestation"}) {
         rest_before.erase(field);
         rest_after.erase(field);
       }
@@ -68,7 +75,66 @@ class ProgramComparison {
     }
   }
 
- private:
+  // Injection files belong to images (images[].injection_files), which services name by
+  // `image_name`; the policy generator gives each service an image of its own name.
+  void compare_images()
+  {
+    const auto live = by_name(member(m_live, "images"));
+    const auto proposed = by_name(member(m_proposed, "images"));
+    std::vector<std::string> names;
+    for (const auto* images : {&proposed, &live}) {
+      for (const auto& [name, image] : *images) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+          names.push_back(name);
+        }
+      }
+    }
+    for (const auto& name : names) {
+      const auto* before = find(live, name);
+      const auto* after = find(proposed, name);
+      const auto subject = "image " + name;
+      const auto described = subject + users_of(name);
+      if (before == nullptr || after == nullptr) {
+        m_changes.add(Area::program,
+                      before == nullptr ? "image-added" : "image-removed",
+                      subject,
+                      described + (before == nullptr ? " is added" : " is removed"));
+        continue;
+      }
+      compare_files(subject,
+                    described,
+                    member(*before, "injection_files"),
+                    member(*after, "injection_files"));
+      Json rest_before = *before;
+      Json rest_after = *after;
+      for (const auto* field : {"name", "injection_files"}) {
+        rest_before.erase(field);
+        rest_after.erase(field);
+      }
+      if (rest_before != rest_after) {
+        auto& change = m_changes.add(
+            Area::program, "image-changed", subject, described + ": other settings change");
+        m_changes.keep_values(change, rest_before, rest_after);
+      }
+    }
+  }
+
+  // " of service a, b" for the services of either version that run image `image`, else "".
+  std::string users_of(const std::string& image) const
+  {
+    std::string users;
+    for (const auto& name : service_names(m_live, m_proposed)) {
+      for (const auto* document : {&m_proposed, &m_live}) {
+        const auto* service = find(by_name(member(*document, "services")), name);
+        if (service != nullptr && member(*service, "image_name") == image) {
+          users += (users.empty() ? " of service " : ", ") + name;
+          break;
+        }
+      }
+    }
+    return users;
+  }
+
   void compare_environment(const std::string& service, const Json& was, const Json& is)
   {
     const auto subject = "service " + service;
@@ -108,9 +174,12 @@ class ProgramComparison {
     }
   }
 
-  void compare_files(const std::string& service, const Json& was, const Json& is)
+  // `described` names the image and the services that run it, for the messages.
+  void compare_files(const std::string& subject,
+                     const std::string& described,
+                     const Json& was,
+                     const Json& is)
   {
-    const auto subject = "service " + service;
     const auto by_path = [](const Json& files) {
       std::vector<std::pair<std::string, const Json*>> found;
       if (files.is_array()) {
@@ -125,28 +194,25 @@ class ProgramComparison {
     for (const auto& [path, file] : after) {
       const auto* old = find(before, path);
       if (old == nullptr) {
-        auto& change =
-            m_changes.add(Area::program,
-                          "file-added",
-                          subject,
-                          "service " + service + ": injection file " + path + " is added");
+        auto& change = m_changes.add(Area::program,
+                                     "file-added",
+                                     subject,
+                                     described + ": injection file " + path + " is added");
         m_changes.keep_values(change, Json(), *file);
       } else if (*old != *file) {
-        auto& change =
-            m_changes.add(Area::program,
-                          "file-changed",
-                          subject,
-                          "service " + service + ": injection file " + path + " changes");
+        auto& change = m_changes.add(Area::program,
+                                     "file-changed",
+                                     subject,
+                                     described + ": injection file " + path + " changes");
         m_changes.keep_values(change, *old, *file);
       }
     }
     for (const auto& [path, file] : before) {
       if (find(after, path) == nullptr) {
-        auto& change =
-            m_changes.add(Area::program,
-                          "file-removed",
-                          subject,
-                          "service " + service + ": injection file " + path + " is removed");
+        auto& change = m_changes.add(Area::program,
+                                     "file-removed",
+                                     subject,
+                                     described + ": injection file " + path + " is removed");
         m_changes.keep_values(change, *file, Json());
       }
     }

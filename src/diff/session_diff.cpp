@@ -25,7 +25,7 @@ using json::member;
 // Fields a CAS adds to what was uploaded: they change with every version.
 const std::set<std::string> k_cas_fields = {"creator", "predecessor"};
 const std::set<std::string> k_compared_top_level = {
-    "version", "name", "services", "secrets", "security", "access_policy"};
+    "version", "name", "services", "images", "secrets", "security", "access_policy"};
 // Size of an ascii or binary secret without `size` (docs/cas.md).
 constexpr int k_default_secret_size = 20;
 constexpr const char* k_default_key_type = "P-256";

@@ -127,15 +127,26 @@ TEST(SessionDiff, AnExplicitValueIsShownOnlyAsChanged)
   }
 }
 
+// Injection files belong to the image a service names (images[].injection_files), as the policy
+// generator writes them.
+void add_image(Json& document, const Json& files)
+{
+  document["services"][0]["image_name"] = "hello";
+  document["images"] = Json::array({Json{{"name", "hello"}, {"injection_files", files}}});
+}
+
 TEST(SessionDiff, AChangedInjectionFileShowsItsContentsOnlyWhenAskedFor)
 {
   auto before = session(hello());
-  before["services"][0]["injection_files"] =
-      Json::array({Json{{"path", "/etc/app.conf"}, {"content", "token=OLD-4711"}}});
+  add_image(before, Json::array({Json{{"path", "/etc/app.conf"}, {"content", "token=OLD-4711"}}}));
   auto after = before;
-  after["services"][0]["injection_files"][0]["content"] = "token=NEW-0815";
+  after["images"][0]["injection_files"][0]["content"] = "token=NEW-0815";
   const auto hidden = compare_sessions(before, after);
   ASSERT_EQ(kinds(hidden), std::vector<std::string>{"file-changed"});
+  EXPECT_EQ(hidden[0].area, Area::program);
+  EXPECT_EQ(hidden[0].subject, "image hello");
+  EXPECT_EQ(hidden[0].message,
+            "image hello of service hello: injection file /etc/app.conf changes");
   EXPECT_TRUE(hidden[0].values_hidden);
   const auto json = to_json(hidden[0]).dump();
   EXPECT_EQ(json.find("OLD-4711"), std::string::npos) << json;
@@ -144,6 +155,23 @@ TEST(SessionDiff, AChangedInjectionFileShowsItsContentsOnlyWhenAskedFor)
   ASSERT_EQ(shown.size(), 1U);
   EXPECT_EQ(shown[0].before["content"], "token=OLD-4711");
   EXPECT_EQ(shown[0].after["content"], "token=NEW-0815");
+}
+
+TEST(SessionDiff, ImagesAddedOrRemovedAndTheirFilesAreProgramChanges)
+{
+  auto before = session(hello());
+  add_image(before, Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}}));
+  before["images"].push_back(Json{{"name", "old"}});
+  auto after = session(hello());
+  add_image(after, Json::array());
+  after["images"].push_back(Json{{"name", "new"}});
+  const auto changes = compare_sessions(before, after);
+  ASSERT_EQ(kinds(changes),
+            (std::vector<std::string>{"file-removed", "image-added", "image-removed"}));
+  EXPECT_EQ(changes[0].message,
+            "image hello of service hello: injection file /etc/app.conf is removed");
+  EXPECT_EQ(changes[1].message, "image new is added");
+  EXPECT_EQ(changes[2].subject, "image old");
 }
 
 TEST(SessionDiff, AnAadTokensCredentialsAreNeverShown)
@@ -237,6 +265,13 @@ TEST(SessionDiff, AccessPolicyChangesSayWhetherTheyWiden)
   EXPECT_EQ(changes[1].before, (Json{"CREATOR"}));
 }
 
+Json unchanged_program()
+{
+  auto live = session(hello());
+  add_image(live, Json::array());
+  return live;
+}
+
 Json changed_program()
 {
   auto proposed = session(hello());
@@ -245,13 +280,13 @@ Json changed_program()
   service["environment"].erase("API_USER");
   service["environment"]["GREETING"] = "$$SCONE::greeting$$";
   service["environment"]["LOCAL_SETTING"] = "a value written in the manifest";
-  service["injection_files"] = Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}});
+  add_image(proposed, Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}}));
   return proposed;
 }
 
 TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
 {
-  const auto changes = compare_sessions(session(hello()), changed_program());
+  const auto changes = compare_sessions(unchanged_program(), changed_program());
   ASSERT_EQ(kinds(changes),
             (std::vector<std::string>{"command-changed",
                                       "environment-added",
@@ -274,7 +309,7 @@ TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
 TEST(SessionDiff, ShowValuesShowsPlainValuesAndReferencesAsReferences)
 {
   const auto changes =
-      compare_sessions(session(hello()), changed_program(), CompareOptions{.show_values = true});
+      compare_sessions(unchanged_program(), changed_program(), CompareOptions{.show_values = true});
   ASSERT_EQ(changes.size(), 5U);
   EXPECT_EQ(changes[1].after, "$$SCONE::greeting$$");
   EXPECT_EQ(changes[2].message,
