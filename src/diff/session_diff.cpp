@@ -205,14 +205,16 @@ class Comparison {
       const auto* before = find(live, name);
       const auto subject = "secret " + name;
       if (before == nullptr) {
-        m_changes.add(Area::secrets,
-                      "secret-added",
-                      subject,
-                      "secret " + name
-                          + (generated(*after)
-                                 ? " is added; CAS generates its value"
-                                 : (after->contains("import") ? " is added, imported"
-                                                              : " is added with a given value")));
+        if (after->contains("import")) {
+          compare_import(name, nullptr, after);
+        } else {
+          m_changes.add(Area::secrets,
+                        "secret-added",
+                        subject,
+                        "secret " + name
+                            + (generated(*after) ? " is added; CAS generates its value"
+                                                 : " is added with a given value"));
+        }
         compare_exports(name, Json::object(), *after);
         continue;
       }
@@ -222,13 +224,17 @@ class Comparison {
       if (find(proposed, name) != nullptr) {
         continue;
       }
-      auto& change = m_changes.add(
-          Area::secrets,
-          "secret-removed",
-          "secret " + name,
-          "secret " + name + " is removed"
-              + (generated(*before) ? ": the value CAS generated is gone for good" : ""));
-      change.destructive = generated(*before);
+      if (before->contains("import")) {
+        compare_import(name, before, nullptr);
+      } else {
+        auto& change = m_changes.add(
+            Area::secrets,
+            "secret-removed",
+            "secret " + name,
+            "secret " + name + " is removed"
+                + (generated(*before) ? ": the value CAS generated is gone for good" : ""));
+        change.destructive = generated(*before);
+      }
       compare_exports(name, *before, Json::object());
     }
   }
@@ -269,14 +275,7 @@ class Comparison {
       m_changes.add(
           Area::secrets, "secret-value-changed", subject, "secret " + name + ": its value changes");
     }
-    if (member(before, "import") != member(after, "import")) {
-      auto& change = m_changes.add(Area::secrets,
-                                   "import-changed",
-                                   subject,
-                                   "secret " + name + ": where it is imported from changes");
-      change.before = member(before, "import");
-      change.after = member(after, "import");
-    }
+    compare_import(name, &before, &after);
     compare_exports(name, before, after);
     Json rest_before = before;
     Json rest_after = after;
@@ -297,6 +296,64 @@ class Comparison {
         }
       }
       m_changes.keep_values(change, rest_before, rest_after);
+    }
+  }
+
+  // "session demo/app", or "this session" for a document without a name.
+  std::string this_session() const
+  {
+    const auto name = text(member(m_proposed, "name"), text(member(m_live, "name")));
+    return name.empty() ? "this session" : "session " + name;
+  }
+
+  // An import reads a secret that another session exports to this one. Who may read a secret is
+  // decided by the exporting session's `export` (an export-added there), so an import weakens
+  // nothing; what it changes is which session's secret this one can use. `before` and `after`
+  // are null where the secret is absent.
+  void compare_import(const std::string& name, const Json* before, const Json* after)
+  {
+    const Json was = before == nullptr ? Json() : member(*before, "import");
+    const Json is = after == nullptr ? Json() : member(*after, "import");
+    if (was == is) {
+      return;
+    }
+    const auto subject = "secret " + name;
+    const auto source = [](const Json& import) {
+      const auto& secret = member(import, "secret");
+      return (secret.is_string() ? "secret " + secret.get<std::string>() : std::string("a secret"))
+             + " of session " + text(member(import, "session"), "(none)");
+    };
+    const auto as = " (imported as secret " + name + ")";
+    if (was.is_null()) {
+      const bool replaces_generated = before != nullptr && generated(*before);
+      auto& change = m_changes.add(
+          Area::secrets,
+          "import-added",
+          subject,
+          this_session() + " gains access to " + source(is) + as
+              + (replaces_generated  ? ", in place of the value CAS generated: it is gone for good"
+                 : before != nullptr ? ", in place of the given value"
+                                     : ""));
+      change.after = is;
+      change.destructive = replaces_generated;
+    } else if (is.is_null()) {
+      auto& change =
+          m_changes.add(Area::secrets,
+                        "import-removed",
+                        subject,
+                        this_session() + " loses access to " + source(was) + as
+                            + (after == nullptr    ? ""
+                               : generated(*after) ? "; CAS generates its value from now on"
+                                                   : "; it has a given value from now on"));
+      change.before = was;
+    } else {
+      auto& change = m_changes.add(Area::secrets,
+                                   "import-changed",
+                                   subject,
+                                   this_session() + ": secret " + name + " is imported from "
+                                       + source(is) + " instead of " + source(was));
+      change.before = was;
+      change.after = is;
     }
   }
 

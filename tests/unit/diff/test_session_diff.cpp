@@ -213,6 +213,64 @@ TEST(SessionDiff, ExportsNameWhoGainsOrLosesAccess)
   EXPECT_TRUE(changes[2].weakens);
 }
 
+const std::string k_password = "  - name: api_password\n    kind: ascii\n    size: 16\n";
+
+std::string imported(const std::string& from)
+{
+  return "  - name: db_password\n    import:\n      session: " + from
+         + "\n      secret: db_password\n";
+}
+
+TEST(SessionDiff, ImportsNameTheExportingSessionAndWhoGainsOrLosesAccess)
+{
+  const auto added =
+      compare_sessions(session(hello(k_old_measurement, k_password)),
+                       session(hello(k_old_measurement, k_password + imported("demo/db"))));
+  ASSERT_EQ(kinds(added), std::vector<std::string>{"import-added"});
+  EXPECT_EQ(added[0].area, Area::secrets);
+  EXPECT_EQ(added[0].subject, "secret db_password");
+  EXPECT_EQ(added[0].message,
+            "session demo/hello gains access to secret db_password of session demo/db (imported "
+            "as secret db_password)");
+  EXPECT_EQ(added[0].after, (Json{{"session", "demo/db"}, {"secret", "db_password"}}));
+  // The exporting session's export decides who may read; that is where access widens.
+  EXPECT_FALSE(added[0].weakens);
+  EXPECT_FALSE(added[0].destructive);
+
+  const auto removed =
+      compare_sessions(session(hello(k_old_measurement, k_password + imported("demo/db"))),
+                       session(hello(k_old_measurement, k_password)));
+  ASSERT_EQ(kinds(removed), std::vector<std::string>{"import-removed"});
+  EXPECT_EQ(removed[0].message,
+            "session demo/hello loses access to secret db_password of session demo/db (imported "
+            "as secret db_password)");
+  EXPECT_EQ(removed[0].before["session"], "demo/db");
+
+  const auto moved =
+      compare_sessions(session(hello(k_old_measurement, k_password + imported("demo/db"))),
+                       session(hello(k_old_measurement, k_password + imported("demo/other"))));
+  ASSERT_EQ(kinds(moved), std::vector<std::string>{"import-changed"});
+  EXPECT_EQ(moved[0].message,
+            "session demo/hello: secret db_password is imported from secret db_password of "
+            "session demo/other instead of secret db_password of session demo/db");
+}
+
+TEST(SessionDiff, AnImportInPlaceOfAGeneratedSecretLosesItsValue)
+{
+  const auto changes = compare_sessions(
+      session(hello(k_old_measurement, "  - name: db_password\n    kind: ascii\n")),
+      session(hello(k_old_measurement, imported("demo/db"))));
+  ASSERT_EQ(kinds(changes), std::vector<std::string>{"import-added"});
+  EXPECT_TRUE(changes[0].destructive);
+  EXPECT_NE(changes[0].message.find("the value CAS generated: it is gone for good"),
+            std::string::npos);
+  const auto back = compare_sessions(
+      session(hello(k_old_measurement, imported("demo/db"))),
+      session(hello(k_old_measurement, "  - name: db_password\n    kind: ascii\n")));
+  ASSERT_EQ(kinds(back), std::vector<std::string>{"import-removed"});
+  EXPECT_NE(back[0].message.find("CAS generates its value from now on"), std::string::npos);
+}
+
 TEST(SessionDiff, RemovedAndKindChangedGeneratedSecretsAreLostForGood)
 {
   const auto changes =
