@@ -156,12 +156,22 @@ class Comparison {
       change.after = new_mode;
       change.weakens = new_mode == "none";
     }
-    Json rest_before =
-        member(m_live, "security").is_object() ? member(m_live, "security") : Json::object();
-    Json rest_after = member(m_proposed, "security").is_object() ? member(m_proposed, "security")
-                                                                 : Json::object();
-    rest_before.erase("attestation");
-    rest_after.erase("attestation");
+    // Everything else in `security`, security.attestation's other keys (the MAA url) included.
+    const auto rest_of = [](const Json& document) {
+      Json rest =
+          member(document, "security").is_object() ? member(document, "security") : Json::object();
+      if (auto found = rest.find("attestation"); found != rest.end() && found->is_object()) {
+        for (const auto* compared : {"tolerate", "ignore_advisories", "mode"}) {
+          found->erase(compared);
+        }
+        if (found->empty()) {
+          rest.erase(found);
+        }
+      }
+      return rest;
+    };
+    const auto rest_before = rest_of(m_live);
+    const auto rest_after = rest_of(m_proposed);
     if (rest_before != rest_after) {
       auto& change = m_changes.add(
           Area::attestation, "security-changed", "security", "security settings change");

@@ -21,6 +21,7 @@ Json session(const std::string& yaml)
 
 const std::string k_old_measurement(64, 'a');
 const std::string k_new_measurement(64, 'b');
+const std::string k_password = "  - name: api_password\n    kind: ascii\n    size: 16\n";
 
 // The hello-world session as the mesh step writes it, with the parts each test changes.
 std::string hello(
@@ -89,6 +90,21 @@ TEST(SessionDiff, AddedTolerationsAndIgnoredAdvisoriesWeakenAttestation)
   EXPECT_TRUE(changes[3].weakens);
   EXPECT_EQ(changes[3].before, "hardware");
   EXPECT_EQ(changes[3].after, "none");
+}
+
+TEST(SessionDiff, AnotherMaaUrlIsASecurityChange)
+{
+  const auto maa = [](const std::string& url) {
+    return "    tolerate: [debug-mode, hyperthreading]\n    mode: maa\n    url: " + url + "\n";
+  };
+  const auto changes = compare_sessions(
+      session(hello(
+          k_old_measurement, k_password, "      API_USER: myself\n", maa("https://one.example"))),
+      session(hello(
+          k_old_measurement, k_password, "      API_USER: myself\n", maa("https://two.example"))));
+  ASSERT_EQ(kinds(changes), std::vector<std::string>{"security-changed"});
+  EXPECT_EQ(changes[0].after["attestation"]["url"], "https://two.example");
+  EXPECT_FALSE(changes[0].after["attestation"].contains("tolerate"));
 }
 
 TEST(SessionDiff, ANewSizeRollsAGeneratedPasswordAndAnUnchangedOneIsKept)
@@ -212,8 +228,6 @@ TEST(SessionDiff, ExportsNameWhoGainsOrLosesAccess)
   EXPECT_EQ(changes[1].message, "session demo/db loses access to secret api_password");
   EXPECT_TRUE(changes[2].weakens);
 }
-
-const std::string k_password = "  - name: api_password\n    kind: ascii\n    size: 16\n";
 
 std::string imported(const std::string& from)
 {
