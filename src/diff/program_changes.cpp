@@ -24,6 +24,15 @@ class ProgramComparison {
   }
 
  private:
+  // A string quoted, a list (a command) as JSON, an absent value as (none).
+  static std::string shown_value(const Json& value)
+  {
+    if (value.is_null()) {
+      return "(none)";
+    }
+    return value.is_string() ? shown(value.get<std::string>()) : value.dump();
+  }
+
   void compare_services()
   {
     const auto live = by_name(member(m_live, "services"));
@@ -48,12 +57,11 @@ class ProgramComparison {
         const auto& was = member(*before, field);
         const auto& is = member(*after, field);
         if (was != is) {
-          auto& change =
-              m_changes.add(Area::program,
-                            std::string(field) + "-changed",
-                            subject,
-                            "service " + name + ": " + field + " changes from "
-                                + shown(text(was, "(none)")) + " to " + shown(text(is, "(none)")));
+          auto& change = m_changes.add(Area::program,
+                                       std::string(field) + "-changed",
+                                       subject,
+                                       "service " + name + ": " + field + " changes from "
+                                           + shown_value(was) + " to " + shown_value(is));
           change.before = was;
           change.after = is;
         }

@@ -366,6 +366,9 @@ TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
                                       "environment-removed",
                                       "file-added"}));
   EXPECT_EQ(changes[0].after, "python3 /app/other.py");  // the image shows the command anyway
+  EXPECT_EQ(changes[0].message,
+            "service hello: command changes from \"python3 /app/main.py\" to \"python3 "
+            "/app/other.py\"");
   EXPECT_FALSE(changes[0].values_hidden);
   for (std::size_t i = 1; i < changes.size(); ++i) {
     const auto json = to_json(changes[i]).dump();
@@ -376,6 +379,21 @@ TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
   }
   EXPECT_EQ(changes[2].message, "service hello: LOCAL_SETTING is added");
   EXPECT_EQ(changes[3].message, "service hello: API_USER is removed");
+}
+
+TEST(SessionDiff, ACommandListIsShownAsJson)
+{
+  auto before = session(hello());
+  before["services"][0]["command"] = Json{"python3", "greet.py"};
+  auto after = before;
+  after["services"][0]["command"] = Json{"python3", "-u", "greet.py"};
+  after["services"][0].erase("pwd");
+  const auto changes = compare_sessions(before, after);
+  ASSERT_EQ(kinds(changes), (std::vector<std::string>{"command-changed", "pwd-changed"}));
+  EXPECT_EQ(
+      changes[0].message,
+      R"(service hello: command changes from ["python3","greet.py"] to ["python3","-u","greet.py"])");
+  EXPECT_EQ(changes[1].message, R"(service hello: pwd changes from "/app" to (none))");
 }
 
 TEST(SessionDiff, ShowValuesShowsPlainValuesAndReferencesAsReferences)
