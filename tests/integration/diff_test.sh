@@ -9,8 +9,9 @@
 #    longer produced (three-service mesh);
 #  - colour on a terminal (a pseudo-terminal), none with NO_COLOR or when piped;
 #  - production mode refuses a secret regeneration and an added toleration without the flag the
-#    error names, uploading nothing; the flag lets it through; without a plan, apply prints the
-#    risk lines (regenerated secret, dropped measurement, added toleration) before it uploads;
+#    error names (exit 2), uploading nothing; the flag lets it through; without a plan, apply
+#    prints the risk lines (regenerated secret, dropped measurement, added toleration) before it
+#    uploads;
 #  - an explicit secret value is shown only as changed: the outputs are scanned for it;
 #  - `diff --out plan.json` then `apply --plan plan.json` stores exactly the planned hash; the plan
 #    is refused, uploading nothing, when the manifests changed or when another client identity
@@ -224,17 +225,17 @@ grep -q '"orphaned": 1' "$work/no-longer-produced.json" || fail "the summary doe
 # --- production mode needs consent to regenerate a secret or weaken attestation.
 record 20 "$token_one"
 before=$(versions)
-if (cd "$app" && "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/roll.err"); then
-  fail "production apply regenerated a secret without --allow-secret-regeneration"
-fi
+rc=0
+(cd "$app" && "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/roll.err") || rc=$?
+[ "$rc" = 2 ] || fail "production apply of a password roll without --allow-secret-regeneration: exit $rc, expected 2: $(cat "$work/roll.err")"
 grep -q -- "--allow-secret-regeneration" "$work/roll.err" || fail "the refusal does not name the flag: $(cat "$work/roll.err")"
 [ "$(versions)" = "$before" ] || fail "the refused apply uploaded something"
 (cd "$app" && "$sconectl" apply -f mesh.yaml --allow-secret-regeneration >/dev/null 2>"$work/roll2.err") ||
   fail "apply --allow-secret-regeneration: $(cat "$work/roll2.err")"
 grep -q "api_password" "$work/roll2.err" || fail "apply did not print the regenerated secret: $(cat "$work/roll2.err")"
-if (cd "$app" && APP_TOLERATE="outdated-tcb, software-hardening-needed, hyperthreading" "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/weak.err"); then
-  fail "production apply added a toleration without --allow-weaker-attestation"
-fi
+rc=0
+(cd "$app" && APP_TOLERATE="outdated-tcb, software-hardening-needed, hyperthreading" "$sconectl" apply -f mesh.yaml >/dev/null 2>"$work/weak.err") || rc=$?
+[ "$rc" = 2 ] || fail "production apply of an added toleration without --allow-weaker-attestation: exit $rc, expected 2: $(cat "$work/weak.err")"
 grep -q -- "--allow-weaker-attestation" "$work/weak.err" || fail "the refusal does not name the flag: $(cat "$work/weak.err")"
 step "production refuses a password roll and an added toleration, naming the flag; the flag allows it"
 
