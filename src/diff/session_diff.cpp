@@ -1,5 +1,7 @@
 #include "sconectl/diff/session_diff.hpp"
 
+#include "change_list.hpp"
+#include "program_changes.hpp"
 #include "sconectl/util/json_member.hpp"
 
 #include <algorithm>
@@ -9,90 +11,29 @@ namespace sconectl::diff {
 
 namespace {
 
-using Json = model::SessionDocument;
+using detail::by_name;
+using detail::ChangeList;
+using detail::entries;
+using detail::find;
+using detail::Json;
+using detail::missing_from;
+using detail::service_names;
+using detail::shown;
+using detail::text;
 using json::member;
 
 // Fields a CAS adds to what was uploaded: they change with every version.
 const std::set<std::string> k_cas_fields = {"creator", "predecessor"};
 const std::set<std::string> k_compared_top_level = {
-    "version", "name", "services", "secrets", "security", "access_policy"};
+    "version", "name", "services", "images", "secrets", "security", "access_policy"};
 // Size of an ascii or binary secret without `size` (docs/cas.md).
 constexpr int k_default_secret_size = 20;
 constexpr const char* k_default_key_type = "P-256";
 
-std::string text(const Json& value, const std::string& otherwise = "")
-{
-  return value.is_string() ? value.get<std::string>()
-                           : (value.is_null() ? otherwise : value.dump());
-}
-
-// A list field's entries as text: strings as they are, anything else as JSON; a scalar is a
-// list of one (SCONE accepts `tolerate: debug-mode`).
-std::vector<std::string> entries(const Json& value)
-{
-  std::vector<std::string> found;
-  if (value.is_null()) {
-    return found;
-  }
-  for (const auto& entry : value.is_array() ? value : Json::array({value})) {
-    found.push_back(entry.is_string() ? entry.get<std::string>() : entry.dump());
-  }
-  return found;
-}
-
-std::vector<std::string> missing_from(const std::vector<std::string>& these,
-                                      const std::vector<std::string>& those)
-{
-  std::vector<std::string> missing;
-  for (const auto& entry : these) {
-    if (std::find(those.begin(), those.end(), entry) == those.end()) {
-      missing.push_back(entry);
-    }
-  }
-  return missing;
-}
-
-// Named entries of a list (services, secrets) by name, in document order.
-std::vector<std::pair<std::string, const Json*>> by_name(const Json& list)
-{
-  std::vector<std::pair<std::string, const Json*>> named;
-  if (!list.is_array()) {
-    return named;
-  }
-  for (const auto& entry : list) {
-    if (entry.is_object() && member(entry, "name").is_string()) {
-      named.emplace_back(member(entry, "name").get<std::string>(), &entry);
-    }
-  }
-  return named;
-}
-
-const Json* find(const std::vector<std::pair<std::string, const Json*>>& named,
-                 const std::string& name)
-{
-  for (const auto& [entry_name, entry] : named) {
-    if (entry_name == name) {
-      return entry;
-    }
-  }
-  return nullptr;
-}
-
-// Long values (certificates, file contents) are cut in messages; the JSON keeps them whole.
-std::string shown(const std::string& value)
-{
-  constexpr std::size_t k_shown = 64;
-  std::string line = value.substr(0, value.find('\n'));
-  if (line.size() > k_shown || line.size() < value.size()) {
-    return "\"" + line.substr(0, k_shown) + "...\" (" + std::to_string(value.size()) + " bytes)";
-  }
-  return "\"" + value + "\"";
-}
-
 class Comparison {
  public:
   Comparison(const Json& live, const Json& proposed, const CompareOptions& options)
-      : m_live(live), m_proposed(proposed), m_options(options)
+      : m_live(live), m_proposed(proposed), m_changes(options)
   {
   }
 
@@ -102,47 +43,24 @@ class Comparison {
     compare_security();
     compare_secrets();
     compare_access();
-    compare_services();
+    detail::compare_program(m_live, m_proposed, m_changes);
     compare_other();
     if (!m_changes.empty()) {
       note_regenerated_on_every_update();
     }
-    std::stable_sort(m_changes.begin(), m_changes.end(), [](const Change& a, const Change& b) {
+    auto changes = m_changes.take();
+    std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
       return static_cast<int>(a.area) < static_cast<int>(b.area);
     });
-    return std::move(m_changes);
+    return changes;
   }
 
  private:
-  Change& add(Area area, std::string kind, std::string subject, std::string message)
-  {
-    m_changes.push_back(Change{.area = area,
-                               .kind = std::move(kind),
-                               .subject = std::move(subject),
-                               .message = std::move(message)});
-    return m_changes.back();
-  }
-
-  // Services of either version, proposed order first, then those only the live one has.
-  std::vector<std::string> service_names() const
-  {
-    std::vector<std::string> names;
-    for (const auto& [name, service] : by_name(member(m_proposed, "services"))) {
-      names.push_back(name);
-    }
-    for (const auto& [name, service] : by_name(member(m_live, "services"))) {
-      if (std::find(names.begin(), names.end(), name) == names.end()) {
-        names.push_back(name);
-      }
-    }
-    return names;
-  }
-
   void compare_measurements()
   {
     const auto live = by_name(member(m_live, "services"));
     const auto proposed = by_name(member(m_proposed, "services"));
-    for (const auto& name : service_names()) {
+    for (const auto& name : service_names(m_live, m_proposed)) {
       const auto* before = find(live, name);
       const auto* after = find(proposed, name);
       if (before == nullptr || after == nullptr) {
@@ -154,18 +72,19 @@ class Comparison {
       const auto new_values = entries(member(is, "mrenclave"));
       const auto subject = "service " + name;
       for (const auto& value : missing_from(new_values, old_values)) {
-        auto& change = add(Area::attestation,
-                           "measurement-added",
-                           subject,
-                           "service " + name + " now accepts measurement " + value);
+        auto& change = m_changes.add(Area::attestation,
+                                     "measurement-added",
+                                     subject,
+                                     "service " + name + " now accepts measurement " + value);
         change.after = value;
       }
       for (const auto& value : missing_from(old_values, new_values)) {
-        auto& change = add(Area::attestation,
-                           "measurement-removed",
-                           subject,
-                           "service " + name + " no longer accepts measurement " + value
-                               + ": pods running it fail attestation at their next start");
+        auto& change =
+            m_changes.add(Area::attestation,
+                          "measurement-removed",
+                          subject,
+                          "service " + name + " no longer accepts measurement " + value
+                              + ": pods running it fail attestation at their next start");
         change.before = value;
         change.destructive = true;
       }
@@ -174,10 +93,10 @@ class Comparison {
       rest_before.erase("mrenclave");
       rest_after.erase("mrenclave");
       if (rest_before != rest_after) {
-        auto& change = add(Area::attestation,
-                           "service-attestation-changed",
-                           subject,
-                           "service " + name + ": attestation settings change");
+        auto& change = m_changes.add(Area::attestation,
+                                     "service-attestation-changed",
+                                     subject,
+                                     "service " + name + ": attestation settings change");
         change.before = rest_before;
         change.after = rest_after;
       }
@@ -191,15 +110,15 @@ class Comparison {
     const auto old_tolerated = entries(member(was, "tolerate"));
     const auto new_tolerated = entries(member(is, "tolerate"));
     for (const auto& value : missing_from(new_tolerated, old_tolerated)) {
-      auto& change = add(Area::attestation,
-                         "toleration-added",
-                         "security.attestation.tolerate",
-                         "attestation now tolerates " + value + ": it proves less");
+      auto& change = m_changes.add(Area::attestation,
+                                   "toleration-added",
+                                   "security.attestation.tolerate",
+                                   "attestation now tolerates " + value + ": it proves less");
       change.after = value;
       change.weakens = true;
     }
     for (const auto& value : missing_from(old_tolerated, new_tolerated)) {
-      auto& change = add(
+      auto& change = m_changes.add(
           Area::attestation,
           "toleration-removed",
           "security.attestation.tolerate",
@@ -209,41 +128,53 @@ class Comparison {
     const auto old_ignored = entries(member(was, "ignore_advisories"));
     const auto new_ignored = entries(member(is, "ignore_advisories"));
     for (const auto& value : missing_from(new_ignored, old_ignored)) {
-      auto& change = add(Area::attestation,
-                         "advisory-ignored",
-                         "security.attestation.ignore_advisories",
-                         "attestation now ignores advisory " + value + ": it proves less");
+      auto& change =
+          m_changes.add(Area::attestation,
+                        "advisory-ignored",
+                        "security.attestation.ignore_advisories",
+                        "attestation now ignores advisory " + value + ": it proves less");
       change.after = value;
       change.weakens = true;
     }
     for (const auto& value : missing_from(old_ignored, new_ignored)) {
-      auto& change = add(Area::attestation,
-                         "advisory-no-longer-ignored",
-                         "security.attestation.ignore_advisories",
-                         "attestation no longer ignores advisory " + value);
+      auto& change = m_changes.add(Area::attestation,
+                                   "advisory-no-longer-ignored",
+                                   "security.attestation.ignore_advisories",
+                                   "attestation no longer ignores advisory " + value);
       change.before = value;
     }
     const auto old_mode = text(member(was, "mode"), "hardware");
     const auto new_mode = text(member(is, "mode"), "hardware");
     if (old_mode != new_mode) {
-      auto& change = add(Area::attestation,
-                         "attestation-mode-changed",
-                         "security.attestation.mode",
-                         "attestation mode changes from " + old_mode + " to " + new_mode
-                             + (new_mode == "none" ? ": programs are no longer attested" : ""));
+      auto& change =
+          m_changes.add(Area::attestation,
+                        "attestation-mode-changed",
+                        "security.attestation.mode",
+                        "attestation mode changes from " + old_mode + " to " + new_mode
+                            + (new_mode == "none" ? ": programs are no longer attested" : ""));
       change.before = old_mode;
       change.after = new_mode;
       change.weakens = new_mode == "none";
     }
-    Json rest_before =
-        member(m_live, "security").is_object() ? member(m_live, "security") : Json::object();
-    Json rest_after = member(m_proposed, "security").is_object() ? member(m_proposed, "security")
-                                                                 : Json::object();
-    rest_before.erase("attestation");
-    rest_after.erase("attestation");
+    // Everything else in `security`, security.attestation's other keys (the MAA url) included.
+    const auto rest_of = [](const Json& document) {
+      Json rest =
+          member(document, "security").is_object() ? member(document, "security") : Json::object();
+      if (auto found = rest.find("attestation"); found != rest.end() && found->is_object()) {
+        for (const auto* compared : {"tolerate", "ignore_advisories", "mode"}) {
+          found->erase(compared);
+        }
+        if (found->empty()) {
+          rest.erase(found);
+        }
+      }
+      return rest;
+    };
+    const auto rest_before = rest_of(m_live);
+    const auto rest_after = rest_of(m_proposed);
     if (rest_before != rest_after) {
-      auto& change =
-          add(Area::attestation, "security-changed", "security", "security settings change");
+      auto& change = m_changes.add(
+          Area::attestation, "security-changed", "security", "security settings change");
       change.before = rest_before;
       change.after = rest_after;
     }
@@ -284,14 +215,16 @@ class Comparison {
       const auto* before = find(live, name);
       const auto subject = "secret " + name;
       if (before == nullptr) {
-        add(Area::secrets,
-            "secret-added",
-            subject,
-            "secret " + name
-                + (generated(*after)
-                       ? " is added; CAS generates its value"
-                       : (after->contains("import") ? " is added, imported"
-                                                    : " is added with a given value")));
+        if (after->contains("import")) {
+          compare_import(name, nullptr, after);
+        } else {
+          m_changes.add(Area::secrets,
+                        "secret-added",
+                        subject,
+                        "secret " + name
+                            + (generated(*after) ? " is added; CAS generates its value"
+                                                 : " is added with a given value"));
+        }
         compare_exports(name, Json::object(), *after);
         continue;
       }
@@ -301,13 +234,17 @@ class Comparison {
       if (find(proposed, name) != nullptr) {
         continue;
       }
-      auto& change =
-          add(Area::secrets,
-              "secret-removed",
-              "secret " + name,
-              "secret " + name + " is removed"
-                  + (generated(*before) ? ": the value CAS generated is gone for good" : ""));
-      change.destructive = generated(*before);
+      if (before->contains("import")) {
+        compare_import(name, before, nullptr);
+      } else {
+        auto& change = m_changes.add(
+            Area::secrets,
+            "secret-removed",
+            "secret " + name,
+            "secret " + name + " is removed"
+                + (generated(*before) ? ": the value CAS generated is gone for good" : ""));
+        change.destructive = generated(*before);
+      }
       compare_exports(name, *before, Json::object());
     }
   }
@@ -317,43 +254,38 @@ class Comparison {
     const auto subject = "secret " + name;
     if (generated(before) && generated(after)) {
       if (const auto reason = regeneration_reason(before, after); !reason.empty()) {
-        auto& change = add(Area::secrets,
-                           "secret-regenerated",
-                           subject,
-                           "secret " + name + ": " + reason
-                               + ": CAS generates a new value and the old one is gone for good");
+        auto& change =
+            m_changes.add(Area::secrets,
+                          "secret-regenerated",
+                          subject,
+                          "secret " + name + ": " + reason
+                              + ": CAS generates a new value and the old one is gone for good");
         change.destructive = true;
         m_regenerated.insert(name);
       }
     } else if (generated(before) && after.contains("value")) {
-      auto& change =
-          add(Area::secrets,
-              "secret-value-given",
-              subject,
-              "secret " + name + " gets a given value: the value CAS generated is gone for good");
+      auto& change = m_changes.add(
+          Area::secrets,
+          "secret-value-given",
+          subject,
+          "secret " + name + " gets a given value: the value CAS generated is gone for good");
       change.destructive = true;
       m_regenerated.insert(name);
     } else if (before.contains("value") && generated(after)) {
-      auto& change =
-          add(Area::secrets,
-              "secret-regenerated",
-              subject,
-              "secret " + name + " is generated by CAS from now on: the given value is replaced");
+      auto& change = m_changes.add(
+          Area::secrets,
+          "secret-regenerated",
+          subject,
+          "secret " + name + " is generated by CAS from now on: the given value is replaced");
       change.destructive = true;
       m_regenerated.insert(name);
     } else if (before.contains("value") && after.contains("value")
                && member(before, "value") != member(after, "value")) {
       // An explicit value is confidential: say that it changed, never what it is.
-      add(Area::secrets, "secret-value-changed", subject, "secret " + name + ": its value changes");
+      m_changes.add(
+          Area::secrets, "secret-value-changed", subject, "secret " + name + ": its value changes");
     }
-    if (member(before, "import") != member(after, "import")) {
-      auto& change = add(Area::secrets,
-                         "import-changed",
-                         subject,
-                         "secret " + name + ": where it is imported from changes");
-      change.before = member(before, "import");
-      change.after = member(after, "import");
-    }
+    compare_import(name, &before, &after);
     compare_exports(name, before, after);
     Json rest_before = before;
     Json rest_after = after;
@@ -362,10 +294,10 @@ class Comparison {
       rest_after.erase(field);
     }
     if (rest_before != rest_after && !m_regenerated.count(name)) {
-      auto& change = add(Area::secrets,
-                         "secret-definition-changed",
-                         subject,
-                         "secret " + name + ": its definition changes");
+      auto& change = m_changes.add(Area::secrets,
+                                   "secret-definition-changed",
+                                   subject,
+                                   "secret " + name + ": its definition changes");
       // A definition may hold credentials (an AAD token's application secret, tenant and client):
       // those are never shown, the rest only when values may be.
       for (auto* definition : {&rest_before, &rest_after}) {
@@ -373,7 +305,65 @@ class Comparison {
           definition->erase(credential);
         }
       }
-      keep_values(change, rest_before, rest_after);
+      m_changes.keep_values(change, rest_before, rest_after);
+    }
+  }
+
+  // "session demo/app", or "this session" for a document without a name.
+  std::string this_session() const
+  {
+    const auto name = text(member(m_proposed, "name"), text(member(m_live, "name")));
+    return name.empty() ? "this session" : "session " + name;
+  }
+
+  // An import reads a secret that another session exports to this one. Who may read a secret is
+  // decided by the exporting session's `export` (an export-added there), so an import weakens
+  // nothing; what it changes is which session's secret this one can use. `before` and `after`
+  // are null where the secret is absent.
+  void compare_import(const std::string& name, const Json* before, const Json* after)
+  {
+    const Json was = before == nullptr ? Json() : member(*before, "import");
+    const Json is = after == nullptr ? Json() : member(*after, "import");
+    if (was == is) {
+      return;
+    }
+    const auto subject = "secret " + name;
+    const auto source = [](const Json& import) {
+      const auto& secret = member(import, "secret");
+      return (secret.is_string() ? "secret " + secret.get<std::string>() : std::string("a secret"))
+             + " of session " + text(member(import, "session"), "(none)");
+    };
+    const auto as = " (imported as secret " + name + ")";
+    if (was.is_null()) {
+      const bool replaces_generated = before != nullptr && generated(*before);
+      auto& change = m_changes.add(
+          Area::secrets,
+          "import-added",
+          subject,
+          this_session() + " gains access to " + source(is) + as
+              + (replaces_generated  ? ", in place of the value CAS generated: it is gone for good"
+                 : before != nullptr ? ", in place of the given value"
+                                     : ""));
+      change.after = is;
+      change.destructive = replaces_generated;
+    } else if (is.is_null()) {
+      auto& change =
+          m_changes.add(Area::secrets,
+                        "import-removed",
+                        subject,
+                        this_session() + " loses access to " + source(was) + as
+                            + (after == nullptr    ? ""
+                               : generated(*after) ? "; CAS generates its value from now on"
+                                                   : "; it has a given value from now on"));
+      change.before = was;
+    } else {
+      auto& change = m_changes.add(Area::secrets,
+                                   "import-changed",
+                                   subject,
+                                   this_session() + ": secret " + name + " is imported from "
+                                       + source(is) + " instead of " + source(was));
+      change.before = was;
+      change.after = is;
     }
   }
 
@@ -393,20 +383,20 @@ class Comparison {
     const auto old_exports = entries(member(before, "export"));
     const auto new_exports = entries(member(after, "export"));
     for (const auto& entry : missing_from(new_exports, old_exports)) {
-      auto& change = add(Area::secrets,
-                         "export-added",
-                         subject,
-                         describe(entry) + " gains access to secret " + name);
+      auto& change = m_changes.add(Area::secrets,
+                                   "export-added",
+                                   subject,
+                                   describe(entry) + " gains access to secret " + name);
       change.after = Json::parse(entry, nullptr, false).is_discarded()
                          ? Json(entry)
                          : Json::parse(entry, nullptr, false);
       change.weakens = true;
     }
     for (const auto& entry : missing_from(old_exports, new_exports)) {
-      auto& change = add(Area::secrets,
-                         "export-removed",
-                         subject,
-                         describe(entry) + " loses access to secret " + name);
+      auto& change = m_changes.add(Area::secrets,
+                                   "export-removed",
+                                   subject,
+                                   describe(entry) + " loses access to secret " + name);
       change.before = Json::parse(entry, nullptr, false).is_discarded()
                           ? Json(entry)
                           : Json::parse(entry, nullptr, false);
@@ -414,11 +404,12 @@ class Comparison {
     const bool was_public = member(before, "export_public") == true;
     const bool is_public = member(after, "export_public") == true;
     if (was_public != is_public) {
-      auto& change = add(Area::secrets,
-                         is_public ? "export-public-added" : "export-public-removed",
-                         subject,
-                         is_public ? "secret " + name + " becomes readable by anyone"
-                                   : "secret " + name + " is no longer readable by anyone");
+      auto& change =
+          m_changes.add(Area::secrets,
+                        is_public ? "export-public-added" : "export-public-removed",
+                        subject,
+                        is_public ? "secret " + name + " becomes readable by anyone"
+                                  : "secret " + name + " is no longer readable by anyone");
       change.before = was_public;
       change.after = is_public;
       change.weakens = is_public;
@@ -443,7 +434,7 @@ class Comparison {
                               && text(member(*before, "key_type"), k_default_key_type)
                                      == text(member(*after, "key_type"), k_default_key_type);
         if (!migrated) {
-          auto& change = add(
+          auto& change = m_changes.add(
               Area::secrets,
               "secret-regenerated",
               "secret " + name,
@@ -453,10 +444,10 @@ class Comparison {
           change.destructive = true;
         }
       } else if (kind == "x509" || kind == "x509-ca") {
-        add(Area::secrets,
-            "certificate-reissued",
-            "secret " + name,
-            "secret " + name + ": certificates are issued anew on every update");
+        m_changes.add(Area::secrets,
+                      "certificate-reissued",
+                      "secret " + name,
+                      "secret " + name + ": certificates are issued anew on every update");
       }
     }
   }
@@ -504,154 +495,13 @@ class Comparison {
       for (const auto& entry : missing_from(before, after)) {
         message += " -" + shown(entry);
       }
-      auto& change = add(Area::access,
-                         widened ? "access-widened" : "access-narrowed",
-                         "access_policy." + key,
-                         message);
+      auto& change = m_changes.add(Area::access,
+                                   widened ? "access-widened" : "access-narrowed",
+                                   "access_policy." + key,
+                                   message);
       change.before = before;
       change.after = after;
       change.weakens = widened;
-    }
-  }
-
-  void compare_services()
-  {
-    const auto live = by_name(member(m_live, "services"));
-    const auto proposed = by_name(member(m_proposed, "services"));
-    for (const auto& name : service_names()) {
-      const auto* before = find(live, name);
-      const auto* after = find(proposed, name);
-      const auto subject = "service " + name;
-      if (before == nullptr) {
-        add(Area::program, "service-added", subject, "service " + name + " is added");
-        continue;
-      }
-      if (after == nullptr) {
-        add(Area::program,
-            "service-removed",
-            subject,
-            "service " + name + " is removed: its pods can no longer get their configuration");
-        continue;
-      }
-      for (const auto* field : {"command", "pwd"}) {
-        const auto& was = member(*before, field);
-        const auto& is = member(*after, field);
-        if (was != is) {
-          auto& change = add(Area::program,
-                             std::string(field) + "-changed",
-                             subject,
-                             "service " + name + ": " + field + " changes from "
-                                 + shown(text(was, "(none)")) + " to " + shown(text(is, "(none)")));
-          change.before = was;
-          change.after = is;
-        }
-      }
-      compare_environment(name, member(*before, "environment"), member(*after, "environment"));
-      compare_files(name, member(*before, "injection_files"), member(*after, "injection_files"));
-      Json rest_before = *before;
-      Json rest_after = *after;
-      for (const auto* field :
-           {"name", "command", "pwd", "environment", "injection_files", "attestation"}) {
-        rest_before.erase(field);
-        rest_after.erase(field);
-      }
-      if (rest_before != rest_after) {
-        auto& change = add(Area::program,
-                           "service-changed",
-                           subject,
-                           "service " + name + ": other settings change");
-        keep_values(change, rest_before, rest_after);
-      }
-    }
-  }
-
-  void compare_environment(const std::string& service, const Json& was, const Json& is)
-  {
-    const auto subject = "service " + service;
-    const Json empty = Json::object();
-    const auto& before = was.is_object() ? was : empty;
-    const auto& after = is.is_object() ? is : empty;
-    for (const auto& [variable, value] : after.items()) {
-      if (!before.contains(variable)) {
-        auto& change = add(Area::program,
-                           "environment-added",
-                           subject,
-                           "service " + service + ": " + variable
-                               + (m_options.show_values ? "=" + shown(text(value)) : std::string())
-                               + " is added");
-        keep_values(change, Json(), value);
-      } else if (before.at(variable) != value) {
-        auto& change = add(
-            Area::program,
-            "environment-changed",
-            subject,
-            "service " + service + ": " + variable + " changes"
-                + (m_options.show_values
-                       ? " from " + shown(text(before.at(variable))) + " to " + shown(text(value))
-                       : std::string()));
-        keep_values(change, before.at(variable), value);
-      }
-    }
-    for (const auto& [variable, value] : before.items()) {
-      if (!after.contains(variable)) {
-        auto& change = add(Area::program,
-                           "environment-removed",
-                           subject,
-                           "service " + service + ": " + variable + " is removed");
-        keep_values(change, value, Json());
-      }
-    }
-  }
-
-  // Values a manifest wrote go into the change only when they may be shown.
-  void keep_values(Change& change, const Json& before, const Json& after) const
-  {
-    if (m_options.show_values) {
-      change.before = before;
-      change.after = after;
-    } else {
-      change.values_hidden = true;
-    }
-  }
-
-  void compare_files(const std::string& service, const Json& was, const Json& is)
-  {
-    const auto subject = "service " + service;
-    const auto by_path = [](const Json& files) {
-      std::vector<std::pair<std::string, const Json*>> found;
-      if (files.is_array()) {
-        for (const auto& file : files) {
-          found.emplace_back(text(member(file, "path")), &file);
-        }
-      }
-      return found;
-    };
-    const auto before = by_path(was);
-    const auto after = by_path(is);
-    for (const auto& [path, file] : after) {
-      const auto* old = find(before, path);
-      if (old == nullptr) {
-        auto& change = add(Area::program,
-                           "file-added",
-                           subject,
-                           "service " + service + ": injection file " + path + " is added");
-        keep_values(change, Json(), *file);
-      } else if (*old != *file) {
-        auto& change = add(Area::program,
-                           "file-changed",
-                           subject,
-                           "service " + service + ": injection file " + path + " changes");
-        keep_values(change, *old, *file);
-      }
-    }
-    for (const auto& [path, file] : before) {
-      if (find(after, path) == nullptr) {
-        auto& change = add(Area::program,
-                           "file-removed",
-                           subject,
-                           "service " + service + ": injection file " + path + " is removed");
-        keep_values(change, *file, Json());
-      }
     }
   }
 
@@ -673,16 +523,15 @@ class Comparison {
       const auto& was = member(m_live, key);
       const auto& is = member(m_proposed, key);
       if (was != is) {
-        auto& change = add(Area::other, key + "-changed", key, key + " changes");
-        keep_values(change, was, is);
+        auto& change = m_changes.add(Area::other, key + "-changed", key, key + " changes");
+        m_changes.keep_values(change, was, is);
       }
     }
   }
 
   const Json& m_live;
   const Json& m_proposed;
-  CompareOptions m_options;
-  std::vector<Change> m_changes;
+  ChangeList m_changes;
   std::set<std::string> m_regenerated;
 };
 

@@ -234,7 +234,7 @@ rc=0
 [ "$rc" = 3 ] || fail "diff after the changes: exit $rc: $(cat "$logs/diff.err")"
 grep -q "API_USER changes" "$logs/diff.txt" || fail "diff does not name the changed API_USER: $(cat "$logs/diff.txt")"
 grep -q "DB_PASS changes" "$logs/diff.txt" || fail "diff does not name the changed DB_PASS: $(cat "$logs/diff.txt")"
-grep -q "images changes" "$logs/diff.txt" || fail "diff does not report the changed injection file (images): $(cat "$logs/diff.txt")"
+grep -q "injection file /run/hello-user/greeting.conf changes" "$logs/diff.txt" || fail "diff does not report the changed injection file: $(cat "$logs/diff.txt")"
 rc=0
 "$sconectl" --format json diff -f mesh-upload.yaml >"$logs/diff.json" 2>"$logs/diff-json.err" || rc=$?
 [ "$rc" = 3 ] || fail "diff --format json: exit $rc"

@@ -21,6 +21,7 @@ Json session(const std::string& yaml)
 
 const std::string k_old_measurement(64, 'a');
 const std::string k_new_measurement(64, 'b');
+const std::string k_password = "  - name: api_password\n    kind: ascii\n    size: 16\n";
 
 // The hello-world session as the mesh step writes it, with the parts each test changes.
 std::string hello(
@@ -91,6 +92,21 @@ TEST(SessionDiff, AddedTolerationsAndIgnoredAdvisoriesWeakenAttestation)
   EXPECT_EQ(changes[3].after, "none");
 }
 
+TEST(SessionDiff, AnotherMaaUrlIsASecurityChange)
+{
+  const auto maa = [](const std::string& url) {
+    return "    tolerate: [debug-mode, hyperthreading]\n    mode: maa\n    url: " + url + "\n";
+  };
+  const auto changes = compare_sessions(
+      session(hello(
+          k_old_measurement, k_password, "      API_USER: myself\n", maa("https://one.example"))),
+      session(hello(
+          k_old_measurement, k_password, "      API_USER: myself\n", maa("https://two.example"))));
+  ASSERT_EQ(kinds(changes), std::vector<std::string>{"security-changed"});
+  EXPECT_EQ(changes[0].after["attestation"]["url"], "https://two.example");
+  EXPECT_FALSE(changes[0].after["attestation"].contains("tolerate"));
+}
+
 TEST(SessionDiff, ANewSizeRollsAGeneratedPasswordAndAnUnchangedOneIsKept)
 {
   const auto rolled = compare_sessions(
@@ -127,15 +143,26 @@ TEST(SessionDiff, AnExplicitValueIsShownOnlyAsChanged)
   }
 }
 
+// Injection files belong to the image a service names (images[].injection_files), as the policy
+// generator writes them.
+void add_image(Json& document, const Json& files)
+{
+  document["services"][0]["image_name"] = "hello";
+  document["images"] = Json::array({Json{{"name", "hello"}, {"injection_files", files}}});
+}
+
 TEST(SessionDiff, AChangedInjectionFileShowsItsContentsOnlyWhenAskedFor)
 {
   auto before = session(hello());
-  before["services"][0]["injection_files"] =
-      Json::array({Json{{"path", "/etc/app.conf"}, {"content", "token=OLD-4711"}}});
+  add_image(before, Json::array({Json{{"path", "/etc/app.conf"}, {"content", "token=OLD-4711"}}}));
   auto after = before;
-  after["services"][0]["injection_files"][0]["content"] = "token=NEW-0815";
+  after["images"][0]["injection_files"][0]["content"] = "token=NEW-0815";
   const auto hidden = compare_sessions(before, after);
   ASSERT_EQ(kinds(hidden), std::vector<std::string>{"file-changed"});
+  EXPECT_EQ(hidden[0].area, Area::program);
+  EXPECT_EQ(hidden[0].subject, "image hello");
+  EXPECT_EQ(hidden[0].message,
+            "image hello of service hello: injection file /etc/app.conf changes");
   EXPECT_TRUE(hidden[0].values_hidden);
   const auto json = to_json(hidden[0]).dump();
   EXPECT_EQ(json.find("OLD-4711"), std::string::npos) << json;
@@ -144,6 +171,23 @@ TEST(SessionDiff, AChangedInjectionFileShowsItsContentsOnlyWhenAskedFor)
   ASSERT_EQ(shown.size(), 1U);
   EXPECT_EQ(shown[0].before["content"], "token=OLD-4711");
   EXPECT_EQ(shown[0].after["content"], "token=NEW-0815");
+}
+
+TEST(SessionDiff, ImagesAddedOrRemovedAndTheirFilesAreProgramChanges)
+{
+  auto before = session(hello());
+  add_image(before, Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}}));
+  before["images"].push_back(Json{{"name", "old"}});
+  auto after = session(hello());
+  add_image(after, Json::array());
+  after["images"].push_back(Json{{"name", "new"}});
+  const auto changes = compare_sessions(before, after);
+  ASSERT_EQ(kinds(changes),
+            (std::vector<std::string>{"file-removed", "image-added", "image-removed"}));
+  EXPECT_EQ(changes[0].message,
+            "image hello of service hello: injection file /etc/app.conf is removed");
+  EXPECT_EQ(changes[1].message, "image new is added");
+  EXPECT_EQ(changes[2].subject, "image old");
 }
 
 TEST(SessionDiff, AnAadTokensCredentialsAreNeverShown)
@@ -183,6 +227,62 @@ TEST(SessionDiff, ExportsNameWhoGainsOrLosesAccess)
   EXPECT_TRUE(changes[0].weakens);
   EXPECT_EQ(changes[1].message, "session demo/db loses access to secret api_password");
   EXPECT_TRUE(changes[2].weakens);
+}
+
+std::string imported(const std::string& from)
+{
+  return "  - name: db_password\n    import:\n      session: " + from
+         + "\n      secret: db_password\n";
+}
+
+TEST(SessionDiff, ImportsNameTheExportingSessionAndWhoGainsOrLosesAccess)
+{
+  const auto added =
+      compare_sessions(session(hello(k_old_measurement, k_password)),
+                       session(hello(k_old_measurement, k_password + imported("demo/db"))));
+  ASSERT_EQ(kinds(added), std::vector<std::string>{"import-added"});
+  EXPECT_EQ(added[0].area, Area::secrets);
+  EXPECT_EQ(added[0].subject, "secret db_password");
+  EXPECT_EQ(added[0].message,
+            "session demo/hello gains access to secret db_password of session demo/db (imported "
+            "as secret db_password)");
+  EXPECT_EQ(added[0].after, (Json{{"session", "demo/db"}, {"secret", "db_password"}}));
+  // The exporting session's export decides who may read; that is where access widens.
+  EXPECT_FALSE(added[0].weakens);
+  EXPECT_FALSE(added[0].destructive);
+
+  const auto removed =
+      compare_sessions(session(hello(k_old_measurement, k_password + imported("demo/db"))),
+                       session(hello(k_old_measurement, k_password)));
+  ASSERT_EQ(kinds(removed), std::vector<std::string>{"import-removed"});
+  EXPECT_EQ(removed[0].message,
+            "session demo/hello loses access to secret db_password of session demo/db (imported "
+            "as secret db_password)");
+  EXPECT_EQ(removed[0].before["session"], "demo/db");
+
+  const auto moved =
+      compare_sessions(session(hello(k_old_measurement, k_password + imported("demo/db"))),
+                       session(hello(k_old_measurement, k_password + imported("demo/other"))));
+  ASSERT_EQ(kinds(moved), std::vector<std::string>{"import-changed"});
+  EXPECT_EQ(moved[0].message,
+            "session demo/hello: secret db_password is imported from secret db_password of "
+            "session demo/other instead of secret db_password of session demo/db");
+}
+
+TEST(SessionDiff, AnImportInPlaceOfAGeneratedSecretLosesItsValue)
+{
+  const auto changes = compare_sessions(
+      session(hello(k_old_measurement, "  - name: db_password\n    kind: ascii\n")),
+      session(hello(k_old_measurement, imported("demo/db"))));
+  ASSERT_EQ(kinds(changes), std::vector<std::string>{"import-added"});
+  EXPECT_TRUE(changes[0].destructive);
+  EXPECT_NE(changes[0].message.find("the value CAS generated: it is gone for good"),
+            std::string::npos);
+  const auto back = compare_sessions(
+      session(hello(k_old_measurement, imported("demo/db"))),
+      session(hello(k_old_measurement, "  - name: db_password\n    kind: ascii\n")));
+  ASSERT_EQ(kinds(back), std::vector<std::string>{"import-removed"});
+  EXPECT_NE(back[0].message.find("CAS generates its value from now on"), std::string::npos);
 }
 
 TEST(SessionDiff, RemovedAndKindChangedGeneratedSecretsAreLostForGood)
@@ -237,6 +337,13 @@ TEST(SessionDiff, AccessPolicyChangesSayWhetherTheyWiden)
   EXPECT_EQ(changes[1].before, (Json{"CREATOR"}));
 }
 
+Json unchanged_program()
+{
+  auto live = session(hello());
+  add_image(live, Json::array());
+  return live;
+}
+
 Json changed_program()
 {
   auto proposed = session(hello());
@@ -245,13 +352,13 @@ Json changed_program()
   service["environment"].erase("API_USER");
   service["environment"]["GREETING"] = "$$SCONE::greeting$$";
   service["environment"]["LOCAL_SETTING"] = "a value written in the manifest";
-  service["injection_files"] = Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}});
+  add_image(proposed, Json::array({Json{{"path", "/etc/app.conf"}, {"content", "x=1"}}}));
   return proposed;
 }
 
 TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
 {
-  const auto changes = compare_sessions(session(hello()), changed_program());
+  const auto changes = compare_sessions(unchanged_program(), changed_program());
   ASSERT_EQ(kinds(changes),
             (std::vector<std::string>{"command-changed",
                                       "environment-added",
@@ -259,6 +366,9 @@ TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
                                       "environment-removed",
                                       "file-added"}));
   EXPECT_EQ(changes[0].after, "python3 /app/other.py");  // the image shows the command anyway
+  EXPECT_EQ(changes[0].message,
+            "service hello: command changes from \"python3 /app/main.py\" to \"python3 "
+            "/app/other.py\"");
   EXPECT_FALSE(changes[0].values_hidden);
   for (std::size_t i = 1; i < changes.size(); ++i) {
     const auto json = to_json(changes[i]).dump();
@@ -271,10 +381,25 @@ TEST(SessionDiff, ProgramChangesNameVariablesAndFilesButHideTheirValues)
   EXPECT_EQ(changes[3].message, "service hello: API_USER is removed");
 }
 
+TEST(SessionDiff, ACommandListIsShownAsJson)
+{
+  auto before = session(hello());
+  before["services"][0]["command"] = Json{"python3", "greet.py"};
+  auto after = before;
+  after["services"][0]["command"] = Json{"python3", "-u", "greet.py"};
+  after["services"][0].erase("pwd");
+  const auto changes = compare_sessions(before, after);
+  ASSERT_EQ(kinds(changes), (std::vector<std::string>{"command-changed", "pwd-changed"}));
+  EXPECT_EQ(
+      changes[0].message,
+      R"(service hello: command changes from ["python3","greet.py"] to ["python3","-u","greet.py"])");
+  EXPECT_EQ(changes[1].message, R"(service hello: pwd changes from "/app" to (none))");
+}
+
 TEST(SessionDiff, ShowValuesShowsPlainValuesAndReferencesAsReferences)
 {
   const auto changes =
-      compare_sessions(session(hello()), changed_program(), CompareOptions{.show_values = true});
+      compare_sessions(unchanged_program(), changed_program(), CompareOptions{.show_values = true});
   ASSERT_EQ(changes.size(), 5U);
   EXPECT_EQ(changes[1].after, "$$SCONE::greeting$$");
   EXPECT_EQ(changes[2].message,
