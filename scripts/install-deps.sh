@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
+  clang-tidy   # scripts/clang-tidy.py, in the test command
   libcli11-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev libexpected-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev libsqlite3-dev libarchive-dev

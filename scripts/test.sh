@@ -38,6 +38,9 @@ python3 scripts/check-pipelines.py "$root"
 step "building (warnings are errors)"
 scripts/build.sh "$root/build/test"
 
+step "clang-tidy over src/ (scripts/clang-tidy.py; checks in .clang-tidy)"
+python3 scripts/clang-tidy.py "$root/build/test"
+
 step "starting a local Kubernetes (scripts/infra/kubernetes.sh; the first run builds it: see docs/kubernetes.md)"
 if ! scripts/infra/kubernetes.sh; then
   [ "${CI:-}" = true ] && { echo "test.sh: the local Kubernetes did not start" >&2; exit 1; }

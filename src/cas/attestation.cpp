@@ -71,7 +71,10 @@ Result<void> only_fields(const Json& json, std::initializer_list<const char*> na
     return fail(ErrorKind::manifest, "the body must be a JSON object");
   }
   for (const auto& [key, value] : json.items()) {
-    if (std::none_of(names.begin(), names.end(), [&](const char* name) { return key == name; })) {
+    // An init-capture, not the binding itself: clang 14 (clang-tidy) cannot capture a binding.
+    if (std::none_of(names.begin(), names.end(), [&field = key](const char* name) {
+          return field == name;
+        })) {
       return fail(ErrorKind::manifest, "unknown field '" + key.substr(0, 40) + "'");
     }
   }

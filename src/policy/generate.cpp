@@ -137,11 +137,13 @@ std::vector<const ResolvedService*> exporters_of(const SecretOwners& owners,
     if (candidate == &importer) {
       continue;
     }
-    const bool exported = std::any_of(
-        secret->exports.begin(), secret->exports.end(), [&](const manifest::SecretExport& entry) {
-          return model::export_reaches(
-              entry.session, entry.namespace_name, candidate->session, importer.session);
-        });
+    const bool exported =
+        std::any_of(secret->exports.begin(),
+                    secret->exports.end(),
+                    [&exporter = candidate, &importer](const manifest::SecretExport& entry) {
+                      return model::export_reaches(
+                          entry.session, entry.namespace_name, exporter->session, importer.session);
+                    });
     if (exported) {
       found.push_back(candidate);
     }

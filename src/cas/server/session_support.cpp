@@ -86,9 +86,10 @@ class SupportChecker {
       if (std::find(honoured.begin(), honoured.end(), key) != honoured.end()) {
         continue;
       }
-      const auto known = std::find_if(refused.begin(), refused.end(), [&key](const Refused& entry) {
-        return entry.key == key;
-      });
+      const auto known =
+          std::find_if(refused.begin(), refused.end(), [&field = key](const Refused& entry) {
+            return entry.key == field;
+          });
       if (known != refused.end()) {
         refuse(at, known->why);
       } else if (path.empty() && key == "attestation") {
