@@ -54,19 +54,12 @@ double seconds_between(Clock::time_point from, Clock::time_point to)
 class TimedChannel final : public runtime::CasChannel {
  public:
   explicit TimedChannel(runtime::CasChannel& inner) : m_inner(inner) {}
-  sconectl::Result<runtime::ChannelAnswer> get(std::string_view path) override
+  sconectl::Result<runtime::ChannelAnswer> send(const sconectl::http1::Request& request) override
   {
     const auto start = Clock::now();
-    auto answer = m_inner.get(path);
-    nonce_seconds += seconds_between(start, Clock::now());
-    return answer;
-  }
-  sconectl::Result<runtime::ChannelAnswer> post_json(std::string_view path,
-                                                     std::string_view body) override
-  {
-    const auto start = Clock::now();
-    auto answer = m_inner.post_json(path, body);
-    request_seconds += seconds_between(start, Clock::now());
+    auto answer = m_inner.send(request);
+    (request.method == "GET" ? nonce_seconds : request_seconds) +=
+        seconds_between(start, Clock::now());
     return answer;
   }
   double nonce_seconds = 0;

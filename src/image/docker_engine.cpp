@@ -170,7 +170,7 @@ DockerEngine::DockerEngine(std::unique_ptr<EngineTransport> transport,
 
 Result<EngineResponse> DockerEngine::get(const std::string& path, const EngineHeaders& headers)
 {
-  return m_transport->get(path, headers);
+  return m_transport->send(http1::get_request(path, headers));
 }
 
 Error DockerEngine::failure(const std::string& action, const EngineResponse& response) const

@@ -14,261 +14,56 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-// HTTP/1.1 GET requests to the Docker Engine over its unix socket. Written out rather than
-// through libcurl: loading libcurl and its dependencies costs more than the whole mesh step
-// (about 5 ms of a 19 ms `apply -f mesh.yaml --dry-run`), and the engine's socket needs only this
-// much of HTTP: one request at a time on a kept connection, answers with Content-Length, chunked,
-// or ending with the connection.
+// HTTP/1.1 requests to the Docker Engine over its unix socket, through the project's own HTTP/1.1
+// writer and reader (util/http1.hpp) rather than libcurl: loading libcurl and its dependencies
+// costs more than the whole mesh step (about 5 ms of a 19 ms `apply -f mesh.yaml --dry-run`), and
+// the engine's socket needs only one request at a time on a kept connection.
 namespace sconectl::image {
 
 namespace {
 
-constexpr std::size_t k_max_answer_bytes = 64 * 1024 * 1024;  // an image list of a busy host
-constexpr std::size_t k_max_header_bytes = 64 * 1024;
+constexpr http1::ReadLimits k_limits{.max_header_bytes = 64 * 1024,
+                                     // an image list of a busy host
+                                     .max_body_bytes = 64 * 1024 * 1024};
 
 // The connection to the engine; closed when it goes.
 using Connection = UniqueFd;
 
 using Clock = std::chrono::steady_clock;
 
-// Why an answer could not be read; `before_any_byte` when the engine closed a kept connection
-// before answering, which calls for one retry on a fresh connection.
-struct ReadFailure {
-  std::string message;
-  bool before_any_byte = false;
-};
-
-class AnswerReader {
- public:
-  AnswerReader(int fd, Clock::time_point deadline) : m_fd(fd), m_deadline(deadline) {}
-
-  tl::expected<EngineResponse, ReadFailure> read(bool& keep_open)
-  {
-    std::size_t header_end = std::string::npos;
-    while ((header_end = m_buffer.find("\r\n\r\n")) == std::string::npos) {
-      if (m_buffer.size() > k_max_header_bytes) {
-        return failure("its answer's header is too long");
-      }
-      if (auto more = fill(); !more) {
-        return tl::unexpected(
-            ReadFailure{more.error(), m_buffer.empty() && more.error() == k_closed});
-      }
-    }
-    const std::string_view head(m_buffer.data(), header_end);
-    EngineResponse response;
-    if (!head.starts_with("HTTP/1.") || head.size() < 12 || head[8] != ' ') {
-      return failure("it did not answer in HTTP/1");
-    }
-    for (std::size_t i = 9; i < 12; ++i) {
-      if (head[i] < '0' || head[i] > '9') {
-        return failure("its answer has no status code");
-      }
-      response.status = response.status * 10 + (head[i] - '0');
-    }
-    std::optional<std::size_t> length;
-    bool chunked = false;
-    keep_open = true;
-    for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;) {
-      const auto next = head.find("\r\n", at + 2);
-      const auto line = head.substr(at + 2, next == std::string_view::npos ? next : next - at - 2);
-      at = next;
-      const auto colon = line.find(':');
-      if (colon == std::string_view::npos) {
-        continue;
-      }
-      const auto name = line.substr(0, colon);
-      auto value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.remove_prefix(1);
-      }
-      if (equal_ignoring_case(name, "content-length")) {
-        std::size_t number = 0;
-        for (const char c : value) {
-          if (c < '0' || c > '9' || number > k_max_answer_bytes) {
-            return failure("its answer has a bad Content-Length");
-          }
-          number = number * 10 + static_cast<std::size_t>(c - '0');
-        }
-        length = number;
-      } else if (equal_ignoring_case(name, "transfer-encoding")) {
-        chunked = contains_ignoring_case(value, "chunked");
-      } else if (equal_ignoring_case(name, "connection")) {
-        keep_open = !contains_ignoring_case(value, "close");
-      }
-    }
-    m_buffer.erase(0, header_end + 4);
-    if (response.status / 100 == 1 || response.status == 204 || response.status == 304) {
-      return response;  // answers that never have a body (RFC 9112, section 6.3)
-    }
-    Result<std::string> body = chunked  ? read_chunked()
-                               : length ? read_exactly(*length)
-                                        : read_to_end();
-    if (!chunked && !length) {
-      keep_open = false;
-    }
-    if (!body) {
-      return failure(body.error().message);
-    }
-    response.body = std::move(*body);
-    return response;
-  }
-
- private:
-  static constexpr const char* k_closed = "it closed the connection";
-
-  static bool equal_ignoring_case(std::string_view a, std::string_view b)
-  {
-    if (a.size() != b.size()) {
-      return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      if ((a[i] | 0x20) != (b[i] | 0x20)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  static bool contains_ignoring_case(std::string_view text, std::string_view word)
-  {
-    for (std::size_t i = 0; i + word.size() <= text.size(); ++i) {
-      if (equal_ignoring_case(text.substr(i, word.size()), word)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static tl::unexpected<ReadFailure> failure(std::string message)
-  {
-    return tl::unexpected(ReadFailure{std::move(message), false});
-  }
-
-  // Appends what the socket has to m_buffer, waiting until the deadline.
-  tl::expected<void, std::string> fill()
-  {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now()).count();
-    pollfd ready{.fd = m_fd, .events = POLLIN, .revents = 0};
-    const int polled = left > 0 ? ::poll(&ready, 1, static_cast<int>(left)) : 0;
-    if (polled == 0) {
-      return tl::unexpected(std::string("it did not answer in time"));
-    }
-    if (polled < 0) {
-      return errno == EINTR ? tl::expected<void, std::string>()
-                            : tl::unexpected(std::string(std::strerror(errno)));
-    }
-    char chunk[65536];
-    const auto got = ::recv(m_fd, chunk, sizeof chunk, 0);
-    if (got < 0 && errno == ECONNRESET) {
-      return tl::unexpected(std::string(k_closed));
-    }
-    if (got < 0) {
-      return errno == EINTR || errno == EAGAIN ? tl::expected<void, std::string>()
-                                               : tl::unexpected(std::string(std::strerror(errno)));
-    }
-    if (got == 0) {
-      return tl::unexpected(std::string(k_closed));
-    }
-    m_buffer.append(chunk, static_cast<std::size_t>(got));
-    return {};
-  }
-
-  Result<void> need(std::size_t bytes)
-  {
-    while (m_buffer.size() < bytes) {
-      if (auto more = fill(); !more) {
-        return fail(ErrorKind::process, more.error() + " in the middle of its answer");
-      }
-    }
-    return {};
-  }
-
-  Result<std::string> read_exactly(std::size_t size)
-  {
-    TRY(need(size));
-    std::string body = m_buffer.substr(0, size);
-    m_buffer.erase(0, size);
-    return body;
-  }
-
-  Result<std::string> read_to_end()
-  {
+// What the socket has, waiting for it until `deadline`: the reader's source of bytes.
+http1::Receive receive_until(int fd, Clock::time_point deadline)
+{
+  return [fd, deadline](char* into,
+                        std::size_t capacity) -> tl::expected<std::size_t, std::string> {
     while (true) {
-      if (m_buffer.size() > k_max_answer_bytes) {
-        return fail(ErrorKind::process, "its answer is too large");
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      pollfd ready{.fd = fd, .events = POLLIN, .revents = 0};
+      const int polled = left > 0 ? ::poll(&ready, 1, static_cast<int>(left)) : 0;
+      if (polled == 0) {
+        return tl::unexpected(std::string("it did not answer in time"));
       }
-      if (auto more = fill(); !more) {
-        if (more.error() == k_closed) {
-          return std::move(m_buffer);
+      if (polled < 0) {
+        if (errno == EINTR) {
+          continue;
         }
-        return fail(ErrorKind::process, more.error());
+        return tl::unexpected(std::string(std::strerror(errno)));
       }
+      const auto got = ::recv(fd, into, capacity, 0);
+      if (got < 0 && errno == ECONNRESET) {
+        return 0;  // as a close: a kept connection the engine dropped
+      }
+      if (got < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+          continue;
+        }
+        return tl::unexpected(std::string(std::strerror(errno)));
+      }
+      return static_cast<std::size_t>(got);
     }
-  }
-
-  // Chunks of "<hex size>[;extension]\r\n<data>\r\n", a last one of size 0, then trailer lines.
-  Result<std::string> read_chunked()
-  {
-    std::string body;
-    while (true) {
-      std::size_t line_end = std::string::npos;
-      while ((line_end = m_buffer.find("\r\n")) == std::string::npos) {
-        if (m_buffer.size() > k_max_header_bytes) {
-          return fail(ErrorKind::process, "its answer has a bad chunk size");
-        }
-        TRY(need(m_buffer.size() + 1));
-      }
-      std::size_t size = 0;
-      std::size_t digits = 0;
-      for (; digits < line_end; ++digits) {
-        const char c = m_buffer[digits];
-        const int value = c >= '0' && c <= '9'   ? c - '0'
-                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : -1;
-        if (value < 0) {
-          break;
-        }
-        size = size * 16 + static_cast<std::size_t>(value);
-        if (size > k_max_answer_bytes) {
-          return fail(ErrorKind::process, "its answer is too large");
-        }
-      }
-      if (digits == 0
-          || (digits < line_end && m_buffer[digits] != ';' && m_buffer[digits] != ' ')) {
-        return fail(ErrorKind::process, "its answer has a bad chunk size");
-      }
-      m_buffer.erase(0, line_end + 2);
-      if (size == 0) {
-        // Trailer lines, up to an empty one.
-        while (true) {
-          std::size_t end = std::string::npos;
-          while ((end = m_buffer.find("\r\n")) == std::string::npos) {
-            TRY(need(m_buffer.size() + 1));
-          }
-          m_buffer.erase(0, end + 2);
-          if (end == 0) {
-            return body;
-          }
-        }
-      }
-      if (body.size() + size > k_max_answer_bytes) {
-        return fail(ErrorKind::process, "its answer is too large");
-      }
-      TRY(need(size + 2));
-      if (m_buffer.compare(size, 2, "\r\n") != 0) {
-        return fail(ErrorKind::process, "its answer has a chunk of the wrong size");
-      }
-      body.append(m_buffer, 0, size);
-      m_buffer.erase(0, size + 2);
-    }
-  }
-
-  int m_fd;
-  Clock::time_point m_deadline;
-  std::string m_buffer;
-};
+  };
+}
 
 class UnixSocketTransport final : public EngineTransport {
  public:
@@ -282,12 +77,12 @@ class UnixSocketTransport final : public EngineTransport {
     }
   }
 
-  Result<EngineResponse> get(const std::string& path, const EngineHeaders& headers) override
+  Result<EngineResponse> send(const http1::Request& request) override
   {
     const bool reused = m_connection != nullptr;
-    auto answer = exchange(path, headers);
+    auto answer = exchange(request);
     if (!answer && answer.error().before_any_byte && reused) {
-      answer = exchange(path, headers);  // the engine had closed the kept connection
+      answer = exchange(request);  // the engine had closed the kept connection
     }
     if (!answer) {
       m_connection.reset();
@@ -302,17 +97,15 @@ class UnixSocketTransport final : public EngineTransport {
 
  private:
   // Empty message: connecting failed, m_connect_error says why.
-  tl::expected<EngineResponse, ReadFailure> exchange(const std::string& path,
-                                                     const EngineHeaders& headers)
+  tl::expected<EngineResponse, http1::ReadFailure> exchange(const http1::Request& message)
   {
+    using http1::ReadFailure;
     if (!m_connection && !connect()) {
       return tl::unexpected(ReadFailure{});
     }
-    std::string request = "GET " + path + " HTTP/1.1\r\nHost: docker\r\nUser-Agent: sconectl\r\n";
-    for (const auto& [name, value] : headers) {
-      request += name + ": " + value + "\r\n";
-    }
-    request += "\r\n";
+    auto with_agent = message;
+    with_agent.headers.emplace("User-Agent", "sconectl");
+    const auto request = http1::format_request(with_agent, "docker");
     for (std::size_t sent = 0; sent < request.size();) {
       const auto wrote =
           ::send(m_connection->get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -328,12 +121,16 @@ class UnixSocketTransport final : public EngineTransport {
       }
       sent += static_cast<std::size_t>(wrote);
     }
-    bool keep_open = false;
-    auto answer = AnswerReader(m_connection->get(), Clock::now() + m_timeout).read(keep_open);
-    if (!answer || !keep_open) {
+    auto answer = http1::read_response(receive_until(m_connection->get(), Clock::now() + m_timeout),
+                                       k_limits,
+                                       message.method == "HEAD");
+    if (!answer || !answer->keep_open) {
       m_connection.reset();
     }
-    return answer;
+    if (!answer) {
+      return tl::unexpected(std::move(answer.error()));
+    }
+    return std::move(answer->response);
   }
 
   bool connect()

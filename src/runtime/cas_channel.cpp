@@ -119,94 +119,35 @@ class PinnedChannel final : public CasChannel {
   PinnedChannel(const PinnedChannel&) = delete;
   PinnedChannel& operator=(const PinnedChannel&) = delete;
 
-  Result<ChannelAnswer> get(std::string_view path) override { return exchange("GET", path, {}); }
-
-  Result<ChannelAnswer> post_json(std::string_view path, std::string_view body) override
+  Result<ChannelAnswer> send(const http1::Request& request) override
   {
-    return exchange("POST", path, body);
+    auto with_accept = request;
+    with_accept.headers.emplace("Accept", "application/json");
+    const auto bytes = http1::format_request(with_accept, m_authority);
+    if (SSL_write(m_ssl.get(), bytes.data(), static_cast<int>(bytes.size())) <= 0) {
+      return fail(ErrorKind::network, "cannot send to the CAS at " + m_authority);
+    }
+    const http1::Receive receive =
+        [this](char* into, std::size_t capacity) -> tl::expected<std::size_t, std::string> {
+      const int count = SSL_read(m_ssl.get(), into, static_cast<int>(capacity));
+      if (count > 0) {
+        return static_cast<std::size_t>(count);
+      }
+      if (SSL_get_error(m_ssl.get(), count) == SSL_ERROR_ZERO_RETURN) {
+        return 0;
+      }
+      return tl::unexpected(std::string("it closed the connection"));
+    };
+    auto answer = http1::read_response(
+        receive, {.max_body_bytes = k_max_answer_bytes}, request.method == "HEAD");
+    if (!answer) {
+      return fail(ErrorKind::network,
+                  "the CAS at " + m_authority + " failed: " + answer.error().message);
+    }
+    return std::move(answer->response);
   }
 
  private:
-  Result<ChannelAnswer> exchange(std::string_view method,
-                                 std::string_view path,
-                                 std::string_view body)
-  {
-    std::string request = std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: "
-                          + m_authority + "\r\nAccept: application/json\r\n";
-    if (method == "POST") {
-      request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size())
-                 + "\r\n";
-    }
-    request += "\r\n";
-    request.append(body);
-    if (SSL_write(m_ssl.get(), request.data(), static_cast<int>(request.size())) <= 0) {
-      return fail(ErrorKind::network, "cannot send to the CAS at " + m_authority);
-    }
-    std::string received;
-    std::size_t header_end = std::string::npos;
-    std::size_t body_size = 0;
-    std::array<char, 16384> buffer{};
-    for (;;) {
-      if (header_end != std::string::npos && received.size() >= header_end + 4 + body_size) {
-        break;
-      }
-      const int count = SSL_read(m_ssl.get(), buffer.data(), static_cast<int>(buffer.size()));
-      if (count <= 0) {
-        return fail(ErrorKind::network,
-                    "the CAS at " + m_authority + " closed the connection mid-answer");
-      }
-      received.append(buffer.data(), static_cast<std::size_t>(count));
-      if (received.size() > k_max_answer_bytes) {
-        return fail(ErrorKind::network, "the CAS's answer is too large");
-      }
-      if (header_end == std::string::npos) {
-        header_end = received.find("\r\n\r\n");
-        if (header_end != std::string::npos) {
-          auto size = content_length(received.substr(0, header_end));
-          if (!size) {
-            return forward_error(std::move(size.error()));
-          }
-          body_size = *size;
-        }
-      }
-    }
-    ChannelAnswer answer;
-    const auto status_line = received.substr(0, received.find("\r\n"));
-    const auto space = status_line.find(' ');
-    if (!status_line.starts_with("HTTP/1.") || space == std::string::npos
-        || std::from_chars(status_line.data() + space + 1,
-                           status_line.data() + status_line.size(),
-                           answer.status)
-                   .ec
-               != std::errc()) {
-      return fail(ErrorKind::network, "the CAS did not answer in HTTP");
-    }
-    answer.body = received.substr(header_end + 4, body_size);
-    return answer;
-  }
-
-  static Result<std::size_t> content_length(const std::string& headers)
-  {
-    std::string lower;
-    for (const char c : headers) {
-      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
-    const auto at = lower.find("\r\ncontent-length:");
-    if (at == std::string::npos) {
-      return fail(ErrorKind::network, "the CAS's answer has no Content-Length");
-    }
-    auto start = at + 17;
-    while (start < lower.size() && lower[start] == ' ') {
-      ++start;
-    }
-    std::size_t size = 0;
-    if (std::from_chars(lower.data() + start, lower.data() + lower.size(), size).ec != std::errc()
-        || size > k_max_answer_bytes) {
-      return fail(ErrorKind::network, "the CAS's answer has a bad Content-Length");
-    }
-    return size;
-  }
-
   Socket m_socket;
   std::unique_ptr<SSL_CTX, SslContextDeleter> m_context;
   std::unique_ptr<SSL, SslDeleter> m_ssl;

@@ -250,7 +250,8 @@ Result<cas::ProgramConfiguration> attest(CasChannel& channel,
     return fail(ErrorKind::server,
                 lines.empty() ? "the CAS answered " + std::to_string(answer.status) : lines);
   };
-  auto nonce_answer = channel.get(cas::k_attestation_nonce_path);
+  auto nonce_answer =
+      channel.send({.method = "GET", .target = std::string(cas::k_attestation_nonce_path)});
   if (!nonce_answer) {
     return forward_error(std::move(nonce_answer.error()));
   }
@@ -272,7 +273,10 @@ Result<cas::ProgramConfiguration> attest(CasChannel& channel,
                                   .public_key = key->public_key,
                                   .service_access_token = settings.service_access_token};
   request.report_data = cas::report_data_of(request);
-  auto answer = channel.post_json(cas::k_attestation_path, cas::to_json(request).dump());
+  auto answer = channel.send({.method = "POST",
+                              .target = std::string(cas::k_attestation_path),
+                              .content_type = "application/json",
+                              .body = cas::to_json(request).dump()});
   if (!answer) {
     return forward_error(std::move(answer.error()));
   }

@@ -4,6 +4,7 @@
 #include "sconectl/cas/client_config.hpp"
 #include "sconectl/cas/identity.hpp"
 #include "sconectl/util/error.hpp"
+#include "sconectl/util/http1.hpp"
 
 #include <chrono>
 #include <memory>
@@ -14,27 +15,12 @@
 // predecessor chains) is tested without a network; CurlTransport is the real one.
 namespace sconectl::cas {
 
-struct HttpRequest {
-  std::string method;  // GET or POST
-  std::string target;  // path and query, e.g. /v1/sessions/ns/svc?hash=...
-  std::string content_type;
-  std::string body;
-};
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-};
+using HttpRequest = http1::Request;
+using HttpResponse = http1::Response;
 
 // A failure before any HTTP answer is an Error of kind `network` (worth retrying: refused,
 // reset, timed out) or `tls` (never retried: a peer that fails verification stays untrusted).
-class HttpTransport {
- public:
-  virtual ~HttpTransport() = default;
-  [[nodiscard]] virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
-  // Network connections opened so far; 0 for transports that use none (the in-memory CAS).
-  [[nodiscard]] virtual long connections_opened() const { return 0; }
-};
+using HttpTransport = http1::Transport;
 
 // How the CAS's certificate is checked.
 struct PeerTrust {

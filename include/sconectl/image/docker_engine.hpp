@@ -2,6 +2,7 @@
 
 #include "sconectl/image/docker_cli.hpp"
 #include "sconectl/util/error.hpp"
+#include "sconectl/util/http1.hpp"
 
 #include <chrono>
 #include <functional>
@@ -18,23 +19,14 @@
 // business.
 namespace sconectl::image {
 
-struct EngineResponse {
-  long status = 0;
-  std::string body;
-};
+using EngineResponse = http1::Response;
 
 // Extra request headers ("X-Registry-Auth").
 using EngineHeaders = std::map<std::string, std::string>;
 
-// GET requests to the engine; tests answer them from memory.
-class EngineTransport {
- public:
-  virtual ~EngineTransport() = default;
-  // An error (ErrorKind::process) only when the engine cannot be reached at all.
-  [[nodiscard]] virtual Result<EngineResponse> get(const std::string& path,
-                                                   const EngineHeaders& headers) = 0;
-  [[nodiscard]] Result<EngineResponse> get(const std::string& path) { return get(path, {}); }
-};
+// Requests to the engine (GET only); tests answer them from memory. An error (ErrorKind::process)
+// only when the engine cannot be reached at all.
+using EngineTransport = http1::Transport;
 
 // HTTP/1.1 over the unix socket at `socket_path`, one connection kept for every request. `engine`
 // says where it is for messages, as the CLI would ("DOCKER_HOST=unix://...", "the default

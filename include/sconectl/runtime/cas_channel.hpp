@@ -1,6 +1,7 @@
 #pragma once
 
 #include "sconectl/util/error.hpp"
+#include "sconectl/util/http1.hpp"
 
 #include <chrono>
 #include <memory>
@@ -9,19 +10,10 @@
 
 namespace sconectl::runtime {
 
-struct ChannelAnswer {
-  int status = 0;
-  std::string body;
-};
+using ChannelAnswer = http1::Response;
 
 // How the runtime talks to its CAS: a few HTTP requests on one connection.
-class CasChannel {
- public:
-  virtual ~CasChannel() = default;
-  [[nodiscard]] virtual Result<ChannelAnswer> get(std::string_view path) = 0;
-  [[nodiscard]] virtual Result<ChannelAnswer> post_json(std::string_view path,
-                                                        std::string_view body) = 0;
-};
+using CasChannel = http1::Transport;
 
 // A TLS connection to `address` (host[:port], port 8081 by default) whose peer must present the
 // public key that `key_hash` names (docs/cas.md, key hashes). The key is checked right after the

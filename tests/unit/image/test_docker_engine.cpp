@@ -20,11 +20,11 @@ class TableTransport final : public EngineTransport {
       : m_answers(std::move(answers)), m_asked(asked), m_headers(headers)
   {
   }
-  Result<EngineResponse> get(const std::string& path, const EngineHeaders& headers) override
+  Result<EngineResponse> send(const http1::Request& request) override
   {
-    m_asked.push_back(path);
-    m_headers.push_back(headers);
-    const auto found = m_answers.find(path);
+    m_asked.push_back(request.target);
+    m_headers.push_back(request.headers);
+    const auto found = m_answers.find(request.target);
     return found == m_answers.end() ? EngineResponse{404, R"({"message":"no such image"})"}
                                     : found->second;
   }

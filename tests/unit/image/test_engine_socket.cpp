@@ -122,7 +122,7 @@ TEST(EngineSocketTransport, KeepsOneConnectionForAnswersWithALengthOrInChunks)
     auto transport = unix_socket_transport(socket);
     ASSERT_TRUE(transport);
     for (const char* path : {"/version", "/images/json", "/images/x/json"}) {
-      auto response = (*transport)->get(path, {{"X-Registry-Auth", "eyJ9"}});
+      auto response = (*transport)->send(http1::get_request(path, {{"X-Registry-Auth", "eyJ9"}}));
       ASSERT_TRUE(response) << path << ": " << response.error().message;
       responses.push_back(*response);
     }
@@ -149,13 +149,13 @@ TEST(EngineSocketTransport, ReadsAnAnswerThatEndsWithTheConnectionAndReconnects)
                          {with_length("[]")}});
   auto transport = unix_socket_transport(socket);
   ASSERT_TRUE(transport);
-  auto first = (*transport)->get("/a");
+  auto first = (*transport)->send(http1::get_request("/a"));
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->body, "{\"a\":1}");
-  auto second = (*transport)->get("/b");
+  auto second = (*transport)->send(http1::get_request("/b"));
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(second->body, "{}");
-  auto third = (*transport)->get("/c");
+  auto third = (*transport)->send(http1::get_request("/c"));
   ASSERT_TRUE(third) << "a kept connection the engine closed is retried once: "
                      << third.error().message;
   EXPECT_EQ(third->body, "[]");
@@ -169,11 +169,11 @@ TEST(EngineSocketTransport, AnAnswerThatNeverHasABodyDoesNotWaitForOne)
   ScriptedEngine engine(socket, {{"HTTP/1.1 204 No Content\r\n\r\n"}, {with_length("{}")}});
   auto transport = unix_socket_transport(socket, {}, std::chrono::seconds(5));
   ASSERT_TRUE(transport);
-  auto empty = (*transport)->get("/_ping");
+  auto empty = (*transport)->send(http1::get_request("/_ping"));
   ASSERT_TRUE(empty) << empty.error().message;
   EXPECT_EQ(empty->status, 204);
   EXPECT_EQ(empty->body, "");
-  auto next = (*transport)->get("/version");
+  auto next = (*transport)->send(http1::get_request("/version"));
   ASSERT_TRUE(next) << next.error().message;
   EXPECT_EQ(next->body, "{}");
   EXPECT_EQ(engine.connections(), 1);
@@ -197,7 +197,7 @@ TEST(EngineSocketTransport, RefusesBrokenAnswersWithAnErrorNamingTheSocket)
     ScriptedEngine engine(socket, {{answer, true}});
     auto transport = unix_socket_transport(socket);
     ASSERT_TRUE(transport);
-    auto response = (*transport)->get("/version");
+    auto response = (*transport)->send(http1::get_request("/version"));
     ASSERT_FALSE(response) << answer;
     EXPECT_EQ(response.error().kind, ErrorKind::process);
     EXPECT_NE(response.error().message.find(socket), std::string::npos) << response.error().message;
@@ -218,7 +218,7 @@ TEST(EngineSocketTransport, GivesUpOnAnEngineThatDoesNotAnswer)
   ASSERT_EQ(::listen(listener, 4), 0);  // accepted by the kernel, never answered
   auto transport = unix_socket_transport(socket, {}, std::chrono::milliseconds(200));
   ASSERT_TRUE(transport);
-  auto response = (*transport)->get("/version");
+  auto response = (*transport)->send(http1::get_request("/version"));
   ::close(listener);
   ASSERT_FALSE(response);
   EXPECT_NE(response.error().message.find("did not answer in time"), std::string::npos)
@@ -243,7 +243,7 @@ TEST(EngineSocketTransport, GivesUpOnAnEngineWhoseQueueOfConnectionsIsFull)
   }
   auto transport = unix_socket_transport(socket, {}, std::chrono::milliseconds(200));
   ASSERT_TRUE(transport);
-  auto response = (*transport)->get("/version");
+  auto response = (*transport)->send(http1::get_request("/version"));
   for (const int fd : waiting) {
     ::close(fd);
   }
@@ -257,7 +257,7 @@ TEST(EngineSocketTransport, AMissingSocketIsAnEngineThatIsNotRunning)
   const auto socket = (dir.path() / "absent.sock").string();
   auto transport = unix_socket_transport(socket, "DOCKER_HOST=unix://" + socket);
   ASSERT_TRUE(transport);
-  auto response = (*transport)->get("/version");
+  auto response = (*transport)->send(http1::get_request("/version"));
   ASSERT_FALSE(response);
   EXPECT_NE(response.error().message.find("DOCKER_HOST=unix://" + socket), std::string::npos)
       << response.error().message;

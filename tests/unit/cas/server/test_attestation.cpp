@@ -21,18 +21,15 @@ class HandlerChannel final : public runtime::CasChannel {
  public:
   // Holds the fixture's pointer: the fixture opens (and may reopen) the handler in SetUp.
   explicit HandlerChannel(std::unique_ptr<server::RequestHandler>& cas) : m_cas(cas) {}
-  Result<runtime::ChannelAnswer> get(std::string_view path) override
+  Result<runtime::ChannelAnswer> send(const http1::Request& request) override
   {
-    const auto response = m_cas->handle(CasRequest{.method = "GET", .path = std::string(path)});
-    return runtime::ChannelAnswer{response.status, response.body};
-  }
-  Result<runtime::ChannelAnswer> post_json(std::string_view path, std::string_view body) override
-  {
-    last_body = std::string(body);
-    const auto response = m_cas->handle(CasRequest{.method = "POST",
-                                                   .path = std::string(path),
-                                                   .content_type = "application/json",
-                                                   .body = std::string(body)});
+    if (request.method == "POST") {
+      last_body = request.body;
+    }
+    const auto response = m_cas->handle(CasRequest{.method = request.method,
+                                                   .path = request.target,
+                                                   .content_type = request.content_type,
+                                                   .body = request.body});
     return runtime::ChannelAnswer{response.status, response.body};
   }
   std::string last_body;
