@@ -498,6 +498,27 @@ TEST_F(CasCliTest, SessionCheckRefusesUnknownKeysAndNotesWhatTheLocalCasRefuses)
   EXPECT_EQ(out.str().size(), 65U);  // the hash and a newline
 }
 
+// A config fragment where SCONE allows one but the local CAS cannot use it: a note at its place,
+// never a type error.
+TEST_F(CasCliTest, SessionCheckNotesAConfigFragmentInPlaceOfASection)
+{
+  const auto file = dir.write("fragment.yaml",
+                              "version: 0.3.10\nname: x\nservices:\n  - name: a\n"
+                              "    environment: $$SCONE::env$$\n"
+                              "    attestation: {mrenclave: ["
+                                  + std::string(64, 'a')
+                                  + "]}\nsecrets:\n  - name: env\n    kind: config-fragment\n"
+                                    "    value: {A: b}\n");
+  ASSERT_EQ(run_cli({"session", "check", "-f", file.string()}, cas_env()), 0) << err.str();
+  EXPECT_NE(err.str().find(file.string()
+                           + ":5:5: note (for the local CAS, sconectl cas serve): "
+                             "services[0].environment: not supported by this CAS: a config "
+                             "fragment in place of this section"),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(err.str().find("expected a mapping"), std::string::npos) << err.str();
+}
+
 // Scontain's scripts write `scone session create -e NS=$NS session.yml` and `scone session read`.
 TEST_F(CasCliTest, SessionCommandsTakeTheFileAndTheReadCommandAsSconeDoes)
 {
