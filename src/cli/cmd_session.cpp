@@ -50,6 +50,13 @@ Result<cas::SessionFileOptions> file_options(const SessionCommand& command)
   return options;
 }
 
+// The file's text, to find where a problem is written; empty (no positions) when unreadable.
+std::string file_text(const SessionCommand& command)
+{
+  auto text = fs::read_text_file(command.file, k_max_session_file_bytes);
+  return text ? std::move(*text) : std::string();
+}
+
 Result<model::SessionDocument> load_file(const SessionCommand& command)
 {
   auto options = file_options(command);
@@ -72,18 +79,9 @@ Result<int> run_check(const SessionCommand& command,
   // A key the language does not have is a mistake for any CAS; what only the local CAS does not
   // support is worth knowing before an upload to it, but another CAS may accept it.
   // Each problem, "PATH: what", at the place of PATH in the file.
-  const auto text = fs::read_text_file(command.file, k_max_session_file_bytes);
+  const auto text = file_text(command);
   const auto diagnostic = [&](const std::string& problem, Severity severity) {
-    const auto colon = problem.find(": ");
-    Diagnostic found{.severity = severity, .file = command.file, .message = problem};
-    if (colon != std::string::npos && text) {
-      found.path = problem.substr(0, colon);
-      found.message = problem.substr(colon + 2);
-      const auto at = cas::session_field_position(*text, found.path);
-      found.line = at.line;
-      found.column = at.column;
-    }
-    return found;
+    return cas::session_problem(command.file, text, problem, severity);
   };
   const auto support = cas::local_cas_support(*document);
   if (!support.unknown.empty()) {
@@ -142,7 +140,16 @@ Result<int> run_write(const SessionCommand& command,
   cas::CasClient client(*connection->transport);
   auto written = cas::write_session(client, std::move(*document), mode, connection->own_key_hash);
   if (!written) {
-    return forward_error(std::move(written.error()));
+    // The problems a refusing CAS names, at their places in the file, as `session check` shows
+    // its own.
+    auto error = std::move(written.error());
+    if (!error.diagnostics.empty()) {
+      const auto text = file_text(command);
+      for (auto& problem : error.diagnostics) {
+        problem = cas::session_problem(command.file, text, problem.message, problem.severity);
+      }
+    }
+    return tl::unexpected(std::move(error));
   }
   if (global.format == OutputFormat::json) {
     services.out << nlohmann::json{{"name", written->name},

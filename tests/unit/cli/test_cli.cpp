@@ -556,6 +556,64 @@ TEST_F(CasCliTest, SessionErrorsNameFileLineAndColumn)
   EXPECT_EQ(out.str(), "");
 }
 
+// The problems a CAS names when it refuses a session are shown where `session check` shows its
+// own: at FILE:LINE:COLUMN of the field each names.
+TEST_F(CasCliTest, SessionCreateAndUpdateShowARefusalsProblemsAtTheirPlaces)
+{
+  ASSERT_EQ(run_cli({"self", "show-key-hash"}, cas_env()), 0) << err.str();
+  sconectl::testing::InMemoryCas cas_server;
+  cas_server.requester = out.str().substr(0, out.str().find('\n'));
+  cas_transport = [&](cas::CurlTransportOptions) -> Result<std::unique_ptr<cas::HttpTransport>> {
+    return std::make_unique<sconectl::testing::BorrowedTransport>(cas_server);
+  };
+  const std::vector<std::string> cas_options{
+      "--cas", "127.0.0.1:9", "--cas-key", "3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh"};
+  const auto write = [&](const char* command, const std::filesystem::path& file) {
+    std::vector<std::string> args{"session", command, "-f", file.string()};
+    args.insert(args.end(), cas_options.begin(), cas_options.end());
+    return run_cli(args, cas_env());
+  };
+  const auto file = dir.write("session.yaml",
+                              "version: 0.3.10\n"
+                              "name: x\n"
+                              "volumes:\n"
+                              "  - name: v\n"
+                              "images:\n"
+                              "  - name: i\n"
+                              "    volumes:\n"
+                              "      - name: v\n"
+                              "        path: /data\n");
+  // As the local CAS words them: its own checks, then the session check's, prefixed with the
+  // session, and one that names no field.
+  cas_server.refuse = {"x"};
+  cas_server.refusal = {
+      "volumes: not supported by this CAS: the SCONE file-system shield is not part of the "
+      "simulation runtime",
+      "session 'x': images[0].volumes[0].path: an example",
+      "namespace_hash is set, but the session has no namespace"};
+  EXPECT_EQ(write("create", file), 1);
+  const auto expected = {
+      file.string() + ":3:1: volumes: not supported by this CAS: the SCONE file-system shield",
+      file.string() + ":9:9: images[0].volumes[0].path: an example",
+      file.string() + ": namespace_hash is set, but the session has no namespace",
+      std::string("sconectl: error: uploading session 'x': HTTP 400: session 'x' is not valid\n")};
+  for (const auto& line : expected) {
+    EXPECT_NE(err.str().find(line), std::string::npos) << line << " in\n" << err.str();
+  }
+  EXPECT_EQ(out.str(), "");
+
+  // An update refused the same way.
+  cas_server.refuse.clear();
+  const auto plain = dir.write("plain.yaml", "version: 0.3.10\nname: x\n");
+  ASSERT_EQ(write("create", plain), 0) << err.str();
+  cas_server.refuse = {"x"};
+  cas_server.refusal = {"session 'x': volumes: not supported by this CAS"};
+  EXPECT_EQ(write("update", file), 1);
+  EXPECT_NE(err.str().find(file.string() + ":3:1: volumes: not supported by this CAS"),
+            std::string::npos)
+      << err.str();
+}
+
 TEST_F(CasCliTest, WithoutACasTheErrorNamesAllThreeWaysToGiveOne)
 {
   EXPECT_EQ(
