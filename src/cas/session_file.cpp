@@ -268,6 +268,15 @@ std::optional<std::string> predecessor_of(const model::SessionDocument& document
   return std::nullopt;
 }
 
+std::optional<std::string> creator_of(const model::SessionDocument& document)
+{
+  const auto found = document.find("creator");
+  if (found == document.end() || !found->is_string() || found->get<std::string>().empty()) {
+    return std::nullopt;
+  }
+  return found->get<std::string>();
+}
+
 std::string expected_session_hash(model::SessionDocument document, const std::string& creator)
 {
   const auto predecessor = predecessor_of(document);

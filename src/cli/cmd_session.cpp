@@ -123,6 +123,39 @@ Result<int> run_check(const SessionCommand& command,
   return exit_code::ok;
 }
 
+// `session verify`: the hash of a session as written, as Scontain's exercises compute it from what
+// `session read` printed (`scone session verify session_read.yml`): with the creator the file
+// names, else this client (a hand-written file, as `check`). Offline, like `check`.
+Result<int> run_verify(const SessionCommand& command,
+                       const GlobalOptions& global,
+                       Services& services)
+{
+  auto document = load_file(command);
+  if (!document) {
+    return forward_error(std::move(document.error()));
+  }
+  std::string creator;
+  if (const auto named = cas::creator_of(*document)) {
+    creator = *named;
+  } else {
+    auto own = own_key_hash(command.cas, services);
+    if (!own) {
+      return forward_error(std::move(own.error()));
+    }
+    creator = std::move(*own);
+  }
+  const auto hash = cas::expected_session_hash(*document, creator);
+  const auto name = document->at("name").get<std::string>();
+  if (global.format == OutputFormat::json) {
+    services.out << nlohmann::json{{"name", name}, {"hash", hash}, {"creator", creator}}.dump(2)
+                 << '\n';
+  } else {
+    services.out << hash << '\n';
+    services.err << command.file << ": session '" << name << "' (creator " << creator << ")\n";
+  }
+  return exit_code::ok;
+}
+
 // `session create` / `session update`: stdout carries the new hash only, so `$(...)` works.
 Result<int> run_write(const SessionCommand& command,
                       cas::SessionWriteMode mode,
@@ -275,6 +308,13 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
       "check", "Check a hand-written session offline and print the hash it would have");
   add_file_options(check);
   add_cas_options(*check, command->cas, false);
+  // As `scone session verify FILE` (later `calculate-hash`), which Scontain's exercises use.
+  auto* verify = group->add_subcommand(
+      "verify",
+      "Print the hash of a session file as written, e.g. what `session get` printed (its creator "
+      "kept; without one, this client's); offline");
+  add_file_options(verify);
+  add_cas_options(*verify, command->cas, false);
   return [=, &global, &services]() -> Result<int> {
     if (get->parsed()) {
       return run_get(*command, global, services);
@@ -287,6 +327,9 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
     }
     if (check->parsed()) {
       return run_check(*command, global, services);
+    }
+    if (verify->parsed()) {
+      return run_verify(*command, global, services);
     }
     return run_history(*command, global, services);
   };

@@ -50,6 +50,10 @@ struct SessionFieldPosition {
 // The predecessor a document names; `predecessor: "~"`, null or no key mean none.
 [[nodiscard]] std::optional<std::string> predecessor_of(const model::SessionDocument& document);
 
+// The creator a document names, as a CAS stores every session (and `session get` prints it);
+// std::nullopt for a hand-written file, which names none.
+[[nodiscard]] std::optional<std::string> creator_of(const model::SessionDocument& document);
+
 // The hash a CAS gives `document` when `creator` (a key hash) uploads it: creator and predecessor
 // are part of what is hashed.
 [[nodiscard]] std::string expected_session_hash(model::SessionDocument document,
