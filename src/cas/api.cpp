@@ -136,24 +136,30 @@ std::string error_body(const std::vector<std::string>& messages,
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string error_message(std::string_view body)
+std::vector<std::string> error_messages(std::string_view body)
 {
+  std::vector<std::string> parts;
   const auto json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_object() && json.contains("msg") && json.at("msg").is_array()) {
-    std::vector<std::string> parts;
     for (const auto& part : json.at("msg")) {
       if (part.is_string()) {
         parts.push_back(part.get<std::string>());
       }
     }
-    // "what: why" on one line; a list of problems (an invalid session) one per line.
-    std::string joined;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      joined += (i == 0 ? "" : parts.size() > 2 ? "\n  " : ": ") + parts[i];
-    }
-    if (!joined.empty()) {
-      return joined;
-    }
+  }
+  return parts;
+}
+
+std::string error_message(std::string_view body)
+{
+  const auto parts = error_messages(body);
+  // "what: why" on one line; a list of problems (an invalid session) one per line.
+  std::string joined;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    joined += (i == 0 ? "" : parts.size() > 2 ? "\n  " : ": ") + parts[i];
+  }
+  if (!joined.empty()) {
+    return joined;
   }
   constexpr std::size_t k_shown = 200;
   std::string text(body.substr(0, k_shown));

@@ -146,7 +146,42 @@ Result<std::optional<CurrentVersions>> CasClient::current_versions(
   return std::optional<CurrentVersions>(std::move(all));
 }
 
+Error upload_refused(const std::string& name,
+                     const HttpResponse& response,
+                     RefusalProblems problems)
+{
+  const auto what = "uploading session '" + name + "'";
+  auto error = server_error(what, response).value();
+  if (response.status == 409) {
+    if (const auto current = conflict_current_hash(response.body)) {
+      error.message += " (the CAS's current hash is " + *current + ")";
+    }
+  }
+  const auto messages = error_messages(response.body);
+  if (problems == RefusalProblems::as_diagnostics && response.status == 400
+      && messages.size() > 1) {
+    error.message = what + ": HTTP 400: " + messages.front();
+    for (std::size_t i = 1; i < messages.size(); ++i) {
+      error.diagnostics.push_back(Diagnostic{.severity = Severity::error, .message = messages[i]});
+    }
+  }
+  return error;
+}
+
 Result<PostOutcome> CasClient::post_session(const std::string& name, const std::string& yaml)
+{
+  auto answer = try_post_session(name, yaml);
+  if (!answer) {
+    return forward_error(std::move(answer.error()));
+  }
+  if (const auto* refused = std::get_if<HttpResponse>(&*answer)) {
+    return tl::unexpected(upload_refused(name, *refused));
+  }
+  return std::get<PostOutcome>(std::move(*answer));
+}
+
+Result<std::variant<PostOutcome, HttpResponse>> CasClient::try_post_session(const std::string& name,
+                                                                            const std::string& yaml)
 {
   HttpRequest request{.method = "POST",
                       .target = std::string(k_sessions_path),
@@ -159,13 +194,7 @@ Result<PostOutcome> CasClient::post_session(const std::string& name, const std::
     return forward_error(std::move(response.error()), what);
   }
   if (response->status != 200 && response->status != 201) {
-    auto error = server_error(what, *response);
-    if (response->status == 409) {
-      if (const auto current = conflict_current_hash(response->body)) {
-        error.value().message += " (the CAS's current hash is " + *current + ")";
-      }
-    }
-    return error;
+    return std::move(*response);
   }
   auto json = parse_json(what, *response);
   if (!json) {

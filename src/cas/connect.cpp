@@ -184,4 +184,37 @@ Result<AttestResult> attest_cas(const AttestOptions& options,
   return result;
 }
 
+Result<std::string> attested_certificate(const std::filesystem::path& config_file,
+                                         const std::string& address)
+{
+  auto config = load_client_config(config_file);
+  if (!config) {
+    return forward_error(std::move(config.error()));
+  }
+  auto address_text = address;
+  if (address_text.empty()) {
+    if (!config->default_cas) {
+      return fail(ErrorKind::usage,
+                  "no CAS given and none attested as the default in " + config_file.string() + ": "
+                      + attest_hint("<address>"));
+    }
+    address_text = *config->default_cas;
+  }
+  auto parsed = parse_cas_address(address_text);
+  if (!parsed) {
+    return forward_error(std::move(parsed.error()));
+  }
+  const auto found = config->cas_db.find(parsed->authority());
+  if (found == config->cas_db.end() || found->second.chain.empty()) {
+    return fail(ErrorKind::usage,
+                "the CAS at " + parsed->authority() + " is not attested in " + config_file.string()
+                    + ": " + attest_hint(parsed->authority()));
+  }
+  auto chain = found->second.chain;
+  if (chain.back() != '\n') {
+    chain += '\n';
+  }
+  return chain;
+}
+
 }  // namespace sconectl::cas

@@ -166,6 +166,33 @@ SessionFieldPosition session_field_position(std::string_view text, std::string_v
   return found;
 }
 
+Diagnostic session_problem(const std::string& file,
+                           std::string_view text,
+                           std::string_view problem,
+                           Severity severity)
+{
+  Diagnostic found{.severity = severity, .file = file, .message = std::string(problem)};
+  // As the local CAS prefixes what the session check finds.
+  std::string_view rest = problem;
+  if (rest.starts_with("session '")) {
+    const auto end = rest.find("': ");
+    if (end != std::string_view::npos) {
+      rest.remove_prefix(end + 3);
+    }
+  }
+  const auto colon = rest.find(": ");
+  if (colon == 0 || colon == std::string_view::npos
+      || rest.substr(0, colon).find_first_of(" \t\n") != std::string_view::npos) {
+    return found;  // names no field: "session 'x' exists; ...", "namespace_hash is set, but ..."
+  }
+  found.path = std::string(rest.substr(0, colon));
+  found.message = std::string(rest.substr(colon + 2));
+  const auto at = session_field_position(text, found.path);
+  found.line = at.line;
+  found.column = at.column;
+  return found;
+}
+
 Result<model::SessionDocument> load_session_file(const std::filesystem::path& file,
                                                  const SessionFileOptions& options)
 {
@@ -241,6 +268,15 @@ std::optional<std::string> predecessor_of(const model::SessionDocument& document
   return std::nullopt;
 }
 
+std::optional<std::string> creator_of(const model::SessionDocument& document)
+{
+  const auto found = document.find("creator");
+  if (found == document.end() || !found->is_string() || found->get<std::string>().empty()) {
+    return std::nullopt;
+  }
+  return found->get<std::string>();
+}
+
 std::string expected_session_hash(model::SessionDocument document, const std::string& creator)
 {
   const auto predecessor = predecessor_of(document);
@@ -285,10 +321,14 @@ Result<SessionWrite> write_session(CasClient& client,
     document["predecessor"] = *predecessor;
   }
   const auto expected = expected_session_hash(document, stored_creator);
-  auto outcome = client.post_session(name, model::to_yaml(document));
-  if (!outcome) {
-    return forward_error(std::move(outcome.error()));
+  auto answer = client.try_post_session(name, model::to_yaml(document));
+  if (!answer) {
+    return forward_error(std::move(answer.error()));
   }
+  if (const auto* refused = std::get_if<HttpResponse>(&*answer)) {
+    return tl::unexpected(upload_refused(name, *refused, RefusalProblems::as_diagnostics));
+  }
+  const auto* outcome = std::get_if<PostOutcome>(&*answer);
   if (outcome->receipt.hash != expected) {
     return fail(ErrorKind::server,
                 "the CAS stored session '" + name + "' as " + outcome->receipt.hash

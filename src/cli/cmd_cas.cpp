@@ -82,6 +82,23 @@ Result<int> run_attest(const AttestCommand& command,
   return exit_code::ok;
 }
 
+// `cas show-certificate`: as `scone cas show-certificate`, which Scontain's exercises run to get
+// the
+// `--cacert` for curl.
+Result<int> run_show_certificate(const AttestCommand& command, Services& services)
+{
+  auto config_file = cas_config_file(command.cas, services);
+  if (!config_file) {
+    return forward_error(std::move(config_file.error()));
+  }
+  auto chain = cas::attested_certificate(*config_file, command.address);
+  if (!chain) {
+    return forward_error(std::move(chain.error()));
+  }
+  services.out << *chain;
+  return exit_code::ok;
+}
+
 Result<int> run_serve(ServeCommand& command, Services& services)
 {
   if (command.data_dir.empty()) {
@@ -134,6 +151,14 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
   key->excludes(ca)->excludes(any);
   ca->excludes(any);
   attest_command->add_flag("--default", attest->make_default, "Make this the default CAS");
+
+  auto show = std::make_shared<AttestCommand>();
+  auto* show_command = group->add_subcommand(
+      "show-certificate",
+      "Print the certificate chain (PEM) an attested CAS presented, e.g. for curl --cacert");
+  show_command->add_option(
+      "address", show->address, "CAS address, host[:port] (default: the default CAS)");
+  add_cas_options(*show_command, show->cas, false);
 
   auto serve = std::make_shared<ServeCommand>();
   auto* serve_command = group->add_subcommand(
@@ -208,6 +233,9 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
   return [=, &global, &services]() -> Result<int> {
     if (attest_command->parsed()) {
       return run_attest(*attest, global, services);
+    }
+    if (show_command->parsed()) {
+      return run_show_certificate(*show, services);
     }
     return run_serve(*serve, services);
   };

@@ -50,6 +50,13 @@ Result<cas::SessionFileOptions> file_options(const SessionCommand& command)
   return options;
 }
 
+// The file's text, to find where a problem is written; empty (no positions) when unreadable.
+std::string file_text(const SessionCommand& command)
+{
+  auto text = fs::read_text_file(command.file, k_max_session_file_bytes);
+  return text ? std::move(*text) : std::string();
+}
+
 Result<model::SessionDocument> load_file(const SessionCommand& command)
 {
   auto options = file_options(command);
@@ -72,18 +79,9 @@ Result<int> run_check(const SessionCommand& command,
   // A key the language does not have is a mistake for any CAS; what only the local CAS does not
   // support is worth knowing before an upload to it, but another CAS may accept it.
   // Each problem, "PATH: what", at the place of PATH in the file.
-  const auto text = fs::read_text_file(command.file, k_max_session_file_bytes);
+  const auto text = file_text(command);
   const auto diagnostic = [&](const std::string& problem, Severity severity) {
-    const auto colon = problem.find(": ");
-    Diagnostic found{.severity = severity, .file = command.file, .message = problem};
-    if (colon != std::string::npos && text) {
-      found.path = problem.substr(0, colon);
-      found.message = problem.substr(colon + 2);
-      const auto at = cas::session_field_position(*text, found.path);
-      found.line = at.line;
-      found.column = at.column;
-    }
-    return found;
+    return cas::session_problem(command.file, text, problem, severity);
   };
   const auto support = cas::local_cas_support(*document);
   if (!support.unknown.empty()) {
@@ -125,6 +123,39 @@ Result<int> run_check(const SessionCommand& command,
   return exit_code::ok;
 }
 
+// `session verify`: the hash of a session as written, as Scontain's exercises compute it from what
+// `session read` printed (`scone session verify session_read.yml`): with the creator the file
+// names, else this client (a hand-written file, as `check`). Offline, like `check`.
+Result<int> run_verify(const SessionCommand& command,
+                       const GlobalOptions& global,
+                       Services& services)
+{
+  auto document = load_file(command);
+  if (!document) {
+    return forward_error(std::move(document.error()));
+  }
+  std::string creator;
+  if (const auto named = cas::creator_of(*document)) {
+    creator = *named;
+  } else {
+    auto own = own_key_hash(command.cas, services);
+    if (!own) {
+      return forward_error(std::move(own.error()));
+    }
+    creator = std::move(*own);
+  }
+  const auto hash = cas::expected_session_hash(*document, creator);
+  const auto name = document->at("name").get<std::string>();
+  if (global.format == OutputFormat::json) {
+    services.out << nlohmann::json{{"name", name}, {"hash", hash}, {"creator", creator}}.dump(2)
+                 << '\n';
+  } else {
+    services.out << hash << '\n';
+    services.err << command.file << ": session '" << name << "' (creator " << creator << ")\n";
+  }
+  return exit_code::ok;
+}
+
 // `session create` / `session update`: stdout carries the new hash only, so `$(...)` works.
 Result<int> run_write(const SessionCommand& command,
                       cas::SessionWriteMode mode,
@@ -142,7 +173,16 @@ Result<int> run_write(const SessionCommand& command,
   cas::CasClient client(*connection->transport);
   auto written = cas::write_session(client, std::move(*document), mode, connection->own_key_hash);
   if (!written) {
-    return forward_error(std::move(written.error()));
+    // The problems a refusing CAS names, at their places in the file, as `session check` shows
+    // its own.
+    auto error = std::move(written.error());
+    if (!error.diagnostics.empty()) {
+      const auto text = file_text(command);
+      for (auto& problem : error.diagnostics) {
+        problem = cas::session_problem(command.file, text, problem.message, problem.severity);
+      }
+    }
+    return tl::unexpected(std::move(error));
   }
   if (global.format == OutputFormat::json) {
     services.out << nlohmann::json{{"name", written->name},
@@ -268,6 +308,13 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
       "check", "Check a hand-written session offline and print the hash it would have");
   add_file_options(check);
   add_cas_options(*check, command->cas, false);
+  // As `scone session verify FILE` (later `calculate-hash`), which Scontain's exercises use.
+  auto* verify = group->add_subcommand(
+      "verify",
+      "Print the hash of a session file as written, e.g. what `session get` printed (its creator "
+      "kept; without one, this client's); offline");
+  add_file_options(verify);
+  add_cas_options(*verify, command->cas, false);
   return [=, &global, &services]() -> Result<int> {
     if (get->parsed()) {
       return run_get(*command, global, services);
@@ -280,6 +327,9 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
     }
     if (check->parsed()) {
       return run_check(*command, global, services);
+    }
+    if (verify->parsed()) {
+      return run_verify(*command, global, services);
     }
     return run_history(*command, global, services);
   };

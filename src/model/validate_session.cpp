@@ -42,15 +42,18 @@ class SessionChecker {
       return std::move(m_problems);
     }
     check_header();
+    check_secrets();  // first: what follows checks the placeholders that name them
     check_security();
-    check_secrets();
     check_images();
     check_services();
-    if (m_session.contains("access_policy")) {
-      fragment_use(m_session.at("access_policy"), "access_policy");
-    }
+    check_access_policy_sections();
     check_fragment_uses();
     return std::move(m_problems);
+  }
+
+  [[nodiscard]] const std::vector<SectionPlaceholder>& placeholders() const
+  {
+    return m_placeholders;
   }
 
  private:
@@ -89,14 +92,53 @@ class SessionChecker {
   {
     auto name = fragment_placeholder(value);
     if (name) {
-      m_fragment_uses.emplace_back(path, std::move(*name));
+      m_placeholders.push_back({.path = path, .secret = std::move(*name), .whole_section = true});
     }
     return name.has_value();
   }
 
+  // Whether `value`, an entry of a list section, is one placeholder and nothing else: any secret
+  // in one of its formats (SCONE merges a config-fragment's list into the list). Called once every
+  // secret is known.
+  bool entry_use(const Json& value, const std::string& path)
+  {
+    if (!value.is_string()) {
+      return false;
+    }
+    const auto text = value.get<std::string>();
+    const auto scan = manifest::find_secret_references(text);
+    if (!scan.problems.empty() || scan.references.size() != 1
+        || scan.references.front().text != text) {
+      return false;
+    }
+    check_references(text, path);
+    m_placeholders.push_back(
+        {.path = path, .secret = scan.references.front().name, .whole_section = false});
+    return true;
+  }
+
+  // The lists of access_policy given as a config fragment (the entries are the local CAS's to
+  // check: which principals it honours).
+  void check_access_policy_sections()
+  {
+    if (!m_session.contains("access_policy")) {
+      return;
+    }
+    const auto& policy = m_session.at("access_policy");
+    if (fragment_use(policy, "access_policy") || !policy.is_object()) {
+      return;
+    }
+    for (const auto& [operation, list] : policy.items()) {
+      fragment_use(list, "access_policy." + operation);
+    }
+  }
+
   void check_fragment_uses()
   {
-    for (const auto& [path, name] : m_fragment_uses) {
+    for (const auto& [path, name, whole_section] : m_placeholders) {
+      if (!whole_section) {
+        continue;  // checked as a reference where it was found
+      }
       const auto found = m_secrets.find(name);
       if (found == m_secrets.end()) {
         problem(path,
@@ -181,10 +223,26 @@ class SessionChecker {
         && !security.at("singleton_enclaves").is_boolean()) {
       problem("security.singleton_enclaves", "expected true or false");
     }
-    if (security.contains("attestation")
-        && !fragment_use(security.at("attestation"), "security.attestation")
-        && !security.at("attestation").is_object()) {
+    if (!security.contains("attestation")
+        || fragment_use(security.at("attestation"), "security.attestation")) {
+      return;
+    }
+    const auto& attestation = security.at("attestation");
+    if (!attestation.is_object()) {
       problem("security.attestation", "expected a mapping");
+      return;
+    }
+    // Their values are the local CAS's to check; a secret may stand for the list or an entry.
+    for (const char* key : {"tolerate", "ignore_advisories"}) {
+      const auto path = std::string("security.attestation.") + key;
+      if (!attestation.contains(key) || fragment_use(attestation.at(key), path)
+          || !attestation.at(key).is_array()) {
+        continue;
+      }
+      const auto& list = attestation.at(key);
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        entry_use(list[i], path + "[" + std::to_string(i) + "]");
+      }
     }
   }
 
@@ -214,9 +272,12 @@ class SessionChecker {
         info.fragment = true;
         if (!secret.contains("value")) {
           problem(path + ".value",
-                  "is required: a config-fragment is the YAML mapping given here (or imported)");
-        } else if (!secret.at("value").is_object()) {
-          problem(path + ".value", "expected a YAML mapping (the fragment of a session)");
+                  "is required: a config-fragment is the YAML mapping or list given here (or "
+                  "imported)");
+        } else if (!secret.at("value").is_structured()) {
+          problem(path + ".value",
+                  "expected a YAML mapping or list (the structured piece of a session it stands "
+                  "for)");
         }
       } else if (kind
                  && (kind->get<std::string>() == "jwt"
@@ -330,12 +391,20 @@ class SessionChecker {
           name && !m_images.insert(name->get<std::string>()).second) {
         problem(path + ".name", "image '" + name->get<std::string>() + "' is defined twice");
       }
-      if (!image.contains("injection_files")) {
+      if (!image.contains("injection_files")
+          || fragment_use(image.at("injection_files"), path + ".injection_files")) {
         continue;
       }
       const auto& files = image.at("injection_files");
-      for (std::size_t j = 0; files.is_array() && j < files.size(); ++j) {
+      if (!files.is_array()) {
+        problem(path + ".injection_files", "expected a list of files");
+        continue;
+      }
+      for (std::size_t j = 0; j < files.size(); ++j) {
         const auto file_path = path + ".injection_files[" + std::to_string(j) + "]";
+        if (entry_use(files[j], file_path)) {
+          continue;
+        }
         if (files[j].is_string()) {  // the language's short form: a file of the image, by path
           if (!files[j].get<std::string>().starts_with("/")) {
             problem(file_path, "expected an absolute path");
@@ -389,7 +458,8 @@ class SessionChecker {
         problem(path + ".image_name",
                 "names image '" + image->get<std::string>() + "', which images[] does not define");
       }
-      if (service.contains("environment")) {
+      if (service.contains("environment")
+          && !fragment_use(service.at("environment"), path + ".environment")) {
         const auto& environment = service.at("environment");
         if (!environment.is_object()) {
           problem(path + ".environment", "expected a mapping of names to values");
@@ -440,13 +510,7 @@ class SessionChecker {
   {
     // `mrenclaves: [...]`, the language's older form of attestation.mrenclave, still counts.
     if (service.contains("mrenclaves")) {
-      const auto& values = service.at("mrenclaves");
-      const auto list = values.is_array() ? values : Json::array({values});
-      for (const auto& value : list) {
-        if (!value.is_string() || !manifest::is_hex(value.get<std::string>(), 64)) {
-          problem(path + ".mrenclaves", "expected 64 hex digits");
-        }
-      }
+      check_measurements(service.at("mrenclaves"), path + ".mrenclaves");
     }
     if (!service.contains("attestation") && service.contains("mrenclaves")) {
       return;
@@ -471,21 +535,40 @@ class SessionChecker {
       const auto& variant = variants[i];
       const auto at =
           path + ".attestation" + (attestation.is_array() ? "[" + std::to_string(i) + "]" : "");
+      if (attestation.is_array() && entry_use(variant, at)) {
+        continue;
+      }
       if (!variant.is_object() || (!variant.contains("mrenclave") && !variant.contains("signer"))) {
         problem(at, "expected mrenclave and/or signer");
         continue;
       }
-      if (variant.contains("signer")) {
+      if (variant.contains("signer") && !fragment_use(variant.at("signer"), at + ".signer")) {
         check_signer(variant.at("signer"), at + ".signer");
       }
       if (variant.contains("mrenclave")) {
-        const auto& values = variant.at("mrenclave");
-        const auto list = values.is_array() ? values : Json::array({values});
-        for (const auto& value : list) {
-          if (!value.is_string() || !manifest::is_hex(value.get<std::string>(), 64)) {
-            problem(at + ".mrenclave", "expected 64 hex digits");
-          }
-        }
+        check_measurements(variant.at("mrenclave"), at + ".mrenclave");
+      }
+    }
+  }
+
+  // One MRENCLAVE or a list of them; a secret may stand for the value, the list or an entry.
+  void check_measurements(const Json& values, const std::string& path)
+  {
+    if (entry_use(values, path)) {
+      return;
+    }
+    if (!values.is_array()) {
+      if (!values.is_string() || !manifest::is_hex(values.get<std::string>(), 64)) {
+        problem(path, "expected 64 hex digits");
+      }
+      return;
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (entry_use(values[i], path + "[" + std::to_string(i) + "]")) {
+        continue;
+      }
+      if (!values[i].is_string() || !manifest::is_hex(values[i].get<std::string>(), 64)) {
+        problem(path, "expected 64 hex digits");
       }
     }
   }
@@ -544,7 +627,7 @@ class SessionChecker {
   std::string m_name;
   std::map<std::string, SecretInfo> m_secrets;
   std::set<std::string> m_images;
-  std::vector<std::pair<std::string, std::string>> m_fragment_uses;  // path, secret name
+  std::vector<SectionPlaceholder> m_placeholders;
   std::vector<SessionProblem> m_problems;
 };
 
@@ -565,6 +648,14 @@ std::optional<std::string> fragment_placeholder(const SessionDocument& value)
     return std::nullopt;
   }
   return reference.name;
+}
+
+std::vector<SectionPlaceholder> section_placeholders(const SessionDocument& session)
+{
+  const SessionLookup none = [](const std::string&) { return nullptr; };
+  SessionChecker checker(session, none, MissingSources::allowed);
+  (void)checker.run();
+  return checker.placeholders();
 }
 
 std::optional<unsigned> file_permission(const SessionDocument& value)

@@ -70,6 +70,8 @@ class InMemoryCas final : public cas::HttpTransport {
   // Sessions whose upload is refused (400). Each such request waits (up to 2 s) until all of them
   // have arrived, so a test sees them in flight together.
   std::set<std::string> refuse;
+  // What the CAS says about each refused session, after "session 'NAME' is not valid".
+  std::vector<std::string> refusal{"refused by the test"};
   std::size_t most_in_flight = 0;           // the most requests seen at once (see slow_posts)
   std::chrono::milliseconds slow_posts{0};  // each POST takes this long, outside the lock
 
@@ -126,7 +128,9 @@ class InMemoryCas final : public cas::HttpTransport {
     }
     const auto name = document->value("name", std::string());
     if (refuse.contains(name)) {
-      return {400, cas::error_body({"session '" + name + "' is not valid", "refused by the test"})};
+      std::vector<std::string> messages{"session '" + name + "' is not valid"};
+      messages.insert(messages.end(), refusal.begin(), refusal.end());
+      return {400, cas::error_body(messages)};
     }
     auto& history = versions[name];
     const bool update = document->contains("predecessor");

@@ -66,6 +66,8 @@ struct UploadReceipt {
 // The messages of an error body joined with ": ", or the body itself (shortened) when it is not
 // one.
 [[nodiscard]] std::string error_message(std::string_view body);
+// The messages of an error body, in order; empty when it is not one.
+[[nodiscard]] std::vector<std::string> error_messages(std::string_view body);
 [[nodiscard]] std::optional<std::string> conflict_current_hash(std::string_view body);
 
 // "host" or "host:port" (IPv6 as "[::1]:port") to host and port, the port defaulting to 8081.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace sconectl::cas {
@@ -29,6 +30,19 @@ struct PostOutcome {
   bool retried = false;  // sent more than once: an earlier attempt may have been applied
 };
 
+// How upload_refused reports the problems a CAS named when it refused a session (400, "session
+// 'x' is not valid" followed by one message per problem, each "PATH: what").
+enum class RefusalProblems {
+  in_message,      // one per line in the error's message
+  as_diagnostics,  // one diagnostic each, without file or position, its message the problem whole
+};
+
+// The error for an upload that the CAS answered with neither 200 nor 201: "uploading session
+// 'x': HTTP <status>: <what it said>", kind `conflict` for 409 (naming the CAS's current hash).
+[[nodiscard]] Error upload_refused(const std::string& name,
+                                   const HttpResponse& response,
+                                   RefusalProblems problems = RefusalProblems::in_message);
+
 // The session endpoints of a CAS, over one transport (one connection).
 class CasClient {
  public:
@@ -41,6 +55,10 @@ class CasClient {
   // Uploads session YAML. A predecessor conflict (409) is an Error of kind `conflict` whose
   // message names both hashes; it is never retried.
   [[nodiscard]] Result<PostOutcome> post_session(const std::string& name, const std::string& yaml);
+  // The same, with an answer other than 200 or 201 returned as received rather than as an error,
+  // for callers that show a refusal their own way (upload_refused).
+  [[nodiscard]] Result<std::variant<PostOutcome, HttpResponse>> try_post_session(
+      const std::string& name, const std::string& yaml);
 
   // The current versions of `names` in one request per 10,000 (POST /v1/session-versions);
   // std::nullopt when the CAS does not offer that (SCONE's CAS: one GET per session instead).

@@ -67,4 +67,10 @@ struct AttestResult {
 [[nodiscard]] Result<AttestResult> attest_cas(const AttestOptions& options,
                                               const std::filesystem::path& config_file);
 
+// The certificate chain (PEM, leaf first) that a CAS presented when `cas attest` recorded it: the
+// CAS at `address`, or the default CAS when `address` is empty. It verifies that CAS's TLS
+// certificate, as `scone cas show-certificate` prints it for `curl --cacert`.
+[[nodiscard]] Result<std::string> attested_certificate(const std::filesystem::path& config_file,
+                                                       const std::string& address);
+
 }  // namespace sconectl::cas

@@ -38,8 +38,21 @@ struct SessionFieldPosition {
 [[nodiscard]] SessionFieldPosition session_field_position(std::string_view text,
                                                           std::string_view path);
 
+// A problem worded as the session check and the local CAS word them, "PATH: what" (also
+// "session 'NAME': PATH: what"), as a diagnostic of `file` at PATH's place in the file's `text`
+// (session_field_position). A problem whose first part is no field path keeps its whole text and
+// no position.
+[[nodiscard]] Diagnostic session_problem(const std::string& file,
+                                         std::string_view text,
+                                         std::string_view problem,
+                                         Severity severity = Severity::error);
+
 // The predecessor a document names; `predecessor: "~"`, null or no key mean none.
 [[nodiscard]] std::optional<std::string> predecessor_of(const model::SessionDocument& document);
+
+// The creator a document names, as a CAS stores every session (and `session get` prints it);
+// std::nullopt for a hand-written file, which names none.
+[[nodiscard]] std::optional<std::string> creator_of(const model::SessionDocument& document);
 
 // The hash a CAS gives `document` when `creator` (a key hash) uploads it: creator and predecessor
 // are part of what is hashed.
@@ -59,7 +72,9 @@ struct SessionWrite {
 // update: without a predecessor, the current version's hash is read and used (as
 // `scone session update` does). A predecessor conflict is an ErrorKind::conflict error naming
 // both hashes. The hash the CAS answers must be the one expected for what was sent, with
-// `creator` as the creator of a new session (an update keeps the stored one).
+// `creator` as the creator of a new session (an update keeps the stored one). When the CAS refuses
+// the session (400) and names its problems, each is a diagnostic of the error without file or
+// position, its message the problem as the CAS wrote it (session_problem places it in the file).
 [[nodiscard]] Result<SessionWrite> write_session(CasClient& client,
                                                  model::SessionDocument document,
                                                  SessionWriteMode mode,

@@ -63,6 +63,25 @@ inline constexpr const char* k_config_fragment = "config-fragment";
 // std::nullopt for anything else, including a placeholder with a format or a filter.
 [[nodiscard]] std::optional<std::string> fragment_placeholder(const SessionDocument& value);
 
+// A `$$SCONE::name$$` that stands where the session language expects a section or an entry of a
+// list section. SCONE (language 0.3.10) lets a secret stand in such places, "in configuration
+// sections that support it": a config-fragment in place of a section (`environment:
+// $$SCONE::env$$`), and a secret in place of a list entry, the lists being merged
+// (`mrenclave: [<hex>, $$SCONE::more$$]`). Its documentation names the service attestation section
+// and its tutorials use access_policy and security; the other places where a section or a list
+// is written are taken to accept one too, so a local CAS can name them as unsupported rather than
+// calling them malformed.
+struct SectionPlaceholder {
+  std::string path;           // "services[0].environment", "services[0].attestation.mrenclave[1]"
+  std::string secret;         // its name
+  bool whole_section = true;  // false: an entry of a list section
+};
+
+// Every section placeholder of `session`, as validate_session finds them (it checks each: a
+// section names a config-fragment the session defines or imports; an entry names any secret it
+// defines or imports, in one of the secret's formats).
+[[nodiscard]] std::vector<SectionPlaceholder> section_placeholders(const SessionDocument& session);
+
 // Parses session YAML (as uploaded to a CAS) into a document; errors name line and column.
 [[nodiscard]] Result<SessionDocument> parse_session_yaml(std::string_view text);
 

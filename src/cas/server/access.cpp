@@ -153,7 +153,11 @@ std::string certificate_secret_problem(const Json& session, const std::string& n
 
 namespace {
 
-std::vector<std::string> check_policy(const Json& session, const Json& policy);
+// Where the policy checked is written: in the session itself, or as the value of the config
+// fragment that `access_policy: $$SCONE::name$$` names.
+enum class PolicySource { session, fragment };
+
+std::vector<std::string> check_policy(const Json& session, const Json& policy, PolicySource source);
 
 // `access_policy: $$SCONE::name$$`: the secret must be a config-fragment of the session, defined
 // (then its mapping is checked here as if written inline) or imported (checked when resolved).
@@ -174,7 +178,7 @@ std::vector<std::string> check_fragment_policy(const Json& session, const std::s
   if (!secret->contains("value") || !secret->at("value").is_object()) {
     return {at + ": the config-fragment '" + name + "' is not a mapping of operations to lists"};
   }
-  auto problems = check_policy(session, secret->at("value"));
+  auto problems = check_policy(session, secret->at("value"), PolicySource::fragment);
   for (auto& problem : problems) {
     problem = at + ": " + problem;
   }
@@ -197,12 +201,12 @@ std::vector<std::string> check_access_policy(const Json& session)
         "access_policy: expected a mapping of operations to lists, or $$SCONE::name$$ naming "
         "a config-fragment secret"};
   }
-  return check_policy(session, policy);
+  return check_policy(session, policy, PolicySource::session);
 }
 
 namespace {
 
-std::vector<std::string> check_policy(const Json& session, const Json& policy)
+std::vector<std::string> check_policy(const Json& session, const Json& policy, PolicySource source)
 {
   std::vector<std::string> problems;
   for (const auto& [operation, list] : policy.items()) {
@@ -211,6 +215,15 @@ std::vector<std::string> check_policy(const Json& session, const Json& policy)
         && operation != "list_sessions") {
       problems.push_back(path + ": unknown operation; expected read, update, create_sessions or "
                          "list_sessions");
+      continue;
+    }
+    if (model::fragment_placeholder(list)) {
+      // A config fragment in its place. In the session, session_support.cpp refuses it, and
+      // `session check` notes it from there.
+      if (source == PolicySource::fragment) {
+        problems.push_back(path + ": not supported by this CAS: a config fragment in place of this "
+                                  "list");
+      }
       continue;
     }
     if (!list.is_array()) {

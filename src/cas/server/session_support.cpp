@@ -6,6 +6,7 @@
 #include "sconectl/util/strings.hpp"
 
 #include <algorithm>
+#include <set>
 #include <string_view>
 
 namespace sconectl::cas::server {
@@ -28,6 +29,9 @@ constexpr std::string_view k_azure = "Microsoft Azure services";
 constexpr std::string_view k_fragment_here =
     "a config fragment in place of this section (this CAS honours one in place of access_policy "
     "only)";
+constexpr std::string_view k_secret_entry_here =
+    "a secret in place of an entry of this list (this CAS honours one in access_policy lists "
+    "only)";
 constexpr const char* k_unknown_key = ": not a key of session language 0.3 (check its spelling)";
 
 class SupportChecker {
@@ -36,6 +40,10 @@ class SupportChecker {
   {
     if (!session.is_object()) {
       return {};  // the session check reports it
+    }
+    const auto placeholders = model::section_placeholders(session);
+    for (const auto& placeholder : placeholders) {
+      m_placeholder_paths.insert(placeholder.path);
     }
     keys(session,
          "",
@@ -62,6 +70,13 @@ class SupportChecker {
     });
     if (session.contains("security")) {
       check_security(session.at("security"));
+    }
+    // Where a section or a list entry is a secret: the session check has checked that it names
+    // one; only `access_policy: $$SCONE::name$$` is resolved here (access.cpp).
+    for (const auto& placeholder : placeholders) {
+      if (placeholder.path != "access_policy") {
+        refuse(placeholder.path, placeholder.whole_section ? k_fragment_here : k_secret_entry_here);
+      }
     }
     return std::move(m_found);
   }
@@ -149,8 +164,7 @@ class SupportChecker {
       return;
     }
     const auto& attestation = service.at("attestation");
-    if (model::fragment_placeholder(attestation)) {
-      refuse(path + ".attestation", k_fragment_here);
+    if (is_placeholder(path + ".attestation")) {
       return;
     }
     const auto variants = attestation.is_array() ? attestation : Json::array({attestation});
@@ -175,6 +189,9 @@ class SupportChecker {
           {"provide_secrets", "limiting which secrets file templates see (language 0.3.11)"}});
     for_each(image, "injection_files", [this, &path](const Json& file, const std::string& entry) {
       const auto at = path + "." + entry;
+      if (is_placeholder(at)) {
+        return;
+      }
       if (file.is_string()) {
         refuse(at,
                "a file given by its path only is read from the protected file system and filled "
@@ -240,8 +257,7 @@ class SupportChecker {
 
   void check_security(const Json& security)
   {
-    if (model::fragment_placeholder(security)) {
-      refuse("security", k_fragment_here);
+    if (is_placeholder("security")) {
       return;
     }
     keys(security, "security", {"attestation", "service_access_token", "singleton_enclaves"});
@@ -257,8 +273,7 @@ class SupportChecker {
       return;
     }
     const auto& attestation = security.at("attestation");
-    if (model::fragment_placeholder(attestation)) {
-      refuse("security.attestation", k_fragment_here);
+    if (is_placeholder("security.attestation")) {
       return;
     }
     keys(attestation,
@@ -280,11 +295,15 @@ class SupportChecker {
         m_found.emplace_back("security.attestation.mode: expected hardware or none");
       }
     }
-    if (attestation.contains("tolerate")) {
+    if (attestation.contains("tolerate") && !is_placeholder("security.attestation.tolerate")) {
       const auto& tolerate = attestation.at("tolerate");
       const auto list = tolerate.is_array() ? tolerate : Json::array({tolerate});
       const auto& known = manifest::tolerations();
-      for (const auto& value : list) {
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto& value = list[i];
+        if (is_placeholder("security.attestation.tolerate[" + std::to_string(i) + "]")) {
+          continue;
+        }
         if (!value.is_string()
             || std::find(known.begin(), known.end(), value.get<std::string>()) == known.end()) {
           const auto names = strings::join(known, ", ");
@@ -293,7 +312,8 @@ class SupportChecker {
         }
       }
     }
-    if (attestation.contains("ignore_advisories")) {
+    if (attestation.contains("ignore_advisories")
+        && !is_placeholder("security.attestation.ignore_advisories")) {
       const auto& advisories = attestation.at("ignore_advisories");
       const auto list = advisories.is_array() ? advisories : Json::array({advisories});
       for (const auto& value : list) {
@@ -306,7 +326,14 @@ class SupportChecker {
     }
   }
 
+  // Whether the session check found a secret standing at `path` (refused once, in run()).
+  [[nodiscard]] bool is_placeholder(const std::string& path) const
+  {
+    return m_placeholder_paths.contains(path);
+  }
+
   std::vector<std::string> m_found;
+  std::set<std::string> m_placeholder_paths;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "fake_cas.hpp"
 #include "manifest_text.hpp"
 #include "mesh_fixture.hpp"
+#include "sconectl/cas/client_config.hpp"
 #include "sconectl/cli/app.hpp"
 #include "temp_dir.hpp"
 
@@ -101,7 +102,7 @@ TEST_F(CliTest, CompletionScriptsFollowTheCommandTree)
   EXPECT_NE(bash.find("'') echo 'validate apply diff verify cas session self version' ;;"),
             std::string::npos)
       << bash;
-  EXPECT_NE(bash.find("'cas') echo 'attest serve' ;;"), std::string::npos);
+  EXPECT_NE(bash.find("'cas') echo 'attest show-certificate serve' ;;"), std::string::npos);
   EXPECT_NE(bash.find("'apply|--runtime') echo 'none sim' ;;"), std::string::npos);
   EXPECT_NE(bash.find("'validate|-f'|'validate|--filename') echo '@files' ;;"), std::string::npos);
   EXPECT_NE(bash.find("complete -F _sconectl sconectl"), std::string::npos);
@@ -498,6 +499,27 @@ TEST_F(CasCliTest, SessionCheckRefusesUnknownKeysAndNotesWhatTheLocalCasRefuses)
   EXPECT_EQ(out.str().size(), 65U);  // the hash and a newline
 }
 
+// A config fragment where SCONE allows one but the local CAS cannot use it: a note at its place,
+// never a type error.
+TEST_F(CasCliTest, SessionCheckNotesAConfigFragmentInPlaceOfASection)
+{
+  const auto file = dir.write("fragment.yaml",
+                              "version: 0.3.10\nname: x\nservices:\n  - name: a\n"
+                              "    environment: $$SCONE::env$$\n"
+                              "    attestation: {mrenclave: ["
+                                  + std::string(64, 'a')
+                                  + "]}\nsecrets:\n  - name: env\n    kind: config-fragment\n"
+                                    "    value: {A: b}\n");
+  ASSERT_EQ(run_cli({"session", "check", "-f", file.string()}, cas_env()), 0) << err.str();
+  EXPECT_NE(err.str().find(file.string()
+                           + ":5:5: note (for the local CAS, sconectl cas serve): "
+                             "services[0].environment: not supported by this CAS: a config "
+                             "fragment in place of this section"),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(err.str().find("expected a mapping"), std::string::npos) << err.str();
+}
+
 // Scontain's scripts write `scone session create -e NS=$NS session.yml` and `scone session read`.
 TEST_F(CasCliTest, SessionCommandsTakeTheFileAndTheReadCommandAsSconeDoes)
 {
@@ -532,6 +554,135 @@ TEST_F(CasCliTest, SessionErrorsNameFileLineAndColumn)
         file.string() + ":9:19: services[0].attestation.mrenclave: expected 64 hex digits"}) {
     EXPECT_NE(err.str().find(expected), std::string::npos) << expected << " in\n" << err.str();
   }
+  EXPECT_EQ(out.str(), "");
+}
+
+// The problems a CAS names when it refuses a session are shown where `session check` shows its
+// own: at FILE:LINE:COLUMN of the field each names.
+TEST_F(CasCliTest, SessionCreateAndUpdateShowARefusalsProblemsAtTheirPlaces)
+{
+  ASSERT_EQ(run_cli({"self", "show-key-hash"}, cas_env()), 0) << err.str();
+  sconectl::testing::InMemoryCas cas_server;
+  cas_server.requester = out.str().substr(0, out.str().find('\n'));
+  cas_transport = [&](cas::CurlTransportOptions) -> Result<std::unique_ptr<cas::HttpTransport>> {
+    return std::make_unique<sconectl::testing::BorrowedTransport>(cas_server);
+  };
+  const std::vector<std::string> cas_options{
+      "--cas", "127.0.0.1:9", "--cas-key", "3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh"};
+  const auto write = [&](const char* command, const std::filesystem::path& file) {
+    std::vector<std::string> args{"session", command, "-f", file.string()};
+    args.insert(args.end(), cas_options.begin(), cas_options.end());
+    return run_cli(args, cas_env());
+  };
+  const auto file = dir.write("session.yaml",
+                              "version: 0.3.10\n"
+                              "name: x\n"
+                              "volumes:\n"
+                              "  - name: v\n"
+                              "images:\n"
+                              "  - name: i\n"
+                              "    volumes:\n"
+                              "      - name: v\n"
+                              "        path: /data\n");
+  // As the local CAS words them: its own checks, then the session check's, prefixed with the
+  // session, and one that names no field.
+  cas_server.refuse = {"x"};
+  cas_server.refusal = {
+      "volumes: not supported by this CAS: the SCONE file-system shield is not part of the "
+      "simulation runtime",
+      "session 'x': images[0].volumes[0].path: an example",
+      "namespace_hash is set, but the session has no namespace"};
+  EXPECT_EQ(write("create", file), 1);
+  const auto expected = {
+      file.string() + ":3:1: volumes: not supported by this CAS: the SCONE file-system shield",
+      file.string() + ":9:9: images[0].volumes[0].path: an example",
+      file.string() + ": namespace_hash is set, but the session has no namespace",
+      std::string("sconectl: error: uploading session 'x': HTTP 400: session 'x' is not valid\n")};
+  for (const auto& line : expected) {
+    EXPECT_NE(err.str().find(line), std::string::npos) << line << " in\n" << err.str();
+  }
+  EXPECT_EQ(out.str(), "");
+
+  // An update refused the same way.
+  cas_server.refuse.clear();
+  const auto plain = dir.write("plain.yaml", "version: 0.3.10\nname: x\n");
+  ASSERT_EQ(write("create", plain), 0) << err.str();
+  cas_server.refuse = {"x"};
+  cas_server.refusal = {"session 'x': volumes: not supported by this CAS"};
+  EXPECT_EQ(write("update", file), 1);
+  EXPECT_NE(err.str().find(file.string() + ":3:1: volumes: not supported by this CAS"),
+            std::string::npos)
+      << err.str();
+}
+
+// Scontain's exercises: `scone session read NS > session_read.yml`, then `scone session verify
+// session_read.yml` prints the hash the CAS gave that version.
+TEST_F(CasCliTest, SessionVerifyPrintsTheHashOfASessionAsReadFromTheCas)
+{
+  ASSERT_EQ(run_cli({"self", "show-key-hash"}, cas_env()), 0) << err.str();
+  sconectl::testing::InMemoryCas cas_server;
+  cas_server.requester = out.str().substr(0, out.str().find('\n'));
+  cas_transport = [&](cas::CurlTransportOptions) -> Result<std::unique_ptr<cas::HttpTransport>> {
+    return std::make_unique<sconectl::testing::BorrowedTransport>(cas_server);
+  };
+  const std::vector<std::string> cas_options{
+      "--cas", "127.0.0.1:9", "--cas-key", "3AnGMz1XMSwjj9pgBt1Wh4BYVNLd4ru93otefi9JUp5n9ehErh"};
+  const auto with_cas = [&](std::vector<std::string> args) {
+    args.insert(args.end(), cas_options.begin(), cas_options.end());
+    return run_cli(args, cas_env());
+  };
+  const auto file = dir.write("session.yml", "name: $NS\nversion: \"0.3\"\n");
+  ASSERT_EQ(run_cli({"session", "check", "-e", "NS=ns", file.string()}, cas_env()), 0) << err.str();
+  const auto checked = out.str();
+  ASSERT_EQ(with_cas({"session", "create", "-e", "NS=ns", "-f", file.string()}), 0) << err.str();
+  const auto created = out.str();
+  ASSERT_EQ(with_cas({"session", "update", "-e", "NS=ns", "-f", file.string()}), 0) << err.str();
+  const auto updated = out.str();
+  ASSERT_NE(updated, created);
+
+  // What `session read` printed: the stored YAML, with creator and predecessor.
+  ASSERT_EQ(with_cas({"session", "read", "ns"}), 0) << err.str();
+  const auto read = dir.write("session_read.yml", out.str());
+  ASSERT_EQ(run_cli({"session", "verify", read.string()}, cas_env()), 0) << err.str();
+  EXPECT_EQ(out.str(), updated);
+  // A hand-written file names no creator: this client's, as `session check` takes it.
+  ASSERT_EQ(run_cli({"session", "verify", "-e", "NS=ns", file.string()}, cas_env()), 0)
+      << err.str();
+  EXPECT_EQ(out.str(), checked);
+  EXPECT_EQ(out.str(), created);
+
+  // Another creator, as a session another client created reads back: its hash, not ours.
+  auto document = model::parse_session_yaml(sconectl::testing::read_file(read));
+  ASSERT_TRUE(document);
+  (*document)["creator"] = "someone-else";
+  const auto foreign = dir.write("foreign.yml", model::to_yaml(*document));
+  ASSERT_EQ(run_cli({"session", "verify", "-f", foreign.string()}, cas_env()), 0) << err.str();
+  EXPECT_EQ(out.str(), model::session_hash(*document) + "\n");
+}
+
+// `scone cas show-certificate > cas_cert.crt`, then `curl --cacert cas_cert.crt`.
+TEST_F(CasCliTest, CasShowCertificatePrintsTheChainAnAttestedCasPresented)
+{
+  const std::string chain = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+  const auto config_file = dir.path() / "cas" / "config.json";
+  cas::ClientConfig config;
+  config.default_cas = "127.0.0.1:9";
+  config.cas_db["127.0.0.1:9"] = cas::AttestedCas{.url = "https://127.0.0.1:9/",
+                                                  .chain = chain,
+                                                  .cas_key = "key",
+                                                  .trust = cas::TrustMode::pinned_key};
+  config.cas_db["cas.example:8081"] =
+      cas::AttestedCas{.url = "https://cas.example:8081/", .chain = "other\n", .cas_key = "k2"};
+  ASSERT_TRUE(cas::save_client_config(config_file, config));
+
+  ASSERT_EQ(run_cli({"cas", "show-certificate"}, cas_env()), 0) << err.str();
+  EXPECT_EQ(out.str(), chain);
+  ASSERT_EQ(run_cli({"cas", "show-certificate", "cas.example"}, cas_env()), 0) << err.str();
+  EXPECT_EQ(out.str(), "other\n");
+  EXPECT_EQ(run_cli({"cas", "show-certificate", "127.0.0.1:10"}, cas_env()), 2);
+  EXPECT_NE(err.str().find("the CAS at 127.0.0.1:10 is not attested"), std::string::npos)
+      << err.str();
+  EXPECT_NE(err.str().find("sconectl cas attest 127.0.0.1:10"), std::string::npos) << err.str();
   EXPECT_EQ(out.str(), "");
 }
 

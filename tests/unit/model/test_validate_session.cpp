@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace sconectl::model {
 namespace {
 
@@ -221,7 +223,7 @@ secrets:
 )");
   EXPECT_EQ(problems.find("unknown"), std::string::npos) << problems;
   for (const auto* expected :
-       {"secrets[1].value: is required: a config-fragment is the YAML mapping given here",
+       {"secrets[1].value: is required: a config-fragment is the YAML mapping or list given here",
         "secrets[2].value: expected a YAML mapping",
         "secrets[4].private_key: names secret 'text' of kind config-fragment; expected kind "
         "private-key",
@@ -231,6 +233,96 @@ secrets:
         "a config-fragment"}) {
     EXPECT_NE(problems.find(expected), std::string::npos) << expected << " in\n" << problems;
   }
+}
+
+// SCONE lets a config-fragment stand for a section and any secret for an entry of a list section
+// (lists are merged): neither is a malformed section.
+TEST(ValidateSessionTest, ASecretMayStandForASectionOrAnEntryOfAListSection)
+{
+  const auto session = parse(R"(version: "0.3.10"
+name: ns/app
+access_policy:
+  read: $$SCONE::readers$$
+services:
+  - name: app
+    command: [app]
+    environment: $$SCONE::env$$
+    attestation:
+      - mrenclave: [)" + k_hash
+                             + R"(, $$SCONE::more_enclaves$$]
+        signer: $$SCONE::signer$$
+      - $$SCONE::variant$$
+images:
+  - name: all_files
+    injection_files: $$SCONE::files$$
+  - name: one_file
+    injection_files:
+      - $$SCONE::file$$
+security:
+  attestation:
+    tolerate: $$SCONE::tolerations$$
+    ignore_advisories: [INTEL-SA-00615, $$SCONE::advisory$$]
+secrets:
+  - {name: readers, kind: config-fragment, value: [CREATOR]}
+  - {name: env, kind: config-fragment, value: {A: b}}
+  - {name: more_enclaves, kind: config-fragment, value: [)"
+                             + k_hash + R"(]}
+  - {name: signer, kind: config-fragment, value: {mrsigner: )"
+                             + k_hash + R"(, isvprodid: 1}}
+  - {name: variant, kind: config-fragment, value: {mrenclave: )"
+                             + k_hash + R"(}}
+  - {name: files, kind: config-fragment, value: [{path: /a, content: b}]}
+  - {name: file, kind: config-fragment, value: {path: /a, content: b}}
+  - {name: tolerations, kind: config-fragment, value: [outdated-tcb]}
+  - {name: advisory, kind: ascii, value: INTEL-SA-00614}
+)");
+  const SessionLookup none = [](const std::string&) { return nullptr; };
+  std::string problems;
+  for (const auto& problem : validate_session(session, none)) {
+    problems += format(problem) + "\n";
+  }
+  EXPECT_EQ(problems, "");
+  std::vector<std::string> found;
+  for (const auto& [path, secret, whole_section] : section_placeholders(session)) {
+    found.push_back(path + " " + secret + (whole_section ? " section" : " entry"));
+  }
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found,
+            (std::vector<std::string>{
+                "access_policy.read readers section",
+                "images[0].injection_files files section",
+                "images[1].injection_files[0] file entry",
+                "security.attestation.ignore_advisories[1] advisory entry",
+                "security.attestation.tolerate tolerations section",
+                "services[0].attestation[0].mrenclave[1] more_enclaves entry",
+                "services[0].attestation[0].signer signer section",
+                "services[0].attestation[1] variant entry",
+                "services[0].environment env section",
+            }));
+
+  // The secret must exist; a section is replaced by a config-fragment only; an entry by any
+  // secret in one of its formats.
+  const auto wrong = problems_of(service_session(R"(    environment: $$SCONE::pw$$
+    attestation:
+      mrenclave: [$$SCONE::missing$$, $$SCONE::pw$$, $$SCONE::pw:hex$$]
+images:
+  - name: app
+    injection_files: {path: /a}
+secrets:
+  - {name: pw, kind: ascii}
+)"));
+  EXPECT_EQ(wrong.find("expected a mapping of names to values"), std::string::npos) << wrong;
+  for (const auto* expected :
+       {"services[0].environment: $$SCONE::pw$$ names secret 'pw' of kind ascii; a section is "
+        "replaced only by a config-fragment",
+        "services[0].attestation.mrenclave[0]: $$SCONE::missing$$ names secret 'missing', which "
+        "this session neither defines nor imports",
+        "services[0].attestation.mrenclave[2]: $$SCONE::pw:hex$$: 'hex' is not a format of secret "
+        "'pw'",
+        "images[0].injection_files: expected a list of files"}) {
+    EXPECT_NE(wrong.find(expected), std::string::npos) << expected << " in\n" << wrong;
+  }
+  EXPECT_EQ(wrong.find("mrenclave[1]"), std::string::npos) << wrong;
 }
 
 TEST(ValidateSessionTest, ReportsReferencesFormatsLinksAndAttestation)

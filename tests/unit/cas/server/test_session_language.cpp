@@ -150,6 +150,43 @@ TEST_F(SessionLanguageTest, EveryConstructThisCasCannotHonourIsRefusedByName)
            + "]}\n"
              "services:\n  - name: a\n    command: [x]\n    attestation: \"$$SCONE::f$$\"\n",
        "services[0].attestation: not supported by this CAS: a config fragment"},
+      {"secrets:\n  - {name: f, kind: config-fragment, value: {A: b}}\n"
+       "services:\n  - name: a\n    command: [x]\n    environment: \"$$SCONE::f$$\"\n"
+       "    attestation: {mrenclave: ["
+           + k_hash + "]}\n",
+       "services[0].environment: not supported by this CAS: a config fragment in place of this "
+       "section"},
+      {"secrets:\n  - {name: f, kind: config-fragment, value: [{path: /a, content: b}]}\n"
+       "images:\n  - name: i\n    injection_files: \"$$SCONE::f$$\"\n",
+       "images[0].injection_files: not supported by this CAS: a config fragment in place of this "
+       "section"},
+      {"secrets:\n  - {name: f, kind: config-fragment, value: {path: /a, content: b}}\n"
+       "images:\n  - name: i\n    injection_files: [\"$$SCONE::f$$\"]\n",
+       "images[0].injection_files[0]: not supported by this CAS: a secret in place of an entry of "
+       "this list"},
+      {"secrets:\n  - {name: f, kind: config-fragment, value: {mrenclave: " + k_hash
+           + "}}\n"
+             "services:\n  - name: a\n    command: [x]\n    attestation:\n      - {mrenclave: "
+           + k_hash + "}\n      - \"$$SCONE::f$$\"\n",
+       "services[0].attestation[1]: not supported by this CAS: a secret in place of an entry"},
+      {"secrets:\n  - {name: m, kind: ascii, value: " + k_hash
+           + "}\n"
+             "services:\n  - name: a\n    command: [x]\n    attestation: {mrenclave: ["
+           + k_hash + ", \"$$SCONE::m$$\"]}\n",
+       "services[0].attestation.mrenclave[1]: not supported by this CAS: a secret in place of an "
+       "entry"},
+      {"secrets:\n  - {name: t, kind: config-fragment, value: [outdated-tcb]}\n"
+       "security:\n  attestation:\n    tolerate: \"$$SCONE::t$$\"\n",
+       "security.attestation.tolerate: not supported by this CAS: a config fragment in place of "
+       "this section"},
+      {"secrets:\n  - {name: r, kind: config-fragment, value: [CREATOR]}\n"
+       "access_policy:\n  read: \"$$SCONE::r$$\"\n",
+       "access_policy.read: not supported by this CAS: a config fragment in place of this section"},
+      {"secrets:\n  - {name: p, kind: config-fragment, value: {read: \"$$SCONE::r$$\"}}\n"
+       "  - {name: r, kind: config-fragment, value: [CREATOR]}\n"
+       "access_policy: \"$$SCONE::p$$\"\n",
+       "access_policy: $$SCONE::p$$: access_policy.read: not supported by this CAS: a config "
+       "fragment in place of this list"},
       {"secrets:\n  - name: f\n    kind: config-fragment\n",
        "secrets[0].value: is required: a config-fragment is the YAML mapping"},
       {"secrets:\n  - name: f\n    kind: config-fragment\n    value: text\n",
