@@ -50,7 +50,7 @@ check_install() {
     complete_line sconectl apply --run
     complete_line sconectl apply --runtime ""
     complete_line sconectl --format ""' _ "$root/share/bash-completion/completions/sconectl")
-  [ "$words" = "$(printf '%s\n' 'validate apply diff verify cas session self version' 'attest serve' '--runtime' 'none sim' 'json text')" ] ||
+  [ "$words" = "$(printf '%s\n' 'validate apply diff verify cas session self version' 'attest show-certificate serve' '--runtime' 'none sim' 'json text')" ] ||
     fail "bash completion offered: $words"
   head -n 1 "$root/share/zsh/vendor-completions/_sconectl" | grep -x '#compdef sconectl' >/dev/null ||
     fail "the zsh completion does not start with #compdef sconectl"
