@@ -48,19 +48,21 @@ def preprocess_command(entry):
     return out + ["-E", "-P"]
 
 
-def key_of(entry, salt):
+def key_of(entry, salt, root):
     result = subprocess.run(preprocess_command(entry), cwd=entry["directory"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if result.returncode != 0:
         return None  # not preprocessable as recorded: check it, never remember it
     digest = hashlib.sha256(salt)
-    digest.update(entry.get("command", " ".join(entry.get("arguments", []))).encode())
+    # Paths relative to the checkout, so that another clone of the same tree finds the same keys.
+    command = entry.get("command", " ".join(entry.get("arguments", [])))
+    digest.update(command.replace(root, "<root>").encode())
     digest.update(result.stdout)
     return digest.hexdigest()
 
 
-def check(entry, build_dir, salt, cache):
-    key = key_of(entry, salt)
+def check(entry, build_dir, salt, cache, root):
+    key = key_of(entry, salt, root)
     if key and os.path.exists(os.path.join(cache, key)):
         return entry["file"], True, 0, ""
     result = subprocess.run(["clang-tidy", "-p", build_dir, "--quiet", entry["file"]],
@@ -97,7 +99,7 @@ def main():
     workers = os.cpu_count() or 1
     print(f"clang-tidy: {len(entries)} files, {workers} at a time", file=sys.stderr, flush=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(check, entry, build_dir, salt, cache) for entry in entries.values()]
+        futures = [pool.submit(check, entry, build_dir, salt, cache, root) for entry in entries.values()]
         for future in concurrent.futures.as_completed(futures):
             path, hit, code, findings = future.result()
             done += 1
