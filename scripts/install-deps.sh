@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libexpected-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev libsqlite3-dev libarchive-dev
   sqlite3 curl   # the CAS integration test inspects the local CAS store and sends raw requests
-  jq   # Scontain's exercise scripts (integration.scontain_scripts) read JSON with it
+  jq python3-yaml   # Scontain's exercise scripts (integration.scontain_scripts) read JSON and YAML
   busybox-static file   # the runtime test runs the static runtime in a FROM scratch image
   python3 python3-venv ca-certificates   # python3-venv: kubernetes-validate for the chart tests
 )

@@ -296,21 +296,22 @@ Result<SessionWrite> write_session(CasClient& client,
   const auto name = document.at("name").get<std::string>();
   auto predecessor = predecessor_of(document);
   document.erase("predecessor");
-  if (mode == SessionWriteMode::create && predecessor) {
-    return fail(ErrorKind::usage,
-                "session '" + name + "' names a predecessor: `session create` makes a new session "
-                "(predecessor \"~\" or none); use `session update`");
-  }
-  // A CAS keeps a session's creator across updates, and the creator is part of the hash.
+  // A CAS keeps a session's creator across updates, and the creator is part of the hash. A file
+  // that names a predecessor updates the session on it, with `create` too, as
+  // `scone session create` does (Scontain's exercise 4 upgrades a namespace that way).
   std::string stored_creator = creator;
-  if (mode == SessionWriteMode::update) {
+  if (mode == SessionWriteMode::update || predecessor) {
     auto current = client.get_session(name);
     if (!current) {
       return forward_error(std::move(current.error()));
     }
     if (!*current) {
       return fail(ErrorKind::usage,
-                  "there is no session '" + name + "' to update; use `session create`");
+                  mode == SessionWriteMode::update
+                      ? "there is no session '" + name + "' to update; use `session create`"
+                      : "session '" + name + "' names a predecessor, " + *predecessor
+                            + ", but the CAS has no such session; leave predecessor out (or "
+                              "\"~\") to create it");
     }
     if (!predecessor) {
       predecessor = (*current)->hash;

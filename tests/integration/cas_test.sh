@@ -96,10 +96,12 @@ anonymous() { curl -sS --cacert "$CAS_CERT" -o "$work/body" -w '%{http_code}' "$
 old_hash=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["versions"][1]["hash"])' "$work/history.json")
 "$sconectl" --format json session get "$session" --hash "$old_hash" |
   python3 -c 'import json,sys,re; s=json.load(sys.stdin)["session"]; print(re.sub(r"(?m)^creator:.*\n", "", s), end="")' >"$work/old.yaml"
+# A first version shows `predecessor: ~`, as SCONE's CAS shows it.
+grep -qx 'predecessor: ~' "$work/old.yaml" || fail "the first version does not show predecessor: ~: $(cat "$work/old.yaml")"
 grep -q 'API_USER: "myself"' "$work/old.yaml" || fail "the old version does not hold the old API_USER"
 code=$(as_client -H 'Content-Type: application/yaml' --data-binary "@$work/old.yaml" "$url/v1/sessions")
 [ "$code" = 409 ] || fail "replaying the first version (no predecessor) gave $code, not 409"
-{ cat "$work/old.yaml"; echo "predecessor: \"$old_hash\""; } >"$work/stale.yaml"
+{ grep -v '^predecessor:' "$work/old.yaml"; echo "predecessor: \"$old_hash\""; } >"$work/stale.yaml"
 code=$(as_client -H 'Content-Type: application/yaml' --data-binary "@$work/stale.yaml" "$url/v1/sessions")
 [ "$code" = 409 ] || fail "an update from a stale predecessor gave $code, not 409"
 grep -q "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["versions"][0]["hash"])' "$work/history.json")" "$work/body" ||

@@ -8,11 +8,9 @@
 #  - it runs a second time, as the scripts are written to be run again: the second run reads what
 #    the first created and creates nothing;
 #  - what they created, computed and fetched is checked against the CAS (`sconectl session get`).
-# Exercise 4 is not run: it updates the namespace with `scone session create` and a predecessor,
-# which `sconectl session create` refuses (it is `session update`'s job), and it walks the history
-# expecting every version, the first too, to carry a `predecessor` key, which the local CAS stores
-# only on updates. Exercise 5 reads the state file exercise 4 writes (the namespace's name and
-# hash); the test writes it as exercise 3 wrote its own (docs/cas.md, "Scontain's exercises").
+# Exercise 4 reads the state file exercise 3 wrote (its own directory's, in Scontain's repository:
+# the test copies it there), upgrades the namespace with `scone session create` on a file that
+# names a predecessor, and walks the history until a version's predecessor is None.
 #   tests/integration/scontain_scripts_test.sh SCONECTL_BINARY
 # Exit codes: 0 passed, 1 failed, 125 skipped (a component cannot start here; never in CI).
 set -euo pipefail
@@ -61,8 +59,7 @@ for script in "$root"/tests/corpus/sessions/scripts/exercise*-solution.sh; do
   mkdir -p "$work/$dir"
   # Only the CAS address changes.
   sed "s/scone-cas\.cf:8081/$CAS_ADDR/g" "$script" >"$work/$dir/solution.sh"
-  if [ "$dir" = Exercise5 ]; then
-    mkdir -p "$work/Exercise4"
+  if [ "$dir" = Exercise4 ]; then
     cp "$work/Exercise3/state.env" "$work/Exercise4/state.env"
   fi
   run_script "$dir" first
@@ -101,6 +98,24 @@ for script in "$root"/tests/corpus/sessions/scripts/exercise*-solution.sh; do
       [ "$(cat "$work/$dir/read_session.txt")" = "$(cat "$work/Exercise2/get.yaml")" ] ||
         fail "$dir: curl by name and hash returned other than the session: $(head -c 300 "$work/$dir/read_session.txt")"
       ;;
+    Exercise4)
+      # The first run upgraded the namespace to 0.3 on exercise 2's version (a create naming a
+      # predecessor) and walked back to it; the second found it upgraded and created nothing.
+      current=$("$sconectl" --format json session get "$ns" | jq -r .hash)
+      [[ "$current" =~ ^[0-9a-f]{64}$ ]] && [ "$current" != "$ns_hash" ] ||
+        fail "$dir: the namespace was not updated: $current"
+      grep "created session $ns with hash $current" "$work/$dir/first.log" >/dev/null ||
+        fail "$dir: the first run did not create the 0.3 version $current: $(grep -i session "$work/$dir/first.log" | tail -n 3)"
+      grep -x "PREDECESSOR is $ns_hash" "$work/$dir/first.log" >/dev/null && grep -x "No more PREDECESSORs" "$work/$dir/first.log" >/dev/null ||
+        fail "$dir: the history walk did not reach exercise 2's version and stop: $(grep PREDECESSOR "$work/$dir/first.log")"
+      grep "Namespace has already been upgraded to version 0.3" "$work/$dir/second.log" >/dev/null ||
+        fail "$dir: the second run did not find the upgrade"
+      if grep "created session" "$work/$dir/second.log" >/dev/null; then
+        fail "$dir: the second run created the namespace again"
+      fi
+      [ "$(state "$dir" '$NAMESPACE_SESSION_HASH')" = "$current" ] ||
+        fail "$dir: state.env records $(state "$dir" '$NAMESPACE_SESSION_HASH'), not the current $current"
+      ;;
     Exercise5)
       # A session in the namespace with a public and a private value; the second run found it and
       # `scone session verify` gave the hash its creation did.
@@ -126,5 +141,5 @@ for script in "$root"/tests/corpus/sessions/scripts/exercise*-solution.sh; do
   step "$dir: ran twice with sconectl as scone"
   count=$((count + 1))
 done
-[ "$count" -ge 3 ] || fail "expected the scripts of exercises 2, 3 and 5 in tests/corpus/sessions/scripts, ran $count"
+[ "$count" -ge 4 ] || fail "expected the scripts of exercises 2, 3, 4 and 5 in tests/corpus/sessions/scripts, ran $count"
 step "PASSED ($count scripts)"

@@ -295,7 +295,13 @@ class Upload {
                           .document = m_uploaded};
     version.document["creator"] = creator;
     version.hash = model::session_hash(version.document);
-    version.yaml = model::to_yaml(version.document);
+    // As SCONE's CAS shows it, a first version says `predecessor: null`: Scontain's exercises walk
+    // a history until the predecessor they read is None. A null predecessor is not hashed.
+    auto shown = version.document;
+    if (!m_header.predecessor) {
+      shown["predecessor"] = nullptr;
+    }
+    version.yaml = model::to_yaml(shown);
     return version;
   }
 
@@ -359,6 +365,11 @@ CasResponse RequestHandler::upload(const CasRequest& request)
   auto parsed = model::parse_session_yaml(request.body);
   if (!parsed) {
     return error_response(400, {"the session is not readable YAML", parsed.error().message});
+  }
+  // `predecessor: ~` (null) is how SCONE's CAS shows a first version, and how hand-written
+  // sessions say "none": no predecessor.
+  if (const auto found = parsed->find("predecessor"); found != parsed->end() && found->is_null()) {
+    parsed->erase(found);
   }
   auto header = read_header(*parsed);
   if (!header.problems.empty()) {

@@ -135,10 +135,25 @@ TEST_F(SessionFileTest, CreateUpdateAndConflict)
   EXPECT_EQ(stale.error().kind, ErrorKind::conflict);
   EXPECT_NE(stale.error().describe().find(updated->hash), std::string::npos);
 
-  // create refuses a predecessor, and a second create of the same name conflicts.
+  // create with a predecessor updates on it, as `scone session create` does: a stale one
+  // conflicts, the current one updates. A second create of the same name conflicts.
   EXPECT_EQ(write_session(client, *changed, SessionWriteMode::create, cas.requester).error().kind,
-            ErrorKind::usage);
+            ErrorKind::conflict);
+  (*changed)["predecessor"] = updated->hash;
+  (*changed)["services"][0]["environment"]["RELEASE"] = "3";
+  const auto by_create = write_session(client, *changed, SessionWriteMode::create, cas.requester);
+  ASSERT_TRUE(by_create) << by_create.error().describe();
+  EXPECT_FALSE(by_create->created);
+  EXPECT_EQ(by_create->predecessor, updated->hash);
   EXPECT_FALSE(write_session(client, *document, SessionWriteMode::create, cas.requester));
+  // A predecessor of a session the CAS does not have: nothing to update.
+  auto unknown = *document;
+  unknown["name"] = "nobody";
+  unknown["predecessor"] = updated->hash;
+  const auto refused = write_session(client, unknown, SessionWriteMode::create, cas.requester);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::usage);
+  EXPECT_NE(refused.error().message.find("has no such session"), std::string::npos);
 }
 
 TEST_F(SessionFileTest, AnUpdateByAnotherClientKeepsTheCreatorInTheHash)
