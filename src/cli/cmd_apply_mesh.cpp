@@ -139,6 +139,18 @@ class DescriptorsOnly final : public mesh::ImageSource {
   }
 };
 
+// What generating the mesh takes from apply's options, with the images known from `images`.
+apply::MeshApplyOptions generation_options(const ApplyOptions& options, mesh::ImageSource& images)
+{
+  return apply::MeshApplyOptions{.target_dir = options.target_directory,
+                                 .pull = !options.no_registry,
+                                 .measurer = options.measurer,
+                                 .mode = options.mode,
+                                 .release = options.release,
+                                 .write_manifests = options.output == MeshOutput::yaml,
+                                 .images = &images};
+}
+
 }  // namespace
 
 Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
@@ -162,15 +174,7 @@ Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
   DescriptorsOnly recorded;
   mesh::ImageSource& images =
       facts == ImageFacts::docker ? static_cast<mesh::ImageSource&>(local_images) : recorded;
-  auto result = apply::generate_mesh(
-      mesh,
-      apply::MeshApplyOptions{.target_dir = options.target_directory,
-                              .pull = !options.no_registry,
-                              .measurer = options.measurer,
-                              .mode = options.mode,
-                              .release = options.release,
-                              .write_manifests = options.output == MeshOutput::yaml,
-                              .images = &images});
+  auto result = apply::generate_mesh(mesh, generation_options(options, images));
   if (!result) {
     return forward_error(std::move(result.error()));
   }
@@ -199,13 +203,7 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
   };
   auto outcome = apply::apply_mesh(
       mesh,
-      apply::MeshApplyOptions{.target_dir = options.target_directory,
-                              .pull = !options.no_registry,
-                              .measurer = options.measurer,
-                              .mode = options.mode,
-                              .release = options.release,
-                              .write_manifests = options.output == MeshOutput::yaml,
-                              .images = &images},
+      generation_options(options, images),
       options.dry_run,
       apply::MeshUploadOptions{.concurrency = options.cas.concurrency,
                                .plan_file = options.plan_file,
