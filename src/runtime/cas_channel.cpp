@@ -136,7 +136,7 @@ class PinnedChannel final : public CasChannel {
       if (SSL_get_error(m_ssl.get(), count) == SSL_ERROR_ZERO_RETURN) {
         return 0;
       }
-      return tl::unexpected(std::string("it closed the connection"));
+      return tl::unexpected("the TLS connection failed: " + openssl_reason());
     };
     auto answer = http1::read_response(
         receive, {.max_body_bytes = k_max_answer_bytes}, request.method == "HEAD");

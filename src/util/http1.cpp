@@ -51,9 +51,12 @@ class ResponseReader {
       if (m_buffer.size() > m_limits.max_header_bytes) {
         return failure("its answer's header is too long");
       }
-      if (auto more = fill(); !more) {
-        return tl::unexpected(
-            ReadFailure{more.error(), m_buffer.empty() && more.error() == k_closed});
+      auto more = fill();
+      if (!more) {
+        return failure(std::move(more.error()));
+      }
+      if (!*more) {
+        return tl::unexpected(ReadFailure{k_closed, m_buffer.empty()});
       }
     }
     const std::string_view header(m_buffer.data(), header_end);
@@ -120,8 +123,9 @@ class ResponseReader {
  private:
   using Text = tl::expected<std::string, std::string>;
 
-  // Appends what the peer sends next to m_buffer.
-  tl::expected<void, std::string> fill()
+  // Appends what the peer sends next to m_buffer: true, or false when the peer closed the
+  // connection (told apart from a failure by the value, never by a message's text).
+  tl::expected<bool, std::string> fill()
   {
     std::array<char, 65536> chunk{};
     auto got = m_receive(chunk.data(), chunk.size());
@@ -129,17 +133,19 @@ class ResponseReader {
       return tl::unexpected(std::move(got.error()));
     }
     if (*got == 0) {
-      return tl::unexpected(std::string(k_closed));
+      return false;
     }
     m_buffer.append(chunk.data(), *got);
-    return {};
+    return true;
   }
 
   tl::expected<void, std::string> need(std::size_t bytes)
   {
     while (m_buffer.size() < bytes) {
-      if (auto more = fill(); !more) {
-        return tl::unexpected(more.error() + " in the middle of its answer");
+      auto more = fill();
+      if (!more || !*more) {
+        return tl::unexpected((more ? std::string(k_closed) : more.error())
+                              + " in the middle of its answer");
       }
     }
     return {};
@@ -161,11 +167,12 @@ class ResponseReader {
       if (m_buffer.size() > m_limits.max_body_bytes) {
         return tl::unexpected(std::string("its answer is too large"));
       }
-      if (auto more = fill(); !more) {
-        if (more.error() == k_closed) {
-          return std::move(m_buffer);
-        }
+      auto more = fill();
+      if (!more) {
         return tl::unexpected(std::move(more.error()));
+      }
+      if (!*more) {
+        return std::move(m_buffer);
       }
     }
   }

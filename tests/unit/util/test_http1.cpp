@@ -127,6 +127,11 @@ TEST(Http1, ACloseBeforeAnyByteIsToldApart)
   ASSERT_FALSE(timed_out);
   EXPECT_EQ(timed_out.error().message, "it did not answer in time");
   EXPECT_FALSE(timed_out.error().before_any_byte);
+  // An answer that ends with the connection is whole only when the peer closed it: a transport's
+  // failure is never taken for the end, whatever its message says.
+  const auto broken =
+      read_response(scripted("HTTP/1.0 200 OK\r\n\r\npartial", 4, "it closed the connection"));
+  ASSERT_FALSE(broken) << broken->response.body;
 }
 
 }  // namespace
