@@ -167,15 +167,25 @@ step "verify after another identity's update: session-differs (toleration-added,
 run restore apply -f mesh.yaml --mode debug --release "$release" --force-conflicts
 expect_findings restored 0
 
-[ -z "$(kubectl exec "$pod" -- sh -c 'echo $API_PASSWORD')" ] || fail_with_cluster "kubectl exec sees API_PASSWORD"
+seen=$(kubectl exec "$pod" -- sh -c 'echo "[$API_PASSWORD]"') || fail_with_cluster "kubectl exec $pod"
+[ "$seen" = "[]" ] || fail_with_cluster "kubectl exec sees API_PASSWORD"
 step "kubectl exec: API_PASSWORD is empty"
 if kubectl exec "$pod" -- cat /proc/1/environ >"$logs/environ.out" 2>&1; then
   fail_with_cluster "kubectl exec reads the program's /proc/1/environ"
 fi
 grep -q "Permission denied" "$logs/environ.out" || fail_with_cluster "reading /proc/1/environ: $(cat "$logs/environ.out")"
-found=$(printf '%s\n' "$password" |
-  timeout 120 kubectl exec -i "$pod" -- sh -c 'grep -rlsF --exclude=pagemap --exclude=mem -f /dev/stdin /proc/[0-9]*' || true)
-[ -z "$found" ] || fail_with_cluster "grep -r finds the password under /proc in the pod: $found"
+# grep exits 1 when it finds nothing and 2 on unreadable files (expected: the program's are
+# closed); `timeout` runs the kubectl binary, so the namespace is given here. The control: the
+# same scan finds the pod's name, which the exec'd shell holds in its environment (HOSTNAME).
+grep_proc() {
+  printf '%s\n' "$1" | timeout 120 "$KUBECTL" -n "$k8s_namespace" exec -i "$pod" -- \
+    sh -c 'grep -rlsF --exclude=pagemap --exclude=mem -f /dev/stdin /proc/[0-9]*; echo "exit $?"'
+}
+found=$(grep_proc "$password") || fail_with_cluster "kubectl exec $pod (grep of /proc)"
+[[ $found =~ exit\ [12]$ ]] || fail_with_cluster "grep of /proc in the pod did not run: $found"
+[ "$found" = "${found##*/proc/}" ] || fail_with_cluster "grep -r finds the password under /proc in the pod: $found"
+control=$(grep_proc "$pod") || fail_with_cluster "kubectl exec $pod (grep of /proc, control)"
+[[ $control == */proc/*/environ* ]] || fail_with_cluster "the control failed: grep of /proc does not find the pod's name: $control"
 step "kubectl exec: /proc/1/environ is closed (non-dumpable program); grep -r of /proc finds no password"
 
 deployment=$(kubectl get deployments -o jsonpath='{.items[0].metadata.name}')
@@ -206,14 +216,15 @@ kubectl delete pod "$pod" --wait=false >/dev/null 2>&1 || true
 expect_refused_pod() {
   kubectl patch "deployment/$deployment" -p '{"spec":{"template":{"spec":{"containers":[{"name":"hello-user","imagePullPolicy":"Always","image":"'"$image:$1"'"}]}}}}' >/dev/null
   local refused="" p
+  # The log is kept as read: the container restarts, and a second read may find it gone.
   for _ in $(seq 240); do
     for p in $(kubectl get pods -o jsonpath='{.items[*].metadata.name}'); do
-      if kubectl logs "$p" 2>/dev/null | grep "Unexpected enclave measurement (MRENCLAVE" >/dev/null; then refused=$p; break 2; fi
+      kubectl logs "$p" >"$logs/refused-$1.log" 2>/dev/null || continue
+      if grep "Unexpected enclave measurement (MRENCLAVE" "$logs/refused-$1.log" >/dev/null; then refused=$p; break 2; fi
     done
     sleep 0.5
   done
   [ -n "$refused" ] || fail_with_cluster "no pod failed attestation with tag $1: $(kubectl get pods 2>&1)"
-  kubectl logs "$refused" >"$logs/refused-$1.log" 2>&1 || true
   grep -q "Attestation failed" "$logs/refused-$1.log" || fail_with_cluster "no 'Attestation failed' in $(cat "$logs/refused-$1.log")"
   # Between restarts the container runs for a moment (no readiness probe: running is ready), so
   # wait for the settled state: not Ready, the program exited non-zero.
