@@ -3,7 +3,8 @@
 
 The library is layered (docs/architecture.md): each module may include its own headers and those
 of the modules listed for it below, nothing else. Quoted includes and angle-bracket
-includes of "sconectl/..." headers are checked alike. A quoted include that is not a public
+includes of "sconectl/..." headers are checked alike. yaml-cpp's headers belong to the yaml module's
+sources alone (OWNED_LIBRARIES). A quoted include that is not a public
 "sconectl/..." header must name a private header in the same folder (no "../" into another
 module's internals). Run by scripts/test.sh; exits 1 and names every offending line.
 
@@ -16,23 +17,29 @@ import sys
 # module -> modules it may include (besides itself). version.hpp is open to all.
 ALLOWED = {
     "util": set(),
-    "manifest": {"util"},
-    "model": {"manifest", "util"},
-    "policy": {"model", "manifest", "util"},
-    "chart": {"model", "manifest", "util"},
-    "image": {"model", "manifest", "util"},
-    "diff": {"model", "manifest", "util"},
-    "cas": {"model", "manifest", "util"},
-    "cas_server": {"cas", "model", "manifest", "util"},
-    "runtime": {"cas", "model", "manifest", "util"},
-    "mesh": {"image", "model", "manifest", "util"},
-    "apply": {"mesh", "policy", "chart", "image", "cas", "diff", "model", "manifest", "util"},
-    "verify": {"cas", "diff", "model", "manifest", "util"},
+    "yaml": {"util"},
+    "manifest": {"yaml", "util"},
+    "model": {"manifest", "yaml", "util"},
+    "policy": {"model", "manifest", "yaml", "util"},
+    "chart": {"model", "manifest", "yaml", "util"},
+    "image": {"model", "manifest", "yaml", "util"},
+    "diff": {"model", "manifest", "yaml", "util"},
+    "cas": {"model", "manifest", "yaml", "util"},
+    "cas_server": {"cas", "model", "manifest", "yaml", "util"},
+    "runtime": {"cas", "model", "manifest", "yaml", "util"},
+    "mesh": {"image", "model", "manifest", "yaml", "util"},
+    "apply": {"mesh", "policy", "chart", "image", "cas", "diff", "model", "manifest", "yaml", "util"},
+    "verify": {"cas", "diff", "model", "manifest", "yaml", "util"},
     "cli": {"verify", "apply", "cas_server", "runtime", "mesh", "policy", "chart", "image", "cas", "diff",
-            "model", "manifest", "util"},
+            "model", "manifest", "yaml", "util"},
     "main": {"cli"},
 }
 OPEN_TO_ALL = {"version.hpp"}
+# Third-party headers that only one module may include: yaml-cpp stays behind the yaml module's
+# own node type, so no other module (and no public header, not even the yaml module's) depends on
+# its types.
+OWNED_LIBRARIES = {"yaml-cpp/": "yaml"}
+LIBRARY_INCLUDE = re.compile(r'^\s*#\s*include\s*<([^>]+)>')
 # Quoted includes, and angle-bracket includes of the project's own headers (<sconectl/...>): both
 # reach the same files, so both are checked.
 INCLUDE = re.compile(r'^\s*#\s*include\s*(?:"([^"]+)"|<(sconectl/[^>]+)>)')
@@ -68,7 +75,15 @@ def main() -> int:
             problems.append(f"{source.relative_to(root)}: module '{module}' is not in the layer table "
                             "of scripts/check-layers.py")
             continue
+        public = source.relative_to(root).parts[0] == "include"
         for number, line in enumerate(source.read_text().splitlines(), start=1):
+            library = LIBRARY_INCLUDE.match(line)
+            if library:
+                for prefix, owner in OWNED_LIBRARIES.items():
+                    if library.group(1).startswith(prefix) and (module != owner or public):
+                        problems.append(f"{source.relative_to(root)}:{number}: <{library.group(1)}> "
+                                        f"may be included only by the sources of the {owner} module, "
+                                        f"not by {'a public header' if public else module}")
             match = INCLUDE.match(line)
             if not match:
                 continue

@@ -2,8 +2,7 @@
 
 #include "sconectl/util/fs.hpp"
 #include "sconectl/util/strings.hpp"
-
-#include <yaml-cpp/yaml.h>
+#include "sconectl/yaml/node.hpp"
 
 #include <algorithm>
 
@@ -87,31 +86,27 @@ std::vector<std::string> path_parts(std::string_view path)
   return parts;
 }
 
-SessionFieldPosition position_of(const YAML::Node& node)
+SessionFieldPosition position_of(const yaml::Node& node)
 {
-  const auto mark = node.Mark();
-  if (mark.line < 0 || mark.column < 0) {
-    return {};
-  }
-  return {.line = mark.line + 1, .column = mark.column + 1};
+  const auto at = node.position();
+  return {.line = at.line, .column = at.column};
 }
 
 }  // namespace
 
 SessionFieldPosition session_field_position(std::string_view text, std::string_view path)
 {
-  YAML::Node node;
-  try {
-    node.reset(YAML::Load(std::string(text)));
-  } catch (const YAML::Exception&) {
+  auto loaded = yaml::load(text);
+  if (!loaded) {
     return {};
   }
+  yaml::Node node = std::move(*loaded);
   const auto parts = path_parts(path);
   auto found = position_of(node);
   for (std::size_t i = 0; i < parts.size() && node;) {
     const auto& part = parts[i];
     if (part.starts_with('[')) {
-      if (!node.IsSequence()) {
+      if (!node.is_sequence()) {
         break;
       }
       std::size_t index = 0;
@@ -123,13 +118,12 @@ SessionFieldPosition session_field_position(std::string_view text, std::string_v
       if (index >= node.size()) {
         break;
       }
-      const YAML::Node element = node[index];
-      node.reset(element);
+      node = node.item(index);
       found = position_of(node);
       ++i;
       continue;
     }
-    if (!node.IsMap()) {
+    if (!node.is_map()) {
       break;
     }
     // The longest run of parts, joined by dots, that is a key here.
@@ -144,18 +138,18 @@ SessionFieldPosition session_field_position(std::string_view text, std::string_v
       if (has_index) {
         continue;
       }
-      YAML::Node value;
-      for (const auto& entry : node) {
-        if (entry.first.IsScalar() && entry.first.Scalar() == key) {
+      yaml::Node value;
+      for (const auto& [entry_key, entry_value] : node.entries()) {
+        if (entry_key.is_scalar() && entry_key.scalar() == key) {
           // A field points at its key, which is there even when its value is not (`key:`).
-          found = position_of(entry.first);
-          value.reset(entry.second);
+          found = position_of(entry_key);
+          value = entry_value;
           matched = true;
           break;
         }
       }
       if (matched) {
-        node.reset(value);
+        node = value;
         i = last;
       }
     }

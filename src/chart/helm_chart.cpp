@@ -2,7 +2,7 @@
 
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/manifest/position.hpp"
-#include "sconectl/util/yaml.hpp"
+#include "sconectl/yaml/convert.hpp"
 #include "templates.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "sconectl/chart/helm_chart.hpp"
 #include "sconectl/util/json_member.hpp"
-#include "sconectl/util/yaml.hpp"
+#include "sconectl/yaml/convert.hpp"
 
 #include <algorithm>
 #include <vector>

@@ -107,7 +107,7 @@ LoadReport parse_manifest(std::string_view text,
   if (const auto bad = find_invalid_utf8(text)) {
     context.error(*bad, "", "not valid UTF-8; manifests must be UTF-8 text");
   } else if (const auto root = detail::load_yaml_document(text, context)) {
-    if (!root->IsMap()) {
+    if (!root->is_map()) {
       context.error(detail::position_of(*root),
                     "",
                     "expected a mapping at the top level, got " + detail::describe_node(*root));

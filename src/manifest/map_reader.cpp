@@ -8,28 +8,28 @@ namespace sconectl::manifest::detail {
 namespace {
 
 // `{{NAME}}` unquoted is a YAML flow mapping whose only key is another mapping.
-bool looks_like_unquoted_template(const YAML::Node& node)
+bool looks_like_unquoted_template(const yaml::Node& node)
 {
-  if (!node.IsMap() || node.size() != 1) {
+  if (!node.is_map() || node.size() != 1) {
     return false;
   }
-  const auto entry = node.begin();
-  return entry->first.IsMap() && entry->first.size() == 1 && entry->second.IsNull();
+  const auto entries = node.entries();
+  const auto& [key, value] = entries.front();
+  return key.is_map() && key.size() == 1 && value.is_null();
 }
 
 }  // namespace
 
-MapReader::MapReader(const YAML::Node& node, std::string path, ParseContext& context)
+MapReader::MapReader(const yaml::Node& node, std::string path, ParseContext& context)
     : m_path(std::move(path)), m_position(position_of(node)), m_context(&context)
 {
-  for (const auto& pair : node) {
-    const auto& key = pair.first;
-    if (!key.IsScalar()) {
+  for (const auto& [key, value] : node.entries()) {
+    if (!key.is_scalar()) {
       context.error(
           position_of(key), m_path, "field names must be plain strings, got " + describe_node(key));
       continue;
     }
-    const auto& name = key.Scalar();
+    const auto& name = key.scalar();
     const auto existing = std::find_if(
         m_entries.begin(), m_entries.end(), [&](const auto& e) { return e.first == name; });
     if (existing != m_entries.end()) {
@@ -39,7 +39,7 @@ MapReader::MapReader(const YAML::Node& node, std::string path, ParseContext& con
                         + std::to_string(position_of(existing->second.key).line) + ")");
       continue;
     }
-    m_entries.emplace_back(name, Entry{pair.first, pair.second});
+    m_entries.emplace_back(name, Entry{key, value});
   }
 }
 
@@ -52,7 +52,7 @@ bool MapReader::has_key(const std::string& key) const
 bool MapReader::has(const std::string& key) const
 {
   return std::any_of(m_entries.begin(), m_entries.end(), [&](const auto& e) {
-    return e.first == key && !e.second.value.IsNull();
+    return e.first == key && !e.second.value.is_null();
   });
 }
 
@@ -67,7 +67,7 @@ const MapReader::Entry* MapReader::find(const std::string& key, Need need)
     }
     return nullptr;
   }
-  if (found->second.value.IsNull()) {
+  if (found->second.value.is_null()) {
     if (need == Need::required) {
       m_context->error(position_of(found->second.key), path_of(key), "required field has no value");
     }
@@ -84,7 +84,7 @@ SourcePosition MapReader::position_of_field(const std::string& key) const
     return m_position;
   }
   const auto& entry = found->second;
-  return entry.value.IsNull() ? position_of(entry.key) : position_of(entry.value);
+  return entry.value.is_null() ? position_of(entry.key) : position_of(entry.value);
 }
 
 FieldPositions MapReader::positions() const
@@ -92,7 +92,7 @@ FieldPositions MapReader::positions() const
   FieldPositions positions{.path = m_path, .self = m_position};
   for (const auto& [name, entry] : m_entries) {
     positions.fields[name] =
-        entry.value.IsNull() ? position_of(entry.key) : position_of(entry.value);
+        entry.value.is_null() ? position_of(entry.key) : position_of(entry.value);
   }
   return positions;
 }
@@ -103,7 +103,7 @@ std::optional<std::string> MapReader::scalar_text(const std::string& key,
                                                   ParseContext::Sensitivity sensitivity,
                                                   ScalarKind kind)
 {
-  if (!entry.value.IsScalar()) {
+  if (!entry.value.is_scalar()) {
     std::string message =
         "expected " + std::string(expected) + ", got " + describe_node(entry.value, sensitivity);
     if (looks_like_unquoted_template(entry.value)) {
@@ -221,22 +221,22 @@ std::optional<bool> MapReader::boolean(const std::string& key, Need need)
   return std::nullopt;
 }
 
-std::vector<std::pair<YAML::Node, std::string>> MapReader::list(const std::string& key, Need need)
+std::vector<std::pair<yaml::Node, std::string>> MapReader::list(const std::string& key, Need need)
 {
-  std::vector<std::pair<YAML::Node, std::string>> items;
+  std::vector<std::pair<yaml::Node, std::string>> items;
   const auto* entry = find(key, need);
   if (entry == nullptr) {
     return items;
   }
-  if (!entry->value.IsSequence()) {
+  if (!entry->value.is_sequence()) {
     m_context->error(position_of(entry->value),
                      path_of(key),
                      "expected a list, got " + describe_node(entry->value));
     return items;
   }
   std::size_t index = 0;
-  for (const auto& item : entry->value) {
-    items.emplace_back(item, index_path(path_of(key), index));
+  for (auto& item : entry->value.items()) {
+    items.emplace_back(std::move(item), index_path(path_of(key), index));
     ++index;
   }
   return items;
@@ -262,7 +262,7 @@ std::optional<MapReader> MapReader::map(const std::string& key, Need need)
   return as_map(entry->value, path_of(key), *m_context);
 }
 
-std::optional<YAML::Node> MapReader::raw(const std::string& key)
+std::optional<yaml::Node> MapReader::raw(const std::string& key)
 {
   const auto* entry = find(key, Need::optional);
   if (entry == nullptr) {
@@ -286,12 +286,12 @@ void MapReader::report_unknown_fields()
   }
 }
 
-std::optional<MapReader> as_map(const YAML::Node& node,
+std::optional<MapReader> as_map(const yaml::Node& node,
                                 const std::string& path,
                                 ParseContext& context,
                                 ParseContext::Sensitivity sensitivity)
 {
-  if (!node.IsMap()) {
+  if (!node.is_map()) {
     context.error(
         position_of(node), path, "expected a mapping, got " + describe_node(node, sensitivity));
     return std::nullopt;
@@ -299,9 +299,9 @@ std::optional<MapReader> as_map(const YAML::Node& node,
   return MapReader(node, path, context);
 }
 
-std::string scalar_of(const YAML::Node& node, ScalarKind kind)
+std::string scalar_of(const yaml::Node& node, ScalarKind kind)
 {
-  std::string text = node.Scalar();
+  std::string text = node.scalar();
   if (kind == ScalarKind::token) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
       text.pop_back();
@@ -310,12 +310,12 @@ std::string scalar_of(const YAML::Node& node, ScalarKind kind)
   return text;
 }
 
-std::optional<std::string> as_string(const YAML::Node& node,
+std::optional<std::string> as_string(const yaml::Node& node,
                                      const std::string& path,
                                      ParseContext& context,
                                      ScalarKind kind)
 {
-  if (!node.IsScalar()) {
+  if (!node.is_scalar()) {
     std::string message = "expected a string, got " + describe_node(node);
     if (looks_like_unquoted_template(node)) {
       message += "; put {{...}} in quotes, YAML reads it unquoted as a mapping";

@@ -48,13 +48,10 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes)
 
 }  // namespace
 
-SourcePosition position_of(const YAML::Node& node)
+SourcePosition position_of(const yaml::Node& node)
 {
-  const auto mark = node.Mark();
-  if (mark.is_null()) {
-    return {};
-  }
-  return {mark.line + 1, mark.column + 1};
+  const auto at = node.position();
+  return {at.line, at.column};
 }
 
 std::string join_path(const std::string& parent, std::string_view key)
@@ -82,20 +79,20 @@ std::string quoted_excerpt(std::string_view text)
          + (cut ? "\u2026'" : "'");
 }
 
-std::string describe_node(const YAML::Node& node, ParseContext::Sensitivity sensitivity)
+std::string describe_node(const yaml::Node& node, ParseContext::Sensitivity sensitivity)
 {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
+  switch (node.kind()) {
+    case yaml::NodeKind::map:
       return "a mapping";
-    case YAML::NodeType::Sequence:
+    case yaml::NodeKind::sequence:
       return "a list";
-    case YAML::NodeType::Scalar:
+    case yaml::NodeKind::scalar:
       if (sensitivity == ParseContext::Sensitivity::secret) {
         return "a string (not shown because it may be secret)";
       }
-      return quoted_excerpt(node.Scalar());
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
+      return quoted_excerpt(node.scalar());
+    case yaml::NodeKind::null:
+    case yaml::NodeKind::undefined:
       return "nothing";
   }
   return "nothing";

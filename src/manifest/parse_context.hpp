@@ -1,11 +1,10 @@
 #pragma once
 
-// Private to the manifest module: the only place (with load.cpp) that sees yaml-cpp types.
+// Private to the manifest module: reading the fields of YAML nodes (yaml::Node), with diagnostics.
 
 #include "sconectl/manifest/load.hpp"
 #include "sconectl/manifest/position.hpp"
-
-#include <yaml-cpp/yaml.h>
+#include "sconectl/yaml/node.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -16,7 +15,7 @@
 
 namespace sconectl::manifest::detail {
 
-[[nodiscard]] SourcePosition position_of(const YAML::Node& node);
+[[nodiscard]] SourcePosition position_of(const yaml::Node& node);
 [[nodiscard]] std::string join_path(const std::string& parent, std::string_view key);
 [[nodiscard]] std::string index_path(const std::string& parent, std::size_t index);
 
@@ -88,7 +87,7 @@ enum class ScalarKind { token, text };
 
 class MapReader {
  public:
-  MapReader(const YAML::Node& node, std::string path, ParseContext& context);
+  MapReader(const yaml::Node& node, std::string path, ParseContext& context);
 
   [[nodiscard]] bool has(const std::string& key) const;
   [[nodiscard]] std::optional<std::string> string(const std::string& key,
@@ -110,10 +109,10 @@ class MapReader {
   // The value node of a mapping field, checked to be a mapping.
   [[nodiscard]] std::optional<MapReader> map(const std::string& key, Need need = Need::optional);
   // The item nodes of a list field, checked to be a list, with their paths.
-  [[nodiscard]] std::vector<std::pair<YAML::Node, std::string>> list(const std::string& key,
+  [[nodiscard]] std::vector<std::pair<yaml::Node, std::string>> list(const std::string& key,
                                                                      Need need = Need::optional);
   // The raw value node (for fields that accept several shapes), marked as known.
-  [[nodiscard]] std::optional<YAML::Node> raw(const std::string& key);
+  [[nodiscard]] std::optional<yaml::Node> raw(const std::string& key);
 
   void report_unknown_fields();
 
@@ -126,8 +125,8 @@ class MapReader {
 
  private:
   struct Entry {
-    YAML::Node key;
-    YAML::Node value;
+    yaml::Node key;
+    yaml::Node value;
   };
   [[nodiscard]] const Entry* find(const std::string& key, Need need);
   [[nodiscard]] std::optional<std::string> scalar_text(
@@ -150,25 +149,25 @@ class MapReader {
 // Checks that `node` is a mapping and wraps it; reports an error and returns nullopt otherwise.
 // A `secret` node that is not a mapping is not quoted in the error.
 [[nodiscard]] std::optional<MapReader> as_map(
-    const YAML::Node& node,
+    const yaml::Node& node,
     const std::string& path,
     ParseContext& context,
     ParseContext::Sensitivity sensitivity = ParseContext::Sensitivity::plain);
 
 // Reads a scalar list item as an (expanded) string; reports non-scalars.
-[[nodiscard]] std::optional<std::string> as_string(const YAML::Node& node,
+[[nodiscard]] std::optional<std::string> as_string(const yaml::Node& node,
                                                    const std::string& path,
                                                    ParseContext& context,
                                                    ScalarKind kind = ScalarKind::token);
 
 // The scalar's text as a field of `kind` reads it: for a token, without the line breaks that end
 // a block scalar.
-[[nodiscard]] std::string scalar_of(const YAML::Node& node, ScalarKind kind);
+[[nodiscard]] std::string scalar_of(const yaml::Node& node, ScalarKind kind);
 
 // "a list", "a mapping", "nothing" or the quoted scalar — for "expected X, got Y" messages. The
 // scalar is shortened as by `quoted_excerpt`; a `secret` scalar is not shown at all.
 [[nodiscard]] std::string describe_node(
-    const YAML::Node& node,
+    const yaml::Node& node,
     ParseContext::Sensitivity sensitivity = ParseContext::Sensitivity::plain);
 
 // `text` in single quotes for a message: at most 40 bytes, or the first line of a multi-line

@@ -49,6 +49,6 @@ std::optional<Enum> enum_field(MapReader& reader,
 
 // A list of secret definitions (`secrets.global`, or the items of an `image_secrets` file).
 [[nodiscard]] std::vector<SecretDefinition> parse_secret_definitions(
-    const std::vector<std::pair<YAML::Node, std::string>>& items, ParseContext& context);
+    const std::vector<std::pair<yaml::Node, std::string>>& items, ParseContext& context);
 
 }  // namespace sconectl::manifest::detail

@@ -38,7 +38,7 @@ std::vector<CasInstance> parse_cas(MapReader& top)
 {
   std::vector<CasInstance> instances;
   const auto items = top.list("cas", Need::required);
-  if (const auto node = top.raw("cas"); node && node->IsSequence() && node->size() == 0) {
+  if (const auto node = top.raw("cas"); node && node->is_sequence() && node->size() == 0) {
     top.context().error(top.position_of_field("cas"), "cas", "at least one CAS instance is needed");
   }
   for (const auto& [item, item_path] : items) {
@@ -87,7 +87,7 @@ MeshPolicy parse_policy(MapReader& top)
 }
 
 // One {name, value} entry of a mesh's `env`; std::nullopt (reported) when it is not one.
-std::optional<MeshVariable> parse_mesh_variable(const YAML::Node& item,
+std::optional<MeshVariable> parse_mesh_variable(const yaml::Node& item,
                                                 const std::string& item_path,
                                                 ParseContext& context)
 {
@@ -121,8 +121,8 @@ std::vector<MeshEnvironment> parse_environment(MapReader& top)
 {
   std::vector<MeshEnvironment> blocks;
   const auto items = top.list("env", Need::required);
-  const bool legacy = !items.empty() && items.front().first.IsMap()
-                      && !items.front().first["service"] && items.front().first["name"];
+  const bool legacy = !items.empty() && items.front().first.is_map()
+                      && !items.front().first.find("service") && items.front().first.find("name");
   if (legacy) {
     MeshEnvironment global{.service = "global",
                            .at = {.path = "env", .self = top.position_of_field("env")}};
@@ -170,14 +170,14 @@ nlohmann::json parse_helm_extra_values(MapReader& reader)
 {
   const auto node = reader.raw("helm_extra_values");
   // Empty (a template's variable left unset) means none, as null does.
-  if (!node || node->IsNull() || (node->IsScalar() && node->Scalar().empty())) {
+  if (!node || node->is_null() || (node->is_scalar() && node->scalar().empty())) {
     return nullptr;
   }
   const auto path = reader.path_of("helm_extra_values");
-  if (node->IsMap()) {
+  if (node->is_map()) {
     return to_json(*node, path, reader.context()).value_or(nullptr);
   }
-  if (!node->IsScalar()) {
+  if (!node->is_scalar()) {
     reader.context().error(position_of(*node),
                            path,
                            "expected a mapping or a string of YAML, got " + describe_node(*node));
@@ -185,12 +185,12 @@ nlohmann::json parse_helm_extra_values(MapReader& reader)
   }
   // Variables are expanded per value after parsing the text, so they cannot add structure.
   const auto at = position_of(*node);
-  const auto loaded = load_embedded_yaml(node->Scalar(), at, path, reader.context());
+  const auto loaded = load_embedded_yaml(node->scalar(), at, path, reader.context());
   if (!loaded) {
     return nullptr;
   }
   const auto& parsed = *loaded;
-  if (!parsed.IsMap()) {
+  if (!parsed.is_map()) {
     reader.context().error(position_of(*node),
                            path,
                            "expected a mapping of Helm values, got " + describe_node(parsed));
@@ -249,16 +249,16 @@ std::vector<SecretDefinition> read_image_secrets(const std::string& relative,
   ParseContext context(source, mesh_context.options(), ParseContext::Expand::nothing);
   std::vector<SecretDefinition> secrets;
   if (const auto root = load_yaml_document(rendered, context)) {
-    if (!root->IsSequence()) {
+    if (!root->is_sequence()) {
       context.error(position_of(*root),
                     "",
                     "expected a list of secrets, got "
                         + describe_node(*root, ParseContext::Sensitivity::secret));
     } else {
-      std::vector<std::pair<YAML::Node, std::string>> items;
+      std::vector<std::pair<yaml::Node, std::string>> items;
       std::size_t index = 0;
-      for (const auto& item : *root) {
-        items.emplace_back(item, index_path("", index++));
+      for (auto& item : root->items()) {
+        items.emplace_back(std::move(item), index_path("", index++));
       }
       secrets = parse_secret_definitions(items, context);
       validate_secret_definitions(secrets, context);
@@ -279,7 +279,7 @@ std::vector<MeshService> parse_services(MapReader& top,
 {
   std::vector<MeshService> services;
   const auto items = top.list("services", Need::required);
-  if (const auto node = top.raw("services"); node && node->IsSequence() && node->size() == 0) {
+  if (const auto node = top.raw("services"); node && node->is_sequence() && node->size() == 0) {
     top.context().error(
         top.position_of_field("services"), "services", "a mesh needs at least one service");
   }

@@ -29,10 +29,10 @@ std::vector<SecretExport> parse_exports(MapReader& secret)
 std::vector<std::string> parse_dns(MapReader& secret)
 {
   const auto node = secret.raw("dns");
-  if (!node || node->IsNull()) {
+  if (!node || node->is_null()) {
     return {};
   }
-  if (node->IsScalar()) {
+  if (node->is_scalar()) {
     if (auto name = as_string(*node, secret.path_of("dns"), secret.context())) {
       return {*name};
     }
@@ -41,7 +41,7 @@ std::vector<std::string> parse_dns(MapReader& secret)
   return secret.string_list("dns");
 }
 
-std::optional<SecretDefinition> parse_secret(const YAML::Node& node,
+std::optional<SecretDefinition> parse_secret(const yaml::Node& node,
                                              const std::string& path,
                                              ParseContext& context)
 {
@@ -55,11 +55,11 @@ std::optional<SecretDefinition> parse_secret(const YAML::Node& node,
   // Kinds of the session language that a manifest cannot express (structured values, signed
   // tokens): named as such, not as unknown, and pointed at the way that does support them.
   if (const auto written = reader->raw("kind");
-      written && written->IsScalar()
-      && (written->Scalar() == "config-fragment" || written->Scalar() == "jwt")) {
+      written && written->is_scalar()
+      && (written->scalar() == "config-fragment" || written->scalar() == "jwt")) {
     context.error(reader->position_of_field("kind"),
                   reader->path_of("kind"),
-                  "secret kind '" + written->Scalar()
+                  "secret kind '" + written->scalar()
                       + "' is part of the CAS session language but not of manifests; write it "
                         "in a session file and upload it with `sconectl session create`");
     reader->report_unknown_fields();
@@ -136,7 +136,7 @@ ApiVersion api_version_field(MapReader& reader)
 }
 
 std::vector<SecretDefinition> parse_secret_definitions(
-    const std::vector<std::pair<YAML::Node, std::string>>& items, ParseContext& context)
+    const std::vector<std::pair<yaml::Node, std::string>>& items, ParseContext& context)
 {
   std::vector<SecretDefinition> secrets;
   for (const auto& [item, item_path] : items) {

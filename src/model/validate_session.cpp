@@ -2,7 +2,7 @@
 #include "sconectl/manifest/secret_reference.hpp"
 #include "sconectl/model/export_match.hpp"
 #include "sconectl/model/session.hpp"
-#include "sconectl/util/yaml.hpp"
+#include "sconectl/yaml/convert.hpp"
 
 #include <map>
 #include <set>

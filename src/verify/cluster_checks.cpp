@@ -3,7 +3,7 @@
 #include "sconectl/util/fs.hpp"
 #include "sconectl/util/json_member.hpp"
 #include "sconectl/util/strings.hpp"
-#include "sconectl/util/yaml.hpp"
+#include "sconectl/yaml/convert.hpp"
 
 #include <algorithm>
 #include <regex>

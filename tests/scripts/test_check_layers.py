@@ -38,6 +38,12 @@ VIOLATIONS = [
      "a public header of a lower layer includes a higher one"),
     ("src/newmodule/thing.cpp", '#include "sconectl/util/error.hpp"',
      "a module missing from the layer table"),
+    ("src/yaml/convert.cpp", "#include <sconectl/manifest/load.hpp>",
+     "the yaml module includes the manifest module above it"),
+    ("src/manifest/load.cpp", "#include <yaml-cpp/yaml.h>",
+     "yaml-cpp outside the yaml module"),
+    ("include/sconectl/yaml/node.hpp", "#include <yaml-cpp/yaml.h>",
+     "yaml-cpp in the yaml module's public face"),
 ]
 
 

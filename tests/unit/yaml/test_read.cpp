@@ -1,5 +1,5 @@
-#include "sconectl/util/yaml.hpp"
-#include "sconectl/util/yaml_tree.hpp"
+#include "sconectl/yaml/convert.hpp"
+#include "sconectl/yaml/tree.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sconectl/util/yaml.hpp"
+#include "sconectl/yaml/convert.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// Private to util/: libyaml's event parser over a text, freed on destruction.
+// Private to the yaml module: libyaml's event parser over a text, freed on destruction.
 
 #include <string_view>
 

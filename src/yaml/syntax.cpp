@@ -1,5 +1,5 @@
 #include "libyaml_parser.hpp"
-#include "sconectl/util/yaml_tree.hpp"
+#include "sconectl/yaml/tree.hpp"
 
 #include <yaml.h>
 

@@ -1,6 +1,7 @@
-#include "sconectl/util/yaml.hpp"
+#include "sconectl/yaml/convert.hpp"
 
-#include "sconectl/util/yaml_tree.hpp"
+#include "sconectl/yaml/tree.hpp"
+#include "yaml_cpp_node.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -78,6 +79,18 @@ std::string join(const std::string& parent, const std::string& key)
   return parent.empty() ? key : parent + "." + key;
 }
 
+// A TreeProblem while the walk is on yaml-cpp's nodes.
+struct RawProblem {
+  YAML::Node node;
+  std::string path;
+  std::string message;
+};
+
+TreeProblem wrapped(const RawProblem& problem)
+{
+  return {.node = wrap(problem.node), .path = problem.path, .message = problem.message};
+}
+
 // Walks a subtree, bounded in size (`m_budget`) and depth (`m_levels`, the enclosing mappings and
 // lists). The first problem stops the walk.
 class TreeConverter {
@@ -96,7 +109,7 @@ class TreeConverter {
       case YAML::NodeType::Undefined:
         return nlohmann::ordered_json(nullptr);
       case YAML::NodeType::Scalar:
-        return typed_scalar(node, m_scalar_text ? m_scalar_text(node, path) : node.Scalar());
+        return typed_scalar(node, m_scalar_text ? m_scalar_text(wrap(node), path) : node.Scalar());
       case YAML::NodeType::Sequence:
       case YAML::NodeType::Map:
         break;
@@ -112,7 +125,7 @@ class TreeConverter {
   }
 
   [[nodiscard]] bool too_large() const { return m_too_large; }
-  [[nodiscard]] std::optional<TreeProblem>& problem() { return m_problem; }
+  [[nodiscard]] const std::optional<RawProblem>& problem() const { return m_problem; }
 
  private:
   struct Level {
@@ -140,12 +153,12 @@ class TreeConverter {
     auto object = nlohmann::ordered_json::object();
     for (const auto& pair : node) {
       if (!pair.first.IsScalar()) {
-        m_problem = TreeProblem{pair.first, path, "field names must be plain strings"};
+        m_problem = RawProblem{pair.first, path, "field names must be plain strings"};
         return std::nullopt;
       }
       const auto& key = pair.first.Scalar();
       if (object.contains(key)) {
-        m_problem = TreeProblem{pair.first, path, "duplicate key '" + key + "'"};
+        m_problem = RawProblem{pair.first, path, "duplicate key '" + key + "'"};
         return std::nullopt;
       }
       auto value = convert(pair.second, join(path, key));
@@ -165,23 +178,23 @@ class TreeConverter {
       const auto& anchored = m_levels[outer].node;
       for (std::size_t inner = outer + 1; inner < m_levels.size(); ++inner) {
         if (m_levels[inner].node.is(anchored)) {
-          m_problem = TreeProblem{anchored,
-                                  m_levels[outer].path,
-                                  "a YAML alias (*name) is used inside the value of its own anchor "
-                                  "(&name), which would repeat without end"};
+          m_problem = RawProblem{anchored,
+                                 m_levels[outer].path,
+                                 "a YAML alias (*name) is used inside the value of its own anchor "
+                                 "(&name), which would repeat without end"};
           return;
         }
       }
     }
-    m_problem = TreeProblem{m_levels.front().node,
-                            m_levels.front().path,
-                            "nested deeper than " + std::to_string(k_max_depth) + " levels"};
+    m_problem = RawProblem{m_levels.front().node,
+                           m_levels.front().path,
+                           "nested deeper than " + std::to_string(k_max_depth) + " levels"};
   }
 
   const ScalarText& m_scalar_text;
   std::size_t m_budget = k_max_values;
   bool m_too_large = false;
-  std::optional<TreeProblem> m_problem;
+  std::optional<RawProblem> m_problem;
   std::vector<Level> m_levels;
 };
 
@@ -230,6 +243,41 @@ std::string at_line(const TextPosition& at)
   return "line " + std::to_string(at.line) + ", column " + std::to_string(at.column) + ": ";
 }
 
+std::optional<RawProblem> expanded_size_problem(const YAML::Node& root, std::size_t input_bytes)
+{
+  const auto limit = max_expanded_bytes(input_bytes);
+  SizeWalker walker(limit);
+  if (walker.walk(root, 0)) {
+    return std::nullopt;
+  }
+  return RawProblem{walker.over().value_or(root),
+                    "",
+                    "the document expands to more than " + std::to_string(limit)
+                        + " bytes with its YAML aliases (*name) repeated: the limit on "
+                          "expanded YAML bytes is "
+                        + std::to_string(k_expanded_bytes_factor)
+                        + " times the document's size, and at least "
+                        + std::to_string(k_min_expanded_bytes)};
+}
+
+tl::expected<nlohmann::ordered_json, RawProblem> converted_tree(const YAML::Node& node,
+                                                                const std::string& path,
+                                                                const ScalarText& scalar_text)
+{
+  TreeConverter converter(scalar_text);
+  auto value = converter.convert(node, path);
+  if (converter.too_large()) {
+    return tl::unexpected(RawProblem{node,
+                                     path,
+                                     "too large: more than " + std::to_string(k_max_values)
+                                         + " values (after expanding YAML aliases)"});
+  }
+  if (!value) {
+    return tl::unexpected(*converter.problem());
+  }
+  return std::move(*value);
+}
+
 }  // namespace
 
 nlohmann::ordered_json typed_plain_scalar(std::string text)
@@ -258,39 +306,19 @@ nlohmann::ordered_json typed_plain_scalar(std::string text)
   return text;
 }
 
-std::optional<TreeProblem> check_expanded_size(const YAML::Node& root, std::size_t input_bytes)
+std::optional<TreeProblem> check_expanded_size(const Node& root, std::size_t input_bytes)
 {
-  const auto limit = max_expanded_bytes(input_bytes);
-  SizeWalker walker(limit);
-  if (walker.walk(root, 0)) {
-    return std::nullopt;
+  if (auto problem = expanded_size_problem(unwrap(root), input_bytes)) {
+    return wrapped(*problem);
   }
-  return TreeProblem{walker.over().value_or(root),
-                     "",
-                     "the document expands to more than " + std::to_string(limit)
-                         + " bytes with its YAML aliases (*name) repeated: the limit on "
-                           "expanded YAML bytes is "
-                         + std::to_string(k_expanded_bytes_factor)
-                         + " times the document's size, and at least "
-                         + std::to_string(k_min_expanded_bytes)};
+  return std::nullopt;
 }
 
-tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(const YAML::Node& node,
+tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(const Node& node,
                                                                const std::string& path,
                                                                const ScalarText& scalar_text)
 {
-  TreeConverter converter(scalar_text);
-  auto value = converter.convert(node, path);
-  if (converter.too_large()) {
-    return tl::unexpected(TreeProblem{node,
-                                      path,
-                                      "too large: more than " + std::to_string(k_max_values)
-                                          + " values (after expanding YAML aliases)"});
-  }
-  if (!value) {
-    return tl::unexpected(std::move(*converter.problem()));
-  }
-  return std::move(*value);
+  return converted_tree(unwrap(node), path, scalar_text).map_error(wrapped);
 }
 
 Result<nlohmann::ordered_json> parse_yaml(std::string_view text)
@@ -313,16 +341,16 @@ Result<nlohmann::ordered_json> parse_yaml_through_yaml_cpp(std::string_view text
     if (!root.IsMap()) {
       return fail(ErrorKind::manifest, "expected a YAML mapping at the top");
     }
-    auto converted = [&]() -> tl::expected<nlohmann::ordered_json, TreeProblem> {
-      if (auto too_large = check_expanded_size(root, text.size())) {
+    auto converted = [&]() -> tl::expected<nlohmann::ordered_json, RawProblem> {
+      if (auto too_large = expanded_size_problem(root, text.size())) {
         return tl::unexpected(std::move(*too_large));
       }
-      return to_json_tree(root);
+      return converted_tree(root, "", {});
     }();
     if (!converted) {
       const auto& problem = converted.error();
-      const auto mark = problem.node.Mark();
-      const auto where = mark.is_null() ? std::string() : at_line({mark.line + 1, mark.column + 1});
+      const auto at = position_of(problem.node);
+      const auto where = at.line == 0 ? std::string() : at_line(at);
       return fail(ErrorKind::manifest,
                   where + (problem.path.empty() ? "" : problem.path + ": ") + problem.message);
     }

@@ -1,8 +1,9 @@
 #pragma once
 
+#include "sconectl/yaml/node.hpp"
+
 #include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include <cstddef>
 #include <functional>
@@ -37,12 +38,6 @@ inline constexpr std::size_t k_min_expanded_bytes = std::size_t{1} << 20;
              : k_min_expanded_bytes;
 }
 
-// 1-based; 0 when not known.
-struct TextPosition {
-  int line = 0;
-  int column = 0;
-};
-
 struct SyntaxProblem {
   TextPosition at;
   std::string message;  // "invalid YAML: ...", with a hint for the common mistakes
@@ -53,16 +48,16 @@ struct SyntaxProblem {
 // well-formed.
 [[nodiscard]] std::optional<SyntaxProblem> check_syntax(std::string_view text);
 
-// Why a subtree could not be converted, and where: `node` is the node to point at (its Mark()),
+// Why a subtree could not be converted, and where: `node` is the node to point at (its position()),
 // `path` the field path to it ("a.b[2]").
 struct TreeProblem {
-  YAML::Node node;
+  Node node;
   std::string path;
   std::string message;
 };
 
 // The text of a scalar before it is typed; the manifest reader expands ${VARIABLES} here.
-using ScalarText = std::function<std::string(const YAML::Node& scalar, const std::string& path)>;
+using ScalarText = std::function<std::string(const Node& scalar, const std::string& path)>;
 
 // The value of a plain scalar without a tag: true/false, null/~, integers and decimals are typed
 // as a YAML 1.2 core-schema reader types them, everything else is a string.
@@ -80,15 +75,15 @@ using ScalarText = std::function<std::string(const YAML::Node& scalar, const std
 // max_expanded_bytes(input_bytes) (see there). The walk stops as soon as it is over, so it costs
 // at most that many steps and no memory. Nodes nested deeper than k_max_depth are not walked
 // further: the readers refuse them.
-[[nodiscard]] std::optional<TreeProblem> check_expanded_size(const YAML::Node& root,
+[[nodiscard]] std::optional<TreeProblem> check_expanded_size(const Node& root,
                                                              std::size_t input_bytes);
 
-// Converts a yaml-cpp subtree rooted at field path `path`. Quoted scalars stay strings; plain
+// Converts a subtree rooted at field path `path`. Quoted scalars stay strings; plain
 // true/false, null/~, integers and decimals are typed as a YAML 1.2 core-schema reader types
 // them, everything else is a string. Keys keep their document order. Refuses keys that are not
 // scalars, duplicate keys, more than k_max_values values (aliases expanded) and more than
 // k_max_depth levels, naming the anchor when an alias is used inside its own value.
 [[nodiscard]] tl::expected<nlohmann::ordered_json, TreeProblem> to_json_tree(
-    const YAML::Node& node, const std::string& path = "", const ScalarText& scalar_text = {});
+    const Node& node, const std::string& path = "", const ScalarText& scalar_text = {});
 
 }  // namespace sconectl::yaml
