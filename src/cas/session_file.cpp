@@ -190,11 +190,23 @@ Diagnostic session_problem(const std::string& file,
 Result<model::SessionDocument> load_session_file(const std::filesystem::path& file,
                                                  const SessionFileOptions& options)
 {
-  auto text = fs::read_text_file(file, k_max_session_bytes);
+  auto text = read_session_text(file);
   if (!text) {
     return forward_error(std::move(text.error()));
   }
-  auto document = model::parse_session_yaml(*text);
+  return session_from_text(file, *text, options);
+}
+
+Result<std::string> read_session_text(const std::filesystem::path& file)
+{
+  return fs::read_text_file(file, k_max_session_bytes);
+}
+
+Result<model::SessionDocument> session_from_text(const std::filesystem::path& file,
+                                                 std::string_view text,
+                                                 const SessionFileOptions& options)
+{
+  auto document = model::parse_session_yaml(text);
   if (!document) {
     return fail(ErrorKind::manifest, file.string() + ": " + document.error().message);
   }
@@ -237,7 +249,7 @@ Result<model::SessionDocument> load_session_file(const std::filesystem::path& fi
                            + std::to_string(found.size())
                            + (found.size() == 1 ? " problem)" : " problems)")};
     for (const auto& problem : found) {
-      const auto at = session_field_position(*text, problem.path);
+      const auto at = session_field_position(text, problem.path);
       error.diagnostics.push_back(Diagnostic{.severity = Severity::error,
                                              .file = file.string(),
                                              .line = at.line,

@@ -74,9 +74,10 @@ struct GeneratedMesh {
   apply::MeshApplyResult result;
 };
 
-// What `apply -f mesh.yaml` and `diff -f mesh.yaml` share: checks the release name, connects to
-// the mesh's CAS when `connect` (before anything is generated, so a trust problem is reported
-// first), and generates everything as `apply --dry-run` does.
+// What `diff -f mesh.yaml` and `verify -f mesh.yaml` share with apply: checks the release name,
+// connects to the mesh's CAS when `connect_for` names why (its errors say so: "comparing with
+// the CAS"), before anything is generated, so a trust problem is reported first, and generates
+// everything as `apply --dry-run` does.
 // Where the services' images are known from.
 enum class ImageFacts {
   docker,       // the descriptors, checked against the local images (pulled when missing)
@@ -84,7 +85,7 @@ enum class ImageFacts {
 };
 [[nodiscard]] Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
                                                      const ApplyOptions& options,
-                                                     bool connect,
+                                                     std::optional<std::string> connect_for,
                                                      Services& services,
                                                      ImageFacts facts = ImageFacts::docker);
 

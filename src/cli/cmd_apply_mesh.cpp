@@ -13,15 +13,16 @@ namespace sconectl::cli {
 namespace {
 
 // Checks that the CAS is pinned or attested (no network yet), so a mistake there is reported
-// before anything is generated.
+// before anything is generated. `purpose` is the context of its errors.
 Result<cas::CasConnection> prepare_connection(const manifest::MeshManifest& mesh,
                                               const ApplyOptions& options,
-                                              const Services& services)
+                                              const Services& services,
+                                              const std::string& purpose)
 {
   const auto* cas = manifest::cas_for_role(mesh, "cas");
   auto connection = connect_with(options.cas, services, cas->cas_url, cas->cas_key);
   if (!connection) {
-    return forward_error(std::move(connection.error()), "uploading the policies");
+    return forward_error(std::move(connection.error()), purpose);
   }
   return connection;
 }
@@ -155,14 +156,14 @@ apply::MeshApplyOptions generation_options(const ApplyOptions& options, mesh::Im
 
 Result<GeneratedMesh> generate_for_cas(const manifest::MeshManifest& mesh,
                                        const ApplyOptions& options,
-                                       bool connect,
+                                       std::optional<std::string> connect_for,
                                        Services& services,
                                        ImageFacts facts)
 {
   TRY(apply::check_release(options.release));
   std::optional<cas::CasConnection> connection;
-  if (connect) {
-    auto prepared = prepare_connection(mesh, options, services);
+  if (connect_for) {
+    auto prepared = prepare_connection(mesh, options, services, *connect_for);
     if (!prepared) {
       return forward_error(std::move(prepared.error()));
     }

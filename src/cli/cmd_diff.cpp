@@ -96,7 +96,7 @@ Result<int> run_diff(const DiffOptions& options, const GlobalOptions& global, Se
   }
   // Refuses the signing and encrypting modes, as apply does; a NoUpload mesh is still compared.
   TRY(apply::wants_upload(*mesh, false));
-  auto generated = generate_for_cas(*mesh, options.apply, true, services);
+  auto generated = generate_for_cas(*mesh, options.apply, "comparing with the CAS", services);
   if (!generated) {
     return forward_error(std::move(generated.error()));
   }

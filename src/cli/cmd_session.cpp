@@ -14,9 +14,6 @@
 namespace sconectl::cli {
 
 namespace {
-
-constexpr std::size_t k_max_session_file_bytes = 4 * 1024 * 1024;
-
 struct SessionCommand {
   std::string name;
   std::string hash;
@@ -50,20 +47,27 @@ Result<cas::SessionFileOptions> file_options(const SessionCommand& command)
   return options;
 }
 
-// The file's text, to find where a problem is written; empty (no positions) when unreadable.
-std::string file_text(const SessionCommand& command)
-{
-  auto text = fs::read_text_file(command.file, k_max_session_file_bytes);
-  return text ? std::move(*text) : std::string();
-}
+// A session file as read once: its text places the problems found in the document.
+struct SessionFile {
+  std::string text;
+  model::SessionDocument document;
+};
 
-Result<model::SessionDocument> load_file(const SessionCommand& command)
+Result<SessionFile> load_file(const SessionCommand& command)
 {
   auto options = file_options(command);
   if (!options) {
     return forward_error(std::move(options.error()));
   }
-  return cas::load_session_file(command.file, *options);
+  auto text = cas::read_session_text(command.file);
+  if (!text) {
+    return forward_error(std::move(text.error()));
+  }
+  auto document = cas::session_from_text(command.file, *text, *options);
+  if (!document) {
+    return forward_error(std::move(document.error()));
+  }
+  return SessionFile{.text = std::move(*text), .document = std::move(*document)};
 }
 
 // `session check`: offline. The hash is the one a CAS gives the file when this client creates it
@@ -72,18 +76,19 @@ Result<int> run_check(const SessionCommand& command,
                       const GlobalOptions& global,
                       Services& services)
 {
-  auto document = load_file(command);
-  if (!document) {
-    return forward_error(std::move(document.error()));
+  auto loaded = load_file(command);
+  if (!loaded) {
+    return forward_error(std::move(loaded.error()));
   }
+  const auto& document = loaded->document;
   // A key the language does not have is a mistake for any CAS; what only the local CAS does not
   // support is worth knowing before an upload to it, but another CAS may accept it.
   // Each problem, "PATH: what", at the place of PATH in the file.
-  const auto text = file_text(command);
+  const auto& text = loaded->text;
   const auto diagnostic = [&](const std::string& problem, Severity severity) {
     return cas::session_problem(command.file, text, problem, severity);
   };
-  const auto support = cas::local_cas_support(*document);
+  const auto support = cas::local_cas_support(document);
   if (!support.unknown.empty()) {
     Error error{.kind = ErrorKind::manifest,
                 .message = command.file + " is not a valid session ("
@@ -105,10 +110,10 @@ Result<int> run_check(const SessionCommand& command,
   if (!creator) {
     return forward_error(std::move(creator.error()));
   }
-  const auto hash = cas::expected_session_hash(*document, *creator);
+  const auto hash = cas::expected_session_hash(document, *creator);
   if (global.format == OutputFormat::json) {
-    const auto predecessor = cas::predecessor_of(*document);
-    services.out << nlohmann::json{{"name", document->at("name")},
+    const auto predecessor = cas::predecessor_of(document);
+    services.out << nlohmann::json{{"name", document.at("name")},
                                    {"hash", hash},
                                    {"predecessor",
                                     predecessor ? nlohmann::json(*predecessor) : nlohmann::json()},
@@ -117,7 +122,7 @@ Result<int> run_check(const SessionCommand& command,
                  << '\n';
   } else {
     services.out << hash << '\n';
-    services.err << command.file << ": valid session '" << document->at("name").get<std::string>()
+    services.err << command.file << ": valid session '" << document.at("name").get<std::string>()
                  << "'\n";
   }
   return exit_code::ok;
@@ -130,12 +135,13 @@ Result<int> run_verify(const SessionCommand& command,
                        const GlobalOptions& global,
                        Services& services)
 {
-  auto document = load_file(command);
-  if (!document) {
-    return forward_error(std::move(document.error()));
+  auto loaded = load_file(command);
+  if (!loaded) {
+    return forward_error(std::move(loaded.error()));
   }
+  const auto& document = loaded->document;
   std::string creator;
-  if (const auto named = cas::creator_of(*document)) {
+  if (const auto named = cas::creator_of(document)) {
     creator = *named;
   } else {
     auto own = own_key_hash(command.cas, services);
@@ -144,8 +150,8 @@ Result<int> run_verify(const SessionCommand& command,
     }
     creator = std::move(*own);
   }
-  const auto hash = cas::expected_session_hash(*document, creator);
-  const auto name = document->at("name").get<std::string>();
+  const auto hash = cas::expected_session_hash(document, creator);
+  const auto name = document.at("name").get<std::string>();
   if (global.format == OutputFormat::json) {
     services.out << nlohmann::json{{"name", name}, {"hash", hash}, {"creator", creator}}.dump(2)
                  << '\n';
@@ -162,24 +168,25 @@ Result<int> run_write(const SessionCommand& command,
                       const GlobalOptions& global,
                       Services& services)
 {
-  auto document = load_file(command);
-  if (!document) {
-    return forward_error(std::move(document.error()));
+  auto loaded = load_file(command);
+  if (!loaded) {
+    return forward_error(std::move(loaded.error()));
   }
   auto connection = connect_for_sessions(command.cas, services, command.target_dir);
   if (!connection) {
     return forward_error(std::move(connection.error()));
   }
   cas::CasClient client(*connection->transport);
-  auto written = cas::write_session(client, std::move(*document), mode, connection->own_key_hash);
+  auto written =
+      cas::write_session(client, std::move(loaded->document), mode, connection->own_key_hash);
   if (!written) {
     // The problems a refusing CAS names, at their places in the file, as `session check` shows
     // its own.
     auto error = std::move(written.error());
     if (!error.diagnostics.empty()) {
-      const auto text = file_text(command);
       for (auto& problem : error.diagnostics) {
-        problem = cas::session_problem(command.file, text, problem.message, problem.severity);
+        problem =
+            cas::session_problem(command.file, loaded->text, problem.message, problem.severity);
       }
     }
     return tl::unexpected(std::move(error));

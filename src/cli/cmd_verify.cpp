@@ -155,7 +155,8 @@ Result<int> run_offline(VerifyOptions options, const GlobalOptions& global, Serv
     options.apply.release = evidence->cluster->release;
   }
   options.apply.output = MeshOutput::yaml;
-  auto generated = generate_for_cas(*mesh, options.apply, false, services, ImageFacts::descriptors);
+  auto generated =
+      generate_for_cas(*mesh, options.apply, std::nullopt, services, ImageFacts::descriptors);
   if (!generated) {
     return forward_error(std::move(generated.error()));
   }
@@ -181,7 +182,8 @@ Result<int> run_verify(VerifyOptions options, const GlobalOptions& global, Servi
   }
   options.apply.output = MeshOutput::yaml;
   // What was recorded is what was approved, whatever the local images are now.
-  auto generated = generate_for_cas(*mesh, options.apply, true, services, ImageFacts::descriptors);
+  auto generated = generate_for_cas(
+      *mesh, options.apply, "verifying against the CAS", services, ImageFacts::descriptors);
   if (!generated) {
     return forward_error(std::move(generated.error()));
   }

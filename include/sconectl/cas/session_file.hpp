@@ -26,6 +26,12 @@ struct SessionFileOptions {
 // one of them; so are the problems validate_session finds.
 [[nodiscard]] Result<model::SessionDocument> load_session_file(const std::filesystem::path& file,
                                                                const SessionFileOptions& options);
+// The two halves of load_session_file, for a caller that keeps the text to place problems in it
+// (session_problem): the file's text (at most 4 MiB), and the session in a text read from `file`.
+[[nodiscard]] Result<std::string> read_session_text(const std::filesystem::path& file);
+[[nodiscard]] Result<model::SessionDocument> session_from_text(const std::filesystem::path& file,
+                                                               std::string_view text,
+                                                               const SessionFileOptions& options);
 
 // Where field `path` of a session (as validate_session and the local CAS name it:
 // "services[0].environment.NAME") is written in the session file's `text`: its key (or, for a list

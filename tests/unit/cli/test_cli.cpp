@@ -336,6 +336,19 @@ TEST_F(CasCliTest, UploadToACasThatIsNeitherPinnedNorAttestedFailsBeforeGenerati
   EXPECT_NE(err.str().find("is not attested: run `sconectl cas attest 127.0.0.1:9"),
             std::string::npos)
       << err.str();
+  EXPECT_NE(err.str().find("uploading the policies: "), std::string::npos) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(target));
+  // diff and verify upload nothing, and their errors say what they were doing.
+  const auto mesh = (dir.path() / "mesh.yaml").string();
+  EXPECT_EQ(run_cli({"diff", "-f", mesh, "-t", target}, cas_env()), 2);
+  EXPECT_NE(err.str().find("comparing with the CAS: the CAS at 127.0.0.1:9 is not attested"),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(err.str().find("uploading"), std::string::npos) << err.str();
+  EXPECT_EQ(run_cli({"verify", "-f", mesh, "-t", target}, cas_env()), 2);
+  EXPECT_NE(err.str().find("verifying against the CAS: the CAS at 127.0.0.1:9 is not attested"),
+            std::string::npos)
+      << err.str();
   EXPECT_FALSE(std::filesystem::exists(target));
 }
 
