@@ -1,14 +1,15 @@
 #include "sconectl/cli/app.hpp"
 
-#include <cstdlib>
 #include <iostream>
+#include <utility>
 
 int main(int argc, char** argv)
 {
   sconectl::PosixProcessRunner processes;
   sconectl::cli::Services services{.processes = processes, .out = std::cout, .err = std::cerr};
-  if (const char* docker = std::getenv("SCONECTL_DOCKER"); docker != nullptr && *docker != '\0') {
-    services.docker_program = docker;  // and every Docker call goes through it
+  // The environment is read through Services::variables, as everywhere else.
+  if (auto docker = services.variables("SCONECTL_DOCKER"); docker && !docker->empty()) {
+    services.docker_program = std::move(*docker);  // and every Docker call goes through it
   } else {
     services.docker_engine_api = true;
   }
