@@ -306,6 +306,11 @@ struct TlsHttpServer::Impl::Loop {
     event.events = EPOLLIN | EPOLLEXCLUSIVE;
     event.data.u64 = 0;  // connections count from 1
     listening = epoll_ctl(epoll, EPOLL_CTL_ADD, server.listener, &event) == 0;
+    if (!listening && errno == EINVAL) {
+      // A kernel before Linux 4.5 has no EPOLLEXCLUSIVE: every loop wakes, one accepts.
+      event.events = EPOLLIN;
+      listening = epoll_ctl(epoll, EPOLL_CTL_ADD, server.listener, &event) == 0;
+    }
   }
 
   void wake_up() const
