@@ -424,7 +424,7 @@ if len(speed) == 3:
     print(f"floor on this CPU (openssl speed, one core): ECDSA P-256 sign {speed['sign_us']:.1f} us, "
           f"verify {speed['verify_us']:.1f} us, X25519 {x:.1f} us; per attestation the CAS's "
           f"public-key work is {speed['sign_us'] + 4 * x:.0f} us (one sign, four X25519, "
-          f"{speed['sign_us'] + 2 * x:.0f} us of it the handshake on the CAS's one TLS thread), "
+          f"{speed['sign_us'] + 2 * x:.0f} us of it the handshake, on the CAS's connection threads), "
           f"the runtime's {speed['verify_us'] + 4 * x:.0f} us (one verify, four X25519)")
 else:
     print("floor: openssl speed gave no P-256 and X25519 figures")
@@ -435,12 +435,18 @@ others = "".join(f"N={n}: {runs[n]['rate']:.0f}/s; " for n in sizes if n != key)
 print(f"goal: at least 1000 attestations/s with {key} attesting at once: {r['rate']:.0f} "
       f"attestations/s ({others}CAS and load generator share {cores} cores and spend {both:.2f} ms "
       f"CPU per attestation together: a ceiling of {cores * 1000 / both:.0f}/s with the cores to "
-      f"themselves)")
+      f"themselves; the CAS's {r['cas_cpu_ms']:.2f} ms alone would allow "
+      f"{cores * 1000 / r['cas_cpu_ms']:.0f}/s)")
+# Little's law: with 200 in flight at a rate R, an attempt takes 200 / R on average; the rate is
+# at most what the two processes' CPU per attestation allows on these cores.
+ceiling = cores * 1000 / (p99["cas_cpu_ms"] + p99["client_cpu_ms"])
 print(f"goal: p99 under 100 ms with 200 attesting at once: {p99['p99_ms']:.1f} ms (p50 "
-      f"{p99['p50_ms']:.1f} ms, {p99['rate']:.0f} attestations/s)")
+      f"{p99['p50_ms']:.1f} ms, {p99['rate']:.0f} attestations/s; at this run's ceiling of "
+      f"{ceiling:.0f}/s, 200 in flight take {200 / ceiling * 1000:.0f} ms each on average)")
 if 5000 in runs:
     r = runs[5000]
     print(f"goal: no failure and no nonce refused at N = 5000: {r['failed']} failed, "
           f"{r['nonce_refusals']} nonce refused ({r['workers']} in flight)")
 PY
+  echo "attest: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

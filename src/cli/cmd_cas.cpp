@@ -180,7 +180,8 @@ Action add_cas_command(CLI::App& app, const GlobalOptions& global, Services& ser
   serve_command
       ->add_option("--header-timeout",
                    serve->header_timeout_seconds,
-                   "Seconds a client may take for its TLS handshake and a request's header fields")
+                   "Seconds a client may take for its TLS handshake, and as many again for a "
+                   "request's header fields")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   serve_command

@@ -22,8 +22,9 @@ struct LocalCasOptions {
   std::filesystem::path data_dir;         // identity.pem, cas.crt, cas.db; created 0700
   // Largest request body, counted after de-chunking; compressed bodies are refused.
   std::size_t max_body_bytes = 1024 * 1024;
-  // How long a client may take for its TLS handshake and a request's header fields, and then for
-  // the request's body; a slower client is disconnected (docs/security.md, "Limits").
+  // How long a client may take for its TLS handshake, then as long again for a request's header
+  // fields, and then for the request's body; a slower client is disconnected (docs/security.md,
+  // "Limits").
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   // Open connections in all, and from one client address.

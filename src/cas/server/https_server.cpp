@@ -62,6 +62,12 @@ bool configure_tls(SSL_CTX& context, const TlsIdentity& identity)
   static constexpr unsigned char k_session_context[] = "sconectl-local-cas";
   SSL_CTX_set_verify(&context, SSL_VERIFY_PEER, accept_any_certificate);
   SSL_CTX_set_options(&context, SSL_OP_NO_RENEGOTIATION);
+  // No TLS 1.3 session tickets: OpenSSL sends two after every handshake by default, each a
+  // serialised and encrypted session that both sides pay for, and no client of this CAS needs to
+  // resume (a runtime connects once per start; the CLI keeps its connection alive, and its
+  // --new-connection-per-request baseline means a full handshake per request). Every connection
+  // makes a full handshake, its client certificate checked anew.
+  SSL_CTX_set_num_tickets(&context, 0);
   return use_identity(context, identity)
          && SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION) == 1
          && SSL_CTX_set_session_id_context(
@@ -167,6 +173,8 @@ Result<std::unique_ptr<LocalCasServer>> LocalCasServer::start(const LocalCasOpti
   }
   server::ServerLimits limits{
       .http = {.max_body_bytes = options.max_body_bytes},
+      // --header-timeout bounds each phase: the handshake, then the request's header fields.
+      .handshake_timeout = options.header_timeout,
       .header_timeout = options.header_timeout,
       .body_timeout = options.body_timeout,
       .max_connections = options.max_connections,

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -43,6 +44,19 @@ constexpr auto k_sweep_interval = std::chrono::milliseconds(50);
 // the refusal before the client reads it.
 constexpr auto k_drain_time = std::chrono::milliseconds(1000);
 constexpr std::size_t k_drain_bytes = 4 * 1024 * 1024;
+// Connections the kernel completes before the CAS accepts them. When hundreds of clients connect
+// in the same instant, a full queue drops their SYNs, and each retries only a second or more
+// later. The kernel lowers this to net.core.somaxconn (4096 since Linux 5.4).
+constexpr int k_listen_backlog = 65535;
+constexpr std::size_t k_max_connection_threads = 16;
+
+std::size_t connection_threads(const ServerLimits& limits)
+{
+  if (limits.connection_threads > 0) {
+    return limits.connection_threads;
+  }
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, k_max_connection_threads);
+}
 
 std::string address_of(const sockaddr_storage& address)
 {
@@ -106,18 +120,6 @@ struct Connection {
   explicit Connection(const HttpLimits& limits) : reader(limits) {}
 };
 
-struct Job {
-  std::uint64_t connection = 0;
-  HttpRequest request;
-  HttpPeer peer;
-};
-
-struct Done {
-  std::uint64_t connection = 0;
-  std::string bytes;
-  bool close = false;
-};
-
 }  // namespace
 
 std::string format_answer(const HttpAnswer& answer, bool head_only, bool close)
@@ -140,40 +142,190 @@ std::string format_answer(const HttpAnswer& answer, bool head_only, bool close)
 }
 
 struct TlsHttpServer::Impl {
+  struct Loop;
+
+  struct Job {
+    Loop* loop = nullptr;
+    std::uint64_t connection = 0;
+    HttpRequest request;
+    HttpPeer peer;
+  };
+
+  struct Done {
+    std::uint64_t connection = 0;
+    std::string bytes;
+    bool close = false;
+  };
+
   std::shared_ptr<SSL_CTX> context;
   ServerLimits limits;
   HttpHandler handler;
   HttpLogger logger;
   int listener = -1;
-  int epoll = -1;
-  int wake = -1;
   int port = 0;
-  std::atomic<bool> stop_requested = false;
-
-  // Owned by the serving thread.
-  std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections;
-  std::unordered_map<std::string, std::size_t> per_source;
-  std::uint64_t next_id = 1;
   std::size_t max_connections = 0;
-  bool listening = true;
+  std::atomic<bool> stop_requested = false;
+  std::vector<std::unique_ptr<Loop>> loops;
+
+  // The limits on open connections, shared by the connection threads.
+  std::mutex admission;
+  std::size_t open_connections = 0;
+  std::unordered_map<std::string, std::size_t> per_source;
   Clock::time_point refused_logged;
   std::size_t refused_since_log = 0;
 
-  // Shared with the workers.
-  std::mutex mutex;
+  // Requests waiting for a worker.
+  std::mutex jobs_mutex;
   std::condition_variable work_ready;
   std::deque<Job> jobs;
-  std::vector<Done> done;
   bool workers_stop = false;
   std::vector<std::thread> workers;
 
   ~Impl()
   {
-    for (int fd : {listener, epoll, wake}) {
+    if (listener >= 0) {
+      ::close(listener);
+    }
+  }
+
+  // Counts a new connection from `source` in, or says why it is refused.
+  std::optional<std::string> admit(const std::string& source)
+  {
+    std::lock_guard lock(admission);
+    if (open_connections >= max_connections) {
+      return "too many connections in all (limit " + std::to_string(max_connections) + ")";
+    }
+    auto& from_source = per_source[source];
+    if (from_source >= limits.max_connections_per_source) {
+      if (from_source == 0) {
+        per_source.erase(source);
+      }
+      return "too many connections from one address (limit "
+             + std::to_string(limits.max_connections_per_source) + ")";
+    }
+    ++from_source;
+    ++open_connections;
+    return std::nullopt;
+  }
+
+  void release(const std::string& source)
+  {
+    std::lock_guard lock(admission);
+    --open_connections;
+    if (auto count = per_source.find(source); count != per_source.end()) {
+      if (--count->second == 0) {
+        per_source.erase(count);
+      }
+    }
+  }
+
+  bool has_room()
+  {
+    std::lock_guard lock(admission);
+    return open_connections < max_connections;
+  }
+
+  // Too many connections: say so in the log at most once a second, with how many.
+  void note_refused(const std::string& source, const std::string& why)
+  {
+    std::lock_guard lock(admission);
+    ++refused_since_log;
+    const auto now = Clock::now();
+    if (now - refused_logged >= std::chrono::seconds(1)) {
+      spdlog::warn("local CAS: closed {} new connection(s) at once: {} (latest from {})",
+                   refused_since_log,
+                   why,
+                   source);
+      refused_logged = now;
+      refused_since_log = 0;
+    }
+  }
+
+  void submit(Job job)
+  {
+    {
+      std::lock_guard lock(jobs_mutex);
+      jobs.push_back(std::move(job));
+    }
+    work_ready.notify_one();
+  }
+
+  void work();
+};
+
+// One connection thread: the connections it accepted, from the accept to the close.
+struct TlsHttpServer::Impl::Loop {
+  Impl& server;
+  const ServerLimits& limits;
+  int epoll = -1;
+  int wake = -1;
+  std::thread thread;
+
+  // Owned by this loop's thread.
+  std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections;
+  std::uint64_t next_id = 1;
+  bool listening = false;
+
+  // Answers from the workers for this loop's connections.
+  std::mutex done_mutex;
+  std::vector<Done> done;
+
+  explicit Loop(Impl& owner) : server(owner), limits(owner.limits) {}
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+  ~Loop()
+  {
+    for (int fd : {epoll, wake}) {
       if (fd >= 0) {
         ::close(fd);
       }
     }
+  }
+
+  Result<void> open()
+  {
+    epoll = epoll_create1(EPOLL_CLOEXEC);
+    wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll < 0 || wake < 0) {
+      return fail(ErrorKind::io,
+                  std::string("cannot set up the connection loop: ") + strerror(errno));
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = UINT64_MAX;
+    epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event);
+    listen_again();
+    return {};
+  }
+
+  // Every loop waits on the one listening socket; EPOLLEXCLUSIVE wakes one of those waiting for a
+  // new connection instead of all of them, so the first idle loop takes it.
+  void listen_again()
+  {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLEXCLUSIVE;
+    event.data.u64 = 0;  // connections count from 1
+    listening = epoll_ctl(epoll, EPOLL_CTL_ADD, server.listener, &event) == 0;
+    if (!listening && errno == EINVAL) {
+      // A kernel before Linux 4.5 has no EPOLLEXCLUSIVE: every loop wakes, one accepts.
+      event.events = EPOLLIN;
+      listening = epoll_ctl(epoll, EPOLL_CTL_ADD, server.listener, &event) == 0;
+    }
+  }
+
+  void wake_up() const
+  {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto woken = ::write(wake, &one, sizeof one);
+  }
+
+  void answer(Done result)
+  {
+    {
+      std::lock_guard lock(done_mutex);
+      done.push_back(std::move(result));
+    }
+    wake_up();
   }
 
   void watch(Connection& connection, std::uint32_t events)
@@ -193,80 +345,55 @@ struct TlsHttpServer::Impl {
     epoll_ctl(epoll, EPOLL_CTL_DEL, connection.fd, nullptr);
     SSL_free(connection.ssl);
     ::close(connection.fd);
-    if (auto count = per_source.find(connection.source); count != per_source.end()) {
-      if (--count->second == 0) {
-        per_source.erase(count);
-      }
-    }
+    server.release(connection.source);
     connections.erase(connection.id);
   }
 
-  // Too many connections: say so in the log at most once a second, with how many.
-  void note_refused(const std::string& source, const std::string& why)
+  // Accepts a bounded number of connections per wake-up: each starts a handshake at once, and a
+  // loop that took a whole burst in one go would leave its other connections waiting meanwhile.
+  // The listening socket stays readable while more wait, so the loop comes back for them.
+  void accept_some()
   {
-    ++refused_since_log;
-    const auto now = Clock::now();
-    if (now - refused_logged >= std::chrono::seconds(1)) {
-      spdlog::warn("local CAS: closed {} new connection(s) at once: {} (latest from {})",
-                   refused_since_log,
-                   why,
-                   source);
-      refused_logged = now;
-      refused_since_log = 0;
-    }
-  }
-
-  void accept_all()
-  {
-    while (true) {
+    constexpr int k_accepts_per_wake = 16;
+    for (int accepted = 0; accepted < k_accepts_per_wake; ++accepted) {
       sockaddr_storage address{};
       socklen_t length = sizeof address;
-      const int fd = accept4(
-          listener, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = accept4(server.listener,
+                             reinterpret_cast<sockaddr*>(&address),
+                             &length,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
           // Out of descriptors: stop accepting until a sweep, instead of spinning on the queue.
-          epoll_ctl(epoll, EPOLL_CTL_DEL, listener, nullptr);
+          epoll_ctl(epoll, EPOLL_CTL_DEL, server.listener, nullptr);
           listening = false;
-          note_refused("?", "no file descriptors left");
+          server.note_refused("?", "no file descriptors left");
         }
         return;
       }
       auto source = address_of(address);
-      if (connections.size() >= max_connections) {
+      if (const auto refused = server.admit(source)) {
         ::close(fd);
-        note_refused(source,
-                     "too many connections in all (limit " + std::to_string(max_connections) + ")");
+        server.note_refused(source, *refused);
         continue;
       }
-      auto& from_source = per_source[source];
-      if (from_source >= limits.max_connections_per_source) {
-        ::close(fd);
-        note_refused(source,
-                     "too many connections from one address (limit "
-                         + std::to_string(limits.max_connections_per_source) + ")");
-        continue;
-      }
-      SSL* ssl = SSL_new(context.get());
+      SSL* ssl = SSL_new(server.context.get());
       if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
         SSL_free(ssl);
         ::close(fd);
-        if (from_source == 0) {
-          per_source.erase(source);
-        }
+        server.release(source);
         continue;
       }
       SSL_set_accept_state(ssl);
       const int yes = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-      ++from_source;
       auto connection = std::make_unique<Connection>(limits.http);
       connection->fd = fd;
       connection->ssl = ssl;
       connection->id = next_id++;
       connection->source = source;
       connection->peer.address = std::move(source);
-      connection->deadline = Clock::now() + limits.header_timeout;
+      connection->deadline = Clock::now() + limits.handshake_timeout;
       connection->interest = EPOLLIN;
       epoll_event event{};
       event.events = EPOLLIN;
@@ -305,6 +432,7 @@ struct TlsHttpServer::Impl {
     }
     connection.peer.key_hash = key_hash_of_peer(connection.ssl);
     connection.phase = Connection::Phase::reading;
+    connection.deadline = Clock::now() + limits.header_timeout;
     read(connection);
   }
 
@@ -357,7 +485,7 @@ struct TlsHttpServer::Impl {
     const auto& reader = connection.reader;
     HttpAnswer answer{.status = reader.error_status(),
                       .body = error_body({reader.error_message()})};
-    logger(HttpRequest{}, connection.peer, answer.status);
+    server.logger(HttpRequest{}, connection.peer, answer.status);
     write(connection, format_answer(answer, false, true), Connection::AfterWrite::close);
   }
 
@@ -368,13 +496,10 @@ struct TlsHttpServer::Impl {
     // Nothing to read until the answer is written; one-shot, so that a hang-up is reported once
     // instead of waking the loop until the worker is done.
     watch(connection, EPOLLONESHOT);
-    {
-      std::lock_guard lock(mutex);
-      jobs.push_back(Job{.connection = connection.id,
-                         .request = connection.reader.take(),
-                         .peer = connection.peer});
-    }
-    work_ready.notify_one();
+    server.submit(Job{.loop = this,
+                      .connection = connection.id,
+                      .request = connection.reader.take(),
+                      .peer = connection.peer});
   }
 
   void write(Connection& connection, std::string bytes, Connection::AfterWrite after)
@@ -484,7 +609,7 @@ struct TlsHttpServer::Impl {
     [[maybe_unused]] const auto drained = ::read(wake, &count, sizeof count);
     std::vector<Done> answers;
     {
-      std::lock_guard lock(mutex);
+      std::lock_guard lock(done_mutex);
       answers.swap(done);
     }
     for (auto& answer : answers) {
@@ -512,45 +637,70 @@ struct TlsHttpServer::Impl {
                     connection->source);
       close_connection(*connection);
     }
-    if (!listening && connections.size() < max_connections) {
-      epoll_event event{};
-      event.events = EPOLLIN;
-      event.data.u64 = 0;
-      listening = epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event) == 0;
+    if (!listening && server.has_room()) {
+      listen_again();
     }
   }
 
-  void work()
+  void run()
   {
-    while (true) {
-      Job job;
-      {
-        std::unique_lock lock(mutex);
-        work_ready.wait(lock, [this] { return workers_stop || !jobs.empty(); });
-        if (workers_stop) {
-          return;
+    auto last_sweep = Clock::now();
+    epoll_event events[256];
+    while (!server.stop_requested) {
+      const int count = epoll_wait(epoll, events, 256, static_cast<int>(k_sweep_interval.count()));
+      if (count < 0 && errno != EINTR) {
+        break;
+      }
+      for (int i = 0; i < count; ++i) {
+        const auto id = events[i].data.u64;
+        if (id == 0) {
+          accept_some();
+        } else if (id == UINT64_MAX) {
+          collect_answers();
+        } else {
+          on_event(id);
         }
-        job = std::move(jobs.front());
-        jobs.pop_front();
       }
-      const auto answer = handler(job.request, job.peer);
-      logger(job.request, job.peer, answer.status);
-      auto bytes = format_answer(answer, job.request.method == "HEAD", !job.request.keep_alive);
-      if (job.request.http_1_0 && job.request.keep_alive) {
-        bytes.insert(bytes.find("\r\n\r\n") + 2, "Connection: keep-alive\r\n");
+      if (Clock::now() - last_sweep >= k_sweep_interval) {
+        sweep();
+        last_sweep = Clock::now();
       }
-      Done result{.connection = job.connection,
-                  .bytes = std::move(bytes),
-                  .close = !job.request.keep_alive};
-      {
-        std::lock_guard lock(mutex);
-        done.push_back(std::move(result));
-      }
-      const std::uint64_t one = 1;
-      [[maybe_unused]] const auto woken = ::write(wake, &one, sizeof one);
     }
   }
+
+  void close_all()
+  {
+    while (!connections.empty()) {
+      close_connection(*connections.begin()->second);
+    }
+    std::lock_guard lock(done_mutex);
+    done.clear();
+  }
 };
+
+void TlsHttpServer::Impl::work()
+{
+  while (true) {
+    Job job;
+    {
+      std::unique_lock lock(jobs_mutex);
+      work_ready.wait(lock, [this] { return workers_stop || !jobs.empty(); });
+      if (workers_stop) {
+        return;
+      }
+      job = std::move(jobs.front());
+      jobs.pop_front();
+    }
+    const auto answer = handler(job.request, job.peer);
+    logger(job.request, job.peer, answer.status);
+    auto bytes = format_answer(answer, job.request.method == "HEAD", !job.request.keep_alive);
+    if (job.request.http_1_0 && job.request.keep_alive) {
+      bytes.insert(bytes.find("\r\n\r\n") + 2, "Connection: keep-alive\r\n");
+    }
+    job.loop->answer(Done{
+        .connection = job.connection, .bytes = std::move(bytes), .close = !job.request.keep_alive});
+  }
+}
 
 TlsHttpServer::TlsHttpServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 
@@ -596,7 +746,8 @@ Result<std::unique_ptr<TlsHttpServer>> TlsHttpServer::listen(const CasAddress& a
     // clients between the two.
     const int yes = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) {
+    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0
+        && ::listen(fd, k_listen_backlog) == 0) {
       impl->listener = fd;
       break;
     }
@@ -612,18 +763,13 @@ Result<std::unique_ptr<TlsHttpServer>> TlsHttpServer::listen(const CasAddress& a
       ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
                                         : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
 
-  impl->epoll = epoll_create1(EPOLL_CLOEXEC);
-  impl->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (impl->epoll < 0 || impl->wake < 0) {
-    return fail(ErrorKind::io,
-                std::string("cannot set up the connection loop: ") + strerror(errno));
+  for (std::size_t i = 0; i < connection_threads(limits); ++i) {
+    auto loop = std::make_unique<Impl::Loop>(*impl);
+    if (auto opened = loop->open(); !opened) {
+      return forward_error(std::move(opened.error()));
+    }
+    impl->loops.push_back(std::move(loop));
   }
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.u64 = 0;  // connections count from 1
-  epoll_ctl(impl->epoll, EPOLL_CTL_ADD, impl->listener, &event);
-  event.data.u64 = UINT64_MAX;
-  epoll_ctl(impl->epoll, EPOLL_CTL_ADD, impl->wake, &event);
   return std::unique_ptr<TlsHttpServer>(new TlsHttpServer(std::move(impl)));
 }
 
@@ -636,37 +782,25 @@ Result<void> TlsHttpServer::serve()
 {
   auto& impl = *m_impl;
   {
-    std::lock_guard lock(impl.mutex);
+    std::lock_guard lock(impl.jobs_mutex);
     impl.workers_stop = false;
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, impl.limits.worker_threads); ++i) {
     impl.workers.emplace_back([&impl] { impl.work(); });
   }
-  auto last_sweep = Clock::now();
-  epoll_event events[256];
-  while (!impl.stop_requested) {
-    const int count =
-        epoll_wait(impl.epoll, events, 256, static_cast<int>(k_sweep_interval.count()));
-    if (count < 0 && errno != EINTR) {
-      break;
-    }
-    for (int i = 0; i < count; ++i) {
-      const auto id = events[i].data.u64;
-      if (id == 0) {
-        impl.accept_all();
-      } else if (id == UINT64_MAX) {
-        impl.collect_answers();
-      } else {
-        impl.on_event(id);
-      }
-    }
-    if (Clock::now() - last_sweep >= k_sweep_interval) {
-      impl.sweep();
-      last_sweep = Clock::now();
-    }
+  // The calling thread runs the first loop; the others get threads of their own.
+  for (std::size_t i = 1; i < impl.loops.size(); ++i) {
+    auto& loop = *impl.loops[i];
+    loop.thread = std::thread([&loop] { loop.run(); });
+  }
+  impl.loops.front()->run();
+  // The first loop ends on stop(), or when it cannot wait for events any more: the others end too.
+  stop();
+  for (std::size_t i = 1; i < impl.loops.size(); ++i) {
+    impl.loops[i]->thread.join();
   }
   {
-    std::lock_guard lock(impl.mutex);
+    std::lock_guard lock(impl.jobs_mutex);
     impl.workers_stop = true;
     impl.jobs.clear();
   }
@@ -675,9 +809,8 @@ Result<void> TlsHttpServer::serve()
     worker.join();
   }
   impl.workers.clear();
-  impl.done.clear();
-  while (!impl.connections.empty()) {
-    impl.close_connection(*impl.connections.begin()->second);
+  for (auto& loop : impl.loops) {
+    loop->close_all();
   }
   return {};
 }
@@ -685,8 +818,9 @@ Result<void> TlsHttpServer::serve()
 void TlsHttpServer::stop()
 {
   m_impl->stop_requested = true;
-  const std::uint64_t one = 1;
-  [[maybe_unused]] const auto woken = ::write(m_impl->wake, &one, sizeof one);
+  for (const auto& loop : m_impl->loops) {
+    loop->wake_up();
+  }
 }
 
 }  // namespace sconectl::cas::server

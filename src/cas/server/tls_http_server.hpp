@@ -2,11 +2,14 @@
 
 // Private to the local CAS: HTTP/1.1 over TLS for many clients, some of them hostile.
 //
-// One thread owns every connection (epoll, non-blocking sockets and TLS): it accepts, completes
-// handshakes and reads requests, each within a deadline, so a client that sends slowly holds only
-// its own connection, never a worker. Only a complete request goes to a worker thread; its answer
-// comes back to the connection's thread to be written. Connections are limited in number, in
-// total and per client address.
+// A few connection threads (one per core by default) each own the connections they accepted
+// (epoll, non-blocking sockets and TLS): a thread completes their handshakes and reads their
+// requests, each within a deadline, so a client that sends slowly holds only its own connection,
+// never a worker. Only a complete request goes to a worker thread; its answer comes back to the
+// connection's thread to be written. Handshakes are the costliest part of a short connection (a
+// signature and a key exchange each), so they are spread over the connection threads: with one,
+// a burst of new clients waited for a single core. Connections are limited in number, in total and
+// per client address.
 
 #include "http_request_reader.hpp"
 #include "sconectl/cas/api.hpp"
@@ -27,8 +30,11 @@ namespace sconectl::cas::server {
 
 struct ServerLimits {
   HttpLimits http;
-  // From a connection's start (its TLS handshake included), or a request's first byte, to the end
-  // of the request's header fields.
+  // From the accept to the end of the TLS handshake.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  // From the end of the handshake, or a kept-alive request's first byte, to the end of the
+  // request's header fields. A phase of its own: when a burst of clients connects at once, the
+  // handshakes queue for the cores, and that wait must not eat the time of a request that follows.
   std::chrono::milliseconds header_timeout{10'000};
   // From the end of the header fields to the end of the body.
   std::chrono::milliseconds body_timeout{30'000};
@@ -41,6 +47,8 @@ struct ServerLimits {
   std::size_t max_connections = 4096;
   std::size_t max_connections_per_source = 256;
   std::size_t worker_threads = 64;
+  // Threads that accept, handshake, read and write; 0: one per core (at most 16).
+  std::size_t connection_threads = 0;
 };
 
 struct HttpAnswer {

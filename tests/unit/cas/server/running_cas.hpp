@@ -133,6 +133,9 @@ class RawTlsClient {
     return SSL_connect(m_ssl) == 1;
   }
 
+  // The TLS connection, once handshake() succeeded.
+  [[nodiscard]] SSL* ssl() const { return m_ssl; }
+
   void set_timeout(std::chrono::milliseconds timeout)
   {
     timeval value{};

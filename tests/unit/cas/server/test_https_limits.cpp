@@ -92,6 +92,32 @@ TEST_F(HttpsLimitsTest, AClientThatNeverHandshakesIsDisconnected)
   EXPECT_LT(Clock::now() - started, milliseconds(3000));
 }
 
+// The handshake and the header fields have a time limit each: when a burst of clients connects at
+// once, handshakes wait for a core, and that wait must not eat the request's time.
+TEST_F(HttpsLimitsTest, TheHeaderTimeStartsWhenTheHandshakeEnds)
+{
+  m_options.header_timeout = milliseconds(1000);
+  RunningCas cas(m_options);
+  auto client = RawTlsClient::connect_tcp(cas.port());
+  ASSERT_TRUE(client);
+  std::this_thread::sleep_for(milliseconds(600));
+  ASSERT_TRUE(client->handshake());
+  std::this_thread::sleep_for(milliseconds(600));
+  ASSERT_TRUE(client->send(version_request(true)));
+  const auto response = client->read_response();
+  ASSERT_TRUE(response) << "closed 1.2 s after the accept, within each phase's 1 s";
+  EXPECT_EQ(response->status, 200);
+
+  // Each phase is still bounded: a client that handshakes and then sends nothing is cut off.
+  auto idle = RawTlsClient::connect(cas.port());
+  ASSERT_TRUE(idle);
+  ASSERT_TRUE(idle->send("GET /v1/version HTTP/1.1\r\n"));
+  idle->set_timeout(milliseconds(5000));
+  const auto started = Clock::now();
+  EXPECT_TRUE(idle->ended_by_server());
+  EXPECT_LT(Clock::now() - started, milliseconds(3000));
+}
+
 TEST_F(HttpsLimitsTest, ABodyThatTrickesInIsCutOffAtTheBodyTimeout)
 {
   m_options.body_timeout = milliseconds(500);

@@ -2,11 +2,14 @@
 #include "running_cas.hpp"
 #include "sconectl/cas/identity.hpp"
 #include "sconectl/cas_server/local_cas.hpp"
+#include "sconectl/runtime/cas_channel.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <httplib.h>
 #include <signal.h>
@@ -204,6 +207,65 @@ TEST_F(HttpsServerTest, ServeLocalCasPrintsWhereItListensAndStopsOnSigterm)
   EXPECT_NE(printed.find("\nCAS_KEY=" + key_hash + "\nCAS_CERT=" + certificate + "\n"),
             std::string::npos)
       << printed;
+}
+
+// Runtimes starting together connect at once: each connection, on whichever connection thread of
+// the CAS takes it, is answered on its own, and the runtime's TLS configuration, built once per
+// process, still checks the pin of every connection.
+TEST_F(HttpsServerTest, RuntimesConnectingAtOnceAreEachAnsweredAndEachPinIsChecked)
+{
+  RunningCas cas(m_options);
+  const auto& address = cas.endpoint().address;
+  constexpr int k_runtimes = 48;
+  std::atomic<int> answered = 0;
+  std::vector<std::thread> runtimes;
+  for (int i = 0; i < k_runtimes; ++i) {
+    runtimes.emplace_back([&] {
+      auto channel = runtime::connect_pinned(address, cas.endpoint().key_hash);
+      if (!channel) {
+        ADD_FAILURE() << channel.error().describe();
+        return;
+      }
+      // Two requests on one connection, as runtime::attest sends.
+      for (int request = 0; request < 2; ++request) {
+        const auto version = (*channel)->send(http1::get_request("/v1/version"));
+        if (version && version->status == 200) {
+          ++answered;
+        }
+      }
+    });
+  }
+  for (auto& runtime : runtimes) {
+    runtime.join();
+  }
+  EXPECT_EQ(answered, 2 * k_runtimes);
+
+  auto other = create_identity({.common_name = "another CAS"});
+  ASSERT_TRUE(other);
+  const auto other_key = key_hash_of_certificate(other->certificate_pem);
+  ASSERT_TRUE(other_key);
+  const auto refused = runtime::connect_pinned(address, *other_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::tls);
+  EXPECT_NE(refused.error().message.find("not the pinned SCONE_CAS_KEY"), std::string::npos)
+      << refused.error().message;
+  EXPECT_TRUE(runtime::connect_pinned(address, cas.endpoint().key_hash));
+}
+
+// No client of the CAS resumes a TLS session, so it issues no session tickets: each would cost
+// both sides a serialised, encrypted session per connection.
+TEST_F(HttpsServerTest, NoSessionTicketIsIssued)
+{
+  RunningCas cas(m_options);
+  auto client = RawTlsClient::connect(cas.port());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->send("GET /v1/version HTTP/1.1\r\nHost: cas\r\n\r\n"));
+  // Tickets come right after the handshake, so an answer read means any would have been too.
+  const auto response = client->read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(SSL_version(client->ssl()), TLS1_3_VERSION);
+  EXPECT_EQ(SSL_SESSION_is_resumable(SSL_get0_session(client->ssl())), 0);
 }
 
 }  // namespace
