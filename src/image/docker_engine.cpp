@@ -161,10 +161,12 @@ std::optional<std::string> engine_socket(
 
 DockerEngine::DockerEngine(std::unique_ptr<EngineTransport> transport,
                            std::string engine,
-                           manifest::VariableLookup environment)
+                           manifest::VariableLookup environment,
+                           std::unique_ptr<RegistryClient> registry)
     : m_transport(std::move(transport)),
       m_engine(std::move(engine)),
-      m_environment(std::move(environment))
+      m_environment(std::move(environment)),
+      m_registry(std::move(registry))
 {
 }
 
@@ -227,6 +229,13 @@ std::optional<std::string> DockerEngine::registry_digest(const std::string& refe
   // stale mirror must not make a push look done.
   if (registry_of(reference) == "docker.io") {
     return std::nullopt;
+  }
+  // The registry's own answer, when sconectl can ask it as Docker would; a digest other than the
+  // one recorded is an answer too (the tag moved: push). No answer: the engine asks.
+  if (m_registry) {
+    if (auto digest = m_registry->manifest_digest(reference)) {
+      return digest;
+    }
   }
   EngineHeaders headers;
   if (m_environment) {
@@ -292,8 +301,11 @@ Result<void> look_up_through_engine_api(DockerCli& docker,
   if (!transport) {
     return forward_error(std::move(transport.error()));
   }
-  docker.look_up_through(
-      std::make_unique<DockerEngine>(std::move(*transport), engine, environment));
+  docker.look_up_through(std::make_unique<DockerEngine>(
+      std::move(*transport),
+      engine,
+      environment,
+      std::make_unique<RegistryClient>(RegistryClientOptions{.environment = environment})));
   spdlog::debug("Docker lookups through the Engine API on {}", *socket);
   return {};
 }
