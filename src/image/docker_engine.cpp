@@ -260,6 +260,13 @@ std::optional<std::string> DockerEngine::registry_digest(const std::string& refe
   return descriptor.at("digest").get<std::string>();
 }
 
+void DockerEngine::prepare_registry_digest()
+{
+  if (m_registry) {
+    m_registry->prepare();
+  }
+}
+
 Result<std::map<std::string, std::string>> DockerEngine::image_ids()
 {
   auto response = get("/images/json");

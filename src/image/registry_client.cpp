@@ -330,6 +330,20 @@ std::optional<std::map<std::string, std::string>> bearer_challenge(std::string_v
 
 RegistryClient::RegistryClient(RegistryClientOptions options) : m_options(std::move(options)) {}
 
+RegistryClient::~RegistryClient()
+{
+  if (m_prepared.valid()) {
+    m_prepared.wait();
+  }
+}
+
+void RegistryClient::prepare()
+{
+  if (!m_options.connect && !m_prepared.valid()) {
+    m_prepared = std::async(std::launch::async, [] { static_cast<void>(load_libcurl()); });
+  }
+}
+
 std::optional<std::string> RegistryClient::manifest_digest(const std::string& reference)
 {
   const auto unknown = [&reference](const std::string& why) -> std::optional<std::string> {
@@ -359,6 +373,9 @@ std::optional<std::string> RegistryClient::manifest_digest(const std::string& re
   if (!trust) {
     return unknown((m_options.certs_dir / host).string()
                    + " holds a client certificate or cannot be read");
+  }
+  if (m_prepared.valid()) {
+    m_prepared.wait();
   }
   auto transport = m_options.connect ? m_options.connect(*trust) : curl_registry_transport(*trust);
   if (!transport || !*transport) {

@@ -70,6 +70,7 @@ class DockerEngine final : public ImageLookup {
   // GET /distribution/<reference>/json: the engine asks the registry, with its own TLS settings
   // (certs.d) and the stored login, the way a pull would begin.
   [[nodiscard]] std::optional<std::string> registry_digest(const std::string& reference) override;
+  void prepare_registry_digest() override;
 
  private:
   [[nodiscard]] Result<EngineResponse> get(const std::string& path,
