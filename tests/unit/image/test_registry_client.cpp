@@ -129,6 +129,17 @@ TEST_F(RegistryClientTest, BasicAuthHeadOfTheManifest)
   EXPECT_EQ(oci.manifest_digest("127.0.0.1:5000/team/app"), k_digest);
 }
 
+TEST_F(RegistryClientTest, PrepareLoadsNothingForAnInjectedTransport)
+{
+  login();
+  auto registry = client({{"HEAD " + k_url, {manifest()}}});
+  registry.prepare();
+  registry.prepare();
+  EXPECT_TRUE(asked.empty());
+  EXPECT_EQ(registry.manifest_digest("127.0.0.1:5000/team/app:1"), k_digest);
+  EXPECT_EQ(asked.size(), 1U);
+}
+
 TEST_F(RegistryClientTest, TokenFlowWithTheStoredLogin)
 {
   login();
