@@ -210,8 +210,9 @@ if [ "$what" = docker ] || [ "$what" = all ]; then
   runs=${BENCH_RUNS:-40}
   mesh="$sconectl -q apply -f mesh.yaml --dry-run"
   service="$sconectl -q apply -f service.yaml --no-push --config $work/config.yaml"
-  # With push: the Engine API asks the registry for the recorded digest; through the CLI alone
-  # (the baseline) it runs `docker push`.
+  # With push: sconectl asks the registry itself for the recorded digest (a HEAD of the manifest,
+  # image/registry_client.hpp), and the Engine API only when that cannot tell; through the CLI
+  # alone (the baseline) it runs `docker push`.
   pushing="$sconectl -q apply -f service.yaml --config $work/config.yaml"
   hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/docker.json" \
     -n floor "docker run --rm $base true" \

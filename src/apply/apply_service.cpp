@@ -113,6 +113,11 @@ Result<ServiceApplyResult> apply_service(const manifest::ServiceManifest& servic
 {
   const auto& build = service.build;
   TRY(docker.server_version());
+  // An unchanged image is only checked in the registry: what that check loads (libcurl) loads
+  // meanwhile.
+  if (options.push == Push::yes) {
+    docker.prepare_registry_digest();
+  }
   auto base_image = resolve_base_image(build, options.base_image);
   if (!base_image) {
     return forward_error(std::move(base_image.error()));

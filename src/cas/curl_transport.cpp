@@ -1,6 +1,6 @@
-#include "libcurl.hpp"
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/cas/transport.hpp"
+#include "sconectl/util/libcurl.hpp"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -14,6 +14,9 @@
 namespace sconectl::cas {
 
 namespace {
+
+using util::libcurl;
+using util::load_libcurl;
 
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* target)
 {

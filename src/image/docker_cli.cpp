@@ -176,6 +176,13 @@ std::optional<std::string> DockerCli::registry_digest(const std::string& referen
   return m_lookup ? m_lookup->registry_digest(reference) : std::nullopt;
 }
 
+void DockerCli::prepare_registry_digest()
+{
+  if (m_lookup) {
+    m_lookup->prepare_registry_digest();
+  }
+}
+
 Result<std::map<std::string, std::string>> DockerCli::image_ids()
 {
   if (m_lookup) {

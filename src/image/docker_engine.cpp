@@ -161,10 +161,12 @@ std::optional<std::string> engine_socket(
 
 DockerEngine::DockerEngine(std::unique_ptr<EngineTransport> transport,
                            std::string engine,
-                           manifest::VariableLookup environment)
+                           manifest::VariableLookup environment,
+                           std::unique_ptr<RegistryClient> registry)
     : m_transport(std::move(transport)),
       m_engine(std::move(engine)),
-      m_environment(std::move(environment))
+      m_environment(std::move(environment)),
+      m_registry(std::move(registry))
 {
 }
 
@@ -228,6 +230,13 @@ std::optional<std::string> DockerEngine::registry_digest(const std::string& refe
   if (registry_of(reference) == "docker.io") {
     return std::nullopt;
   }
+  // The registry's own answer, when sconectl can ask it as Docker would; a digest other than the
+  // one recorded is an answer too (the tag moved: push). No answer: the engine asks.
+  if (m_registry) {
+    if (auto digest = m_registry->manifest_digest(reference)) {
+      return digest;
+    }
+  }
   EngineHeaders headers;
   if (m_environment) {
     if (auto auth = registry_auth_header(reference, m_environment)) {
@@ -249,6 +258,13 @@ std::optional<std::string> DockerEngine::registry_digest(const std::string& refe
     return std::nullopt;
   }
   return descriptor.at("digest").get<std::string>();
+}
+
+void DockerEngine::prepare_registry_digest()
+{
+  if (m_registry) {
+    m_registry->prepare();
+  }
 }
 
 Result<std::map<std::string, std::string>> DockerEngine::image_ids()
@@ -292,8 +308,11 @@ Result<void> look_up_through_engine_api(DockerCli& docker,
   if (!transport) {
     return forward_error(std::move(transport.error()));
   }
-  docker.look_up_through(
-      std::make_unique<DockerEngine>(std::move(*transport), engine, environment));
+  docker.look_up_through(std::make_unique<DockerEngine>(
+      std::move(*transport),
+      engine,
+      environment,
+      std::make_unique<RegistryClient>(RegistryClientOptions{.environment = environment})));
   spdlog::debug("Docker lookups through the Engine API on {}", *socket);
   return {};
 }

@@ -71,8 +71,13 @@ apply --no-push >"$work/second.json" 2>"$work/second.err" || { cat "$work/second
 grep -q "building" "$work/second.err" && fail "second apply ran a build"
 
 echo "--- an unchanged apply with push asks the registry and pushes nothing; after the tag is deleted there, it pushes"
-apply >"$work/held.json" 2>"$work/held.err" || { cat "$work/held.err" >&2; fail "apply with push failed"; }
+"$sconectl" -v --format json apply -f service.yaml --config "$work/config.yaml" >"$work/held.json" 2>"$work/held.err" || { cat "$work/held.err" >&2; fail "apply with push failed"; }
 grep -q "the registry holds $repo/hello-user:1 ($digest)" "$work/held.err" || fail "the registry was not asked: $(cat "$work/held.err")"
+# sconectl asked the registry itself (HEAD of the manifest, the stored login, the CA in certs.d).
+manifest_url="https://$REGISTRY/v2/${repo#"$REGISTRY"/}/hello-user/manifests"
+grep -qF "asked the registry: HEAD $manifest_url/1 with basic auth answered $digest" "$work/held.err" || fail "sconectl did not ask the registry itself: $(cat "$work/held.err")"
+basic_auth=$(printf '%s:%s' "$REGISTRY_USER" "$(cat "$REGISTRY_PASSWORD_FILE")" | base64 -w0)
+grep -qF -e "$(cat "$REGISTRY_PASSWORD_FILE")" -e "$basic_auth" "$work/held.err" && fail "the log shows the registry's password"
 grep -q "pushing" "$work/held.err" && fail "an unchanged apply pushed: $(cat "$work/held.err")"
 [ "$(json_field "$work/held.json" 'd["digest"]')" = "$digest" ] || fail "the recorded digest changed"
 registry_data="${SCONECTL_INFRA_DIR:-/tmp/sconectl-infra}/registry/data/docker/registry/v2"
@@ -83,6 +88,17 @@ apply >"$work/repushed.json" 2>"$work/repushed.err" || { cat "$work/repushed.err
 grep -q "pushing $repo/hello-user:1" "$work/repushed.err" || fail "the deleted tag was not pushed again: $(cat "$work/repushed.err")"
 [ -d "$tag_dir" ] || fail "the registry has no tag 1 again"
 [ "$(json_field "$work/repushed.json" 'd["digest"]')" = "$digest" ] || fail "pushed again under another digest"
+
+echo "--- after the manifest is deleted by digest in the registry, it pushes again"
+status=$(printf 'user = "%s:%s"\n' "$REGISTRY_USER" "$(cat "$REGISTRY_PASSWORD_FILE")" |
+  curl -sS -K - -o /dev/null -w '%{http_code}' --cacert "$REGISTRY_CA" -X DELETE "$manifest_url/$digest")
+[ "$status" = 202 ] || fail "the registry did not delete the manifest $digest: HTTP $status"
+"$sconectl" -v --format json apply -f service.yaml --config "$work/config.yaml" >"$work/undeleted.json" 2>"$work/undeleted.err" || { cat "$work/undeleted.err" >&2; fail "apply after the manifest was deleted failed"; }
+grep -qF "HEAD $manifest_url/1 answered HTTP 404" "$work/undeleted.err" || fail "the registry's 404 was not seen: $(cat "$work/undeleted.err")"
+grep -q "pushing $repo/hello-user:1" "$work/undeleted.err" || fail "the deleted manifest was not pushed again: $(cat "$work/undeleted.err")"
+[ "$(json_field "$work/undeleted.json" 'd["digest"]')" = "$digest" ] || fail "pushed again under another digest"
+apply >"$work/held-again.json" 2>"$work/held-again.err" || { cat "$work/held-again.err" >&2; fail "apply after the push failed"; }
+grep -q "the registry holds $repo/hello-user:1 ($digest)" "$work/held-again.err" || fail "the pushed-again manifest is not held: $(cat "$work/held-again.err")"
 
 echo "--- behind our back: an image deleted, or replaced under its tag, is noticed"
 docker rmi -f "$repo/hello-user:1" >/dev/null

@@ -48,6 +48,8 @@ class ImageLookup {
     (void)reference;
     return std::nullopt;
   }
+  // A registry_digest call may follow soon: start what it needs in the background.
+  virtual void prepare_registry_digest() {}
 };
 
 struct BuildRequest {
@@ -79,6 +81,7 @@ class DockerCli final : public ImageLookup {
   // Through the Engine API when lookups go there; the CLI alone cannot tell without a process
   // and a pull's worth of work, so std::nullopt.
   [[nodiscard]] std::optional<std::string> registry_digest(const std::string& reference) override;
+  void prepare_registry_digest() override;
   [[nodiscard]] Result<void> pull(const std::string& reference);
   // Streams every output line to `on_line`. On failure the error names the failing step and
   // carries the whole output in its context.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "sconectl/image/docker_cli.hpp"
+#include "sconectl/image/registry_client.hpp"
 #include "sconectl/util/error.hpp"
 #include "sconectl/util/http1.hpp"
 
@@ -55,17 +56,21 @@ using EngineTransport = http1::Transport;
 class DockerEngine final : public ImageLookup {
  public:
   // `engine` describes where it is, for messages ("DOCKER_HOST=unix:///run/docker.sock");
-  // `environment` is where the CLI's config.json is found, for registry logins.
+  // `environment` is where the CLI's config.json is found, for registry logins; `registry`, when
+  // given, is asked before the engine for a registry's digest.
   DockerEngine(std::unique_ptr<EngineTransport> transport,
                std::string engine,
-               manifest::VariableLookup environment = {});
+               manifest::VariableLookup environment = {},
+               std::unique_ptr<RegistryClient> registry = nullptr);
 
   [[nodiscard]] Result<std::string> server_version() override;
   [[nodiscard]] Result<std::optional<ImageInfo>> inspect(const std::string& reference) override;
   [[nodiscard]] Result<std::map<std::string, std::string>> image_ids() override;
+  // A HEAD of the manifest from sconectl itself (registry_client.hpp); when that cannot tell,
   // GET /distribution/<reference>/json: the engine asks the registry, with its own TLS settings
   // (certs.d) and the stored login, the way a pull would begin.
   [[nodiscard]] std::optional<std::string> registry_digest(const std::string& reference) override;
+  void prepare_registry_digest() override;
 
  private:
   [[nodiscard]] Result<EngineResponse> get(const std::string& path,
@@ -75,11 +80,13 @@ class DockerEngine final : public ImageLookup {
   std::unique_ptr<EngineTransport> m_transport;
   std::string m_engine;
   manifest::VariableLookup m_environment;
+  std::unique_ptr<RegistryClient> m_registry;
 };
 
 // Sends `docker`'s lookups (version, inspect, image list) to the Engine API when the engine is on
 // a local unix socket (engine_socket); otherwise leaves them with the CLI. The API answers the
-// same questions without starting a process per lookup.
+// same questions without starting a process per lookup. A registry's digest is asked of the
+// registry first (RegistryClient), then of the engine.
 [[nodiscard]] Result<void> look_up_through_engine_api(DockerCli& docker,
                                                       const manifest::VariableLookup& environment);
 

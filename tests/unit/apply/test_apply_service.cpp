@@ -217,8 +217,8 @@ TEST_F(ApplyServiceTest, AnUnchangedSecondApplyBuildsNothing)
 // registry holds per reference (GET /distribution/<reference>/json).
 class EngineLookup final : public image::ImageLookup {
  public:
-  EngineLookup(FakeDocker& docker, std::map<std::string, std::string>& registry)
-      : m_docker(docker), m_registry(registry)
+  EngineLookup(FakeDocker& docker, std::map<std::string, std::string>& registry, int& prepared)
+      : m_docker(docker), m_registry(registry), m_prepared(prepared)
   {
   }
   Result<std::string> server_version() override { return std::string("20.10.24"); }
@@ -238,21 +238,24 @@ class EngineLookup final : public image::ImageLookup {
     const auto found = m_registry.find(reference);
     return found == m_registry.end() ? std::nullopt : std::optional(found->second);
   }
+  void prepare_registry_digest() override { ++m_prepared; }
   int asked = 0;
 
  private:
   FakeDocker& m_docker;
   std::map<std::string, std::string>& m_registry;
+  int& m_prepared;
 };
 
 TEST_F(ApplyServiceTest, AnUnchangedApplyDoesNotPushWhatTheRegistryHolds)
 {
   const auto manifest = service("print('hi')\n");
   std::map<std::string, std::string> registry;
-  const auto apply_through_engine = [&]() {
-    ServiceApplyOptions options{.target_dir = dir.path() / "target"};
+  int prepared = 0;
+  const auto apply_through_engine = [&](Push push = Push::yes) {
+    ServiceApplyOptions options{.target_dir = dir.path() / "target", .push = push};
     DockerCli cli(docker.runner);
-    cli.look_up_through(std::make_unique<EngineLookup>(docker, registry));
+    cli.look_up_through(std::make_unique<EngineLookup>(docker, registry, prepared));
     return apply_service(manifest, options, cli);
   };
   const auto first = apply_through_engine();
@@ -278,6 +281,11 @@ TEST_F(ApplyServiceTest, AnUnchangedApplyDoesNotPushWhatTheRegistryHolds)
   ASSERT_TRUE(moved);
   EXPECT_EQ(docker.runner.matching({"push"}).size(), 3U);
   EXPECT_EQ(moved->descriptor.image_digest, pushed);
+  // Each apply with push had the lookup prepare the registry check (libcurl loads meanwhile);
+  // one without push does not.
+  EXPECT_EQ(prepared, 4);
+  ASSERT_TRUE(apply_through_engine(Push::no));
+  EXPECT_EQ(prepared, 4);
 }
 
 TEST_F(ApplyServiceTest, AChangedProgramChangesTheMeasurement)

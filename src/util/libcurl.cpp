@@ -1,8 +1,8 @@
-#include "libcurl.hpp"
+#include "sconectl/util/libcurl.hpp"
 
 #include "sconectl/util/shared_library.hpp"
 
-namespace sconectl::cas {
+namespace sconectl::util {
 
 namespace {
 
@@ -14,7 +14,7 @@ Libcurl g_functions{};
 
 Result<const Libcurl*> load()
 {
-  auto library = util::SharedLibrary::open(k_soname, "to talk to a CAS");
+  auto library = SharedLibrary::open(k_soname, "to talk to a CAS or a registry");
   if (!library) {
     return forward_error(std::move(library.error()));
   }
@@ -52,4 +52,4 @@ const Libcurl& libcurl()
   return g_functions;
 }
 
-}  // namespace sconectl::cas
+}  // namespace sconectl::util

@@ -1,13 +1,14 @@
 #pragma once
 
-// Private to cas/: libcurl's functions, from the library loaded on first use
-// (util::SharedLibrary), so that commands that talk to no CAS do not load it.
+// libcurl's functions, from the library loaded on first use (util::SharedLibrary), so that
+// commands that talk to no CAS and ask no registry do not load it: one loader for the CAS client
+// (cas/) and the registry client (image/).
 
 #include "sconectl/util/error.hpp"
 
 #include <curl/curl.h>
 
-namespace sconectl::cas {
+namespace sconectl::util {
 
 struct Libcurl {
   CURLcode (*global_init)(long flags);
@@ -28,4 +29,4 @@ struct Libcurl {
 // The loaded functions; only after load_libcurl() succeeded.
 [[nodiscard]] const Libcurl& libcurl();
 
-}  // namespace sconectl::cas
+}  // namespace sconectl::util
