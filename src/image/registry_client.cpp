@@ -3,6 +3,7 @@
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/util/fs.hpp"
 #include "sconectl/util/libcurl.hpp"
+#include "sconectl/util/strings.hpp"
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -36,26 +37,11 @@ constexpr std::array<std::string_view, 4> k_manifest_types = {
 // A token answer is small; anything larger is not one.
 constexpr std::size_t k_max_body_bytes = 1024 * 1024;
 
-std::string lower(std::string_view text)
-{
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  return out;
-}
-
+// Without the optional whitespace around a field's value, and the CRLF that ends the header lines
+// libcurl hands over.
 std::string_view trim(std::string_view text)
 {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty()
-         && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'
-             || text.back() == '\n')) {
-    text.remove_suffix(1);
-  }
-  return text;
+  return strings::trim(text, " \t\r\n");
 }
 
 std::optional<std::string> base64_decode(const std::string& text)
@@ -280,7 +266,8 @@ std::optional<std::map<std::string, std::string>> bearer_challenge(std::string_v
 {
   header = trim(header);
   constexpr std::string_view scheme = "bearer ";
-  if (header.size() <= scheme.size() || lower(header.substr(0, scheme.size())) != scheme) {
+  if (header.size() <= scheme.size()
+      || strings::ascii_lower(header.substr(0, scheme.size())) != scheme) {
     return std::nullopt;
   }
   header.remove_prefix(scheme.size());
@@ -297,7 +284,7 @@ std::optional<std::map<std::string, std::string>> bearer_challenge(std::string_v
     if (equals == std::string_view::npos) {
       return std::nullopt;
     }
-    const auto name = lower(trim(header.substr(at, equals - at)));
+    const auto name = strings::ascii_lower(trim(header.substr(at, equals - at)));
     at = equals + 1;
     std::string value;
     if (at < header.size() && header[at] == '"') {
@@ -449,8 +436,8 @@ std::optional<std::string> RegistryClient::manifest_digest(const std::string& re
                    + how);
   }
   const auto media_type =
-      lower(trim(header_of(*response, "content-type")
-                     .substr(0, header_of(*response, "content-type").find(';'))));
+      strings::ascii_lower(trim(header_of(*response, "content-type")
+                                    .substr(0, header_of(*response, "content-type").find(';'))));
   if (std::find(k_manifest_types.begin(), k_manifest_types.end(), media_type)
       == k_manifest_types.end()) {
     return unknown("HEAD " + url + " answered a manifest of type '" + media_type
@@ -498,7 +485,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* tar
   if (line.starts_with("HTTP/")) {
     response.headers.clear();  // a new answer (after "100 Continue")
   } else if (const auto colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
-    response.headers[lower(trim(line.substr(0, colon)))] =
+    response.headers[strings::ascii_lower(trim(line.substr(0, colon)))] =
         std::string(trim(line.substr(colon + 1)));
   }
   return size * count;

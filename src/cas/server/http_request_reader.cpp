@@ -1,5 +1,7 @@
 #include "http_request_reader.hpp"
 
+#include "sconectl/util/strings.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -34,26 +36,6 @@ bool is_field_value(std::string_view text)
   });
 }
 
-std::string_view trim(std::string_view text)
-{
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-std::string lower(std::string_view text)
-{
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(), [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return result;
-}
-
 // The comma-separated elements of every field of that name, trimmed, in lower case.
 std::vector<std::string> list_elements(const HttpRequest& request, std::string_view name)
 {
@@ -65,9 +47,9 @@ std::vector<std::string> list_elements(const HttpRequest& request, std::string_v
     std::string_view rest = value;
     while (true) {
       const auto comma = rest.find(',');
-      const auto element = trim(rest.substr(0, comma));
+      const auto element = strings::trim(rest.substr(0, comma));
       if (!element.empty()) {
-        elements.push_back(lower(element));
+        elements.push_back(strings::ascii_lower(element));
       }
       if (comma == std::string_view::npos) {
         break;
@@ -260,7 +242,7 @@ void HttpRequestReader::parse_head()
     if (colon == std::string_view::npos || !is_token(line->substr(0, colon))) {
       return fail(400, "malformed HTTP header field");
     }
-    const auto value = trim(line->substr(colon + 1));
+    const auto value = strings::trim(line->substr(colon + 1));
     if (!is_field_value(value)) {
       return fail(400, "malformed HTTP header field: a control character in its value");
     }
@@ -268,7 +250,8 @@ void HttpRequestReader::parse_head()
       return fail(431,
                   "more than " + std::to_string(m_limits.max_header_fields) + " header fields");
     }
-    m_request.headers.emplace_back(lower(line->substr(0, colon)), std::string(value));
+    m_request.headers.emplace_back(strings::ascii_lower(line->substr(0, colon)),
+                                   std::string(value));
   }
 }
 
@@ -382,7 +365,7 @@ void HttpRequestReader::parse_chunk_size()
     }
     ++digits;
   }
-  const auto rest = trim(line->substr(digits));
+  const auto rest = strings::trim(line->substr(digits));
   if (digits == 0 || (!rest.empty() && rest.front() != ';') || !is_field_value(rest)) {
     return fail(400, "malformed chunked body: a bad chunk-size line");
   }
