@@ -1,5 +1,6 @@
 #include "sconectl/cas/key_hash.hpp"
 #include "sconectl/cas/transport.hpp"
+#include "sconectl/util/base64.hpp"
 #include "sconectl/util/libcurl.hpp"
 
 #include <curl/curl.h>
@@ -31,10 +32,9 @@ std::optional<std::string> curl_pin(const std::string& cas_key)
   if (!digest) {
     return std::nullopt;
   }
-  unsigned char encoded[64] = {};
-  const int length = EVP_EncodeBlock(encoded, digest->data(), static_cast<int>(digest->size()));
   return "sha256//"
-         + std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(length));
+         + base64::encode(
+             std::string_view(reinterpret_cast<const char*>(digest->data()), digest->size()));
 }
 
 // A handshake cut short by the peer going away (reset, closed, refused) is a network failure

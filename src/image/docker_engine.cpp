@@ -1,6 +1,7 @@
 #include "sconectl/image/docker_engine.hpp"
 
 #include "docker_messages.hpp"
+#include "sconectl/util/base64.hpp"
 #include "sconectl/util/fs.hpp"
 
 #include <nlohmann/json.hpp>
@@ -47,37 +48,6 @@ std::string registry_of(const std::string& reference)
   return "docker.io";
 }
 
-std::optional<std::string> base64_decode(const std::string& text)
-{
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(text.data()),
-                                     static_cast<int>(text.size()));
-  if (length < 0 || text.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  // EVP_DecodeBlock counts the padding as data bytes.
-  auto size = static_cast<std::size_t>(length);
-  for (auto end = text.rbegin(); end != text.rend() && *end == '=' && size > 0; ++end) {
-    --size;
-  }
-  out.resize(size);
-  return out;
-}
-
-// base64url with padding, as the engine decodes X-Registry-Auth.
-std::string base64url_encode(const std::string& bytes)
-{
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(bytes.data()),
-                                     static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(length));
-  std::replace(out.begin(), out.end(), '+', '-');
-  std::replace(out.begin(), out.end(), '/', '_');
-  return out;
-}
-
 }  // namespace
 
 std::optional<std::string> registry_auth_header(
@@ -111,7 +81,7 @@ std::optional<std::string> registry_auth_header(
   const auto& entry = auths.at(key);
   nlohmann::json auth{{"serveraddress", key}};
   if (entry.contains("auth") && entry.at("auth").is_string()) {
-    const auto decoded = base64_decode(entry.at("auth").get<std::string>());
+    const auto decoded = base64::decode(entry.at("auth").get<std::string>());
     const auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) {
       return std::nullopt;
@@ -127,8 +97,10 @@ std::optional<std::string> registry_auth_header(
   if (!auth.contains("password") && !auth.contains("identitytoken")) {
     return std::nullopt;
   }
-  // Credentials that are not UTF-8 cannot travel as JSON: the CLI's push handles those.
-  return base64url_encode(auth.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // Credentials that are not UTF-8 cannot travel as JSON: the CLI's push handles those. The
+  // engine decodes X-Registry-Auth as base64url with padding.
+  return base64::encode(auth.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                        base64::Alphabet::url);
 }
 
 std::optional<std::string> engine_socket(

@@ -1,6 +1,7 @@
 #include "sconectl/image/registry_client.hpp"
 
 #include "sconectl/manifest/image_reference.hpp"
+#include "sconectl/util/base64.hpp"
 #include "sconectl/util/fs.hpp"
 #include "sconectl/util/libcurl.hpp"
 #include "sconectl/util/strings.hpp"
@@ -42,37 +43,6 @@ constexpr std::size_t k_max_body_bytes = 1024 * 1024;
 std::string_view trim(std::string_view text)
 {
   return strings::trim(text, " \t\r\n");
-}
-
-std::optional<std::string> base64_decode(const std::string& text)
-{
-  if (text.empty() || text.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(text.data()),
-                                     static_cast<int>(text.size()));
-  if (length < 0) {
-    return std::nullopt;
-  }
-  // EVP_DecodeBlock counts the padding as data bytes.
-  auto size = static_cast<std::size_t>(length);
-  for (auto end = text.rbegin(); end != text.rend() && *end == '=' && size > 0; ++end) {
-    --size;
-  }
-  out.resize(size);
-  return out;
-}
-
-std::string base64_encode(const std::string& bytes)
-{
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(bytes.data()),
-                                     static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(length));
-  return out;
 }
 
 // Percent-encodes everything but RFC 3986's unreserved characters, for a query value.
@@ -253,7 +223,7 @@ std::optional<RegistryCredentials> registry_credentials(const std::string& host,
   if (!entry->contains("auth") || !entry->at("auth").is_string()) {
     return std::nullopt;
   }
-  const auto decoded = base64_decode(entry->at("auth").get<std::string>());
+  const auto decoded = base64::decode(entry->at("auth").get<std::string>());
   const auto colon = decoded ? decoded->find(':') : std::string::npos;
   if (colon == std::string::npos || colon == 0 || colon + 1 == decoded->size()) {
     return std::nullopt;
@@ -375,7 +345,7 @@ std::optional<std::string> RegistryClient::manifest_digest(const std::string& re
   const auto basic =
       credentials->login ? std::optional(
           "Authorization: Basic "
-          + base64_encode(credentials->login->username + ":" + credentials->login->password))
+          + base64::encode(credentials->login->username + ":" + credentials->login->password))
                          : std::nullopt;
   RegistryRequest head{.method = "HEAD", .url = url, .headers = {accept_header()}};
   if (basic) {

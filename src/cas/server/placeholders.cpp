@@ -1,7 +1,9 @@
 #include "placeholders.hpp"
 
 #include "sconectl/manifest/secret_reference.hpp"
+#include "sconectl/util/base64.hpp"
 #include "sconectl/util/digest.hpp"
+#include "sconectl/util/strings.hpp"
 #include "sconectl/util/x509.hpp"
 
 #include <openssl/evp.h>
@@ -20,33 +22,11 @@ std::span<const std::uint8_t> bytes_of(const std::string& text)
 // Hex written in a session, maybe with a block scalar's line break around it.
 std::optional<std::string> hex_to_bytes(std::string_view text)
 {
-  const auto is_space = [](char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; };
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  const auto bytes = from_hex(text);
+  const auto bytes = from_hex(strings::trim(text, "\n\r \t"));
   if (!bytes) {
     return std::nullopt;
   }
   return std::string(bytes->begin(), bytes->end());
-}
-
-std::string base64(const std::string& bytes, bool url)
-{
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(bytes.data()),
-                                      static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(written));
-  if (url) {
-    for (auto& c : out) {
-      c = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-  }
-  return out;
 }
 
 std::string base32(const std::string& bytes, bool pad)
@@ -76,8 +56,8 @@ Result<std::string> binary_in(const std::string& bytes, const std::string& forma
 {
   if (format.empty() || format == "bin") return bytes;
   if (format == "hex") return to_hex(bytes_of(bytes));
-  if (format == "base64") return base64(bytes, false);
-  if (format == "base64url") return base64(bytes, true);
+  if (format == "base64") return base64::encode(bytes);
+  if (format == "base64url") return base64::encode(bytes, base64::Alphabet::url);
   if (format == "base32") return base32(bytes, true);
   if (format == "base32nopad") return base32(bytes, false);
   return fail(ErrorKind::manifest, "");
