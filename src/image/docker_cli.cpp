@@ -1,5 +1,6 @@
 #include "sconectl/image/docker_cli.hpp"
 
+#include "docker_config.hpp"
 #include "docker_messages.hpp"
 #include "sconectl/util/fs.hpp"
 
@@ -41,27 +42,19 @@ std::string last_lines(const std::string& text, std::size_t count)
   return tail;
 }
 
-// The Docker CLI's config file, where a `credsStore` entry sends logins to a credential helper.
+// The Docker CLI's config file as a message names it, where a `credsStore` entry sends logins to
+// a credential helper.
 std::string docker_config_file(const manifest::VariableLookup& variables)
 {
-  if (const auto dir = variables("DOCKER_CONFIG")) {
-    return *dir + "/config.json";
-  }
-  if (const auto home = variables("HOME")) {
-    return *home + "/.docker/config.json";
-  }
-  return "~/.docker/config.json";
+  const auto file = detail::docker_config_file(variables);
+  return file.empty() ? "~/.docker/config.json" : file.string();
 }
 
 std::string configured_credential_store(const manifest::VariableLookup& variables)
 {
-  const auto text = fs::read_text_file(docker_config_file(variables));
-  if (!text) {
-    return "";
-  }
-  const auto config = nlohmann::json::parse(*text, nullptr, false);
-  if (config.is_object() && config.contains("credsStore") && config["credsStore"].is_string()) {
-    return config["credsStore"].get<std::string>();
+  const auto config = detail::read_docker_config(detail::docker_config_file(variables));
+  if (config && config->contains("credsStore") && config->at("credsStore").is_string()) {
+    return config->at("credsStore").get<std::string>();
   }
   return "";
 }

@@ -1,5 +1,6 @@
 #include "sconectl/image/docker_engine.hpp"
 
+#include "docker_config.hpp"
 #include "docker_messages.hpp"
 #include "sconectl/util/base64.hpp"
 #include "sconectl/util/fs.hpp"
@@ -13,16 +14,6 @@
 namespace sconectl::image {
 
 namespace {
-
-// The Docker CLI's config.json, where `currentContext` may send it to another engine.
-std::string cli_config_file(const std::function<std::optional<std::string>(std::string_view)>& env)
-{
-  if (const auto dir = env("DOCKER_CONFIG"); dir && !dir->empty()) {
-    return *dir + "/config.json";
-  }
-  const auto home = env("HOME");
-  return home ? *home + "/.docker/config.json" : std::string();
-}
 
 // The engine's own message in an error answer ({"message": "..."}), else the status.
 std::string engine_message(const EngineResponse& response)
@@ -54,18 +45,11 @@ std::optional<std::string> registry_auth_header(
     const std::string& reference,
     const std::function<std::optional<std::string>(std::string_view)>& environment)
 {
-  const auto file = environment ? cli_config_file(environment) : std::string();
-  if (file.empty()) {
+  const auto read = detail::read_docker_config(detail::docker_config_file(environment));
+  if (!read) {
     return std::nullopt;
   }
-  const auto text = fs::read_text_file(file);
-  if (!text) {
-    return std::nullopt;
-  }
-  const auto config = nlohmann::json::parse(*text, nullptr, false);
-  if (!config.is_object()) {
-    return std::nullopt;
-  }
+  const auto& config = *read;
   const auto registry = registry_of(reference);
   // Docker Hub's logins are stored under its old index address.
   const auto key = registry == "docker.io" ? std::string("https://index.docker.io/v1/") : registry;
@@ -117,16 +101,12 @@ std::optional<std::string> engine_socket(
     }
     return host->substr(unix_scheme.size());
   }
-  if (const auto file = cli_config_file(environment); !file.empty()) {
-    if (const auto text = fs::read_text_file(file)) {
-      const auto config = nlohmann::json::parse(*text, nullptr, false);
-      if (config.is_object() && config.contains("currentContext")
-          && config.at("currentContext").is_string()
-          && !config.at("currentContext").get<std::string>().empty()
-          && config.at("currentContext").get<std::string>() != "default") {
-        return std::nullopt;
-      }
-    }
+  // The CLI's config.json, where `currentContext` may send it to another engine.
+  if (const auto config = detail::read_docker_config(detail::docker_config_file(environment));
+      config && config->contains("currentContext") && config->at("currentContext").is_string()
+      && !config->at("currentContext").get<std::string>().empty()
+      && config->at("currentContext").get<std::string>() != "default") {
+    return std::nullopt;
   }
   return std::string("/var/run/docker.sock");
 }

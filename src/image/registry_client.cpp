@@ -1,5 +1,6 @@
 #include "sconectl/image/registry_client.hpp"
 
+#include "docker_config.hpp"
 #include "sconectl/manifest/image_reference.hpp"
 #include "sconectl/util/base64.hpp"
 #include "sconectl/util/fs.hpp"
@@ -149,29 +150,19 @@ std::string header_of(const RegistryResponse& response, const std::string& name)
 std::optional<RegistryCredentials> registry_credentials(const std::string& host,
                                                         const manifest::VariableLookup& environment)
 {
-  if (!environment) {
-    return std::nullopt;
-  }
-  stdfs::path file;
-  if (const auto dir = environment("DOCKER_CONFIG"); dir && !dir->empty()) {
-    file = stdfs::path(*dir) / "config.json";
-  } else if (const auto home = environment("HOME"); home && !home->empty()) {
-    file = stdfs::path(*home) / ".docker" / "config.json";
-  } else {
+  const auto file = detail::docker_config_file(environment);
+  if (file.empty()) {
     return std::nullopt;
   }
   std::error_code error;
   if (!stdfs::exists(file, error)) {
     return error ? std::nullopt : std::optional(RegistryCredentials{});  // no login anywhere
   }
-  const auto text = fs::read_text_file(file);
-  if (!text) {
+  const auto read = detail::read_docker_config(file);
+  if (!read) {
     return std::nullopt;
   }
-  const auto config = nlohmann::json::parse(*text, nullptr, false);
-  if (!config.is_object()) {
-    return std::nullopt;
-  }
+  const auto& config = *read;
   // A credentials store holds every login; a helper named for the host holds its login.
   if (config.contains("credsStore")
       && !(config.at("credsStore").is_string()
