@@ -270,6 +270,30 @@ TEST_F(RegistryClientTest, ReadsLoginsAndTrustAsDockerDoes)
   EXPECT_TRUE(has_header(asked[0], k_basic));
 }
 
+TEST_F(RegistryClientTest, FindsConfigJsonAsTheCliDoes)
+{
+  // $HOME/.docker/config.json when DOCKER_CONFIG is unset or empty; nothing to read without both.
+  std::filesystem::create_directories(config.path() / ".docker");
+  std::ofstream(config.path() / ".docker" / "config.json")
+      << R"({"auths": {"127.0.0.1:5000": {"auth": ")" + k_auth + R"("}}})";
+  for (const std::optional<std::string>& docker_config :
+       {std::optional<std::string>(), std::optional<std::string>("")}) {
+    const manifest::VariableLookup home = [&](std::string_view name) -> std::optional<std::string> {
+      if (name == "HOME") {
+        return config.path().string();
+      }
+      return name == "DOCKER_CONFIG" ? docker_config : std::nullopt;
+    };
+    const auto credentials = registry_credentials("127.0.0.1:5000", home);
+    ASSERT_TRUE(credentials && credentials->login);
+    EXPECT_EQ(credentials->login->username, "sconectl");
+  }
+  const manifest::VariableLookup nothing = [](std::string_view) -> std::optional<std::string> {
+    return std::nullopt;
+  };
+  EXPECT_EQ(registry_credentials("127.0.0.1:5000", nothing), std::nullopt);
+}
+
 TEST(BearerChallenge, ReadsTheParameters)
 {
   const auto parsed = bearer_challenge(
