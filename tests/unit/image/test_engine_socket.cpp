@@ -1,3 +1,4 @@
+#include "broken_http_answers.hpp"
 #include "sconectl/image/docker_engine.hpp"
 #include "temp_dir.hpp"
 
@@ -181,17 +182,7 @@ TEST(EngineSocketTransport, AnAnswerThatNeverHasABodyDoesNotWaitForOne)
 
 TEST(EngineSocketTransport, RefusesBrokenAnswersWithAnErrorNamingTheSocket)
 {
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"garbage\r\n\r\n", "did not answer in HTTP/1"},
-      {"HTTP/1.1 2x0 OK\r\n\r\n", "no status code"},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n", "bad Content-Length"},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "in the middle of its answer"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
-       "chunk of the wrong size"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffff\r\n", "too large"},
-  };
-  for (const auto& [answer, expected] : cases) {
+  for (const auto& [answer, expected] : sconectl::testing::broken_http_answers()) {
     TempDir dir;
     const auto socket = (dir.path() / "docker.sock").string();
     ScriptedEngine engine(socket, {{answer, true}});

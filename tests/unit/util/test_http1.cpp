@@ -1,6 +1,7 @@
 // The HTTP/1.1 writer and reader that the Docker Engine socket and the simulation runtime share:
 // every way an answer's end is known, answers in any split, and what a broken answer is called.
 
+#include "broken_http_answers.hpp"
 #include "sconectl/util/http1.hpp"
 
 #include <gtest/gtest.h>
@@ -94,18 +95,10 @@ TEST(Http1, AnAnswerToHeadHasNoBodyWhateverItsLength)
 
 TEST(Http1, BrokenAnswersAreNamed)
 {
-  const std::vector<std::pair<std::string, std::string>> cases{
-      {"garbage\r\n\r\n", "did not answer in HTTP/1"},
-      {"HTTP/1.1 2x0 OK\r\n\r\n", "no status code"},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n", "bad Content-Length"},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "in the middle of its answer"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
-       "chunk of the wrong size"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffff\r\n", "too large"},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", "too large"},
-      {"HTTP/1.1 200 OK\r\nX: " + std::string(100, 'a'), "header is too long"},
-  };
+  // And two that pass only these limits (64 header bytes, 1024 body bytes).
+  auto cases = sconectl::testing::broken_http_answers();
+  cases.emplace_back("HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", "too large");
+  cases.emplace_back("HTTP/1.1 200 OK\r\nX: " + std::string(100, 'a'), "header is too long");
   for (const auto& [bytes, message] : cases) {
     const auto answer =
         read_response(scripted(bytes, 3), {.max_header_bytes = 64, .max_body_bytes = 1024});
