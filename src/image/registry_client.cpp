@@ -294,6 +294,59 @@ void RegistryClient::prepare()
   }
 }
 
+namespace {
+
+// A bearer token for pulling `path`, from the realm a 401's WWW-Authenticate `challenge` names,
+// asked with the basic login when there is one; else why there is none.
+tl::expected<std::string, std::string> bearer_token(RegistryTransport& transport,
+                                                    const std::string& challenge_header,
+                                                    const std::string& path,
+                                                    const std::optional<std::string>& basic)
+{
+  const auto challenge = bearer_challenge(challenge_header);
+  if (!challenge) {
+    return tl::unexpected(std::string("no Bearer challenge"));
+  }
+  const auto realm = challenge->find("realm");
+  // The login goes only over verified TLS.
+  if (realm == challenge->end() || !realm->second.starts_with("https://")) {
+    return tl::unexpected(std::string("a token realm that is not https"));
+  }
+  std::string token_url = realm->second;
+  token_url += realm->second.find('?') == std::string::npos ? '?' : '&';
+  if (const auto service = challenge->find("service"); service != challenge->end()) {
+    token_url += "service=" + url_encode(service->second) + "&";
+  }
+  token_url += "scope=" + url_encode("repository:" + path + ":pull");
+  RegistryRequest get_token{.method = "GET", .url = token_url, .headers = {}};
+  if (basic) {
+    get_token.headers.push_back(*basic);
+  }
+  const auto answered = transport.send(get_token);
+  if (!answered || answered->status != 200) {
+    return tl::unexpected(
+        "the token realm " + realm->second + " answered "
+        + (answered ? "HTTP " + std::to_string(answered->status) : answered.error().message));
+  }
+  const auto json = nlohmann::json::parse(answered->body, nullptr, false);
+  std::string token;
+  for (const char* name : {"token", "access_token"}) {
+    if (json.is_object() && json.contains(name) && json.at(name).is_string()
+        && !json.at(name).get<std::string>().empty()) {
+      token = json.at(name).get<std::string>();
+      break;
+    }
+  }
+  // A token goes into a header line: one with a line break or a control byte is not one.
+  if (!token.empty()
+      && std::none_of(token.begin(), token.end(), [](unsigned char c) { return c < 0x20; })) {
+    return token;
+  }
+  return tl::unexpected("the token realm " + realm->second + " answered no token");
+}
+
+}  // namespace
+
 std::optional<std::string> RegistryClient::manifest_digest(const std::string& reference)
 {
   const auto unknown = [&reference](const std::string& why) -> std::optional<std::string> {
@@ -346,47 +399,13 @@ std::optional<std::string> RegistryClient::manifest_digest(const std::string& re
   auto response = (*transport)->send(head);
   std::string how = basic ? "basic auth" : "no login";
   if (response && response->status == 401) {
-    const auto challenge = bearer_challenge(header_of(*response, "www-authenticate"));
-    if (!challenge) {
-      return unknown("HEAD " + url + " answered HTTP 401 with " + how);
-    }
-    const auto realm = challenge->find("realm");
-    // The login goes only over verified TLS.
-    if (realm == challenge->end() || !realm->second.starts_with("https://")) {
-      return unknown("HEAD " + url + " answered HTTP 401 with a token realm that is not https");
-    }
-    std::string token_url = realm->second;
-    token_url += realm->second.find('?') == std::string::npos ? '?' : '&';
-    if (const auto service = challenge->find("service"); service != challenge->end()) {
-      token_url += "service=" + url_encode(service->second) + "&";
-    }
-    token_url += "scope=" + url_encode("repository:" + parsed->path + ":pull");
-    RegistryRequest get_token{.method = "GET", .url = token_url, .headers = {}};
-    if (basic) {
-      get_token.headers.push_back(*basic);
-    }
-    const auto answered = (*transport)->send(get_token);
-    if (!answered || answered->status != 200) {
-      return unknown(
-          "the token realm " + realm->second + " answered "
-          + (answered ? "HTTP " + std::to_string(answered->status) : answered.error().message));
-    }
-    const auto json = nlohmann::json::parse(answered->body, nullptr, false);
-    std::string token;
-    for (const char* name : {"token", "access_token"}) {
-      if (json.is_object() && json.contains(name) && json.at(name).is_string()
-          && !json.at(name).get<std::string>().empty()) {
-        token = json.at(name).get<std::string>();
-        break;
-      }
-    }
-    // A token goes into a header line: one with a line break or a control byte is not one.
-    if (token.empty()
-        || std::any_of(token.begin(), token.end(), [](unsigned char c) { return c < 0x20; })) {
-      return unknown("the token realm " + realm->second + " answered no token");
+    auto token =
+        bearer_token(**transport, header_of(*response, "www-authenticate"), parsed->path, basic);
+    if (!token) {
+      return unknown("HEAD " + url + " answered HTTP 401 with " + how + ": " + token.error());
     }
     how = basic ? "a token for the stored login" : "an anonymous token";
-    head.headers = {accept_header(), "Authorization: Bearer " + token};
+    head.headers = {accept_header(), "Authorization: Bearer " + *token};
     response = (*transport)->send(head);
   }
   if (!response) {
