@@ -2,6 +2,12 @@
 """Runs clang-tidy (the checks in .clang-tidy) over the project's sources, in parallel, from a
 build's compile database, and fails on any finding.
 
+In a unity build (SCONECTL_UNITY_BUILD) the database names the generated batch files
+(Unity/unity_0_cxx.cxx), each including several sources; every source of a batch is checked on
+its own, with its batch's command, from a database written beside the build's
+(BUILD_DIR/clang-tidy/compile_commands.json). So a file that compiles only thanks to what an
+earlier file of its batch included fails here as it would in a build without batches.
+
 A translation unit found clean is remembered by a key: the SHA-256 of clang-tidy's version, the
 .clang-tidy file, the compile command and the unit's preprocessed text (every header it includes,
 as the compiler sees it). A unit whose key is remembered is not checked again, so a run after a
@@ -48,6 +54,38 @@ def preprocess_command(entry):
     return out + ["-E", "-P"]
 
 
+UNITY_INCLUDE = re.compile(r'^#include "(.+)"\s*$', re.M)
+
+
+def unity_members(entry):
+    """The sources a CMake unity batch file includes, or None for an ordinary entry."""
+    path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
+    if not re.search(r"/Unity/unity_\d+_cxx\.cxx$", path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        included = UNITY_INCLUDE.findall(f.read())
+    return [os.path.normpath(os.path.join(os.path.dirname(path), member)) for member in included]
+
+
+def expand_unity(database):
+    """The database with each unity batch entry replaced by one entry per source it includes."""
+    expanded = []
+    for entry in database:
+        members = unity_members(entry)
+        if members is None:
+            expanded.append(entry)
+            continue
+        for member in members:
+            replaced = dict(entry, file=member)
+            if "command" in replaced:
+                replaced["command"] = replaced["command"].replace(entry["file"], member)
+            if "arguments" in replaced:
+                replaced["arguments"] = [member if arg == entry["file"] else arg
+                                         for arg in replaced["arguments"]]
+            expanded.append(replaced)
+    return expanded
+
+
 def key_of(entry, salt, root):
     result = subprocess.run(preprocess_command(entry), cwd=entry["directory"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
@@ -61,11 +99,11 @@ def key_of(entry, salt, root):
     return digest.hexdigest()
 
 
-def check(entry, build_dir, salt, cache, root):
+def check(entry, database_dir, salt, cache, root):
     key = key_of(entry, salt, root)
     if key and os.path.exists(os.path.join(cache, key)):
         return entry["file"], True, 0, ""
-    result = subprocess.run(["clang-tidy", "-p", build_dir, "--quiet", entry["file"]],
+    result = subprocess.run(["clang-tidy", "-p", database_dir, "--quiet", entry["file"]],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     findings = result.stdout if result.returncode != 0 or "warning:" in result.stdout else ""
     if result.returncode == 0 and not findings and key:
@@ -81,7 +119,13 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     pattern = re.compile(sys.argv[2] if len(sys.argv) == 3 else re.escape(root + "/src/") + r".*\.cpp$")
     with open(os.path.join(build_dir, "compile_commands.json"), encoding="utf-8") as f:
-        database = json.load(f)
+        database = expand_unity(json.load(f))
+    database_dir = os.path.join(build_dir, "clang-tidy")
+    os.makedirs(database_dir, exist_ok=True)
+    with open(os.path.join(database_dir, "compile_commands.json.tmp"), "w", encoding="utf-8") as f:
+        json.dump(database, f, indent=1)
+    os.replace(os.path.join(database_dir, "compile_commands.json.tmp"),
+               os.path.join(database_dir, "compile_commands.json"))
     # One entry per file: the static runtime compiles some sources a second time.
     entries = {}
     for entry in database:
@@ -99,7 +143,7 @@ def main():
     workers = os.cpu_count() or 1
     print(f"clang-tidy: {len(entries)} files, {workers} at a time", file=sys.stderr, flush=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(check, entry, build_dir, salt, cache, root) for entry in entries.values()]
+        futures = [pool.submit(check, entry, database_dir, salt, cache, root) for entry in entries.values()]
         for future in concurrent.futures.as_completed(futures):
             path, hit, code, findings = future.result()
             done += 1

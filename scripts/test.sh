@@ -20,7 +20,8 @@ for arg in "$@"; do
   esac
 done
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+# Each step names the time since the start (bash's SECONDS), so a slow phase shows in the log.
+step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 step "installing dependencies"
 scripts/install-deps.sh
@@ -31,6 +32,9 @@ clang-format --dry-run --Werror "${sources[@]}"
 
 step "checking the module layering (scripts/check-layers.py)"
 python3 scripts/check-layers.py
+
+step "checking file-local names for the unity build (scripts/check-unity.py)"
+python3 scripts/check-unity.py
 
 step "checking shell pipelines under pipefail (scripts/check-pipelines.py)"
 python3 scripts/check-pipelines.py "$root"
@@ -60,3 +64,4 @@ if [ "$sanitize" = 1 ]; then
   (cd "$isolated/build/sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure --timeout 300 -j"$(nproc)")
 fi
+step "done"

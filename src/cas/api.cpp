@@ -1,5 +1,7 @@
 #include "sconectl/cas/api.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cctype>
 #include <charconv>
 #include <vector>

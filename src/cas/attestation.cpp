@@ -2,6 +2,7 @@
 
 #include "sconectl/util/digest.hpp"
 
+#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>

@@ -10,7 +10,8 @@ namespace sconectl::cas {
 
 namespace {
 
-std::optional<std::string> string_field(const model::SessionDocument& document, const char* key)
+std::optional<std::string> optional_string_field(const model::SessionDocument& document,
+                                                 const char* key)
 {
   const auto found = document.find(key);
   if (found == document.end() || !found->is_string()) {
@@ -245,13 +246,13 @@ Result<void> verify_session_record(const SessionRecord& record,
   if (hash && record.hash != *hash) {
     return refuse("another version: " + record.hash);
   }
-  if (record.name != name || string_field(*parsed, "name") != name) {
-    return refuse("content named '" + string_field(*parsed, "name").value_or("") + "'");
+  if (record.name != name || optional_string_field(*parsed, "name") != name) {
+    return refuse("content named '" + optional_string_field(*parsed, "name").value_or("") + "'");
   }
-  if (string_field(*parsed, "predecessor") != record.predecessor) {
+  if (optional_string_field(*parsed, "predecessor") != record.predecessor) {
     return refuse("a predecessor that its content does not name");
   }
-  if (const auto creator = string_field(*parsed, "creator");
+  if (const auto creator = optional_string_field(*parsed, "creator");
       creator && *creator != record.creator) {
     return refuse("a creator that its content does not name");
   }

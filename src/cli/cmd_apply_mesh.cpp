@@ -80,8 +80,8 @@ nlohmann::json uploads_json(const std::optional<cas::UploadReport>& uploads)
   return sessions;
 }
 
-nlohmann::json to_json(const apply::MeshApplyResult& result,
-                       const std::optional<cas::UploadReport>& uploads)
+nlohmann::json mesh_result_json(const apply::MeshApplyResult& result,
+                                const std::optional<cas::UploadReport>& uploads)
 {
   auto services = nlohmann::json::array();
   for (const auto& service : result.mesh.services) {
@@ -224,7 +224,7 @@ Result<int> apply_mesh_manifest(const manifest::MeshManifest& mesh,
     return forward_error(std::move(outcome.error()));
   }
   if (global.format == OutputFormat::json) {
-    services.out << to_json(outcome->result, outcome->uploads).dump(2) << '\n';
+    services.out << mesh_result_json(outcome->result, outcome->uploads).dump(2) << '\n';
   } else if (!global.quiet) {
     print_text(outcome->result, outcome->uploads, services.out);
   }

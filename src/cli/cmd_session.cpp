@@ -131,9 +131,9 @@ Result<int> run_check(const SessionCommand& command,
 // `session verify`: the hash of a session as written, as Scontain's exercises compute it from what
 // `session read` printed (`scone session verify session_read.yml`): with the creator the file
 // names, else this client (a hand-written file, as `check`). Offline, like `check`.
-Result<int> run_verify(const SessionCommand& command,
-                       const GlobalOptions& global,
-                       Services& services)
+Result<int> run_session_verify(const SessionCommand& command,
+                               const GlobalOptions& global,
+                               Services& services)
 {
   auto loaded = load_file(command);
   if (!loaded) {
@@ -336,7 +336,7 @@ Action add_session_command(CLI::App& app, const GlobalOptions& global, Services&
       return run_check(*command, global, services);
     }
     if (verify->parsed()) {
-      return run_verify(*command, global, services);
+      return run_session_verify(*command, global, services);
     }
     return run_history(*command, global, services);
   };

@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::size_t k_max_reference_length = 512;
 
-bool matches(std::string_view text, const std::regex& pattern)
+bool fully_matches(std::string_view text, const std::regex& pattern)
 {
   return std::regex_match(text.begin(), text.end(), pattern);
 }
@@ -18,7 +18,7 @@ bool valid_registry(std::string_view text)
 {
   static const std::regex host_and_port(
       R"(((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?)");
-  return matches(text, host_and_port);
+  return fully_matches(text, host_and_port);
 }
 
 // Docker's rule (splitDockerDomain) plus bracketed IPv6: a '.', a ':', an upper-case letter (which
@@ -37,19 +37,19 @@ bool valid_path(std::string_view text)
 {
   static const std::regex path(
       R"([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)");
-  return matches(text, path);
+  return fully_matches(text, path);
 }
 
 bool valid_tag(std::string_view text)
 {
   static const std::regex tag(R"([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
-  return matches(text, tag);
+  return fully_matches(text, tag);
 }
 
 bool valid_digest(std::string_view text)
 {
   static const std::regex digest(R"(sha256:[a-f0-9]{64})");
-  return matches(text, digest);
+  return fully_matches(text, digest);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "sconectl/manifest/command_line.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace sconectl::manifest {
 
 namespace {

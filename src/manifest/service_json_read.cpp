@@ -1,5 +1,7 @@
 #include "sconectl/manifest/service_json.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace sconectl::manifest {
 
 namespace {

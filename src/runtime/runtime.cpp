@@ -5,6 +5,8 @@
 #include "sconectl/runtime/live_file_tree.hpp"
 #include "sconectl/util/fs.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>

@@ -13,10 +13,10 @@ namespace sconectl::verify {
 
 namespace {
 
-using Json = nlohmann::json;
+using KubectlJson = nlohmann::json;
 using json::member;
 
-std::string text_of(const Json& value)
+std::string text_of(const KubectlJson& value)
 {
   return value.is_string() ? value.get<std::string>() : std::string();
 }
@@ -34,7 +34,7 @@ const std::set<std::string>& runtime_settings()
   return names;
 }
 
-std::string setting_value(const Json& variable)
+std::string setting_value(const KubectlJson& variable)
 {
   if (variable.contains("value")) {
     return text_of(variable.at("value"));
@@ -49,7 +49,7 @@ std::string setting_value(const Json& variable)
   return "(from elsewhere)";
 }
 
-ContainerSpec container_of(const Json& container)
+ContainerSpec container_of(const KubectlJson& container)
 {
   ContainerSpec spec{.name = text_of(member(container, "name")),
                      .image = text_of(member(container, "image"))};
@@ -66,12 +66,12 @@ ContainerSpec container_of(const Json& container)
   return spec;
 }
 
-std::string service_label(const Json& object)
+std::string service_label(const KubectlJson& object)
 {
   return text_of(member(member(member(object, "metadata"), "labels"), "app.kubernetes.io/name"));
 }
 
-bool condition_true(const Json& status, const char* type)
+bool condition_true(const KubectlJson& status, const char* type)
 {
   for (const auto& condition : member(status, "conditions")) {
     if (member(condition, "type") == type) {
@@ -389,7 +389,7 @@ Result<ClusterState> read_cluster_state(ProcessRunner& runner, const KubectlOpti
   if (!output) {
     return forward_error(std::move(output.error()));
   }
-  const auto listed = Json::parse(*output, nullptr, false);
+  const auto listed = KubectlJson::parse(*output, nullptr, false);
   if (listed.is_discarded()) {
     return fail(ErrorKind::process, "kubectl get deployments,pods: its output is not JSON");
   }
@@ -479,7 +479,7 @@ Result<std::vector<ApprovedDeployment>> approved_deployments(
     if (!document) {
       return forward_error(std::move(document.error()), file.string());
     }
-    const Json object = Json::parse(document->dump());
+    const KubectlJson object = KubectlJson::parse(document->dump());
     if (member(object, "kind") != "Deployment") {
       continue;
     }

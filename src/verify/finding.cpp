@@ -1,5 +1,7 @@
 #include "sconectl/verify/finding.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <tuple>
 

@@ -1,6 +1,8 @@
 #include "libyaml_parser.hpp"
 #include "sconectl/yaml/tree.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 

@@ -3,6 +3,7 @@
 #include "sconectl/yaml/tree.hpp"
 #include "yaml_cpp_node.hpp"
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>

@@ -1,5 +1,6 @@
 #include "sconectl/yaml/convert.hpp"
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>

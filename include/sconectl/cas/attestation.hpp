@@ -3,7 +3,7 @@
 #include "sconectl/model/enclave_mode.hpp"
 #include "sconectl/util/error.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <map>

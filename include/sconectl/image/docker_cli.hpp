@@ -4,7 +4,7 @@
 #include "sconectl/util/error.hpp"
 #include "sconectl/util/process.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
 #include <filesystem>

@@ -4,7 +4,7 @@
 #include "sconectl/manifest/service.hpp"
 #include "sconectl/util/error.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <optional>
 #include <string>

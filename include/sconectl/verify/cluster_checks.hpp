@@ -4,7 +4,7 @@
 #include "sconectl/util/process.hpp"
 #include "sconectl/verify/finding.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <filesystem>
 #include <map>

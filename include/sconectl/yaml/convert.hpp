@@ -2,7 +2,7 @@
 
 #include "sconectl/util/error.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 #include <string_view>

@@ -2,7 +2,7 @@
 
 #include "sconectl/yaml/node.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <tl/expected.hpp>
 
 #include <cstddef>

@@ -15,18 +15,18 @@ namespace {
 
 using Json = model::SessionDocument;
 
-tl::unexpected<Error> refuse(std::string message)
-{
-  return fail(ErrorKind::manifest, std::move(message));
-}
+}  // namespace
 
-std::string text_field(const Json& object, const char* key, std::string fallback = {})
+std::string secret_text(const Json& secret, const char* key, std::string fallback)
 {
-  return object.contains(key) && object.at(key).is_string() ? object.at(key).get<std::string>()
+  return secret.contains(key) && secret.at(key).is_string() ? secret.at(key).get<std::string>()
                                                             : fallback;
 }
 
-}  // namespace
+tl::unexpected<Error> refuse_secret(std::string message)
+{
+  return fail(ErrorKind::manifest, std::move(message));
+}
 
 bool is_ip_address(const std::string& text)
 {
@@ -39,14 +39,14 @@ Result<x509::CertificateSpec> certificate_spec(const std::string& name,
                                                const Json& secret,
                                                bool is_ca)
 {
-  x509::CertificateSpec spec{.common_name = text_field(secret, "common_name", name),
+  x509::CertificateSpec spec{.common_name = secret_text(secret, "common_name", name),
                              .is_ca = is_ca};
   if (secret.contains("dns")) {
     const auto& dns = secret.at("dns");
     const auto names = dns.is_array() ? dns : Json::array({dns});
     for (const auto& entry : names) {
       if (!entry.is_string()) {
-        return refuse("secret '" + name + "': dns must list host names");
+        return refuse_secret("secret '" + name + "': dns must list host names");
       }
       spec.dns_names.push_back(entry.get<std::string>());
     }
@@ -54,7 +54,7 @@ Result<x509::CertificateSpec> certificate_spec(const std::string& name,
   if (secret.contains("san")) {
     const auto& san = secret.at("san");
     if (!san.is_array()) {
-      return refuse("secret '" + name + "': san must be a list");
+      return refuse_secret("secret '" + name + "': san must be a list");
     }
     for (std::size_t i = 0; i < san.size(); ++i) {
       const auto entry = san[i].is_string() ? san[i].get<std::string>() : std::string();
@@ -63,24 +63,24 @@ Result<x509::CertificateSpec> certificate_spec(const std::string& name,
       } else if (entry.starts_with("ip:") && is_ip_address(entry.substr(3))) {
         spec.ip_addresses.push_back(entry.substr(3));
       } else {
-        return refuse("secret '" + name + "': san[" + std::to_string(i)
-                      + "] must be \"dns:<name>\" or \"ip:<address>\"");
+        return refuse_secret("secret '" + name + "': san[" + std::to_string(i)
+                             + "] must be \"dns:<name>\" or \"ip:<address>\"");
       }
     }
   }
   if (secret.contains("endpoint")) {
-    const auto endpoint = text_field(secret, "endpoint");
+    const auto endpoint = secret_text(secret, "endpoint");
     if (is_ca || (endpoint != "server" && endpoint != "client")) {
-      return refuse("secret '" + name + "': endpoint must be server or client"
-                    + (is_ca ? std::string(" and is for x509 certificates, not CAs") : ""));
+      return refuse_secret("secret '" + name + "': endpoint must be server or client"
+                           + (is_ca ? std::string(" and is for x509 certificates, not CAs") : ""));
     }
     spec.server_auth = endpoint == "server";
     spec.client_auth = endpoint == "client";
   }
   if (secret.contains("valid_for")) {
-    auto validity = parse_validity(text_field(secret, "valid_for"));
+    auto validity = parse_validity(secret_text(secret, "valid_for"));
     if (!validity) {
-      return refuse("secret '" + name + "': valid_for: " + validity.error().message);
+      return refuse_secret("secret '" + name + "': valid_for: " + validity.error().message);
     }
     spec.valid_for = *validity;
   }
@@ -101,8 +101,8 @@ Result<std::chrono::seconds> parse_validity(std::string_view text)
       {{"y", "year", "years"}, 365 * k_day},
   };
   const auto invalid = [&] {
-    return refuse("'" + std::string(text.substr(0, 40))
-                  + "' is not a duration such as \"90 days\", \"1 year\" or \"12h\"");
+    return refuse_secret("'" + std::string(text.substr(0, 40))
+                         + "' is not a duration such as \"90 days\", \"1 year\" or \"12h\"");
   };
   std::int64_t count = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
@@ -120,7 +120,7 @@ Result<std::chrono::seconds> parse_validity(std::string_view text)
   for (const auto& [names, seconds] : units) {
     if (std::find(names.begin(), names.end(), lower) != names.end()) {
       if (count > k_most / seconds) {
-        return refuse("'" + std::string(text.substr(0, 40)) + "' is longer than 1000 years");
+        return refuse_secret("'" + std::string(text.substr(0, 40)) + "' is longer than 1000 years");
       }
       return std::chrono::seconds(count * seconds);
     }

@@ -23,6 +23,15 @@ namespace sconectl::cas::server {
 // years.
 [[nodiscard]] Result<std::chrono::seconds> parse_validity(std::string_view text);
 
+// A secret's string field ("kind", "issuer", ...), or `fallback` when it is missing or not a
+// string.
+[[nodiscard]] std::string secret_text(const model::SessionDocument& secret,
+                                      const char* key,
+                                      std::string fallback = {});
+
+// A refused secret definition: an error of kind manifest, which refuses the session (400).
+[[nodiscard]] tl::unexpected<Error> refuse_secret(std::string message);
+
 // True for an IPv4 or IPv6 address in text form.
 [[nodiscard]] bool is_ip_address(const std::string& text);
 

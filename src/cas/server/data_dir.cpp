@@ -34,8 +34,8 @@ Result<void> create_private_directory(const stdfs::path& directory)
   return {};
 }
 
-Result<TlsIdentity> load_or_create_identity(const stdfs::path& path,
-                                            const std::vector<std::string>& extra_names)
+Result<TlsIdentity> load_or_create_cas_identity(const stdfs::path& path,
+                                                const std::vector<std::string>& extra_names)
 {
   std::error_code error;
   if (stdfs::exists(path, error)) {
@@ -81,7 +81,7 @@ Result<DataDir> prepare_data_dir(const LocalCasOptions& options)
                 "cannot resolve " + options.data_dir.string() + ": " + error.message());
   }
   TRY(create_private_directory(directory));
-  auto identity = load_or_create_identity(directory / "identity.pem", options.extra_names);
+  auto identity = load_or_create_cas_identity(directory / "identity.pem", options.extra_names);
   if (!identity) {
     return forward_error(std::move(identity.error()));
   }

@@ -21,17 +21,6 @@ constexpr std::uint64_t k_default_size = 20;
 constexpr std::uint64_t k_max_size = 64 * 1024;
 constexpr const char* k_default_key_type = "P-256";
 
-tl::unexpected<Error> refuse(std::string message)
-{
-  return fail(ErrorKind::manifest, std::move(message));
-}
-
-std::string text_field(const Json& object, const char* key, std::string fallback = {})
-{
-  return object.contains(key) && object.at(key).is_string() ? object.at(key).get<std::string>()
-                                                            : fallback;
-}
-
 bool flag(const Json& object, const char* key)
 {
   return object.contains(key) && object.at(key).is_boolean() && object.at(key).get<bool>();
@@ -45,7 +34,8 @@ Result<std::uint64_t> size_of(const Json& secret, const std::string& name)
   const auto& size = secret.at("size");
   if (!size.is_number_unsigned() || size.get<std::uint64_t>() == 0
       || size.get<std::uint64_t>() > k_max_size) {
-    return refuse("secret '" + name + "': size must be from 1 to " + std::to_string(k_max_size));
+    return refuse_secret("secret '" + name + "': size must be from 1 to "
+                         + std::to_string(k_max_size));
   }
   return size.get<std::uint64_t>();
 }
@@ -93,7 +83,7 @@ class Generator {
             const SecretLookup& imported)
       : m_session(session), m_previous(previous), m_imported(imported)
   {
-    m_name = text_field(session, "name");
+    m_name = secret_text(session, "name");
   }
 
   Result<SecretValues> run()
@@ -101,7 +91,7 @@ class Generator {
     std::vector<std::pair<std::string, const Json*>> authorities;
     std::vector<std::pair<std::string, const Json*>> leaves;
     for (const auto& [name, secret] : generated_secrets()) {
-      const auto kind = text_field(*secret, "kind");
+      const auto kind = secret_text(*secret, "kind");
       if (kind == "x509-ca" || kind == "x509") {
         (kind == "x509-ca" ? authorities : leaves).emplace_back(name, secret);
       } else if (auto done = generate_plain(name, *secret, kind); !done) {
@@ -112,7 +102,7 @@ class Generator {
     while (!authorities.empty()) {
       const auto before = authorities.size();
       for (auto it = authorities.begin(); it != authorities.end();) {
-        const auto issuer = text_field(*it->second, "issuer");
+        const auto issuer = secret_text(*it->second, "issuer");
         if (!issuer.empty() && waits_for(issuer)) {
           ++it;
           continue;
@@ -121,8 +111,8 @@ class Generator {
         it = authorities.erase(it);
       }
       if (authorities.size() == before) {
-        return refuse("secret '" + authorities.front().first
-                      + "': the issuers of its x509-ca secrets form a cycle");
+        return refuse_secret("secret '" + authorities.front().first
+                             + "': the issuers of its x509-ca secrets form a cycle");
       }
     }
     for (const auto& [name, secret] : leaves) {
@@ -140,8 +130,8 @@ class Generator {
     }
     for (const auto& secret : m_session.at("secrets")) {
       if (secret.is_object() && !secret.contains("value") && !secret.contains("import")
-          && !text_field(secret, "name").empty()) {
-        found.emplace_back(text_field(secret, "name"), &secret);
+          && !secret_text(secret, "name").empty()) {
+        found.emplace_back(secret_text(secret, "name"), &secret);
       }
     }
     return found;
@@ -162,8 +152,8 @@ class Generator {
   {
     const Json* before = m_previous ? model::find_secret(m_previous->document, name) : nullptr;
     return before != nullptr && flag(*before, "migrate") && flag(secret, "migrate")
-           && text_field(*before, "key_type", k_default_key_type)
-                  == text_field(secret, "key_type", k_default_key_type);
+           && secret_text(*before, "key_type", k_default_key_type)
+                  == secret_text(secret, "key_type", k_default_key_type);
   }
 
   Result<void> generate_plain(const std::string& name, const Json& secret, const std::string& kind)
@@ -186,11 +176,11 @@ class Generator {
         m_values[name] = *kept;
         return {};
       }
-      const auto type_name = text_field(secret, "key_type", k_default_key_type);
+      const auto type_name = secret_text(secret, "key_type", k_default_key_type);
       const auto type = x509::key_type_from(type_name);
       if (!type) {
-        return refuse("secret '" + name + "': unknown key_type '" + type_name
-                      + "'; expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
+        return refuse_secret("secret '" + name + "': unknown key_type '" + type_name
+                             + "'; expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
       }
       auto key = x509::PrivateKey::generate(*type);
       if (!key) {
@@ -213,15 +203,15 @@ class Generator {
   {
     const Json* secret = model::find_secret(m_session, issuer);
     return secret != nullptr && !secret->contains("value") && !secret->contains("import")
-           && text_field(*secret, "kind") == "x509-ca" && m_values.count(issuer) == 0;
+           && secret_text(*secret, "kind") == "x509-ca" && m_values.count(issuer) == 0;
   }
 
   Result<std::optional<StoredSecret>> imported(const Json& secret) const
   {
     const auto& import = secret.at("import");
-    const auto pin = text_field(import, "session_hash");
-    return m_imported(model::absolute_session_name(text_field(import, "session"), m_name),
-                      text_field(import, "secret"),
+    const auto pin = secret_text(import, "session_hash");
+    return m_imported(model::absolute_session_name(secret_text(import, "session"), m_name),
+                      secret_text(import, "secret"),
                       pin.empty() ? std::nullopt : std::optional<std::string>(pin));
   }
 
@@ -257,7 +247,8 @@ class Generator {
         return decoded((*value)->value);
       }
     }
-    return refuse("secret '" + user + "': its private_key '" + key + "' has no value in this CAS");
+    return refuse_secret("secret '" + user + "': its private_key '" + key
+                         + "' has no value in this CAS");
   }
 
   Result<x509::Signer> signer_named(const std::string& issuer, const std::string& user)
@@ -272,16 +263,16 @@ class Generator {
         return forward_error(std::move(value.error()));
       }
       if (!*value) {
-        return refuse(
+        return refuse_secret(
             "secret '" + user + "': its issuer '" + issuer + "', imported from session '"
-            + model::absolute_session_name(text_field(secret->at("import"), "session"), m_name)
+            + model::absolute_session_name(secret_text(secret->at("import"), "session"), m_name)
             + "', has no value in this CAS");
       }
       authority = std::move(*value);
     }
     if (!authority || authority->kind != "x509-ca" || authority->private_key.empty()) {
-      return refuse("secret '" + user + "': its issuer '" + issuer
-                    + "' is not an x509-ca this CAS generated, so it cannot sign with it");
+      return refuse_secret("secret '" + user + "': its issuer '" + issuer
+                           + "' is not an x509-ca this CAS generated, so it cannot sign with it");
     }
     auto key = decoded(authority->private_key);
     if (!key) {
@@ -291,8 +282,8 @@ class Generator {
     if (certificate == m_certificates.end()) {
       auto decoded = x509::decode_certificate(authority->value);
       if (!decoded) {
-        return refuse("secret '" + user + "': its issuer '" + issuer
-                      + "' does not hold a PEM certificate");
+        return refuse_secret("secret '" + user + "': its issuer '" + issuer
+                             + "' does not hold a PEM certificate");
       }
       certificate = m_certificates.emplace(authority->value, std::move(*decoded)).first;
     }
@@ -307,14 +298,14 @@ class Generator {
     if (!spec) {
       return forward_error(std::move(spec.error()));
     }
-    const auto key_name = text_field(secret, "private_key");
+    const auto key_name = secret_text(secret, "private_key");
     auto key = key_name.empty() ? x509::PrivateKey::generate(x509::KeyType::p256)
                                 : private_key_named(key_name, name);
     if (!key) {
       return forward_error(std::move(key.error()));
     }
     std::optional<x509::Signer> signer;
-    if (const auto issuer = text_field(secret, "issuer"); !issuer.empty()) {
+    if (const auto issuer = secret_text(secret, "issuer"); !issuer.empty()) {
       auto found = signer_named(issuer, name);
       if (!found) {
         return forward_error(std::move(found.error()));

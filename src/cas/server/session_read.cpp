@@ -17,7 +17,7 @@ std::string json_text(const nlohmann::json& json)
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-CasResponse store_failure(const Error& error)
+CasResponse store_read_failure(const Error& error)
 {
   return error_response(500, {"the local CAS cannot read its session store", error.message});
 }
@@ -66,12 +66,12 @@ CasResponse RequestHandler::read_session(const CasRequest& request, const std::s
 
   auto snapshot = m_readers.snapshot();
   if (!snapshot) {
-    return store_failure(snapshot.error());
+    return store_read_failure(snapshot.error());
   }
   Store& store = snapshot->store();
   auto current = store.current(*name);
   if (!current) {
-    return store_failure(current.error());
+    return store_read_failure(current.error());
   }
   if (!*current) {
     return error_response(404, {"session '" + *name + "' does not exist"});
@@ -86,7 +86,7 @@ CasResponse RequestHandler::read_session(const CasRequest& request, const std::s
   }
   auto version = wanted ? store.version(*name, *wanted) : std::move(current);
   if (!version) {
-    return store_failure(version.error());
+    return store_read_failure(version.error());
   }
   if (!*version) {
     return error_response(404, {"session '" + *name + "' has no version " + *wanted});
@@ -125,13 +125,13 @@ CasResponse RequestHandler::read_current_versions(const CasRequest& request)
   CurrentVersions versions;
   auto snapshot = m_readers.snapshot();
   if (!snapshot) {
-    return store_failure(snapshot.error());
+    return store_read_failure(snapshot.error());
   }
   Store& store = snapshot->store();
   for (const auto& name : names) {
     auto current = store.current(name);
     if (!current) {
-      return store_failure(current.error());
+      return store_read_failure(current.error());
     }
     if (!*current) {
       versions[name] = std::nullopt;
@@ -167,12 +167,12 @@ CasResponse RequestHandler::read_values(const std::string& encoded_selector)
 
   auto snapshot = m_readers.snapshot();
   if (!snapshot) {
-    return store_failure(snapshot.error());
+    return store_read_failure(snapshot.error());
   }
   Store& store = snapshot->store();
   auto current = store.current(session);
   if (!current) {
-    return store_failure(current.error());
+    return store_read_failure(current.error());
   }
   // The caller presents nothing, so a missing session, a missing secret and one that is not
   // public get one answer (docs/security.md): the single value is refused, the list is empty.
@@ -189,7 +189,7 @@ CasResponse RequestHandler::read_values(const std::string& encoded_selector)
   }
   auto values = store.secrets(session);
   if (!values) {
-    return store_failure(values.error());
+    return store_read_failure(values.error());
   }
   const auto& document = (*current)->document;
   const auto is_public = [&](const nlohmann::ordered_json& definition) {

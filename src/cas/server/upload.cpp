@@ -81,7 +81,7 @@ std::string parent_of(const std::string& name)
   return slash == std::string::npos ? std::string() : name.substr(0, slash);
 }
 
-CasResponse store_failure(const Error& error)
+CasResponse store_write_failure(const Error& error)
 {
   return error_response(500, {"the local CAS cannot use its session store", error.message});
 }
@@ -105,10 +105,10 @@ CasResponse receipt(const PreparedWrite& write)
 std::optional<CasResponse> write_prepared(Store& store, const PreparedWrite& write)
 {
   if (auto stored = store.add_version(write.version); !stored) {
-    return store_failure(stored.error());
+    return store_write_failure(stored.error());
   }
   if (auto stored = store.replace_secrets(write.version.name, write.secrets); !stored) {
-    return store_failure(stored.error());
+    return store_write_failure(stored.error());
   }
   return std::nullopt;
 }
@@ -141,7 +141,7 @@ class Upload {
   {
     auto current = m_store.current(m_header.name);
     if (!current) {
-      return store_failure(current.error());
+      return store_write_failure(current.error());
     }
     m_current = std::move(*current);
     if (auto refused = m_header.predecessor ? check_update() : check_create()) {
@@ -149,7 +149,7 @@ class Upload {
     }
     auto problems = problems_of_session();
     if (m_lookup_failure) {
-      return store_failure(*m_lookup_failure);
+      return store_write_failure(*m_lookup_failure);
     }
     if (!problems.empty()) {
       problems.insert(problems.begin(), "session '" + m_header.name + "' is not valid");
@@ -196,7 +196,7 @@ class Upload {
     }
     auto namespace_session = m_store.current(parent);
     if (!namespace_session) {
-      return store_failure(namespace_session.error());
+      return store_write_failure(namespace_session.error());
     }
     if (!*namespace_session) {
       return error_response(
@@ -312,7 +312,7 @@ class Upload {
     if (m_current) {
       auto values = m_store.secrets(version.name);
       if (!values) {
-        return store_failure(values.error());
+        return store_write_failure(values.error());
       }
       previous_values = std::move(*values);
       previous.emplace(PreviousVersion{m_current->document, previous_values});
@@ -403,7 +403,7 @@ CasResponse RequestHandler::upload(const CasRequest& request)
     return response.status / 100 == 2;
   });
   if (!written) {
-    return store_failure(written.error());
+    return store_write_failure(written.error());
   }
   return response;
 }

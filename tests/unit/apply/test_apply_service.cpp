@@ -10,7 +10,10 @@
 namespace sconectl::apply {
 namespace {
 
-using namespace image;  // the Docker-side types the apply drives
+using image::DockerCli;  // the Docker side the apply drives
+using image::k_label_input_digest;
+using image::Measurer;
+using image::read_descriptor;
 
 namespace stdfs = std::filesystem;
 using testing::FakeProcessRunner;

@@ -19,10 +19,10 @@ const std::string k_auth = "c2NvbmVjdGw6czNjcmV0";
 const std::string k_basic = "Authorization: Basic c2NvbmVjdGw6czNjcmV0";
 
 // Answers "METHOD url" from a table (404 for anything else) and records every request.
-class TableTransport final : public RegistryTransport {
+class RegistryTableTransport final : public RegistryTransport {
  public:
-  TableTransport(std::map<std::string, std::vector<RegistryResponse>> answers,
-                 std::vector<RegistryRequest>& asked)
+  RegistryTableTransport(std::map<std::string, std::vector<RegistryResponse>> answers,
+                         std::vector<RegistryRequest>& asked)
       : m_answers(std::move(answers)), m_asked(asked)
   {
   }
@@ -98,7 +98,7 @@ class RegistryClientTest : public ::testing::Test {
         .connect = [this, answers = std::move(answers)](
                        const RegistryTrust& trust) -> Result<std::unique_ptr<RegistryTransport>> {
           trusted.push_back(trust.extra_ca_pem);
-          return std::make_unique<TableTransport>(answers, asked);
+          return std::make_unique<RegistryTableTransport>(answers, asked);
         }});
   }
 

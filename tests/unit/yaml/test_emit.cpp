@@ -1,6 +1,7 @@
 #include "sconectl/yaml/convert.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>

@@ -2,6 +2,7 @@
 #include "sconectl/yaml/tree.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
