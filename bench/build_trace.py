@@ -23,7 +23,28 @@ import sys
 INCLUDE_ROOTS = ["/usr/include/x86_64-linux-gnu/", "/usr/include/", "/usr/local/include/"]
 
 
+LIBRARIES = [("nlohmann/", "nlohmann/json"), ("spdlog/", "spdlog"), ("fmt/", "fmt"),
+             ("CLI/", "CLI11"), ("gtest/", "GoogleTest"), ("gmock/", "GoogleTest"),
+             ("httplib", "cpp-httplib"), ("openssl/", "OpenSSL"), ("yaml-cpp/", "yaml-cpp"),
+             ("tl/", "tl-expected"), ("curl/", "libcurl"), ("archive", "libarchive"),
+             ("sqlite3", "SQLite")]
+
+
+def library_of(header: str) -> str:
+    """The library a shortened header path belongs to: the project, libstdc++, libc or one of the
+    header-only and C libraries above."""
+    for prefix, name in LIBRARIES:
+        if header.startswith(prefix):
+            return name
+    if header.startswith(("include/", "src/", "tests/", "bench/")) or "sconectl" in header:
+        return "sconectl's own headers"
+    if "/" not in header or header.startswith(("bits/", "ext/", "pstl/", "debug/", "tr1/")):
+        return "C++ standard library"
+    return "C library and system"
+
+
 def short_header(path: str, source_root: str) -> str:
+    path = os.path.normpath(path)
     if path.startswith(source_root):
         return path[len(source_root):]
     for root in INCLUDE_ROOTS:
@@ -77,6 +98,7 @@ def main() -> int:
     header_units = collections.Counter()
     template_us = collections.Counter()
     unit_us = {}
+    library_us = collections.Counter()  # parsing time of each library's own lines (self time)
     for trace_path in sorted(build_dir.rglob("*.json")):
         if not trace_path.name.endswith((".cpp.json", ".cxx.json", ".cc.json")):
             continue
@@ -107,6 +129,15 @@ def main() -> int:
         # A header's time in this unit: the sum of its inclusions that are not nested in an
         # inclusion of the same header.
         spans.sort()
+        # Self time: a span's duration less that of the spans directly nested in it.
+        stack = []
+        for start, duration, header in spans:
+            while stack and stack[-1][0] + stack[-1][1] <= start:
+                stack.pop()
+            if stack:
+                library_us[library_of(stack[-1][2])] -= duration
+            library_us[library_of(header)] += duration
+            stack.append((start, duration, header))
         open_until = {}
         seen = set()
         for start, duration, header in spans:
@@ -124,6 +155,9 @@ def main() -> int:
     seconds = lambda us: us / 1e6  # noqa: E731
     print(f"{units} translation units, {seconds(total_us):.1f} s of compiler time "
           f"(front end {seconds(frontend_us):.1f} s, back end {seconds(backend_us):.1f} s)")
+    print("\nparsing by library (each header's own lines, without what it includes):")
+    for library, duration in library_us.most_common():
+        print(f"{seconds(duration):8.1f} {100 * duration / total_us:5.1f}%  {library}")
     print(f"\nheaders that cost most to parse (summed over units, inclusive):")
     print(f"{'seconds':>8} {'units':>5} {'share':>6}  header")
     for header, duration in header_us.most_common(args.top):
