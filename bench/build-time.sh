@@ -14,16 +14,17 @@ targets=(--target sconectl --target sconectl-runtime-sim)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# copy_tree REV DIR: the files of commit REV, or of the working tree (tracked and untracked, not
-# ignored) when REV is "worktree".
+# copy_tree REV: copies the files of commit REV, or of the working tree (tracked and untracked, not
+# ignored; scripts/isolated-copy.sh) when REV is "worktree", and prints where.
 copy_tree() {
-  mkdir -p "$2"
+  local parent
+  parent=$(mktemp -d -p "$work")
   if [ "$1" = worktree ]; then
-    (cd "$root" && git ls-files -z --cached --others --exclude-standard |
-      while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done |
-      tar --null --files-from=- --create --file=-) | tar --extract --file=- -C "$2"
+    "$root/scripts/isolated-copy.sh" "$parent"
   else
-    git -C "$root" archive --format=tar "$1" | tar --extract --file=- -C "$2"
+    mkdir "$parent/sconectl"
+    git -C "$root" archive --format=tar "$1" | tar --extract --file=- -C "$parent/sconectl"
+    printf '%s\n' "$parent/sconectl"
   fi
 }
 
@@ -52,25 +53,23 @@ timed_build() {
 if [ "${1:-}" = --profile ]; then
   compiler=$(command -v clang++ || command -v clang++-14 || true)
   [ -n "$compiler" ] || { echo "build-time: --profile needs clang++" >&2; exit 1; }
-  copy_tree "${2:-worktree}" "$work/src"
+  src=$(copy_tree "${2:-worktree}")
   # Warnings stay warnings here: clang warns about things GCC does not, and this is a profile.
   echo "build-time: configuring a clang build with -ftime-trace" >&2
-  CCACHE_DISABLE=1 cmake -S "$work/src" -B "$work/src/build" -G Ninja \
+  CCACHE_DISABLE=1 cmake -S "$src" -B "$src/build" -G Ninja \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$compiler" \
     -DCMAKE_CXX_FLAGS=-ftime-trace >"$work/configure.log" 2>&1 ||
     { cat "$work/configure.log" >&2; exit 1; }
   echo "build-time: building with $compiler -ftime-trace (progress below)" >&2
-  CCACHE_DISABLE=1 cmake --build "$work/src/build" "${targets[@]}" -- -j"$(nproc)" >&2
-  python3 "$root/bench/build_trace.py" "$work/src/build" --source-root "$work/src/"
+  CCACHE_DISABLE=1 cmake --build "$src/build" "${targets[@]}" -- -j"$(nproc)" >&2
+  python3 "$root/bench/build_trace.py" "$src/build" --source-root "$src/"
   exit 0
 fi
 
-copy_tree worktree "$work/current"
-timed_build current "$work/current"
+timed_build current "$(copy_tree worktree)"
 if [ -n "${1:-}" ]; then
   rev=$(git -C "$root" rev-parse --short "$1")
-  copy_tree "$1" "$work/baseline"
-  timed_build "baseline-$rev" "$work/baseline"
+  timed_build "baseline-$rev" "$(copy_tree "$1")"
   python3 -c 'import sys; c, b = float(sys.argv[1]), float(sys.argv[2]); print(f"build: this tree takes {c / b:.2f} of the baseline'"'"'s wall time ({b / c:.2f}x as fast)")' \
     "$(cat "$work/wall-current")" "$(cat "$work/wall-baseline-$rev")"
 fi

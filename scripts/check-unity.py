@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""Fails when two source files define a file-local function of the same name in one namespace.
+"""Fails where a unity batch could silently change what a source file means.
 
 The build compiles each target's sources in batches (CMake unity build, SCONECTL_UNITY_BUILD):
 several .cpp files become one translation unit, and what each file declares in an unnamed
 namespace, or as static, becomes visible to the files after it in the batch. Two such classes,
-variables or aliases of one name fail to compile, which is loud. Two such functions do not: they
-become overloads of each other, and a call in one file can silently pick the other file's
-function. So file-local function names must be unique across src/ (and, apart, across tests/),
-whatever the batches happen to be. For the same reason a source file may not have a
-using-directive (`using namespace x;`) outside a function: it would reach into every later file of
-its batch (the standard's literal namespaces, `using namespace std::chrono_literals;`, excepted). Each file is also checked on its own by clang-tidy, which
-catches a file that compiles only thanks to what an earlier file of its batch included.
+variables or aliases of one name fail to compile, which is loud. Functions need not: a file-local
+function becomes an overload of another file's file-local function of its name and namespace, and
+hides a function of that name that a header declares in the same or an enclosing namespace, so a
+call in another file can silently pick it. This refuses such names in src/, tests/ and bench/
+(each tree apart), whatever the batches happen to be, and a using-directive (`using namespace x;`)
+outside a function, which would reach into every later file of its batch (the standard's literal
+namespaces excepted). clang-tidy still checks each file on its own, which catches a file that
+compiles only thanks to what an earlier file of its batch included.
 
     scripts/check-unity.py [REPO_ROOT]
 """

@@ -13,20 +13,10 @@ set -euo pipefail
 root=$(cd "$1" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-copy="$work/sconectl"
-build="$copy/build"
 log="$work/build.log"
-mkdir -p "$copy"
-
-# The repository's files as the other scripts list them (a git checkout or an unpacked copy).
-(cd "$root" &&
-  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git ls-files -z --cached --others --exclude-standard
-  else
-    find . -path ./build -prune -o \( -type f -o -type l \) -print0
-  fi |
-  while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done |
-  tar --null --files-from=- --create --file=-) | tar --extract --file=- -C "$copy"
+# The repository's files, as the sanitizer pass copies them, in a directory of their own.
+copy=$("$root/scripts/isolated-copy.sh" "$work/tree")
+build="$copy/build"
 
 fail() {
   echo "FAIL: $*" >&2
